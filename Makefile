@@ -1,0 +1,43 @@
+# Scholingsalliantie: one command to run the platform, one to test it. `make help` lists all.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+LOCAL := deploy/local
+PYTEST_ARGS ?=
+
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+setup: ## install what is missing (Debian packages, .venv with pinned dependencies)
+	@$(LOCAL)/infra.sh setup
+
+run: ## set up, start RabbitMQ, PostgreSQL and every service in the background, load the demo catalogue
+	@$(LOCAL)/platform.sh up
+
+stop: ## stop everything `make run` started (by PID)
+	@$(LOCAL)/platform.sh down
+
+clean: stop ## stop, then delete the local data (.run/)
+	@rm -rf .run && echo "==> removed .run/"
+
+logs: ## follow the service logs of `make run`
+	@$(LOCAL)/platform.sh logs
+
+status: ## what `make run` has running
+	@$(LOCAL)/platform.sh status
+
+test: ## set up, start test infrastructure, run the whole suite, stop what it started
+	@$(LOCAL)/test.sh $(PYTEST_ARGS)
+
+test-fast: ## the suite without tests marked slow (broker restarts)
+	@$(LOCAL)/test.sh -m "not slow" $(PYTEST_ARGS)
+
+deadletters: ## list dead-lettered events of `make run` (failing handlers, after retries)
+	@source $(LOCAL)/env.sh && .venv/bin/python -m services.chassis.deadletters list
+
+replay-deadletters: ## move dead-lettered events of `make run` back to their queues
+	@source $(LOCAL)/env.sh && .venv/bin/python -m services.chassis.deadletters replay
+
+compose-config: ## check docker-compose.yml (needs only the docker client)
+	@docker compose config --quiet && echo "docker-compose.yml is valid"

@@ -1,0 +1,47 @@
+# Sourced by the local (no-Docker) scripts: where this checkout keeps its run folder and which
+# ports its own PostgreSQL and RabbitMQ use. Ports derive from the checkout path so a second
+# checkout, or a system-wide service on the default ports, does not collide.
+# SA_PROFILE=run (make run) or test (make test): each profile has its own data and ports.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SA_PROFILE="${SA_PROFILE:-run}"
+RUN_DIR="${RUN_DIR:-$ROOT/.run/$SA_PROFILE}"
+VENV="${VENV:-$ROOT/.venv}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+_offset=$(( $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 200 ))
+_base=$(( 20000 + _offset * 20 ))
+[ "$SA_PROFILE" = test ] && _base=$(( _base + 10 ))
+
+PG_PORT="${PG_PORT:-$(( _base + 1 ))}"
+AMQP_PORT="${AMQP_PORT:-$(( _base + 2 ))}"
+RABBIT_MGMT_PORT="${RABBIT_MGMT_PORT:-$(( _base + 3 ))}"
+RABBIT_DIST_PORT="${RABBIT_DIST_PORT:-$(( _base + 4 ))}"
+EPMD_PORT="${EPMD_PORT:-$(( _base + 5 ))}"
+GATEWAY_PORT="${GATEWAY_PORT:-8000}"
+
+export AMQP_URI="${AMQP_URI:-amqp://guest:guest@127.0.0.1:$AMQP_PORT/}"
+export RABBIT_API_URI="${RABBIT_API_URI:-http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT}"
+export PG_ADMIN_URL="${PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/postgres}"
+export PSYCOPG_WAIT_FUNC=wait_selector
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+
+# RabbitMQ's own variables: everything under the run folder, its own node name and epmd.
+export HOME_RABBIT="$RUN_DIR/rabbitmq"
+export RABBITMQ_NODENAME="sa${_offset}${SA_PROFILE}@localhost"
+export RABBITMQ_MNESIA_BASE="$HOME_RABBIT/mnesia"
+export RABBITMQ_LOG_BASE="$HOME_RABBIT/log"
+export RABBITMQ_CONFIG_FILE="$HOME_RABBIT/rabbitmq"
+export RABBITMQ_ADVANCED_CONFIG_FILE="$HOME_RABBIT/advanced.config"
+export RABBITMQ_CONF_ENV_FILE="$HOME_RABBIT/rabbitmq-env.conf"
+export RABBITMQ_ENABLED_PLUGINS_FILE="$HOME_RABBIT/enabled_plugins"
+export RABBITMQ_PID_FILE="$HOME_RABBIT/rabbit.pid"
+export RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT"
+export ERL_EPMD_PORT="$EPMD_PORT"
+export ERL_EPMD_ADDRESS=127.0.0.1
+RABBIT_BIN=/usr/lib/rabbitmq/bin
+
+# rabbitmqctl and the node share the Erlang cookie in $HOME.
+rabbitctl() { HOME="$HOME_RABBIT" "$RABBIT_BIN/rabbitmqctl" "$@"; }
+
+say() { printf '==> %s\n' "$*"; }

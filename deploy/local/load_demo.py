@@ -1,0 +1,74 @@
+"""Loads the demo catalogue through the public API, idempotently: providers are matched by
+name (their API keys are kept in the run folder), courses by external_id; running it twice
+creates nothing new. Usage: python -m deploy.local.load_demo --gateway URL --keys FILE"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import requests
+
+DEMO = Path(__file__).with_name("demo_catalogue.json")
+
+
+def course_body(course: dict, today: date) -> dict:
+    body = {k: v for k, v in course.items() if k != "offerings"}
+    body["offerings"] = []
+    for o in course["offerings"]:
+        start = today + timedelta(days=o["start_in_days"])
+        offering = {"external_id": o["external_id"], "start_date": start.isoformat(),
+                    "end_date": (start + timedelta(days=o["days"] - 1)).isoformat(),
+                    "mode": o["mode"], "price_eur": o["price_eur"], "seats_available": 12, "status": "open"}
+        if o.get("city"):
+            offering["location"] = {"city": o["city"]}
+        body["offerings"].append(offering)
+    return body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--gateway", default="http://127.0.0.1:8000")
+    parser.add_argument("--keys", type=Path, required=True, help="where the demo providers' API keys are kept")
+    parser.add_argument("--admin-token", default=os.environ.get("ADMIN_TOKEN", "dev-admin-token"))
+    args = parser.parse_args()
+    http = requests.Session()
+    admin = {"Authorization": f"Bearer {args.admin_token}"}
+    keys = json.loads(args.keys.read_text()) if args.keys.exists() else {}
+    existing = {p["name"] for p in http.get(f"{args.gateway}/api/v1/providers", headers=admin, timeout=30).json()["items"]}
+    today = date.today()
+    created = 0
+    for provider in json.loads(DEMO.read_text())["providers"]:
+        name = provider["name"]
+        if name not in keys:
+            if name in existing:
+                print(f"!! provider {name!r} exists but its API key is not in {args.keys}; skipped", file=sys.stderr)
+                continue
+            answer = http.post(f"{args.gateway}/api/v1/providers", headers=admin, timeout=30, json={
+                "name": name, "kind": provider["kind"], "website": provider["website"]})
+            answer.raise_for_status()
+            keys[name] = answer.json()["api_key"]
+            args.keys.parent.mkdir(parents=True, exist_ok=True)
+            args.keys.write_text(json.dumps(keys, indent=2))
+        auth = {"Authorization": f"Bearer {keys[name]}"}
+        mine = http.get(f"{args.gateway}/api/v1/providers/me/courses?page_size=100", headers=auth, timeout=30).json()
+        have = {c["external_id"] for c in mine["items"]}
+        for course in provider["courses"]:
+            if course["external_id"] in have:
+                continue
+            answer = http.post(f"{args.gateway}/api/v1/courses", headers=auth, timeout=30,
+                               json={**course_body(course, today), "publish": True})
+            if answer.status_code != 201:
+                print(f"!! {course['external_id']}: {answer.status_code} {answer.text}", file=sys.stderr)
+                return 1
+            created += 1
+    total = sum(len(p["courses"]) for p in json.loads(DEMO.read_text())["providers"])
+    print(f"==> demo catalogue: {created} courses created, {total - created} already there")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Runs the whole platform on this machine without Docker:
+#   platform.sh up       install what is missing, start infra + every service, load the demo
+#   platform.sh down     stop every service and the infra, by PID
+#   platform.sh logs     follow the service logs
+#   platform.sh status   what runs
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+INFRA="$ROOT/deploy/local/infra.sh"
+SERVICES=(catalogue search intake notify analytics gateway)
+DATABASES=(catalogue search intake notify analytics)
+PIDS="$RUN_DIR/pids"; LOGS="$RUN_DIR/logs"
+export GATEWAY_PORT
+GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT"
+
+service_env() {  # the environment of one service, as docker-compose.yml gives it too
+  local name=$1
+  echo "AMQP_URI=$AMQP_URI"
+  [ "$name" = gateway ] || echo "DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$name"
+}
+
+start_services() {
+  mkdir -p "$PIDS" "$LOGS"
+  local name pid
+  for name in "${SERVICES[@]}"; do
+    if [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
+      say "$name already running (pid $(cat "$PIDS/$name.pid"))"; continue
+    fi
+    ( export $(service_env "$name"); exec setsid "$VENV/bin/python" -m services.run "$name" ) \
+      >>"$LOGS/$name.log" 2>&1 < /dev/null &
+    pid=$!
+    echo "$pid" > "$PIDS/$name.pid"
+    say "started $name (pid $pid, log $LOGS/$name.log)"
+  done
+}
+
+stop_services() {
+  local name pid
+  for name in "${SERVICES[@]}"; do
+    [ -f "$PIDS/$name.pid" ] || continue
+    pid=$(cat "$PIDS/$name.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      say "stopped $name (pid $pid)"
+    fi
+    rm -f "$PIDS/$name.pid"
+  done
+}
+
+wait_healthy() {
+  local deadline=$((SECONDS + ${1:-90})) body=""
+  while [ $SECONDS -lt $deadline ]; do
+    body=$(curl -fsS "$GATEWAY_URL/health" 2>/dev/null) && { say "healthy: $body"; return 0; }
+    for name in "${SERVICES[@]}"; do
+      if ! kill -0 "$(cat "$PIDS/$name.pid" 2>/dev/null)" 2>/dev/null; then
+        echo "!! $name exited; the end of its log:" >&2; tail -n 20 "$LOGS/$name.log" >&2; return 1
+      fi
+    done
+    sleep 1
+  done
+  echo "!! the platform did not become healthy in time; last answer: $(curl -sS "$GATEWAY_URL/health" 2>&1)" >&2
+  return 1
+}
+
+case "${1:-}" in
+  up)
+    "$INFRA" setup
+    "$INFRA" start
+    "$INFRA" createdb "${DATABASES[@]}"
+    start_services
+    wait_healthy 120
+    "$VENV/bin/python" -m deploy.local.load_demo --gateway "$GATEWAY_URL" --keys "$RUN_DIR/demo-keys.json"
+    cat <<MSG
+
+  Scholingsalliantie runs at $GATEWAY_URL   (OpenAPI: $GATEWAY_URL/openapi.json)
+  Admin token: ${ADMIN_TOKEN:-dev-admin-token}${ADMIN_TOKEN:+ (from ADMIN_TOKEN)}${ADMIN_TOKEN:- (ADMIN_TOKEN unset: development default)}
+  Try:   curl '$GATEWAY_URL/api/v1/search?q=heftruck'
+  Logs:  make logs      Stop: make stop      Wipe data: make clean
+MSG
+    ;;
+  down) stop_services; "$INFRA" stop ;;
+  services-down) stop_services ;;
+  logs) mkdir -p "$LOGS"; touch "$LOGS/gateway.log"; exec tail -n 50 -F "$LOGS"/*.log ;;
+  status)
+    "$INFRA" status
+    for name in "${SERVICES[@]}"; do
+      if [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
+        echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
+    done ;;
+  *) echo "usage: $0 up|down|services-down|logs|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# make test: set up, start the test profile's own PostgreSQL and RabbitMQ (separate data and
+# ports from `make run`), run pytest, and stop what it started, also when a test fails.
+set -euo pipefail
+export SA_PROFILE=test PG_FSYNC=off
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+INFRA="$ROOT/deploy/local/infra.sh"
+
+"$INFRA" setup
+trap '"$INFRA" stop' EXIT
+"$INFRA" start
+export SA_TEST_RABBIT_CTL="$RABBIT_BIN/rabbitmqctl" SA_TEST_RABBIT_HOME="$HOME_RABBIT"
+cd "$ROOT"
+set +e
+"$VENV/bin/python" -m pytest --amqp-uri "$AMQP_URI" --rabbit-api-uri "$RABBIT_API_URI" "$@"
+status=$?
+set -e
+[ $status -eq 5 ] && { echo "!! pytest collected no tests" >&2; status=1; }
+exit $status

@@ -1,0 +1,1 @@
+"""Analytics: the archive of every event, demand rollups and reports."""

@@ -1,0 +1,1 @@
+"""Catalogue: providers, their API keys, courses and offerings; the source of truth."""

@@ -1,0 +1,57 @@
+"""Domain errors shared by every service. They cross RPC as themselves (registered with nameko's
+``deserialize_to_instance``); the gateway maps each type to an HTTP status in one place
+(gateway/problems.py)."""
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    """Base of the errors a caller can act on (as opposed to bugs)."""
+
+    def __init__(self, detail: str, errors: list[dict] | None = None):
+        super().__init__(detail, errors or [])
+        self.detail = detail
+        self.errors = errors or []
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    pass
+
+
+@deserialize_to_instance
+class Conflict(DomainError):
+    pass
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    pass
+
+
+@deserialize_to_instance
+class Unauthorized(DomainError):
+    pass
+
+
+@deserialize_to_instance
+class PreconditionFailed(DomainError):
+    pass
+
+
+@deserialize_to_instance
+class ValidationFailed(DomainError):
+    """``errors`` lists ``{"field": "offerings.0.start_date", "message": ...}``."""
+
+
+def field_errors(exc) -> list[dict]:
+    """Turn a pydantic ValidationError into API field errors (``offerings.2.location.city``)."""
+    out = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if part != "__root__"]
+        message = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            message = "unknown field"
+        out.append({"field": ".".join(loc) or "body", "message": message.removeprefix("Value error, ")})
+    return out

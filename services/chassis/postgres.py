@@ -1,0 +1,147 @@
+"""The PostgreSQL dependency provider: one pool per service, migrations at set-up, and a
+store object per transaction that carries the service's domain verbs.
+
+Why a service opens the transaction itself (``with self.store.transaction() as tx``) instead
+of committing in ``worker_result``: nameko sends the RPC reply and acks an event message in
+``handle_result``, *before* ``worker_result`` runs, so a commit there could fail after the
+caller was told "done" or the message was acked. Committing inside the method orders it right:
+commit, then reply/ack.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import psycopg.waiting
+from nameko.extensions import DependencyProvider
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
+from services.contracts.events import Event
+
+log = logging.getLogger(__name__)
+
+
+def assert_cooperative_psycopg() -> None:
+    """psycopg's C wait function blocks the whole eventlet hub (and AMQP heartbeats)."""
+    if psycopg.waiting.wait is not psycopg.waiting.wait_selector:
+        raise RuntimeError(
+            "psycopg does not use wait_selector: set PSYCOPG_WAIT_FUNC=wait_selector before "
+            f"psycopg is imported (now {os.environ.get('PSYCOPG_WAIT_FUNC')!r})"
+        )
+
+
+class Store:
+    """One transaction's worth of data access. Services subclass it with their domain verbs;
+    every SQL statement of a service lives in its subclass (``<service>/store.py``)."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+        self.emitted: list[Event] = []
+
+    def execute(self, query, params=None):
+        return self.conn.execute(query, params)
+
+    def fetch_one(self, query, params=None) -> dict | None:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query, params)
+            return cur.fetchone()
+
+    def fetch_all(self, query, params=None) -> list[dict]:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def emit(self, event: Event, event_id: uuid.UUID | None = None) -> uuid.UUID:
+        """Write an event to the outbox in this transaction; the relay publishes it after commit."""
+        envelope = event.envelope(event_id)
+        self.execute(
+            "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%(id)s, %(type)s, %(env)s)",
+            {"id": envelope.event_id, "type": envelope.event_type, "env": Jsonb(envelope.model_dump(mode="json"))},
+        )
+        self.emitted.append(event)
+        return envelope.event_id
+
+    def claim_event(self, consumer: str, event_id: uuid.UUID) -> bool:
+        """True the first time ``consumer`` sees ``event_id``; False for a redelivery."""
+        cur = self.execute(
+            "INSERT INTO processed_events (consumer, event_id) VALUES (%(c)s, %(e)s) ON CONFLICT DO NOTHING",
+            {"c": consumer, "e": event_id},
+        )
+        return cur.rowcount == 1
+
+    def ping(self) -> bool:
+        return self.execute("SELECT 1").fetchone()[0] == 1
+
+
+class Transactions:
+    """What a service method gets injected: a way to open a transaction on its store."""
+
+    def __init__(self, provider: "Database"):
+        self._provider = provider
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        with self._provider.pool.connection() as conn:
+            with conn.transaction():
+                store = self._provider.store_class(conn)
+                yield store
+        # committed: let the relay publish what this transaction wrote to the outbox
+        if store.emitted and self._provider.relay is not None:
+            self._provider.relay.wake()
+
+
+class Database(DependencyProvider):
+    """Owns the service's connection pool, migrations and (optionally) its outbox relay."""
+
+    def __init__(self, store_class: type[Store], migrations: Path | str, source: str | None = None,
+                 pool_size: int = 10):
+        self.store_class = store_class
+        self.migrations = Path(migrations)
+        self.source = source  # the service whose events this database's outbox holds
+        self.pool_size = pool_size
+        self.pool: ConnectionPool | None = None
+        self.relay = None
+
+    def setup(self):
+        assert_cooperative_psycopg()
+        url = self.container.config.get("DATABASE_URL")
+        if not url:
+            raise RuntimeError("DATABASE_URL is not configured")
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn, ("chassis", CHASSIS_MIGRATIONS), (self.container.service_name, self.migrations))
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=self.pool_size, open=False, name=self.container.service_name,
+            kwargs={"autocommit": True},  # transactions are explicit: conn.transaction()
+        )
+        self.pool.open(wait=True, timeout=30)
+        if self.source:
+            from services.chassis.outbox import OutboxRelay
+
+            self.relay = OutboxRelay(
+                self.pool, self.container.config["AMQP_URI"], self.source,
+                poll_seconds=float(self.container.config.get("OUTBOX_POLL_SECONDS", 1.0)),
+            )
+
+    def start(self):
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self):
+        if self.relay is not None:
+            self.relay.stop()
+        if self.pool is not None:
+            self.pool.close()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return Transactions(self)

@@ -1,0 +1,77 @@
+"""Service configuration from environment variables, failing at start-up with a message
+that names the variable when one is missing or malformed."""
+from __future__ import annotations
+
+from pydantic import AmqpDsn, Field, PostgresDsn, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(SystemExit):
+    """Raised (and exits the process with status 2) when the environment is wrong."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads. Subclass to add a service's own variables."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    amqp_uri: AmqpDsn = Field(description="RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/")
+    database_url: PostgresDsn | None = Field(
+        default=None, description="PostgreSQL database of this service, postgresql://user@host:port/db"
+    )
+    max_workers: int = Field(default=10, ge=1, le=1000)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    event_retry_delays: list[float] = Field(
+        default=[1, 5, 30, 120],
+        description="seconds between attempts of a failing event handler, then dead-letter",
+    )
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+
+    def nameko_config(self) -> dict:
+        return {
+            "AMQP_URI": str(self.amqp_uri),
+            "DATABASE_URL": str(self.database_url) if self.database_url else None,
+            "max_workers": self.max_workers,
+            "OUTBOX_POLL_SECONDS": self.outbox_poll_seconds,
+            "EVENT_RETRY_DELAYS": self.event_retry_delays,
+            "LOGGING": {
+                "version": 1,
+                "disable_existing_loggers": False,
+                "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+                "root": {"level": self.log_level, "handlers": ["console"]},
+                "loggers": {"nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"}},
+            },
+        }
+
+
+class DatabaseServiceSettings(ServiceSettings):
+    """A service that owns a database: DATABASE_URL is required."""
+
+    database_url: PostgresDsn = Field(description="PostgreSQL database of this service")
+
+
+def load_settings(cls: type[ServiceSettings], required: tuple[str, ...] = ()) -> ServiceSettings:
+    """Read ``cls`` from the environment; ``required`` names optional fields a caller needs."""
+    try:
+        settings = cls()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            problem = "is missing" if err["type"] == "missing" else f"is invalid: {err['msg']}"
+            lines.append(f"  {name} {problem}")
+        raise ConfigurationError("configuration error:\n" + "\n".join(lines)) from None
+    missing = [name.upper() for name in required if getattr(settings, name) in (None, "")]
+    if missing:
+        raise ConfigurationError(
+            "configuration error:\n" + "\n".join(f"  {name} is missing" for name in missing)
+        )
+    return settings

@@ -1,0 +1,1 @@
+"""Shared contracts: event and RPC models every service imports. Add fields; never rename."""

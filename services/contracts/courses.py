@@ -1,0 +1,116 @@
+"""The course model of API.md: what a provider sends (``CourseInput``) and what the
+platform stores and tells others (``Course``). Validation errors name the field path."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+Level = Literal[
+    "praktijkleren", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo-associate-degree",
+    "hbo-bachelor", "hbo-master", "wo-bachelor", "wo-master", "nt2", "geen",
+]
+Sector = Literal[
+    "bouw", "techniek", "zorg-welzijn", "ict", "logistiek", "handel-retail", "horeca-toerisme",
+    "onderwijs", "overheid", "financiele-dienstverlening", "landbouw-groen", "industrie",
+    "energie", "cultuur-media", "transport", "schoonmaak-facilitair", "algemeen",
+]
+Situation = Literal["eigen-werk", "andere-sector", "werkgever", "werkzoekend", "zelfstandige"]
+Credential = Literal[
+    "diploma", "certificaat", "deelcertificaat", "microcredential", "bewijs-van-deelname", "geen",
+]
+Mode = Literal["klassikaal", "online", "blended", "incompany"]
+OfferingStatus = Literal["open", "full", "closed", "cancelled"]
+CourseStatus = Literal["draft", "published", "withdrawn"]
+ProviderKind = Literal["oo-fonds", "brancheorganisatie", "onderwijsinstelling", "opleider", "overheid"]
+
+ExternalId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")]
+Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are rejected with their name instead of silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Location(Strict):
+    city: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    postcode: Annotated[str, Field(max_length=10)] | None = None
+    # Filled in by the platform when it resolves the place; a provider need not send them.
+    lat: float | None = None
+    lon: float | None = None
+    province: str | None = None
+
+    @model_validator(mode="after")
+    def _city_or_postcode(self):
+        if not self.city and not self.postcode:
+            raise ValueError("a location needs a city or a postcode")
+        return self
+
+
+class Offering(Strict):
+    external_id: ExternalId
+    start_date: date
+    end_date: date
+    mode: Mode
+    location: Location | None = None
+    price_eur: Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
+    seats_available: Annotated[int, Field(ge=0)] | None = None
+    status: OfferingStatus = "open"
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        if self.mode != "online" and self.location is None:
+            raise ValueError(f"an offering with mode {self.mode!r} needs a location")
+        return self
+
+
+class CourseInput(Strict):
+    """A course as a provider sends it (POST/PUT /api/v1/courses)."""
+
+    external_id: ExternalId
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=20000)] = ""
+    keywords: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(default_factory=list, max_length=50)
+    level: Level
+    sectors: list[Sector] = Field(default_factory=list, max_length=17)
+    situations: list[Situation] = Field(default_factory=list, max_length=5)
+    credential: Credential = "geen"
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default_factory=lambda: ["nl"])
+    study_load_hours: Annotated[int, Field(ge=0, le=10000)] | None = None
+    url: HttpUrl | None = None
+    funding_schemes: list[Slug] = Field(default_factory=list, max_length=50)
+    offerings: list[Offering] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _unique_offerings(self):
+        seen = set()
+        for offering in self.offerings:
+            if offering.external_id in seen:
+                raise ValueError(f"offering external_id {offering.external_id!r} appears twice")
+            seen.add(offering.external_id)
+        return self
+
+
+class ProviderRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class Course(CourseInput):
+    """A course as the platform holds it: the provider's input plus identity and lifecycle."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    version: int
+    status: CourseStatus
+    provider: ProviderRef
+    created_at: datetime
+    updated_at: datetime

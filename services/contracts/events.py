@@ -1,0 +1,103 @@
+"""Events: the facts services tell each other over RabbitMQ, wrapped in one envelope.
+
+An event crosses the wire as ``EventEnvelope.model_dump(mode="json")`` on the exchange
+``<source>.events`` with the event type as routing key. Payloads carry ids, never personal data.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from services.contracts.courses import Course
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class EventEnvelope(BaseModel):
+    """What every event looks like on the wire."""
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    event_type: str
+    source: str
+    occurred_at: datetime = Field(default_factory=utcnow)
+    schema_version: int = 1
+    payload: dict[str, Any]
+
+
+class Event(BaseModel):
+    """Base of every event payload; subclasses name their type and source service."""
+
+    event_type: ClassVar[str]
+    source: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def envelope(self, event_id: uuid.UUID | None = None) -> EventEnvelope:
+        return EventEnvelope(
+            event_id=event_id or uuid.uuid4(),
+            event_type=self.event_type,
+            source=self.source,
+            schema_version=self.schema_version,
+            payload=self.model_dump(mode="json"),
+        )
+
+    @classmethod
+    def from_envelope(cls, envelope: EventEnvelope):
+        return cls.model_validate(envelope.payload)
+
+
+class ProviderRegistered(Event):
+    event_type = "provider_registered"
+    source = "catalogue"
+
+    provider_id: uuid.UUID
+    name: str
+    kind: str
+
+
+class CourseEvent(Event):
+    """A course change. ``course`` is the full current course, so no consumer needs an RPC
+    back; ``version`` lets a consumer ignore an older event that arrives late."""
+
+    source = "catalogue"
+
+    course_id: uuid.UUID
+    provider_id: uuid.UUID
+    version: int
+    course: Course
+
+
+class CoursePublished(CourseEvent):
+    event_type = "course_published"
+
+
+class CourseUpdated(CourseEvent):
+    event_type = "course_updated"
+
+
+class CourseWithdrawn(CourseEvent):
+    event_type = "course_withdrawn"
+
+
+class SearchPerformed(Event):
+    """One search through the gateway. No personal data: the query text and filters only."""
+
+    event_type = "search_performed"
+    source = "search"
+
+    search_id: str
+    query: str | None
+    filters: dict[str, Any]
+    result_count: int
+    zero_results: bool
+    latency_ms: float
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.event_type: cls
+    for cls in (ProviderRegistered, CoursePublished, CourseUpdated, CourseWithdrawn, SearchPerformed)
+}

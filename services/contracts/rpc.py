@@ -1,0 +1,62 @@
+"""Request and response models of the RPC calls between the gateway and the services."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, HttpUrl
+
+from services.contracts.courses import Level, Mode, ProviderKind, Sector, Situation, Strict
+
+
+class NewProvider(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: ProviderKind
+    website: HttpUrl | None = None
+    kvk_number: Annotated[str, Field(pattern=r"^[0-9]{8}$")] | None = None
+
+
+class SearchRequest(Strict):
+    """``GET /api/v1/search`` query parameters (API.md)."""
+
+    q: Annotated[str, Field(max_length=200)] | None = None
+    situation: Situation | None = None
+    level: list[Level] = Field(default_factory=list)
+    sector: list[Sector] = Field(default_factory=list)
+    mode: list[Mode] = Field(default_factory=list)
+    start_from: date | None = None
+    start_to: date | None = None
+    max_price: Annotated[Decimal, Field(ge=0)] | None = None
+    funding: Annotated[str, Field(max_length=60)] | None = None
+    sort: Literal["relevance", "start_date", "price"] = "relevance"
+    page: Annotated[int, Field(ge=1, le=1000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class NextOffering(BaseModel):
+    start_date: date
+    mode: Mode
+    city: str | None
+    price_eur: Decimal
+
+
+class SearchHit(BaseModel):
+    course_id: str
+    title: str
+    provider: dict
+    level: str
+    sectors: list[str]
+    credential: str
+    snippet: str
+    next_offering: NextOffering | None
+    distance_km: float | None = None
+
+
+class SearchResponse(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+    search_id: str

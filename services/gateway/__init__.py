@@ -1,0 +1,1 @@
+"""Gateway: the only HTTP face of the platform (auth, validation, OpenAPI, problem+json)."""

@@ -1,0 +1,223 @@
+"""The gateway: every public HTTP route on one screen. Each parses the request, checks who is
+calling, makes one RPC call and renders JSON; errors become problem+json in one place."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Literal
+
+import eventlet
+from eventlet.greenpool import GreenPool
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
+from nameko.web.handlers import http
+from pydantic import Field, field_validator
+from werkzeug.wrappers import Response
+
+from services.chassis.settings import ServiceSettings
+from services.gateway import openapi
+from services.gateway.auth import Principal, authenticate, require
+from services.gateway.problems import Problem, from_exception, problem_response
+
+log = logging.getLogger(__name__)
+
+DEV_ADMIN_TOKEN = "dev-admin-token"
+BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
+REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode"}
+
+
+class Settings(ServiceSettings):
+    app_env: Literal["development", "test", "production"] = "development"
+    admin_token: str | None = Field(default=None, validate_default=True, min_length=16)
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8000, ge=1, le=65535)
+    rpc_timeout_seconds: float = Field(default=30, gt=0)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, value, info):
+        if value is None and info.data.get("app_env") == "production":
+            raise ValueError("must be set when APP_ENV=production")
+        return value
+
+    def nameko_config(self) -> dict:
+        config = super().nameko_config()
+        config["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
+        config["ADMIN_TOKEN"] = self.admin_token or DEV_ADMIN_TOKEN
+        config["RPC_TIMEOUT_SECONDS"] = self.rpc_timeout_seconds
+        if self.admin_token is None:
+            logging.getLogger("gateway").warning(
+                "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)
+        return config
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
+
+
+def route(method: str, url: str):
+    """A nameko http entrypoint whose errors are answered as problem+json."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(self, request, **params):
+            try:
+                return fn(self, request, **params)
+            except Exception as exc:
+                response = from_exception(exc)
+                if response is None:
+                    log.exception("unexpected error on %s %s", method, url)
+                    response = problem_response(500, "Internal error", "an unexpected error occurred")
+                return response
+
+        return http(method, url)(wrapper)
+
+    return decorator
+
+
+def read_json(request) -> dict:
+    try:
+        body = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as exc:
+        raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise Problem(400, "Malformed JSON", "the body must be a JSON object")
+    return body
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = Config()
+    catalogue = RpcProxy("catalogue")
+    search_rpc = RpcProxy("search")
+    intake = RpcProxy("intake")
+    notify = RpcProxy("notify")
+    analytics = RpcProxy("analytics")
+
+    # plumbing
+
+    def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
+        proxy = getattr(self, "search_rpc" if service == "search" else service)
+        limit = timeout or self.config.get("RPC_TIMEOUT_SECONDS", 30)
+        try:
+            with eventlet.Timeout(limit):
+                return getattr(proxy, method).call_async(*args, **kwargs).result()
+        except eventlet.Timeout:
+            raise Problem(503, "Service unavailable", f"the {service} service did not answer in {limit}s",
+                          headers={"Retry-After": "5"}) from None
+
+    def principal(self, request) -> Principal | None:
+        token = self.config["ADMIN_TOKEN"]
+        return authenticate(request, token, lambda key: self.call("catalogue", "authenticate_provider", key))
+
+    # operations
+
+    @route("GET", "/health")
+    def health(self, request):
+        def check(service):
+            try:
+                self.call(service, "health", timeout=3)
+                return service, "ok"
+            except Exception as exc:  # a broken or absent service is what /health reports
+                return service, f"unavailable: {getattr(exc, 'detail', exc)}"
+
+        services = dict(GreenPool(len(BACKENDS)).imap(check, BACKENDS))
+        healthy = all(state == "ok" for state in services.values())
+        return json_response({"status": "ok" if healthy else "unavailable", "services": services},
+                             200 if healthy else 503)
+
+    @route("GET", "/openapi.json")
+    def openapi_document(self, request):
+        return json_response(openapi.document())
+
+    # providers
+
+    @route("POST", "/api/v1/providers")
+    def create_provider(self, request):
+        require(self.principal(request), "admin")
+        return json_response(self.call("catalogue", "register_provider", read_json(request)), 201)
+
+    @route("GET", "/api/v1/providers")
+    def list_providers(self, request):
+        require(self.principal(request), "admin")
+        items = self.call("catalogue", "list_providers")
+        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+
+    @route("GET", "/api/v1/providers/me/courses")
+    def my_courses(self, request):
+        me = require(self.principal(request), "provider")
+        page, page_size = paging(request)
+        return json_response(self.call("catalogue", "list_provider_courses", me.id, page, page_size))
+
+    # courses
+
+    @route("POST", "/api/v1/courses")
+    def create_course(self, request):
+        me = require(self.principal(request), "provider")
+        body = read_json(request)
+        publish = body.pop("publish", False)
+        if not isinstance(publish, bool):
+            raise Problem(422, "Validation failed", "publish must be true or false",
+                          [{"field": "publish", "message": "must be a boolean"}])
+        course = self.call("catalogue", "create_course", me.id, body, publish)
+        return json_response(course, 201, {"Location": f"/api/v1/courses/{course['id']}", "ETag": str(course["version"])})
+
+    @route("GET", "/api/v1/courses/<course_id>")
+    def get_course(self, request, course_id):
+        me = self.principal(request)
+        course = self.call("catalogue", "get_course", course_id, me.id if me else None)
+        return json_response(course, headers={"ETag": str(course["version"])})
+
+    @route("PUT", "/api/v1/courses/<course_id>")
+    def update_course(self, request, course_id):
+        me = require(self.principal(request), "provider")
+        if_match = request.headers.get("If-Match", "").strip().strip('"')
+        if not if_match.isdigit():
+            raise Problem(428, "Precondition required", "send the course version you changed in If-Match",
+                          [{"field": "If-Match", "message": "required: the current version number"}])
+        course = self.call("catalogue", "update_course", me.id, course_id, int(if_match), read_json(request))
+        return json_response(course, headers={"ETag": str(course["version"])})
+
+    @route("POST", "/api/v1/courses/<course_id>/publish")
+    def publish_course(self, request, course_id):
+        me = require(self.principal(request), "provider")
+        return json_response(self.call("catalogue", "publish_course", me.id, course_id))
+
+    @route("POST", "/api/v1/courses/<course_id>/withdraw")
+    def withdraw_course(self, request, course_id):
+        me = require(self.principal(request), "provider")
+        return json_response(self.call("catalogue", "withdraw_course", me.id, course_id))
+
+    @route("GET", "/api/v1/courses/<course_id>/history")
+    def course_history(self, request, course_id):
+        me = require(self.principal(request), "provider")
+        items = self.call("catalogue", "course_history", me.id, course_id)
+        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+
+    # search
+
+    @route("GET", "/api/v1/search")
+    def search(self, request):
+        params = {
+            key: request.args.getlist(key) if key in REPEATABLE_SEARCH_PARAMS else request.args.get(key)
+            for key in request.args.keys()
+        }
+        return json_response(self.call("search", "search", params))
+
+
+def paging(request) -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        page_size = int(request.args.get("page_size", 20))
+    except ValueError:
+        raise Problem(422, "Validation failed", "page and page_size are whole numbers",
+                      [{"field": "page", "message": "must be a whole number"}]) from None
+    if page < 1 or not 1 <= page_size <= 100:
+        raise Problem(422, "Validation failed", "page >= 1 and 1 <= page_size <= 100",
+                      [{"field": "page_size" if page >= 1 else "page", "message": "out of range"}])
+    return page, page_size
+
+
+SERVICE = GatewayService

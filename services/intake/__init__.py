@@ -1,0 +1,1 @@
+"""Intake: people's requests to be called back, and the advisors who handle them."""

@@ -1,0 +1,1 @@
+"""Notify: delivery of e-mail, SMS and webhooks, with a delivery log."""

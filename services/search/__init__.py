@@ -1,0 +1,1 @@
+"""Search: the searchable read model of published courses, built from catalogue events."""

@@ -1,0 +1,59 @@
+"""The search document of a course: what is indexed and shown, derived from the catalogue's
+course alone (no I/O), so both backends and the tests build it the same way."""
+from __future__ import annotations
+
+from datetime import date
+
+from services.contracts.courses import Course
+
+BOOKABLE = {"open", "full"}
+
+
+def build_document(course: Course, published: bool) -> dict:
+    offerings = sorted(
+        (o for o in course.offerings if o.status in BOOKABLE),
+        key=lambda o: (o.start_date, o.external_id),
+    )
+    return {
+        "course_id": course.id,
+        "version": course.version,
+        "published": published,
+        "provider_id": course.provider.id,
+        "provider_name": course.provider.name,
+        "title": course.title,
+        "description": course.description,
+        "keywords": course.keywords,
+        "level": course.level,
+        "sectors": course.sectors,
+        "situations": course.situations,
+        "credential": course.credential,
+        "funding": course.funding_schemes,
+        "offerings": [_offering(o) for o in offerings],
+        "modes": sorted({o.mode for o in offerings}),
+        "provinces": sorted({o.location.province for o in offerings if o.location and o.location.province}),
+        "last_start": max((o.start_date for o in offerings), default=None),
+    }
+
+
+def _offering(o) -> dict:
+    return {
+        "external_id": o.external_id,
+        "start_date": o.start_date.isoformat(),
+        "end_date": o.end_date.isoformat(),
+        "mode": o.mode,
+        "status": o.status,
+        "city": o.location.city if o.location else None,
+        "province": o.location.province if o.location else None,
+        "lat": o.location.lat if o.location else None,
+        "lon": o.location.lon if o.location else None,
+        "price_eur": str(o.price_eur),
+    }
+
+
+def next_offering(offerings: list[dict], today: date) -> dict | None:
+    """The first open offering that has not started yet (else the first bookable one ahead)."""
+    ahead = [o for o in offerings if date.fromisoformat(o["start_date"]) >= today]
+    chosen = next((o for o in ahead if o["status"] == "open"), ahead[0] if ahead else None)
+    if chosen is None:
+        return None
+    return {k: chosen[k] for k in ("start_date", "mode", "city", "price_eur")}

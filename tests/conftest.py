@@ -1,0 +1,94 @@
+"""Fixtures over the real RabbitMQ and PostgreSQL that `make test` starts."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import requests
+
+from tests.infra import ADMIN_TOKEN, ROOT, Platform, Postgres, Rabbit
+
+
+def pytest_collection_modifyitems(items):
+    # Tests that restart the broker go last, so the others never see it away.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+
+
+@pytest.fixture(scope="session")
+def rabbit(request) -> Rabbit:
+    return Rabbit(request.config.getoption("RABBIT_AMQP_URI"), request.config.getoption("RABBIT_API_URI"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Postgres:
+    url = os.environ.get("PG_ADMIN_URL")
+    if not url:
+        pytest.exit("PG_ADMIN_URL is not set: run the suite with `make test`", returncode=2)
+    return Postgres(url)
+
+
+@pytest.fixture(scope="session")
+def platform(rabbit, postgres, tmp_path_factory):
+    log_dir = ROOT / ".run" / "test" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    running = Platform(rabbit, postgres, log_dir)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def database(postgres):
+    """A throw-away database for one test, dropped afterwards."""
+    name = f"t{uuid.uuid4().hex[:10]}_unit"
+    url = postgres.create(name)
+    try:
+        yield url
+    finally:
+        postgres.drop(name)
+
+
+class Client:
+    """The public HTTP API as a user of it sees it."""
+
+    def __init__(self, base: str, token: str | None = None):
+        self.base, self.token = base, token
+        self.http = requests.Session()
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+
+@pytest.fixture
+def admin(platform) -> Client:
+    return Client(platform.url, ADMIN_TOKEN)
+
+
+@pytest.fixture
+def anonymous(platform) -> Client:
+    return Client(platform.url)
+
+
+@pytest.fixture
+def provider(admin, platform) -> Client:
+    """A freshly registered provider, authenticated with its API key."""
+    answer = admin.post("/api/v1/providers", json={"name": f"Opleider {uuid.uuid4().hex[:6]}", "kind": "opleider"})
+    assert answer.status_code == 201, answer.text
+    client = Client(platform.url, answer.json()["api_key"])
+    client.id = answer.json()["id"]
+    return client

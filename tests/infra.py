@@ -1,0 +1,177 @@
+"""Test helpers around the real RabbitMQ and PostgreSQL that `make test` starts: throw-away
+vhosts and databases, service processes started and stopped by their own PID."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlparse, urlunparse
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASES = ("catalogue", "search", "intake", "notify", "analytics")
+SERVICES = DATABASES + ("gateway",)
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+class Rabbit:
+    def __init__(self, amqp_uri: str, api_uri: str):
+        self.amqp_uri = amqp_uri
+        parsed = urlparse(api_uri)
+        self.api = f"{parsed.scheme}://{parsed.hostname}:{parsed.port}/api"
+        self.auth = (parsed.username or "guest", parsed.password or "guest")
+
+    def create_vhost(self) -> str:
+        name = f"sa_test_{uuid.uuid4().hex[:10]}"
+        requests.put(f"{self.api}/vhosts/{name}", auth=self.auth, timeout=10).raise_for_status()
+        requests.put(f"{self.api}/permissions/{name}/{self.auth[0]}", auth=self.auth, timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        return name
+
+    def delete_vhost(self, name: str) -> None:
+        requests.delete(f"{self.api}/vhosts/{name}", auth=self.auth, timeout=10)
+
+    def uri_for(self, vhost: str) -> str:
+        parsed = urlparse(self.amqp_uri)
+        return urlunparse(parsed._replace(path="/" + quote(vhost, safe="")))
+
+    def queue(self, vhost: str, name: str) -> dict | None:
+        answer = requests.get(f"{self.api}/queues/{vhost}/{quote(name, safe='')}", auth=self.auth, timeout=10)
+        return answer.json() if answer.status_code == 200 else None
+
+    def queues(self, vhost: str) -> list[dict]:
+        return requests.get(f"{self.api}/queues/{vhost}", auth=self.auth, timeout=10).json()
+
+    def ctl(self, *args: str) -> None:
+        """rabbitmqctl against the test node (stop_app / start_app for broker outages)."""
+        env = {**os.environ, "HOME": os.environ["SA_TEST_RABBIT_HOME"]}
+        subprocess.run([os.environ["SA_TEST_RABBIT_CTL"], "-q", *args], env=env, check=True,
+                       capture_output=True, timeout=120)
+
+
+class Postgres:
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+
+    def create(self, name: str) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return urlunparse(urlparse(self.admin_url)._replace(path="/" + name))
+
+    def drop(self, name: str) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Platform:
+    """Every service as its own process, on a throw-away vhost and databases."""
+
+    rabbit: Rabbit
+    postgres: Postgres
+    log_dir: Path
+    vhost: str = ""
+    prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}")
+    port: int = field(default_factory=free_port)
+    procs: dict = field(default_factory=dict)
+    db_urls: dict = field(default_factory=dict)
+    extra_env: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def amqp_uri(self) -> str:
+        return self.rabbit.uri_for(self.vhost)
+
+    def env(self, service: str) -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URI")}
+        env.update(AMQP_URI=self.amqp_uri, PSYCOPG_WAIT_FUNC="wait_selector", PYTHONPATH=str(ROOT),
+                   ADMIN_TOKEN=ADMIN_TOKEN, GATEWAY_PORT=str(self.port), APP_ENV="test",
+                   OUTBOX_POLL_SECONDS="0.5", EVENT_RETRY_DELAYS="[0.2, 0.5, 1]")
+        if service in self.db_urls:
+            env["DATABASE_URL"] = self.db_urls[service]
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> "Platform":
+        self.vhost = self.rabbit.create_vhost()
+        for name in DATABASES:
+            self.db_urls[name] = self.postgres.create(f"{self.prefix}_{name}")
+        for name in SERVICES:
+            self.start_service(name)
+        self.wait_healthy()
+        return self
+
+    def start_service(self, name: str) -> None:
+        log = open(self.log_dir / f"{self.prefix}-{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "services.run", name], env=self.env(name), cwd=ROOT,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def wait_healthy(self, timeout: float = 90) -> dict:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+            try:
+                last = requests.get(f"{self.url}/health", timeout=10)
+                if last.status_code == 200:
+                    return last.json()
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(0.3)
+        raise RuntimeError(f"platform not healthy after {timeout}s: {getattr(last, 'text', last)}")
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.log_dir / f"{self.prefix}-{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.stop_service(name)
+        for name in DATABASES:
+            self.postgres.drop(f"{self.prefix}_{name}")
+        if self.vhost:
+            self.rabbit.delete_vhost(self.vhost)
+
+
+def eventually(check, timeout: float = 10, interval: float = 0.1, message: str = "condition"):
+    """Poll ``check`` until it returns something truthy; its last value otherwise fails the test."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{message} did not hold within {timeout}s (last: {value!r})")
