@@ -9,7 +9,7 @@ import sys
 from urllib.parse import quote, urlparse
 
 import requests
-from kombu import Connection, Exchange
+from kombu import Connection, Exchange, Queue
 
 from services.chassis.events import ATTEMPT_HEADER, DEAD_SUFFIX
 
@@ -37,8 +37,9 @@ def replay(amqp_uri: str, dead_queue: str, limit: int | None = None) -> int:
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         channel = conn.channel()
         producer = conn.Producer(channel)
+        queue = Queue(dead_queue, no_declare=True)(channel)
         while limit is None or moved < limit:
-            message = channel.basic_get(dead_queue, no_ack=False)
+            message = queue.get(no_ack=False)
             if message is None:
                 break
             headers = {k: v for k, v in (message.headers or {}).items()

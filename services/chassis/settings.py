@@ -47,7 +47,11 @@ class ServiceSettings(BaseSettings):
                 "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
                 "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
                 "root": {"level": self.log_level, "handlers": ["console"]},
-                "loggers": {"nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"}},
+                "loggers": {
+                    "nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"},
+                    # "(expected) error" warnings carry a traceback for every 4xx: too loud
+                    "nameko.containers": {"level": "ERROR"},
+                },
             },
         }
 

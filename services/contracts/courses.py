@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
 Level = Literal[
     "praktijkleren", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo-associate-degree",
@@ -57,18 +57,27 @@ class Offering(Strict):
     start_date: date
     end_date: date
     mode: Mode
-    location: Location | None = None
+    location: Location | None = Field(default=None, validate_default=True)
     price_eur: Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
     seats_available: Annotated[int, Field(ge=0)] | None = None
     status: OfferingStatus = "open"
 
-    @model_validator(mode="after")
-    def _consistent(self):
-        if self.end_date < self.start_date:
+    # field validators (not a model validator) so the error names the field itself
+    @field_validator("end_date")
+    @classmethod
+    def _end_not_before_start(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start_date")
+        if start is not None and end < start:
             raise ValueError("end_date is before start_date")
-        if self.mode != "online" and self.location is None:
-            raise ValueError(f"an offering with mode {self.mode!r} needs a location")
-        return self
+        return end
+
+    @field_validator("location")
+    @classmethod
+    def _location_unless_online(cls, location, info: ValidationInfo):
+        mode = info.data.get("mode")
+        if location is None and mode is not None and mode != "online":
+            raise ValueError(f"an offering with mode {mode!r} needs a location")
+        return location
 
 
 class CourseInput(Strict):
@@ -88,14 +97,15 @@ class CourseInput(Strict):
     funding_schemes: list[Slug] = Field(default_factory=list, max_length=50)
     offerings: list[Offering] = Field(default_factory=list, max_length=1000)
 
-    @model_validator(mode="after")
-    def _unique_offerings(self):
+    @field_validator("offerings")
+    @classmethod
+    def _unique_offerings(cls, offerings: list[Offering]) -> list[Offering]:
         seen = set()
-        for offering in self.offerings:
+        for offering in offerings:
             if offering.external_id in seen:
                 raise ValueError(f"offering external_id {offering.external_id!r} appears twice")
             seen.add(offering.external_id)
-        return self
+        return offerings
 
 
 class ProviderRef(BaseModel):

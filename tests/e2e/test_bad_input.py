@@ -35,8 +35,9 @@ def test_missing_title_is_422_naming_title(provider):
 
 
 @pytest.mark.parametrize("change, field", [
-    (lambda c: c["offerings"][0].update(end_date="2000-01-01"), "offerings.0"),
-    (lambda c: c["offerings"][0].pop("location"), "offerings.0"),
+    (lambda c: c["offerings"][0].update(end_date="2000-01-01"), "offerings.0.end_date"),
+    (lambda c: c["offerings"][0].pop("location"), "offerings.0.location"),
+    (lambda c: c["offerings"][0].update(start_date="2001-01-01", end_date="2001-01-02"), "offerings.0.start_date"),
     (lambda c: c.update(level="mbo-9"), "level"),
     (lambda c: c.update(colour="red"), "colour"),
     (lambda c: c["offerings"][0].update(price_eur=-1), "offerings.0.price_eur"),

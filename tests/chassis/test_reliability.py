@@ -1,0 +1,233 @@
+"""Nothing accepted is lost and nothing is applied twice: the outbox across a broker outage and
+a crash, idempotent handlers, and failing handlers that retry and then dead-letter."""
+from __future__ import annotations
+
+import signal
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+from kombu import Connection, Exchange, Queue
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+from nameko.testing.services import entrypoint_hook
+
+from services.catalogue.service import CatalogueService
+from services.catalogue.store import CatalogueStore
+from services.chassis.deadletters import replay
+from services.chassis.events import ATTEMPT_HEADER, handles
+from services.chassis.postgres import Database, Store
+from services.contracts.events import CoursePublished
+from tests.e2e.test_journey import a_course, found
+from tests.infra import eventually
+
+
+def course_event(title: str, version: int = 1) -> CoursePublished:
+    now = datetime.now(timezone.utc)
+    course_id, provider_id = uuid.uuid4(), uuid.uuid4()
+    course = {**a_course(title), "id": course_id, "version": version, "status": "published",
+              "provider": {"id": provider_id, "name": "Testopleider"}, "created_at": now, "updated_at": now}
+    return CoursePublished.model_validate(
+        {"course_id": course_id, "provider_id": provider_id, "version": version, "course": course})
+
+
+def publish_envelope(amqp_uri: str, envelope: dict) -> None:
+    exchange = get_event_exchange("catalogue", {})
+    Publisher(amqp_uri, exchange=exchange, declare=[exchange], serializer="json").publish(
+        envelope, routing_key=envelope["event_type"])
+
+
+def log_count(platform, service: str, text: str) -> int:
+    return platform.log_tail(service, 100000).count(text)
+
+
+def test_same_event_twice_changes_the_read_model_once(platform, anonymous):
+    word = f"dubbelop{uuid.uuid4().hex[:6]}"
+    event = course_event(f"Dubbel {word}")
+    envelope = event.envelope().model_dump(mode="json")
+    publish_envelope(platform.amqp_uri, envelope)
+    eventually(lambda: found(anonymous, word, str(event.course_id)), message="first delivery applied")
+    with psycopg.connect(platform.db_urls["search"]) as conn:
+        first = conn.execute("SELECT updated_at FROM documents WHERE course_id = %s", (event.course_id,)).fetchone()
+
+    publish_envelope(platform.amqp_uri, envelope)  # the broker redelivers, or the relay sent it twice
+    skipped = f"skipping {envelope['event_id']}, already processed"
+    eventually(lambda: log_count(platform, "search", skipped) == 1, message="search saw the duplicate")
+    eventually(lambda: log_count(platform, "analytics", skipped) == 1, message="analytics saw the duplicate")
+
+    with psycopg.connect(platform.db_urls["search"]) as conn:
+        again = conn.execute("SELECT updated_at FROM documents WHERE course_id = %s", (event.course_id,)).fetchone()
+        claims = conn.execute("SELECT count(*) FROM processed_events WHERE event_id = %s",
+                              (envelope["event_id"],)).fetchone()
+    assert again == first
+    assert claims == (1,)
+    with psycopg.connect(platform.db_urls["analytics"]) as conn:
+        assert conn.execute("SELECT count(*) FROM event_archive WHERE event_id = %s",
+                            (envelope["event_id"],)).fetchone() == (1,)
+
+
+def test_an_older_version_arriving_late_is_ignored(platform, anonymous):
+    word, stale = f"nieuwste{uuid.uuid4().hex[:6]}", f"oudste{uuid.uuid4().hex[:6]}"
+    newer = course_event(f"Versie {word}", version=3)
+    older = CoursePublished.model_validate({**newer.model_dump(), "version": 2,
+                                            "course": {**newer.course.model_dump(), "version": 2, "title": stale}})
+    publish_envelope(platform.amqp_uri, newer.envelope().model_dump(mode="json"))
+    eventually(lambda: found(anonymous, word, str(newer.course_id)), message="newer applied")
+    older_envelope = older.envelope().model_dump(mode="json")
+    publish_envelope(platform.amqp_uri, older_envelope)
+    eventually(lambda: _processed(platform, "search", older_envelope["event_id"]), message="search handled it")
+    assert found(anonymous, word, str(newer.course_id))
+    assert not found(anonymous, stale, str(newer.course_id))
+
+
+def _processed(platform, service, event_id) -> bool:
+    with psycopg.connect(platform.db_urls[service]) as conn:
+        return conn.execute("SELECT 1 FROM processed_events WHERE event_id = %s", (event_id,)).fetchone() is not None
+
+
+def test_commit_then_crash_before_publish_loses_nothing(platform, provider, anonymous):
+    """The catalogue dies right after a commit, before its relay published: the restarted
+    catalogue publishes what the outbox holds and the course becomes findable."""
+    platform.stop_service("catalogue", signal.SIGKILL)
+    word = f"nadecrash{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(platform.db_urls["catalogue"], autocommit=True) as conn, conn.transaction():
+        store = CatalogueStore(conn)
+        course = store.insert_course(uuid.uuid4(), uuid.UUID(provider.id), "published",
+                                     a_course(f"Crash {word}"))
+        store.emit(CoursePublished(course_id=course.id, provider_id=course.provider.id,
+                                   version=course.version, course=course))
+    platform.start_service("catalogue")
+    platform.wait_healthy()
+    eventually(lambda: found(anonymous, word, str(course.id)), timeout=15, message="published after restart")
+
+
+# -- in-process containers: the outbox across a broker outage, retries and dead letters --
+
+def config_for(rabbit_config, database) -> dict:
+    return {"AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": database,
+            "EVENT_RETRY_DELAYS": [0.1, 0.2, 0.3], "OUTBOX_POLL_SECONDS": 0.2}
+
+
+def watch_catalogue_events(amqp_uri: str) -> Queue:
+    queue = Queue(f"watch-{uuid.uuid4().hex[:6]}", exchange=get_event_exchange("catalogue", {}),
+                  routing_key="#", durable=True)
+    with Connection(amqp_uri) as conn:
+        queue(conn.channel()).declare()
+    return queue
+
+
+def received(amqp_uri: str, queue: Queue) -> list[dict]:
+    out = []
+    with Connection(amqp_uri) as conn:
+        bound = queue(conn.channel())
+        while (message := bound.get(no_ack=True)) is not None:
+            out.append(message.payload)
+    return out
+
+
+@pytest.mark.slow
+def test_course_committed_while_broker_is_down_is_published_when_it_is_back(
+        rabbit_config, database, container_factory, rabbit):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    watch = watch_catalogue_events(amqp_uri)
+    container = container_factory(CatalogueService, config_for(rabbit_config, database))
+    container.start()
+    with entrypoint_hook(container, "register_provider") as register:
+        provider = register({"name": "Uitvalbestendig", "kind": "opleider"})
+    eventually(lambda: len(received(amqp_uri, watch)) == 1, message="provider_registered relayed")
+
+    rabbit.ctl("stop_app")
+    try:
+        with entrypoint_hook(container, "create_course") as create:
+            course = create(provider["id"], a_course("Tijdens storing"), True)
+        with psycopg.connect(database) as conn:
+            def unsent_with_error():
+                row = conn.execute("SELECT sent_at, attempts, last_error FROM outbox WHERE envelope->>'event_type' "
+                                   "= 'course_published'").fetchone()
+                conn.commit()
+                return row if row and row[1] >= 1 else None
+            sent_at, attempts, last_error = eventually(unsent_with_error, timeout=30, message="a failed attempt")
+            assert sent_at is None and last_error
+    finally:
+        rabbit.ctl("start_app")
+
+    events = eventually(lambda: received(amqp_uri, watch), timeout=60, message="published after the outage")
+    assert [e["event_type"] for e in events] == ["course_published"]
+    assert events[0]["payload"]["course_id"] == course["id"]
+
+
+class FlakyStore(Store):
+    pass
+
+
+calls: dict[str, int] = {}
+
+
+class FlakyService:
+    name = "flaky"
+    store = Database(FlakyStore, Path(__file__).parent / "no_migrations")
+    fail_times = 0
+
+    @handles("catalogue", "course_published")
+    def handle_course_published(self, tx, event):
+        key = str(event.course_id)
+        calls[key] = calls.get(key, 0) + 1
+        if calls[key] <= FlakyService.fail_times:
+            raise RuntimeError(f"transient failure {calls[key]}")
+
+
+def test_failing_handler_is_retried_then_dead_lettered_and_can_be_replayed(
+        rabbit_config, database, container_factory):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    FlakyService.fail_times = 100
+    container = container_factory(FlakyService, config_for(rabbit_config, database))
+    container.start()
+    event = course_event("Blijft falen")
+    envelope = event.envelope().model_dump(mode="json")
+    publish_envelope(amqp_uri, envelope)
+
+    dead_queue = "evt-catalogue-course_published--flaky.handle_course_published.dead"
+
+    def dead_letters():
+        with Connection(amqp_uri) as conn:
+            if not _exists(conn, dead_queue):
+                return None
+            message = Queue(dead_queue, no_declare=True)(conn.channel()).get(no_ack=False)
+            if message is None:
+                return None
+            message.requeue()
+            return message
+    message = eventually(dead_letters, timeout=15, message="dead-lettered")
+    assert message.headers[ATTEMPT_HEADER] == 4           # the first try and three retries
+    assert "transient failure 4" in message.headers["x-sa-error"]
+    assert calls[str(event.course_id)] == 4
+
+    FlakyService.fail_times = 0  # the cause is fixed: replay
+    assert replay(amqp_uri, dead_queue) == 1
+    eventually(lambda: calls[str(event.course_id)] == 5, message="replayed and handled")
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM processed_events WHERE event_id = %s",
+                            (envelope["event_id"],)).fetchone() == (1,)
+
+
+def test_handler_that_fails_once_is_retried_and_applied_once(rabbit_config, database, container_factory):
+    FlakyService.fail_times = 1
+    container = container_factory(FlakyService, config_for(rabbit_config, database))
+    container.start()
+    event = course_event("Faalt een keer")
+    envelope = event.envelope().model_dump(mode="json")
+    publish_envelope(rabbit_config["AMQP_URI"], envelope)
+    with psycopg.connect(database, autocommit=True) as conn:
+        eventually(lambda: conn.execute("SELECT 1 FROM processed_events WHERE event_id = %s",
+                                        (envelope["event_id"],)).fetchone(), message="applied")
+    assert calls[str(event.course_id)] == 2
+
+
+def _exists(conn, queue_name: str) -> bool:
+    try:
+        conn.channel().queue_declare(queue_name, passive=True)
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,106 @@
+"""Pure rules, no I/O: course validation, lifecycle, search documents, settings."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+import pytest
+
+from services.catalogue import domain
+from services.chassis.errors import Conflict, ValidationFailed
+from services.chassis.settings import ConfigurationError, DatabaseServiceSettings, load_settings
+from services.contracts.courses import Course
+from services.search.documents import build_document, next_offering
+
+TODAY = date(2027, 1, 10)
+
+
+def course(**overrides) -> dict:
+    body = {"external_id": "VCA-B-01", "title": "VCA Basis", "level": "mbo-2", "offerings": [
+        {"external_id": "A", "start_date": "2027-02-01", "end_date": "2027-02-02", "mode": "klassikaal",
+         "location": {"city": "Groningen"}, "price_eur": 295, "status": "open"}]}
+    body.update(overrides)
+    return body
+
+
+def errors_of(body: dict) -> list[str]:
+    with pytest.raises(ValidationFailed) as caught:
+        domain.validate_course(body, TODAY)
+    return [e["field"] for e in caught.value.errors]
+
+
+def test_a_valid_course_passes():
+    assert domain.validate_course(course(), TODAY).title == "VCA Basis"
+
+
+@pytest.mark.parametrize("offering_change, field", [
+    ({"price_eur": 1.234}, "offerings.0.price_eur"),
+    ({"mode": "teleport"}, "offerings.0.mode"),
+    ({"location": {}}, "offerings.0.location"),
+    ({"start_date": "2026-12-01", "end_date": "2026-12-01"}, "offerings.0.start_date"),
+    ({"location": {"city": "Venlo", "stad": "Venlo"}}, "offerings.0.location.stad"),
+])
+def test_offering_errors_name_their_path(offering_change, field):
+    body = course()
+    body["offerings"][0].update(offering_change)
+    assert field in errors_of(body)
+
+
+def test_a_past_closed_offering_is_allowed():
+    body = course()
+    body["offerings"][0].update(start_date="2026-12-01", end_date="2026-12-01", status="closed")
+    assert domain.validate_course(body, TODAY).offerings[0].status == "closed"
+
+
+def test_online_offering_needs_no_location_and_duplicates_are_refused():
+    online = {"external_id": "B", "start_date": "2027-03-01", "end_date": "2027-03-01", "mode": "online", "price_eur": 0}
+    assert len(domain.validate_course(course(offerings=[online]), TODAY).offerings) == 1
+    assert "offerings" in errors_of(course(offerings=[online, online]))
+
+
+def test_title_length_and_unknown_fields():
+    assert errors_of(course(title="")) == ["title"]
+    assert errors_of(course(title="x" * 201)) == ["title"]
+    assert errors_of(course(colour="red")) == ["colour"]
+
+
+def test_lifecycle_transitions():
+    assert domain.transition("draft", "publish") == "published"
+    assert domain.transition("withdrawn", "publish") == "published"
+    assert domain.transition("published", "withdraw") == "withdrawn"
+    with pytest.raises(Conflict):
+        domain.transition("draft", "withdraw")
+
+
+def test_api_keys_are_random_and_hashed():
+    key = domain.new_api_key()
+    assert key.startswith("sa_") and key != domain.new_api_key()
+    assert domain.hash_api_key(key) != key and len(domain.hash_api_key(key)) == 64
+
+
+def test_search_document_keeps_bookable_offerings_and_picks_the_next_open_one():
+    body = course()
+    body["offerings"] += [
+        {"external_id": "C", "start_date": "2027-01-20", "end_date": "2027-01-20", "mode": "online",
+         "price_eur": 100, "status": "full"},
+        {"external_id": "D", "start_date": "2027-01-15", "end_date": "2027-01-15", "mode": "online",
+         "price_eur": 100, "status": "cancelled"},
+    ]
+    now = datetime.now(timezone.utc)
+    full = Course.model_validate({**body, "id": uuid.uuid4(), "version": 2, "status": "published",
+                                  "provider": {"id": uuid.uuid4(), "name": "P"}, "created_at": now, "updated_at": now})
+    doc = build_document(full, published=True)
+    assert [o["external_id"] for o in doc["offerings"]] == ["C", "A"]
+    assert doc["modes"] == ["klassikaal", "online"] and doc["last_start"] == date(2027, 2, 1)
+    assert next_offering(doc["offerings"], TODAY)["city"] == "Groningen"    # open beats full
+    assert next_offering(doc["offerings"], date(2027, 3, 1)) is None
+
+
+def test_settings_name_the_variable(monkeypatch):
+    monkeypatch.setenv("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="DATABASE_URL is missing"):
+        load_settings(DatabaseServiceSettings)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/catalogue")
+    monkeypatch.setenv("EVENT_RETRY_DELAYS", "[0.5, 2]")
+    assert load_settings(DatabaseServiceSettings).event_retry_delays == [0.5, 2]
