@@ -20,7 +20,7 @@ class ConfigurationError(SystemExit):
 class ServiceSettings(BaseSettings):
     """What every service reads. Subclass to add a service's own variables."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     amqp_uri: AmqpDsn = Field(description="RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/")
     database_url: PostgresDsn | None = Field(

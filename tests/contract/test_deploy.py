@@ -1,0 +1,38 @@
+"""docker-compose.yml cannot run here (no Docker engine); check it stays consistent with the
+local run: the same services, started the same way, configured by the same variables."""
+from __future__ import annotations
+
+import importlib
+
+import yaml
+
+from services.run import SERVICES
+from tests.infra import ROOT
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_service_runs_with_the_local_start_command():
+    services = compose()["services"]
+    assert set(SERVICES) | {"rabbitmq", "postgres", "opensearch"} == set(services)
+    for name in SERVICES:
+        assert services[name]["command"] == [name]
+    assert "services.run" in (ROOT / "deploy/docker/Dockerfile").read_text()
+    assert "-m services.run" in (ROOT / "deploy/local/platform.sh").read_text()
+
+
+def test_every_variable_is_one_the_service_reads():
+    for name in SERVICES:
+        settings = importlib.import_module(f"services.{name}.service").Settings
+        known = {field.upper() for field in settings.model_fields}
+        env = set(compose()["services"][name]["environment"])
+        assert env <= known, f"{name}: {env - known} are not read by the service"
+        required = {f.upper() for f, info in settings.model_fields.items() if info.is_required()}
+        assert required <= env, f"{name}: compose does not set {required - env}"
+
+
+def test_postgres_gets_one_database_per_service():
+    dbs = compose()["services"]["postgres"]["environment"]["POSTGRES_MULTIPLE_DATABASES"].split(",")
+    assert sorted(dbs) == sorted(s for s in SERVICES if s != "gateway")
