@@ -231,3 +231,16 @@ def _exists(conn, queue_name: str) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_health_names_a_service_that_is_down(platform, anonymous):
+    platform.stop_service("notify")
+    try:
+        answer = anonymous.get("/health")
+        assert answer.status_code == 503
+        assert answer.json()["status"] == "unavailable"
+        assert answer.json()["services"]["notify"].startswith("unavailable")
+        assert answer.json()["services"]["catalogue"] == "ok"
+    finally:
+        platform.start_service("notify")
+        platform.wait_healthy()
