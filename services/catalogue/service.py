@@ -78,9 +78,7 @@ class CatalogueService(HealthMixin):
     @rpc_call
     def get_course(self, course_id: str, provider_id: str | None = None) -> dict:
         with self.store.transaction() as tx:
-            course = tx.course(_uuid(course_id))
-        if course is None or (course.status != "published" and str(course.provider.id) != provider_id):
-            raise NotFound(f"no course {course_id}")
+            course = _visible(tx.course(_uuid(course_id)), provider_id, course_id)
         return course.model_dump(mode="json")
 
     @rpc_call
@@ -141,15 +139,20 @@ class CatalogueService(HealthMixin):
 
     @staticmethod
     def _own_course(tx: CatalogueStore, provider_id: str, course_id: str) -> Course:
-        course = tx.course(_uuid(course_id), for_update=True)
-        if course is None or (course.status != "published" and str(course.provider.id) != provider_id):
-            raise NotFound(f"no course {course_id}")
+        course = _visible(tx.course(_uuid(course_id), for_update=True), provider_id, course_id)
         if str(course.provider.id) != provider_id:
             raise Forbidden("this course belongs to another provider")
         return course
 
 
 _INPUT_FIELDS = set(CourseInput.model_fields)  # what a provider sends, without identity and lifecycle
+
+
+def _visible(course: Course | None, provider_id: str | None, course_id: str) -> Course:
+    """Published courses are public; drafts and withdrawn ones exist only for their provider."""
+    if course is None or (course.status != "published" and str(course.provider.id) != provider_id):
+        raise NotFound(f"no course {course_id}")
+    return course
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -19,7 +19,7 @@ from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 
-from services.chassis.postgres import Database
+from services.chassis.postgres import database_attribute
 from services.contracts.events import EVENT_TYPES, EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -74,17 +74,6 @@ class ReliableEventHandler(EventHandler):
         self.queue_consumer.ack_message(message)
 
 
-def _database_attr(service_cls) -> str:
-    for name, value in vars(service_cls).items():
-        if isinstance(value, Database):
-            return name
-    for base in service_cls.__mro__[1:]:
-        for name, value in vars(base).items():
-            if isinstance(value, Database):
-                return name
-    raise TypeError(f"{service_cls.__name__} has no Database dependency for @handles")
-
-
 def handles(source: str, event_type: str, **kwargs):
     """Decorate ``def handle_x(self, tx, event)``; ``event_type="#"`` takes every event of
     ``source`` (the handler then gets the ``EventEnvelope``)."""
@@ -96,7 +85,7 @@ def handles(source: str, event_type: str, **kwargs):
             model = EVENT_TYPES.get(envelope.event_type)
             event = model.from_envelope(envelope) if (model and event_type != "#") else envelope
             consumer = f"{type(self).name}.{fn.__name__}"
-            with getattr(self, _database_attr(type(self))).transaction() as tx:
+            with getattr(self, database_attribute(type(self))).transaction() as tx:
                 if not tx.claim_event(consumer, envelope.event_id):
                     log.info("%s: skipping %s, already processed", consumer, envelope.event_id)
                     return None

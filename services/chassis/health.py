@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from services.chassis.events import _database_attr
+from services.chassis.postgres import database_attribute
 
 
 class HealthMixin:
@@ -12,7 +12,7 @@ class HealthMixin:
     @rpc
     def health(self) -> dict:
         try:
-            attr = _database_attr(type(self))
+            attr = database_attribute(type(self))
         except TypeError:
             return {"status": "ok"}
         with getattr(self, attr).transaction() as tx:

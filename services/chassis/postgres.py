@@ -145,3 +145,12 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return Transactions(self)
+
+
+def database_attribute(service_cls) -> str:
+    """The name under which a service class declares its Database dependency."""
+    for klass in service_cls.__mro__:
+        for name, value in vars(klass).items():
+            if isinstance(value, Database):
+                return name
+    raise TypeError(f"{service_cls.__name__} has no Database dependency")

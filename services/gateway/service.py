@@ -91,7 +91,7 @@ class GatewayService:
 
     config = Config()
     catalogue = RpcProxy("catalogue")
-    search_rpc = RpcProxy("search")
+    search = RpcProxy("search")
     intake = RpcProxy("intake")
     notify = RpcProxy("notify")
     analytics = RpcProxy("analytics")
@@ -99,7 +99,7 @@ class GatewayService:
     # plumbing
 
     def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
-        proxy = getattr(self, "search_rpc" if service == "search" else service)
+        proxy = getattr(self, service)
         limit = timeout or self.config.get("RPC_TIMEOUT_SECONDS", 30)
         try:
             with eventlet.Timeout(limit):
@@ -199,7 +199,7 @@ class GatewayService:
     # search
 
     @route("GET", "/api/v1/search")
-    def search(self, request):
+    def search_courses(self, request):
         params = {
             key: request.args.getlist(key) if key in REPEATABLE_SEARCH_PARAMS else request.args.get(key)
             for key in request.args.keys()
