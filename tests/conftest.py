@@ -17,7 +17,9 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def rabbit(request) -> Rabbit:
-    return Rabbit(request.config.getoption("RABBIT_AMQP_URI"), request.config.getoption("RABBIT_API_URI"))
+    broker = Rabbit(request.config.getoption("RABBIT_AMQP_URI"), request.config.getoption("RABBIT_API_URI"))
+    broker.delete_stale_vhosts()
+    return broker
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +27,9 @@ def postgres() -> Postgres:
     url = os.environ.get("PG_ADMIN_URL")
     if not url:
         pytest.exit("PG_ADMIN_URL is not set: run the suite with `make test`", returncode=2)
-    return Postgres(url)
+    server = Postgres(url)
+    server.drop_stale()
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,14 @@ class Rabbit:
     def delete_vhost(self, name: str) -> None:
         requests.delete(f"{self.api}/vhosts/{name}", auth=self.auth, timeout=10)
 
+    def delete_stale_vhosts(self) -> list[str]:
+        """Vhosts a killed earlier run left behind (this broker serves only this checkout's tests)."""
+        names = [v["name"] for v in requests.get(f"{self.api}/vhosts", auth=self.auth, timeout=10).json()]
+        stale = [n for n in names if n.startswith(("sa_test_", "nameko_test_"))]
+        for name in stale:
+            self.delete_vhost(name)
+        return stale
+
     def uri_for(self, vhost: str) -> str:
         parsed = urlparse(self.amqp_uri)
         return urlunparse(parsed._replace(path="/" + quote(vhost, safe="")))
@@ -65,6 +73,14 @@ class Postgres:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return urlunparse(urlparse(self.admin_url)._replace(path="/" + name))
+
+    def drop_stale(self) -> list[str]:
+        """Databases a killed earlier run left behind (t<hex>_<name>, made only by these tests)."""
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            names = [r[0] for r in conn.execute(r"SELECT datname FROM pg_database WHERE datname ~ '^t[0-9a-f]{8,10}_'")]
+        for name in names:
+            self.drop(name)
+        return names
 
     def drop(self, name: str) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:

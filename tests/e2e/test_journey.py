@@ -105,3 +105,18 @@ def test_update_with_if_match(anonymous, provider):
     assert updated.status_code == 200, updated.text
     assert updated.json()["version"] == 2
     eventually(lambda: found(anonymous, word, course["id"]), message="update findable")
+
+
+def test_provider_reads_the_history_of_its_course(provider, admin, platform):
+    from tests.conftest import Client
+
+    course = provider.post("/api/v1/courses", json=a_course("Historie")).json()
+    provider.post(f"/api/v1/courses/{course['id']}/publish")
+    provider.put(f"/api/v1/courses/{course['id']}", headers={"If-Match": "2"},
+                 json=a_course("Historie bijgewerkt", external_id=course["external_id"]))
+    history = provider.get(f"/api/v1/courses/{course['id']}/history").json()["items"]
+    assert [(h["version"], h["action"]) for h in history] == [(1, "create"), (2, "publish"), (3, "update")]
+    assert history[2]["changed"] == ["title"] and history[2]["actor"] == f"provider:{provider.id}"
+    other = admin.post("/api/v1/providers", json={"name": "Nieuwsgierig", "kind": "opleider"}).json()
+    answer = Client(platform.url, other["api_key"]).get(f"/api/v1/courses/{course['id']}/history")
+    assert answer.status_code == 403
