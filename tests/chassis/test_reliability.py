@@ -244,3 +244,15 @@ def test_health_names_a_service_that_is_down(platform, anonymous):
     finally:
         platform.start_service("notify")
         platform.wait_healthy()
+
+
+@pytest.mark.slow
+def test_running_platform_recovers_from_a_broker_restart(platform, provider, anonymous, rabbit):
+    """Every service reconnects by itself: after RabbitMQ comes back, the journey works again."""
+    word = f"herstart{uuid.uuid4().hex[:6]}"
+    rabbit.ctl("stop_app")
+    rabbit.ctl("start_app")
+    platform.wait_healthy(timeout=120)
+    created = provider.post("/api/v1/courses", json={**a_course(f"Na herstart {word}"), "publish": True})
+    assert created.status_code == 201, created.text
+    eventually(lambda: found(anonymous, word, created.json()["id"]), timeout=20, message="findable after restart")
