@@ -8,6 +8,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from services import places
 from services.chassis.errors import Conflict, ValidationFailed, field_errors
 from services.contracts.courses import CourseInput
 
@@ -29,15 +30,31 @@ def validate_course(data: dict, today: date) -> CourseInput:
         course = CourseInput.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed("the course is not valid", field_errors(exc)) from None
-    errors = [
-        {"field": f"offerings.{i}.start_date",
-         "message": "a start date in the past is allowed only for status 'closed'"}
-        for i, offering in enumerate(course.offerings)
-        if offering.start_date < today and offering.status != "closed"
-    ]
+    errors = []
+    for i, offering in enumerate(course.offerings):
+        if offering.start_date < today and offering.status != "closed":
+            errors.append({"field": f"offerings.{i}.start_date",
+                           "message": "a start date in the past is allowed only for status 'closed'"})
+        if offering.location is not None:
+            errors.extend(_resolve_location(offering.location, f"offerings.{i}.location"))
     if errors:
         raise ValidationFailed("the course is not valid", errors)
     return course
+
+
+def _resolve_location(location, path: str) -> list[dict]:
+    """Fill in the point and province of a location from its city (or else its postcode)."""
+    if location.postcode:
+        try:
+            location.postcode = places.normalise_postcode(location.postcode)
+        except places.UnknownPlace as exc:
+            return [{"field": f"{path}.postcode", "message": str(exc)}]
+    try:
+        place = places.city(location.city) if location.city else places.postcode(location.postcode)
+    except places.UnknownPlace as exc:
+        return [{"field": f"{path}.city", "message": str(exc)}]
+    location.lat, location.lon, location.province = place.lat, place.lon, place.province
+    return []
 
 
 TRANSITIONS = {

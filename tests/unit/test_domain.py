@@ -104,3 +104,29 @@ def test_settings_name_the_variable(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/catalogue")
     monkeypatch.setenv("EVENT_RETRY_DELAYS", "[0.5, 2]")
     assert load_settings(DatabaseServiceSettings).event_retry_delays == [0.5, 2]
+
+
+def test_places_resolve_cities_aliases_and_postcodes():
+    from services import places
+
+    assert places.city("Den Haag").province == "Zuid-Holland"
+    assert places.city("  venlo ").name == "Venlo"
+    assert places.city("Hengelo").province == "Overijssel"          # the municipality's own seat
+    assert places.postcode("9712cp").name == "Groningen"
+    assert places.normalise_postcode("9712cp") == "9712 CP"
+    # every postcode region points at a place that exists
+    assert {places.city(name).name for name in places.POSTCODE_REGIONS.values()}
+    with pytest.raises(places.UnknownPlace):
+        places.city("Atlantis")
+
+
+def test_locations_are_resolved_or_named_in_the_error():
+    body = course()
+    body["offerings"][0]["location"] = {"postcode": "2511ab"}
+    location = domain.validate_course(body, TODAY).offerings[0].location
+    assert (location.postcode, location.province) == ("2511 AB", "Zuid-Holland")
+    assert location.lat == pytest.approx(52.08, abs=0.01)
+    body["offerings"][0]["location"] = {"city": "Atlantis"}
+    assert errors_of(body) == ["offerings.0.location.city"]
+    body["offerings"][0]["location"] = {"city": "Venlo", "postcode": "0123 AB"}
+    assert errors_of(body) == ["offerings.0.location.postcode"]

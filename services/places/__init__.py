@@ -1,0 +1,96 @@
+"""Dutch places and postcodes, resolved without network: city names from GeoNames (678 places
+with province and municipality, CC BY 4.0, see README) and postcodes by their two-digit postcode
+region. Shared by the catalogue (offering locations) and search (``near``)."""
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).with_name("places_nl.csv")
+POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+
+# Names people use that GeoNames spells otherwise.
+ALIASES = {
+    "den haag": "The Hague", "'s-gravenhage": "The Hague", "s-gravenhage": "The Hague",
+    "den bosch": "'s-Hertogenbosch", "s-hertogenbosch": "'s-Hertogenbosch",
+    "almere": "Almere Stad", "katwijk": "Katwijk aan Zee",
+}
+
+# The two-digit postcode region → a central place in it. A postcode resolves to that place's
+# point and province: accurate to the region (typically 10–25 km), not to the street.
+POSTCODE_REGIONS = {
+    10: "Amsterdam", 11: "Amstelveen", 12: "Hilversum", 13: "Almere Stad", 14: "Purmerend",
+    15: "Zaandam", 16: "Hoorn", 17: "Heerhugowaard", 18: "Alkmaar", 19: "Beverwijk",
+    20: "Haarlem", 21: "Hoofddorp", 22: "Katwijk aan Zee", 23: "Leiden", 24: "Alphen aan den Rijn",
+    25: "The Hague", 26: "Delft", 27: "Zoetermeer", 28: "Gouda", 29: "Capelle aan den IJssel",
+    30: "Rotterdam", 31: "Schiedam", 32: "Spijkenisse", 33: "Dordrecht", 34: "Nieuwegein",
+    35: "Utrecht", 36: "Maarssen", 37: "Zeist", 38: "Amersfoort", 39: "Veenendaal",
+    40: "Tiel", 41: "Culemborg", 42: "Gorinchem", 43: "Middelburg", 44: "Goes",
+    45: "Terneuzen", 46: "Bergen op Zoom", 47: "Roosendaal", 48: "Breda", 49: "Oosterhout",
+    50: "Tilburg", 51: "Waalwijk", 52: "'s-Hertogenbosch", 53: "Zaltbommel", 54: "Uden",
+    55: "Veldhoven", 56: "Eindhoven", 57: "Helmond", 58: "Venray", 59: "Venlo",
+    60: "Weert", 61: "Sittard", 62: "Maastricht", 63: "Heerlen", 64: "Heerlen",
+    65: "Nijmegen", 66: "Elst", 67: "Ede", 68: "Arnhem", 69: "Zevenaar",
+    70: "Doetinchem", 71: "Winterswijk", 72: "Zutphen", 73: "Apeldoorn", 74: "Deventer",
+    75: "Enschede", 76: "Almelo", 77: "Hardenberg", 78: "Emmen", 79: "Hoogeveen",
+    80: "Zwolle", 81: "Raalte", 82: "Lelystad", 83: "Emmeloord", 84: "Heerenveen",
+    85: "Joure", 86: "Sneek", 87: "Bolsward", 88: "Franeker", 89: "Leeuwarden",
+    90: "Grou", 91: "Dokkum", 92: "Drachten", 93: "Leek", 94: "Assen",
+    95: "Stadskanaal", 96: "Hoogezand", 97: "Groningen", 98: "Zuidhorn", 99: "Appingedam",
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    province: str
+    municipality: str
+    lat: float
+    lon: float
+
+
+class UnknownPlace(ValueError):
+    pass
+
+
+def _key(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", folded.strip().lower())
+
+
+@functools.cache
+def _places() -> dict[str, Place]:
+    places: dict[str, Place] = {}
+    with DATA.open(newline="", encoding="utf-8") as source:
+        for row in csv.DictReader(source):
+            place = Place(row["name"], row["province"], row["municipality"], float(row["lat"]), float(row["lon"]))
+            key = _key(place.name)
+            # Several places share a name (two Hengelos): prefer the municipality's own seat.
+            if key not in places or place.municipality == place.name:
+                places[key] = place
+    return places
+
+
+def city(name: str) -> Place:
+    key = _key(name)
+    place = _places().get(_key(ALIASES.get(key, name)))
+    if place is None:
+        raise UnknownPlace(f"unknown place {name!r} (a Dutch city or village name is expected)")
+    return place
+
+
+def normalise_postcode(postcode: str) -> str:
+    match = POSTCODE.match(postcode)
+    if not match:
+        raise UnknownPlace(f"{postcode!r} is not a Dutch postcode like '1234 AB'")
+    return f"{match.group(1)} {match.group(2).upper()}"
+
+
+def postcode(value: str) -> Place:
+    """The region's central place for a postcode: its province, and a point within ~25 km."""
+    code = normalise_postcode(value)
+    return city(POSTCODE_REGIONS[int(code[:2])])
