@@ -6,10 +6,10 @@ import hashlib
 import secrets
 from datetime import date
 
-from pydantic import ValidationError
+import nh3
 
 from services import places
-from services.chassis.errors import Conflict, ValidationFailed, field_errors
+from services.chassis.errors import Conflict, ValidationFailed, validated
 from services.contracts.courses import CourseInput
 
 API_KEY_PREFIX = "sa_"
@@ -26,10 +26,8 @@ def hash_api_key(key: str) -> str:
 
 def validate_course(data: dict, today: date) -> CourseInput:
     """Validate a provider's course; every error names its field path."""
-    try:
-        course = CourseInput.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed("the course is not valid", field_errors(exc)) from None
+    course = validated(CourseInput, data, "course")
+    course.description = sanitise_html(course.description)
     errors = []
     for i, offering in enumerate(course.offerings):
         if offering.start_date < today and offering.status != "closed":
@@ -40,6 +38,14 @@ def validate_course(data: dict, today: date) -> CourseInput:
     if errors:
         raise ValidationFailed("the course is not valid", errors)
     return course
+
+
+# Simple HTML is allowed in descriptions; scripts, styles, event handlers and javascript: links are not.
+ALLOWED_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "h3", "h4", "blockquote"}
+
+
+def sanitise_html(text: str) -> str:
+    return nh3.clean(text, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}}, url_schemes={"http", "https", "mailto"})
 
 
 def _resolve_location(location, path: str) -> list[dict]:
@@ -55,6 +61,44 @@ def _resolve_location(location, path: str) -> list[dict]:
         return [{"field": f"{path}.city", "message": str(exc)}]
     location.lat, location.lon, location.province = place.lat, place.lon, place.province
     return []
+
+
+# (points, field, what is missing) — together 100 points. Required fields earn nothing: they are always there.
+COMPLETENESS_RULES = (
+    (20, "description", "a description of at least 300 characters (10 points from 100)",
+     lambda c: 20 if len(c.description) >= 300 else 10 if len(c.description) >= 100 else 0),
+    (10, "keywords", "at least 3 keywords", lambda c: 10 if len(c.keywords) >= 3 else 5 * bool(c.keywords)),
+    (10, "sectors", "the sectors it is for", lambda c: 10 * bool(c.sectors)),
+    (10, "situations", "the situations it suits", lambda c: 10 * bool(c.situations)),
+    (5, "credential", "the credential it leads to", lambda c: 5 * (c.credential != "geen")),
+    (10, "study_load_hours", "the study load in hours", lambda c: 10 * (c.study_load_hours is not None)),
+    (10, "url", "a link to the course page", lambda c: 10 * (c.url is not None)),
+    (5, "funding_schemes", "the funding schemes that pay for it", lambda c: 5 * bool(c.funding_schemes)),
+    (10, "offerings", "an open offering with a date and price", lambda c: 10 * any(o.status == "open" for o in c.offerings)),
+    (10, "offerings.seats_available", "the seats available in every offering",
+     lambda c: 10 * bool(c.offerings and all(o.seats_available is not None for o in c.offerings))),
+)
+
+
+def completeness(course: CourseInput) -> dict:
+    """How complete a course is (0–100) and what would make it more complete."""
+    score, missing = 0, []
+    for points, field, hint, rule in COMPLETENESS_RULES:
+        earned = rule(course)
+        score += earned
+        if earned < points:
+            missing.append({"field": field, "message": f"add {hint}"})
+    return {"score": score, "missing": missing}
+
+
+def import_action(existing: dict | None, data: dict) -> str:
+    """What importing ``data`` does to the stored course: create, update (published, changed),
+    publish (a draft or withdrawn one), or nothing (published and unchanged: no event)."""
+    if existing is None:
+        return "create"
+    if existing["status"] != "published":
+        return "publish"
+    return "unchanged" if existing["data"] == data else "update"
 
 
 TRANSITIONS = {

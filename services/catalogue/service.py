@@ -3,19 +3,23 @@ writes through the store and emits its events to the outbox in the same transact
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from nameko.rpc import rpc
 
 from services.catalogue import domain
 from services.catalogue.store import CatalogueStore
-from services.chassis.errors import Conflict, DomainError, Forbidden, NotFound, PreconditionFailed, Unauthorized
+from services.chassis.errors import (
+    Conflict, DomainError, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed, validated,
+)
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
-from services.contracts.courses import Course, CourseInput
-from services.contracts.events import CoursePublished, CourseUpdated, CourseWithdrawn, ProviderRegistered
+from services.contracts.courses import Course, CourseInput, FundingSchemeInput
+from services.contracts.events import (
+    CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished, ProviderRegistered,
+)
 from services.contracts.rpc import NewProvider
 
 Settings = DatabaseServiceSettings
@@ -38,7 +42,7 @@ class CatalogueService(HealthMixin):
 
     @rpc_call
     def register_provider(self, provider: dict) -> dict:
-        new = NewProvider.model_validate(provider)
+        new = validated(NewProvider, provider, "provider")
         provider_id, api_key = uuid.uuid4(), domain.new_api_key()
         with self.store.transaction() as tx:
             tx.insert_provider(provider_id, new.name, new.kind, new.website and str(new.website),
@@ -51,6 +55,22 @@ class CatalogueService(HealthMixin):
         with self.store.transaction() as tx:
             return [{**row, "id": str(row["id"]), "created_at": row["created_at"].isoformat()}
                     for row in tx.list_providers()]
+
+    @rpc_call
+    def rotate_api_key(self, provider_id: str) -> dict:
+        """A new key for the provider; the old one stops working at once."""
+        api_key = domain.new_api_key()
+        with self.store.transaction() as tx:
+            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), domain.hash_api_key(api_key)):
+                raise NotFound(f"no provider {provider_id}")
+        return {"id": provider_id, "api_key": api_key}
+
+    @rpc_call
+    def revoke_api_key(self, provider_id: str) -> dict:
+        with self.store.transaction() as tx:
+            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), None):
+                raise NotFound(f"no provider {provider_id}")
+        return {"id": provider_id, "api_key": None}
 
     @rpc_call
     def authenticate_provider(self, api_key: str) -> dict:
@@ -66,6 +86,7 @@ class CatalogueService(HealthMixin):
     def create_course(self, provider_id: str, course: dict, publish: bool = False) -> dict:
         data = domain.validate_course(course, date.today()).model_dump(mode="json")
         with self.store.transaction() as tx:
+            _check_funding_codes(tx, data)
             if tx.course_id_by_external_id(provider_id, data["external_id"]):
                 raise Conflict(f"you already have a course with external_id {data['external_id']!r}",
                                [{"field": "external_id", "message": "already exists"}])
@@ -73,30 +94,31 @@ class CatalogueService(HealthMixin):
             tx.record_history(created.id, created.version, "create", f"provider:{provider_id}", sorted(data))
             if publish:
                 tx.emit(_course_event(CoursePublished, created))
-        return created.model_dump(mode="json")
+        return _for_owner(created)
 
     @rpc_call
     def get_course(self, course_id: str, provider_id: str | None = None) -> dict:
         with self.store.transaction() as tx:
             course = _visible(tx.course(_uuid(course_id)), provider_id, course_id)
-        return course.model_dump(mode="json")
+        return _for_owner(course) if str(course.provider.id) == provider_id else course.model_dump(mode="json")
 
     @rpc_call
     def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict) -> dict:
         data = domain.validate_course(course, date.today()).model_dump(mode="json")
         with self.store.transaction() as tx:
+            _check_funding_codes(tx, data)
             current = self._own_course(tx, provider_id, course_id)
             if current.version != expected_version:
                 raise PreconditionFailed(f"version {expected_version} is stale; the course is at {current.version}")
             before = current.model_dump(mode="json", include=set(data))
             changed = domain.changed_fields(before, data)
             if not changed:
-                return current.model_dump(mode="json")
+                return _for_owner(current)
             updated = tx.update_course(current.id, current.status, data)
             tx.record_history(updated.id, updated.version, "update", f"provider:{provider_id}", changed)
             if updated.status == "published":
                 tx.emit(_course_event(CourseUpdated, updated))
-        return updated.model_dump(mode="json")
+        return _for_owner(updated)
 
     @rpc_call
     def publish_course(self, provider_id: str, course_id: str) -> dict:
@@ -110,7 +132,7 @@ class CatalogueService(HealthMixin):
     def list_provider_courses(self, provider_id: str, page: int = 1, page_size: int = 20) -> dict:
         with self.store.transaction() as tx:
             courses, total = tx.provider_courses(provider_id, page_size, (page - 1) * page_size)
-        return {"items": [c.model_dump(mode="json") for c in courses], "total": total,
+        return {"items": [_for_owner(c) for c in courses], "total": total,
                 "page": page, "page_size": page_size}
 
     @rpc_call
@@ -126,16 +148,125 @@ class CatalogueService(HealthMixin):
             rows = tx.history(course.id)
         return [{**r, "at": r["at"].isoformat()} for r in rows]
 
+    # bulk import: the gateway streams the body and sends it in batches
+
+    @rpc_call
+    def start_import(self, provider_id: str, fmt: str, mode: str) -> str:
+        import_id = uuid.uuid4()
+        with self.store.transaction() as tx:
+            tx.start_import(import_id, provider_id, fmt, mode)
+        return str(import_id)
+
+    @rpc_call
+    def import_courses(self, provider_id: str, import_id: str, items: list[dict]) -> dict:
+        """Upsert a batch of ``{"line", "course"}`` by external_id, publishing each valid one.
+        Unchanged published courses emit nothing; the report lists every rejected line."""
+        today, now = date.today(), datetime.now(timezone.utc)
+        valid, rejected = {}, []
+        for item in items:
+            try:
+                data = domain.validate_course(item["course"], today).model_dump(mode="json")
+            except ValidationFailed as exc:
+                rejected.append(_rejected(item, exc.errors))
+                continue
+            if data["external_id"] in valid:
+                rejected.append(_rejected(item, [{"field": "external_id", "message": "appears twice in this import"}]))
+                continue
+            valid[data["external_id"]] = (item, data)
+        actor = f"provider:{provider_id}"
+        with self.store.transaction() as tx:
+            unknown = set(tx.unknown_funding_codes(sorted({c for _, d in valid.values() for c in d["funding_schemes"]})))
+            for external_id, (item, data) in list(valid.items()):
+                bad = [{"field": f"funding_schemes.{i}", "message": f"unknown funding scheme {c!r}"}
+                       for i, c in enumerate(data["funding_schemes"]) if c in unknown]
+                if bad:
+                    rejected.append(_rejected(item, bad))
+                    del valid[external_id]
+            existing = tx.courses_by_external_ids(provider_id, list(valid))
+            provider = {"id": provider_id, "name": tx.provider_name(provider_id)}
+            inserts, updates, unchanged, history, events = [], [], [], [], []
+            for external_id, (item, data) in valid.items():
+                row = existing.get(external_id)
+                action = domain.import_action(row, data)
+                if action == "unchanged":
+                    unchanged.append(row["id"])
+                    continue
+                course_id = row["id"] if row else uuid.uuid4()
+                version = row["version"] + 1 if row else 1
+                record = {"id": course_id, "version": version, "status": "published", "data": data,
+                          "import_id": import_id}
+                if row:
+                    updates.append(record)
+                else:
+                    inserts.append({**record, "provider": provider_id, "external_id": external_id})
+                changed = domain.changed_fields(row["data"], data) if row else sorted(data)
+                history.append({"course_id": course_id, "version": version, "action": f"import-{action}",
+                                "actor": actor, "changed": changed or ["status"]})
+                course = Course.model_validate({**data, "id": course_id, "version": version, "status": "published",
+                                                "provider": provider, "created_at": row["created_at"] if row else now,
+                                                "updated_at": now})
+                events.append(_course_event(CourseUpdated if action == "update" else CoursePublished, course))
+            tx.insert_courses_many(inserts)
+            tx.update_courses_many(updates)
+            tx.mark_seen(unchanged, import_id)
+            tx.record_history_many(history)
+            tx.emit_many(events)
+            if not tx.count_import(import_id, provider_id, len(valid), len(rejected)):
+                raise NotFound(f"no running import {import_id}")
+        return {"accepted": len(valid), "rejected": rejected}
+
+    @rpc_call
+    def finish_import(self, provider_id: str, import_id: str, full_sync: bool, failed: bool = False) -> dict:
+        """Close an import; a full sync withdraws the provider's published courses it did not contain."""
+        withdrawn = []
+        with self.store.transaction() as tx:
+            if full_sync and not failed:
+                for course in tx.published_not_seen(provider_id, import_id):
+                    updated = tx.update_course(course.id, "withdrawn", course.model_dump(mode="json", include=_INPUT_FIELDS))
+                    tx.record_history(updated.id, updated.version, "import-withdraw", f"provider:{provider_id}", ["status"])
+                    tx.emit(_course_event(CourseWithdrawn, updated))
+                    withdrawn.append(updated.external_id)
+            tx.finish_import(import_id, "failed" if failed else "finished", len(withdrawn))
+            report = tx.imports(provider_id, import_id)[0]
+        return {**_import_json(report), "withdrawn_external_ids": withdrawn}
+
+    @rpc_call
+    def list_imports(self, provider_id: str, import_id: str | None = None) -> list[dict]:
+        with self.store.transaction() as tx:
+            rows = tx.imports(provider_id, _uuid(import_id, "import") if import_id else None)
+        if import_id and not rows:
+            raise NotFound(f"no import {import_id}")
+        return [_import_json(r) for r in rows]
+
+    # funding schemes
+
+    @rpc_call
+    def publish_funding_scheme(self, published_by: str, scheme: dict) -> dict:
+        new = validated(FundingSchemeInput, scheme, "funding scheme")
+        data = new.model_dump(mode="json")
+        with self.store.transaction() as tx:
+            if not tx.insert_funding_scheme(new.code, data, published_by):
+                raise Conflict(f"a funding scheme with code {new.code!r} exists",
+                               [{"field": "code", "message": "already exists"}])
+            tx.emit(FundingSchemePublished(code=new.code, scheme=new))
+        return data
+
+    @rpc_call
+    def list_funding_schemes(self) -> list[dict]:
+        """The schemes valid today: an expired one drops out without anyone deleting it."""
+        with self.store.transaction() as tx:
+            return tx.funding_schemes_valid_on(date.today())
+
     def _transition(self, provider_id: str, course_id: str, action: str) -> dict:
         with self.store.transaction() as tx:
             current = self._own_course(tx, provider_id, course_id)
             target = domain.transition(current.status, action)
             if target == current.status:
-                return current.model_dump(mode="json")
+                return _for_owner(current)
             updated = tx.update_course(current.id, target, current.model_dump(mode="json", include=_INPUT_FIELDS))
             tx.record_history(updated.id, updated.version, action, f"provider:{provider_id}", ["status"])
             tx.emit(_course_event(EVENT_FOR_STATUS[target], updated))
-        return updated.model_dump(mode="json")
+        return _for_owner(updated)
 
     @staticmethod
     def _own_course(tx: CatalogueStore, provider_id: str, course_id: str) -> Course:
@@ -148,6 +279,22 @@ class CatalogueService(HealthMixin):
 _INPUT_FIELDS = set(CourseInput.model_fields)  # what a provider sends, without identity and lifecycle
 
 
+def _rejected(item: dict, errors: list[dict]) -> dict:
+    course = item.get("course")
+    return {"line": item["line"], "external_id": course.get("external_id") if isinstance(course, dict) else None,
+            "errors": errors}
+
+
+def _import_json(row: dict) -> dict:
+    return {**row, "id": str(row["id"]), "started_at": row["started_at"].isoformat(),
+            "finished_at": row["finished_at"] and row["finished_at"].isoformat()}
+
+
+def _for_owner(course: Course) -> dict:
+    """What a provider sees of its own course: the course plus its completeness."""
+    return {**course.model_dump(mode="json"), "quality": domain.completeness(course)}
+
+
 def _visible(course: Course | None, provider_id: str | None, course_id: str) -> Course:
     """Published courses are public; drafts and withdrawn ones exist only for their provider."""
     if course is None or (course.status != "published" and str(course.provider.id) != provider_id):
@@ -155,11 +302,19 @@ def _visible(course: Course | None, provider_id: str | None, course_id: str) -> 
     return course
 
 
-def _uuid(value: str) -> uuid.UUID:
+def _check_funding_codes(tx: CatalogueStore, data: dict) -> None:
+    unknown = set(tx.unknown_funding_codes(data["funding_schemes"]))
+    if unknown:
+        raise ValidationFailed("the course names unknown funding schemes", [
+            {"field": f"funding_schemes.{i}", "message": f"unknown funding scheme {code!r}"}
+            for i, code in enumerate(data["funding_schemes"]) if code in unknown])
+
+
+def _uuid(value: str, what: str = "course") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise NotFound(f"no course {value}") from None
+        raise NotFound(f"no {what} {value}") from None
 
 
 SERVICE = CatalogueService

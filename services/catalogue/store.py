@@ -35,6 +35,13 @@ class CatalogueStore(Store):
              "hash": api_key_hash},
         )
 
+    def set_api_key_hash(self, provider_id, api_key_hash: str | None) -> bool:
+        cur = self.execute(
+            "UPDATE providers SET api_key_hash = %(h)s, key_changed_at = now() WHERE id = %(id)s",
+            {"h": api_key_hash, "id": provider_id},
+        )
+        return cur.rowcount == 1
+
     def provider_by_key_hash(self, api_key_hash: str) -> dict | None:
         return self.fetch_one(
             "SELECT id, name, kind FROM providers WHERE api_key_hash = %(h)s", {"h": api_key_hash}
@@ -55,6 +62,85 @@ class CatalogueStore(Store):
              "status": status, "data": Jsonb(data)},
         )
         return self.course(course_id)
+
+    def courses_by_external_ids(self, provider_id, external_ids: list[str]) -> dict[str, dict]:
+        rows = self.fetch_all(
+            """SELECT id, external_id, version, status, data, created_at FROM courses
+               WHERE provider_id = %(p)s AND external_id = ANY(%(e)s)""",
+            {"p": provider_id, "e": external_ids},
+        )
+        return {r["external_id"]: r for r in rows}
+
+    def insert_courses_many(self, rows: list[dict]) -> None:
+        """rows: id, provider, external_id, version, status, data, import_id."""
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO courses (id, provider_id, external_id, version, status, data, last_import_id)
+                   VALUES (%(id)s, %(provider)s, %(external_id)s, %(version)s, %(status)s, %(data)s, %(import_id)s)""",
+                [{**r, "data": Jsonb(r["data"])} for r in rows],
+            )
+
+    def update_courses_many(self, rows: list[dict]) -> None:
+        """rows: id, version, status, data, import_id (the version is set, not bumped)."""
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """UPDATE courses SET version = %(version)s, status = %(status)s, data = %(data)s,
+                       last_import_id = %(import_id)s, updated_at = now() WHERE id = %(id)s""",
+                [{**r, "data": Jsonb(r["data"])} for r in rows],
+            )
+
+    def mark_seen(self, course_ids: list, import_id) -> None:
+        self.execute("UPDATE courses SET last_import_id = %(i)s WHERE id = ANY(%(ids)s)",
+                     {"i": import_id, "ids": course_ids})
+
+    def record_history_many(self, rows: list[dict]) -> None:
+        """rows: course_id, version, action, actor, changed."""
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO course_history (course_id, version, action, actor, changed)
+                   VALUES (%(course_id)s, %(version)s, %(action)s, %(actor)s, %(changed)s)""", rows)
+
+    def published_not_seen(self, provider_id, import_id) -> list[Course]:
+        rows = self.fetch_all(
+            _COURSE_SELECT + """ WHERE c.provider_id = %(p)s AND c.status = 'published'
+               AND c.last_import_id IS DISTINCT FROM %(i)s FOR UPDATE OF c""",
+            {"p": provider_id, "i": import_id},
+        )
+        return [_to_course(r) for r in rows]
+
+    def provider_name(self, provider_id) -> str | None:
+        row = self.fetch_one("SELECT name FROM providers WHERE id = %(id)s", {"id": provider_id})
+        return row["name"] if row else None
+
+    # imports
+
+    def start_import(self, import_id, provider_id, fmt: str, mode: str) -> None:
+        self.execute(
+            "INSERT INTO imports (id, provider_id, format, mode) VALUES (%(id)s, %(p)s, %(f)s, %(m)s)",
+            {"id": import_id, "p": provider_id, "f": fmt, "m": mode},
+        )
+
+    def count_import(self, import_id, provider_id, accepted: int, rejected: int) -> bool:
+        cur = self.execute(
+            """UPDATE imports SET accepted = accepted + %(a)s, rejected = rejected + %(r)s
+               WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'""",
+            {"a": accepted, "r": rejected, "id": import_id, "p": provider_id},
+        )
+        return cur.rowcount == 1
+
+    def finish_import(self, import_id, status: str, withdrawn: int) -> None:
+        self.execute(
+            "UPDATE imports SET status = %(s)s, withdrawn = %(w)s, finished_at = now() WHERE id = %(id)s",
+            {"s": status, "w": withdrawn, "id": import_id},
+        )
+
+    def imports(self, provider_id, import_id=None, limit: int = 20) -> list[dict]:
+        return self.fetch_all(
+            """SELECT id, format, mode, status, accepted, rejected, withdrawn, started_at, finished_at
+               FROM imports WHERE provider_id = %(p)s AND (%(i)s::uuid IS NULL OR id = %(i)s)
+               ORDER BY started_at DESC LIMIT %(l)s""",
+            {"p": provider_id, "i": import_id, "l": limit},
+        )
 
     def course_id_by_external_id(self, provider_id: uuid.UUID, external_id: str) -> uuid.UUID | None:
         row = self.fetch_one(
@@ -108,3 +194,29 @@ class CatalogueStore(Store):
             "SELECT version, action, actor, changed, at FROM course_history WHERE course_id = %(c)s ORDER BY id",
             {"c": course_id},
         )
+
+    # funding schemes
+
+    def insert_funding_scheme(self, code: str, data: dict, published_by: str) -> bool:
+        cur = self.execute(
+            """INSERT INTO funding_schemes (code, data, valid_from, valid_until, published_by)
+               VALUES (%(code)s, %(data)s, %(from)s, %(until)s, %(by)s) ON CONFLICT (code) DO NOTHING""",
+            {"code": code, "data": Jsonb(data), "from": data["valid_from"], "until": data["valid_until"],
+             "by": published_by},
+        )
+        return cur.rowcount == 1
+
+    def funding_schemes_valid_on(self, day) -> list[dict]:
+        rows = self.fetch_all(
+            """SELECT data FROM funding_schemes
+               WHERE valid_from <= %(d)s AND (valid_until IS NULL OR valid_until >= %(d)s) ORDER BY code""",
+            {"d": day},
+        )
+        return [r["data"] for r in rows]
+
+    def unknown_funding_codes(self, codes: list[str]) -> list[str]:
+        if not codes:
+            return []
+        known = {r["code"] for r in self.fetch_all(
+            "SELECT code FROM funding_schemes WHERE code = ANY(%(c)s)", {"c": list(codes)})}
+        return [c for c in codes if c not in known]

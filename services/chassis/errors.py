@@ -55,3 +55,13 @@ def field_errors(exc) -> list[dict]:
             message = "unknown field"
         out.append({"field": ".".join(loc) or "body", "message": message.removeprefix("Value error, ")})
     return out
+
+
+def validated(model, data, what: str):
+    """``model.model_validate(data)``, or ValidationFailed naming every bad field."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(f"the {what} is not valid", field_errors(exc)) from None

@@ -69,6 +69,16 @@ class Store:
         self.emitted.append(event)
         return envelope.event_id
 
+    def emit_many(self, events: list[Event]) -> None:
+        """Like ``emit`` for many events in one round trip (bulk imports)."""
+        envelopes = [event.envelope() for event in events]
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%(id)s, %(type)s, %(env)s)",
+                [{"id": e.event_id, "type": e.event_type, "env": Jsonb(e.model_dump(mode="json"))} for e in envelopes],
+            )
+        self.emitted.extend(events)
+
     def claim_event(self, consumer: str, event_id: uuid.UUID) -> bool:
         """True the first time ``consumer`` sees ``event_id``; False for a redelivery."""
         cur = self.execute(

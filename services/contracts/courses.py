@@ -62,6 +62,11 @@ class Offering(Strict):
     seats_available: Annotated[int, Field(ge=0)] | None = None
     status: OfferingStatus = "open"
 
+    @field_validator("price_eur")
+    @classmethod
+    def _cents(cls, price: Decimal) -> Decimal:
+        return price.quantize(Decimal("0.01"))  # always two decimals: "295.00"
+
     # field validators (not a model validator) so the error names the field itself
     @field_validator("end_date")
     @classmethod
@@ -124,3 +129,26 @@ class Course(CourseInput):
     provider: ProviderRef
     created_at: datetime
     updated_at: datetime
+
+
+class FundingSchemeInput(Strict):
+    """A funding scheme (regeling) as an admin or an O&O-fonds publishes it."""
+
+    code: Annotated[str, Field(min_length=2, max_length=60, pattern=r"^[a-z0-9-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=5000)] = ""
+    funder: Annotated[str, Field(min_length=1, max_length=200)]
+    valid_from: date
+    valid_until: date | None = None
+    max_amount_eur: Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)] | None = None
+    eligible_sectors: list[Sector] = Field(default_factory=list)
+    eligible_situations: list[Situation] = Field(default_factory=list)
+    eligible_levels: list[Level] = Field(default_factory=list)
+
+    @field_validator("valid_until")
+    @classmethod
+    def _until_not_before_from(cls, until: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if until is not None and start is not None and until < start:
+            raise ValueError("valid_until is before valid_from")
+        return until

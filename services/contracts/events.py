@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from services.contracts.courses import Course
+from services.contracts.courses import Course, FundingSchemeInput
 
 
 def utcnow() -> datetime:
@@ -83,6 +83,14 @@ class CourseWithdrawn(CourseEvent):
     event_type = "course_withdrawn"
 
 
+class FundingSchemePublished(Event):
+    event_type = "funding_scheme_published"
+    source = "catalogue"
+
+    code: str
+    scheme: FundingSchemeInput
+
+
 class SearchPerformed(Event):
     """One search through the gateway. No personal data: the query text and filters only."""
 
@@ -99,5 +107,6 @@ class SearchPerformed(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
-    for cls in (ProviderRegistered, CoursePublished, CourseUpdated, CourseWithdrawn, SearchPerformed)
+    for cls in (ProviderRegistered, CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished,
+                SearchPerformed)
 }

@@ -16,7 +16,8 @@ from pydantic import Field, field_validator
 from werkzeug.wrappers import Response
 
 from services.chassis.settings import ServiceSettings
-from services.gateway import openapi
+from services.gateway import imports, openapi
+from services.chassis.errors import Forbidden
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.problems import Problem, from_exception, problem_response
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 DEV_ADMIN_TOKEN = "dev-admin-token"
 BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
 REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode"}
+IMPORT_FORMATS = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
+IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
 
 
 class Settings(ServiceSettings):
@@ -145,6 +148,21 @@ class GatewayService:
         items = self.call("catalogue", "list_providers")
         return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
 
+    @route("POST", "/api/v1/providers/me/api-key")
+    def rotate_own_api_key(self, request):
+        me = require(self.principal(request), "provider")
+        return json_response(self.call("catalogue", "rotate_api_key", me.id), 201)
+
+    @route("POST", "/api/v1/providers/<provider_id>/api-key")
+    def rotate_api_key(self, request, provider_id):
+        require(self.principal(request), "admin")
+        return json_response(self.call("catalogue", "rotate_api_key", provider_id), 201)
+
+    @route("DELETE", "/api/v1/providers/<provider_id>/api-key")
+    def revoke_api_key(self, request, provider_id):
+        require(self.principal(request), "admin")
+        return json_response(self.call("catalogue", "revoke_api_key", provider_id))
+
     @route("GET", "/api/v1/providers/me/courses")
     def my_courses(self, request):
         me = require(self.principal(request), "provider")
@@ -163,6 +181,57 @@ class GatewayService:
                           [{"field": "publish", "message": "must be a boolean"}])
         course = self.call("catalogue", "create_course", me.id, body, publish)
         return json_response(course, 201, {"Location": f"/api/v1/courses/{course['id']}", "ETag": str(course["version"])})
+
+    @route("POST", "/api/v1/courses/import")
+    def import_courses(self, request):
+        """Streams the body in batches to the catalogue; valid lines are stored even when others fail."""
+        me = require(self.principal(request), "provider")
+        fmt = request.args.get("format") or IMPORT_FORMATS.get(request.mimetype)
+        mode = request.args.get("mode", "upsert")
+        if fmt not in imports.READERS:
+            raise Problem(422, "Validation failed", "say which format the body has",
+                          [{"field": "format", "message": f"one of {sorted(imports.READERS)}"}])
+        if mode not in ("upsert", "full-sync"):
+            raise Problem(422, "Validation failed", "unknown import mode",
+                          [{"field": "mode", "message": "one of ['full-sync', 'upsert']"}])
+        import_id = self.call("catalogue", "start_import", me.id, fmt, mode)
+        accepted, rejected, batch = 0, [], []
+
+        def send():
+            nonlocal accepted
+            report = self.call("catalogue", "import_courses", me.id, import_id, batch)
+            accepted += report["accepted"]
+            rejected.extend(report["rejected"])
+            batch.clear()
+
+        try:
+            for line, course in imports.READERS[fmt](request.stream):
+                if isinstance(course, imports.ParseError):
+                    rejected.append({"line": line, "external_id": None, "errors": course.errors})
+                    continue
+                batch.append({"line": line, "course": course})
+                if len(batch) >= IMPORT_BATCH:
+                    send()
+            if batch:
+                send()
+        except Exception:
+            self.call("catalogue", "finish_import", me.id, import_id, False, True)
+            raise
+        report = self.call("catalogue", "finish_import", me.id, import_id, mode == "full-sync")
+        return json_response({"import_id": import_id, "accepted": accepted, "rejected": rejected,
+                              "withdrawn": report["withdrawn_external_ids"]})
+
+    @route("GET", "/api/v1/courses/imports")
+    def list_imports(self, request):
+        me = require(self.principal(request), "provider")
+        items = self.call("catalogue", "list_imports", me.id)
+        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+
+    @route("GET", "/api/v1/courses/imports/<import_id>")
+    def get_import(self, request, import_id):
+        """Progress of a running import (accepted so far), or the totals of a finished one."""
+        me = require(self.principal(request), "provider")
+        return json_response(self.call("catalogue", "list_imports", me.id, import_id)[0])
 
     @route("GET", "/api/v1/courses/<course_id>")
     def get_course(self, request, course_id):
@@ -194,6 +263,21 @@ class GatewayService:
     def course_history(self, request, course_id):
         me = require(self.principal(request), "provider")
         items = self.call("catalogue", "course_history", me.id, course_id)
+        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+
+    # funding schemes
+
+    @route("POST", "/api/v1/funding-schemes")
+    def publish_funding_scheme(self, request):
+        me = require(self.principal(request), "admin", "provider")
+        if me.role == "provider" and me.kind != "oo-fonds":
+            raise Forbidden("only an admin or an O&O-fonds publishes funding schemes")
+        publisher = "admin" if me.role == "admin" else f"provider:{me.id}"
+        return json_response(self.call("catalogue", "publish_funding_scheme", publisher, read_json(request)), 201)
+
+    @route("GET", "/api/v1/funding-schemes")
+    def list_funding_schemes(self, request):
+        items = self.call("catalogue", "list_funding_schemes")
         return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
 
     # search

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
-from pydantic import ValidationError
 
-from services.chassis.errors import DomainError, ValidationFailed, field_errors
+from services.chassis.errors import DomainError, validated
 from services.chassis.events import handles
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
@@ -51,10 +50,7 @@ class SearchService(HealthMixin):
     @rpc(expected_exceptions=DomainError)
     def search(self, request: dict) -> dict:
         started = time.perf_counter()
-        try:
-            req = SearchRequest.model_validate(request)
-        except ValidationError as exc:
-            raise ValidationFailed("the search request is not valid", field_errors(exc)) from None
+        req = validated(SearchRequest, request, "search request")
         today = date.today()
         with self.store.transaction() as tx:
             rows, total, facets = tx.search(req, today)

@@ -130,3 +130,11 @@ def test_locations_are_resolved_or_named_in_the_error():
     assert errors_of(body) == ["offerings.0.location.city"]
     body["offerings"][0]["location"] = {"city": "Venlo", "postcode": "0123 AB"}
     assert errors_of(body) == ["offerings.0.location.postcode"]
+
+
+def test_descriptions_keep_simple_html_and_lose_scripts_and_handlers():
+    body = course(description='<p onclick="steal()">Leer <b>veilig</b> werken<script>alert(1)</script>'
+                              ' <a href="javascript:x()">hier</a> <a href="https://vca.nl">VCA</a></p>')
+    clean = domain.validate_course(body, TODAY).description
+    assert "<b>veilig</b>" in clean and 'href="https://vca.nl"' in clean
+    assert "script" not in clean and "onclick" not in clean and "javascript" not in clean

@@ -1,0 +1,170 @@
+"""Bulk import formats, read as streams: NDJSON (a course a line), CSV (an offering a row,
+the rows of one course together) and OOAPI v5 (``{"items": [course with offerings]}``).
+Each reader yields ``(line, course dict)`` or ``(line, ParseError)``; nothing here holds more
+than one course in memory, except OOAPI, which is one JSON document."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import IO, Iterator
+
+LIST_SEPARATOR = ";"
+CSV_COURSE_FIELDS = ("external_id", "title", "description", "keywords", "level", "sectors", "situations",
+                     "credential", "languages", "study_load_hours", "url", "funding_schemes")
+CSV_LIST_FIELDS = {"keywords", "sectors", "situations", "languages", "funding_schemes"}
+CSV_OFFERING_FIELDS = {"offering_external_id": "external_id", "start_date": "start_date", "end_date": "end_date",
+                       "mode": "mode", "price_eur": "price_eur", "seats_available": "seats_available",
+                       "status": "status"}
+CSV_LOCATION_FIELDS = ("city", "postcode")
+OOAPI_MAX_BYTES = 64 * 1024 * 1024
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, field: str = "body"):
+        super().__init__(message)
+        self.errors = [{"field": field, "message": message}]
+
+
+def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
+    for number, raw in enumerate(io.TextIOWrapper(stream, encoding="utf-8", newline="\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            course = json.loads(raw)
+        except ValueError as exc:
+            yield number, ParseError(f"line is not valid JSON: {exc}")
+            continue
+        yield number, course if isinstance(course, dict) else ParseError("line is not a JSON object")
+
+
+def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
+    """Rows of one course (same external_id) must follow each other; the course is reported
+    at its first row's line (the header is line 1)."""
+    reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+    missing = {"external_id", "title", "level"} - set(reader.fieldnames or ())
+    if missing:
+        yield 1, ParseError(f"the header lacks the columns {sorted(missing)}", "header")
+        return
+    current, first_line, seen = None, 0, set()
+    for row in reader:
+        line = reader.line_num
+        external_id = (row.get("external_id") or "").strip()
+        if current is not None and external_id == current["external_id"]:
+            current["offerings"].append(_csv_offering(row))
+            continue
+        if current is not None:
+            yield first_line, current
+        if external_id in seen:
+            current = None
+            yield line, ParseError(f"the rows of course {external_id!r} are not together", "external_id")
+            continue
+        seen.add(external_id)
+        current, first_line = _csv_course(row), line
+    if current is not None:
+        yield first_line, current
+
+
+def _csv_course(row: dict) -> dict:
+    course = {}
+    for field in CSV_COURSE_FIELDS:
+        value = (row.get(field) or "").strip()
+        if field in CSV_LIST_FIELDS:
+            if value:
+                course[field] = [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
+        elif value:
+            course[field] = value
+    course["offerings"] = [_csv_offering(row)] if (row.get("offering_external_id") or "").strip() else []
+    return course
+
+
+def _csv_offering(row: dict) -> dict:
+    offering = {target: row[column].strip() for column, target in CSV_OFFERING_FIELDS.items()
+                if (row.get(column) or "").strip()}
+    location = {f: row[f].strip() for f in CSV_LOCATION_FIELDS if (row.get(f) or "").strip()}
+    if location:
+        offering["location"] = location
+    return offering
+
+
+# OOAPI v5 → our course model
+
+OOAPI_LEVELS = {
+    "secondary vocational education 1": "mbo-1", "secondary vocational education 2": "mbo-2",
+    "secondary vocational education 3": "mbo-3", "secondary vocational education 4": "mbo-4",
+    "associate degree": "hbo-associate-degree", "bachelor": "hbo-bachelor", "master": "hbo-master",
+    "nt2-1": "nt2", "nt2-2": "nt2",
+}
+OOAPI_MODES = {"online": "online", "hybrid": "blended", "situated": "klassikaal", "on campus": "klassikaal",
+               "distance-learning": "online", "work-based": "incompany"}
+
+
+def _text(values, language: str = "nl-NL") -> str:
+    """OOAPI's language-typed strings: the Dutch one, else the first."""
+    if isinstance(values, str):
+        return values
+    values = values or []
+    for value in values:
+        if str(value.get("language", "")).lower().startswith(language[:2]):
+            return value.get("value", "")
+    return values[0].get("value", "") if values else ""
+
+
+def _code(item: dict, id_field: str) -> str:
+    return (item.get("primaryCode") or {}).get("code") or item.get(id_field) or ""
+
+
+def _mode(value) -> str:
+    first = value[0] if isinstance(value, list) and value else value
+    return OOAPI_MODES.get(str(first or "situated").lower(), "klassikaal")
+
+
+def ooapi_course(item: dict) -> dict:
+    course = {
+        "external_id": _code(item, "courseId"),
+        "title": _text(item.get("name")),
+        "description": _text(item.get("description")),
+        "level": OOAPI_LEVELS.get(str(item.get("level", "")).lower(), "geen"),
+        "offerings": [],
+    }
+    if item.get("studyLoad", {}).get("studyLoadUnit") == "hour":
+        course["study_load_hours"] = item["studyLoad"].get("value")
+    if item.get("link"):
+        course["url"] = item["link"]
+    for offering in item.get("offerings") or []:
+        prices = [p for p in offering.get("priceInformation") or [] if p.get("currency", "EUR") == "EUR"]
+        entry = {
+            "external_id": _code(offering, "offeringId"),
+            "start_date": offering.get("startDate"),
+            "end_date": offering.get("endDate") or offering.get("startDate"),
+            "mode": _mode(offering.get("modeOfDelivery") or item.get("modeOfDelivery")),
+            "price_eur": str(sum(Decimal(str(p.get("amount", 0))) for p in prices)),
+        }
+        address = next(iter(offering.get("addresses") or item.get("addresses") or []), None)
+        if address and (address.get("city") or address.get("zip")) and entry["mode"] != "online":
+            entry["location"] = {k: v for k, v in (("city", address.get("city")), ("postcode", address.get("zip"))) if v}
+        course["offerings"].append(entry)
+    return course
+
+
+def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
+    """Lines here are 1-based positions in ``items``."""
+    raw = stream.read(OOAPI_MAX_BYTES + 1)
+    if len(raw) > OOAPI_MAX_BYTES:
+        yield 0, ParseError(f"an OOAPI document may be at most {OOAPI_MAX_BYTES // 2**20} MiB; use NDJSON")
+        return
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        yield 0, ParseError(f"the body is not valid JSON: {exc}")
+        return
+    items = document.get("items") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        yield 0, ParseError('an OOAPI courses response has an "items" list', "items")
+        return
+    for number, item in enumerate(items, start=1):
+        yield number, ooapi_course(item) if isinstance(item, dict) else ParseError("not an object", f"items.{number - 1}")
+
+
+READERS = {"ndjson": read_ndjson, "csv": read_csv, "ooapi": read_ooapi}

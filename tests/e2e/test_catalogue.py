@@ -1,0 +1,208 @@
+"""The catalogue through the gateway: tenant isolation, credentials, funding schemes, places,
+completeness, and bulk imports, with events checked by a real consumer on RabbitMQ."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from kombu import Connection, Queue
+from nameko.standalone.events import get_event_exchange
+
+from tests.conftest import Client
+from tests.e2e.test_journey import a_course, found
+from tests.infra import ROOT, eventually
+
+
+class EventWatch:
+    """A queue of our own bound to every catalogue event: what a subscriber would receive."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self.queue = Queue(f"watch-{uuid.uuid4().hex[:8]}", exchange=get_event_exchange("catalogue", {}),
+                           routing_key="#", durable=False, auto_delete=False)
+        with Connection(amqp_uri) as conn:
+            self.queue(conn.channel()).declare()
+        self.events: list[dict] = []
+
+    def drain(self) -> list[dict]:
+        with Connection(self.amqp_uri) as conn:
+            bound = self.queue(conn.channel())
+            while (message := bound.get(no_ack=True)) is not None:
+                self.events.append(message.payload)
+        return self.events
+
+    def about(self, provider_id: str) -> list[tuple[str, str, int]]:
+        return [(e["event_type"], e["payload"]["course"]["external_id"], e["payload"]["version"])
+                for e in self.drain() if e["payload"].get("provider_id") == provider_id and "course" in e["payload"]]
+
+    def delete(self):
+        with Connection(self.amqp_uri) as conn:
+            self.queue(conn.channel()).delete()
+
+
+@pytest.fixture
+def watch(platform):
+    w = EventWatch(platform.amqp_uri)
+    yield w
+    w.delete()
+
+
+def ndjson(*courses) -> bytes:
+    return "\n".join(c if isinstance(c, str) else json.dumps(c) for c in courses).encode()
+
+
+def test_every_write_endpoint_is_closed_to_another_provider(provider, admin, platform):
+    other = Client(platform.url, admin.post("/api/v1/providers", json={"name": "B", "kind": "opleider"}).json()["api_key"])
+    theirs = other.post("/api/v1/courses", json={**a_course("Van B"), "publish": True}).json()
+    draft = other.post("/api/v1/courses", json=a_course("Concept van B")).json()
+    cid, did = theirs["id"], draft["id"]
+    attempts = [
+        provider.put(f"/api/v1/courses/{cid}", json=a_course("Gekaapt", external_id=theirs["external_id"]),
+                     headers={"If-Match": "1"}),
+        provider.post(f"/api/v1/courses/{cid}/withdraw"),
+        provider.post(f"/api/v1/courses/{cid}/publish"),
+        provider.get(f"/api/v1/courses/{cid}/history"),
+    ]
+    assert [a.status_code for a in attempts] == [403, 403, 403, 403]
+    drafts = [provider.get(f"/api/v1/courses/{did}"), provider.post(f"/api/v1/courses/{did}/publish"),
+              provider.put(f"/api/v1/courses/{did}", json=a_course("x", external_id=draft["external_id"]),
+                           headers={"If-Match": "1"})]
+    assert [a.status_code for a in drafts] == [404, 404, 404]
+    # importing the same external_id makes a course of one's own, not a change to B's
+    answer = provider.post("/api/v1/courses/import?format=ndjson", data=ndjson(a_course("Eigen", external_id=theirs["external_id"])))
+    assert answer.json()["accepted"] == 1
+    assert other.get(f"/api/v1/courses/{cid}").json()["title"] == "Van B"
+    assert other.get(f"/api/v1/courses/{cid}").json()["version"] == 1
+
+
+def test_api_keys_rotate_and_revoke(admin, platform):
+    created = admin.post("/api/v1/providers", json={"name": "Sleutelbeheer", "kind": "opleider"}).json()
+    old = Client(platform.url, created["api_key"])
+    assert old.get("/api/v1/providers/me/courses").status_code == 200
+    rotated = old.post("/api/v1/providers/me/api-key")
+    assert rotated.status_code == 201
+    assert old.get("/api/v1/providers/me/courses").status_code == 401
+    new = Client(platform.url, rotated.json()["api_key"])
+    assert new.get("/api/v1/providers/me/courses").status_code == 200
+    assert admin.request("DELETE", f"/api/v1/providers/{created['id']}/api-key").status_code == 200
+    assert new.get("/api/v1/providers/me/courses").status_code == 401
+    reissued = admin.post(f"/api/v1/providers/{created['id']}/api-key").json()["api_key"]
+    assert Client(platform.url, reissued).get("/api/v1/providers/me/courses").status_code == 200
+
+
+def test_funding_schemes(admin, provider, platform, anonymous):
+    fonds = Client(platform.url, admin.post("/api/v1/providers", json={"name": "OOM", "kind": "oo-fonds"}).json()["api_key"])
+    code, old_code = f"slim-{uuid.uuid4().hex[:6]}", f"oud-{uuid.uuid4().hex[:6]}"
+    today = date.today()
+    scheme = {"code": code, "name": "SLIM-subsidie", "funder": "Rijksoverheid", "valid_from": str(today - timedelta(days=1)),
+              "valid_until": str(today + timedelta(days=365)), "max_amount_eur": 25000,
+              "eligible_sectors": ["techniek"], "eligible_situations": ["werkgever"]}
+    assert fonds.post("/api/v1/funding-schemes", json=scheme).status_code == 201
+    assert admin.post("/api/v1/funding-schemes", json={**scheme, "code": old_code,
+                      "valid_from": "2020-01-01", "valid_until": str(today - timedelta(days=1))}).status_code == 201
+    assert provider.post("/api/v1/funding-schemes", json={**scheme, "code": "x-1"}).status_code == 403
+    assert fonds.post("/api/v1/funding-schemes", json=scheme).status_code == 409
+    bad = fonds.post("/api/v1/funding-schemes", json={**scheme, "code": "y-1", "valid_until": "2000-01-01"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "valid_until"
+
+    listed = [s["code"] for s in anonymous.get("/api/v1/funding-schemes").json()["items"]]
+    assert code in listed and old_code not in listed          # expired: no longer listed
+
+    ok = provider.post("/api/v1/courses", json=a_course("Met regeling", funding_schemes=[code]))
+    assert ok.status_code == 201
+    unknown = provider.post("/api/v1/courses", json=a_course("Onbekend", funding_schemes=[code, "bestaat-niet"]))
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == [{"field": "funding_schemes.1", "message": "unknown funding scheme 'bestaat-niet'"}]
+
+
+def test_places_and_completeness_are_returned_to_the_provider(provider):
+    course = a_course("Plaatsen")
+    course["offerings"][0]["location"] = {"postcode": "9712cp"}
+    created = provider.post("/api/v1/courses", json=course).json()
+    location = created["offerings"][0]["location"]
+    assert (location["postcode"], location["province"]) == ("9712 CP", "Groningen")
+    assert 0 < created["quality"]["score"] < 100
+    assert "url" in [m["field"] for m in created["quality"]["missing"]]
+    course["offerings"][0]["location"] = {"city": "Atlantis"}
+    answer = provider.post("/api/v1/courses", json={**course, "external_id": "P-2"})
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "offerings.0.location.city"
+
+
+def test_ndjson_import_mixed_lines_reimport_and_full_sync(provider, anonymous, watch):
+    word = f"importeer{uuid.uuid4().hex[:6]}"
+    good = [a_course(f"{word} {n}", external_id=f"IMP-{n}") for n in range(3)]
+    bad_title = {**a_course("x", external_id="IMP-BAD"), "title": ""}
+    body = ndjson(good[0], "{not json", good[1], bad_title, "", good[2])
+    report = provider.post("/api/v1/courses/import?format=ndjson", data=body,
+                           headers={"Content-Type": "application/x-ndjson"}).json()
+    assert report["accepted"] == 3
+    assert [(r["line"], r["external_id"], r["errors"][0]["field"]) for r in report["rejected"]] == [
+        (2, None, "body"), (4, "IMP-BAD", "title")]
+    eventually(lambda: len(watch.about(provider.id)) == 3, message="three events")
+    assert sorted(watch.about(provider.id)) == [("course_published", f"IMP-{n}", 1) for n in range(3)]
+    eventually(lambda: found(anonymous, word, provider.get("/api/v1/providers/me/courses").json()["items"][0]["id"]),
+               message="imported courses findable")
+
+    again = provider.post("/api/v1/courses/import?format=ndjson", data=body).json()
+    assert again["accepted"] == 3 and len(again["rejected"]) == 2
+    changed = ndjson({**good[0], "title": f"{word} nieuw"}, good[1])
+    sync = provider.post("/api/v1/courses/import?format=ndjson&mode=full-sync", data=changed).json()
+    assert sync["withdrawn"] == ["IMP-2"]
+    expected = [("course_published", f"IMP-{n}", 1) for n in range(3)] + [
+        ("course_updated", "IMP-0", 2), ("course_withdrawn", "IMP-2", 2)]
+    eventually(lambda: len(watch.about(provider.id)) >= 5, message="sync events")
+    assert sorted(watch.about(provider.id)) == sorted(expected)   # the re-import emitted nothing
+
+    imports = provider.get("/api/v1/courses/imports").json()["items"]
+    assert [(i["mode"], i["status"], i["accepted"], i["withdrawn"]) for i in imports[:2]] == [
+        ("full-sync", "finished", 2, 1), ("upsert", "finished", 3, 0)]
+    one = provider.get(f"/api/v1/courses/imports/{sync['import_id']}").json()
+    assert one["accepted"] == 2
+
+
+def test_csv_import_groups_offerings_by_course(provider):
+    start = date.today() + timedelta(days=40)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["external_id", "title", "level", "sectors", "keywords", "offering_external_id", "start_date",
+                     "end_date", "mode", "city", "postcode", "price_eur", "status"])
+    writer.writerow(["CSV-1", "Heftruck", "mbo-2", "logistiek;bouw", "heftruck", "A", start, start, "klassikaal", "Venlo", "", "325", "open"])
+    writer.writerow(["CSV-1", "Heftruck", "mbo-2", "logistiek;bouw", "heftruck", "B", start, start, "online", "", "", "300", "open"])
+    writer.writerow(["CSV-2", "Reachtruck", "mbo-9", "logistiek", "", "A", start, start, "klassikaal", "Venlo", "", "1", "open"])
+    writer.writerow(["CSV-3", "Orderpicker", "mbo-1", "logistiek", "", "A", start, start, "klassikaal", "Atlantis", "", "1", "open"])
+    writer.writerow(["CSV-1", "Heftruck", "mbo-2", "", "", "C", start, start, "online", "", "", "1", "open"])
+    report = provider.post("/api/v1/courses/import", data=out.getvalue().encode(),
+                           headers={"Content-Type": "text/csv"}).json()
+    assert report["accepted"] == 1
+    assert [(r["line"], r["errors"][0]["field"]) for r in report["rejected"]] == [
+        (6, "external_id"), (4, "level"), (5, "offerings.0.location.city")]
+    course = provider.get("/api/v1/providers/me/courses").json()["items"][0]
+    assert [o["external_id"] for o in course["offerings"]] == ["A", "B"]
+    assert course["sectors"] == ["logistiek", "bouw"]
+
+
+def test_ooapi_import(provider):
+    body = (ROOT / "tests/fixtures/ooapi_courses.json").read_bytes()
+    report = provider.post("/api/v1/courses/import?format=ooapi", data=body,
+                           headers={"Content-Type": "application/json"}).json()
+    assert report["accepted"] == 1
+    assert report["rejected"] == [{"line": 2, "external_id": "5b9d9a2e-5e4f-4b7a-9b0e-1c2d3e4f5a02",
+                                   "errors": [{"field": "offerings.0.location.city",
+                                               "message": "unknown place 'Atlantis' (a Dutch city or village name is expected)"}]}]
+    course = provider.get("/api/v1/providers/me/courses").json()["items"][0]
+    assert (course["external_id"], course["title"], course["level"]) == ("OOAPI-LAS-2", "Lassen niveau 2", "mbo-2")
+    assert course["study_load_hours"] == 60 and course["status"] == "published"
+    first, second = course["offerings"]
+    assert (first["external_id"], first["mode"], first["price_eur"], first["location"]["province"]) == (
+        "LAS2-2027-ZWO", "klassikaal", "1450.00", "Overijssel")
+    assert (second["external_id"], second["mode"], second["location"]) == ("a2", "online", None)
+
+
+def test_import_needs_a_known_format_and_mode(provider):
+    assert provider.post("/api/v1/courses/import", data=b"x", headers={"Content-Type": "text/plain"}).status_code == 422
+    answer = provider.post("/api/v1/courses/import?format=ndjson&mode=all", data=b"")
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "mode"
