@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -41,3 +41,8 @@ replay-deadletters: ## move dead-lettered events of `make run` back to their que
 
 compose-config: ## check docker-compose.yml (needs only the docker client)
 	@docker compose config -q 2>/dev/null && echo "docker-compose.yml is valid" || .venv/bin/python -m pytest -q tests/contract/test_deploy.py
+
+bench-import: ## benchmark: bulk import of N offerings through the gateway vs a bare COPY (N=100000)
+	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
+	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
+	  .venv/bin/python bench/catalogue_import.py --offerings $${N:-100000}'
