@@ -31,8 +31,9 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.exchange = get_event_exchange(source, {})
+        self._declared = False  # declare the exchange once per connection, not once per event
         self.publisher = Publisher(
-            amqp_uri, exchange=self.exchange, declare=[self.exchange], use_confirms=True,
+            amqp_uri, exchange=self.exchange, use_confirms=True,
             mandatory=True, serializer="json", retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2},
         )
@@ -76,10 +77,13 @@ class OutboxRelay:
             sent = []
             for row_id, event_type, envelope, attempts in rows:
                 try:
-                    self.publisher.publish(envelope, routing_key=event_type)
+                    self.publisher.publish(envelope, routing_key=event_type,
+                                           declare=[] if self._declared else [self.exchange])
+                    self._declared = True
                 except UndeliverableMessage:
                     self._postpone(conn, row_id, attempts, "no queue is bound for this event yet")
                 except Exception as exc:  # broker down: keep the rest for the next pass
+                    self._declared = False
                     self._postpone(conn, row_id, attempts, f"{type(exc).__name__}: {exc}")
                     log.warning("cannot publish %s (%s); it stays in the outbox", event_type, exc)
                     break

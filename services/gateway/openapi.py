@@ -5,7 +5,7 @@ import functools
 
 from pydantic.json_schema import models_json_schema
 
-from services.contracts.courses import Course, CourseInput
+from services.contracts.courses import Course, CourseInput, FundingSchemeInput
 from services.contracts.rpc import NewProvider, SearchRequest, SearchResponse
 
 PROBLEM = {
@@ -40,6 +40,13 @@ def _page(item: str) -> dict:
             "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}}
 
 
+IMPORT_REPORT = {"type": "object", "properties": {
+    "import_id": {"type": "string"}, "accepted": {"type": "integer"},
+    "rejected": {"type": "array", "items": {"type": "object", "properties": {
+        "line": {"type": "integer"}, "external_id": {"type": ["string", "null"]},
+        "errors": {"type": "array", "items": {"type": "object"}}}}},
+    "withdrawn": {"type": "array", "items": {"type": "string"}}}}
+PROVIDER_ID = [{"name": "provider_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
 COURSE_ID = [{"name": "course_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
 PROVIDER = [{"provider_key": []}]
 ADMIN = [{"admin_token": []}]
@@ -48,7 +55,7 @@ ADMIN = [{"admin_token": []}]
 @functools.cache
 def document() -> dict:
     _, defs = models_json_schema(
-        [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest)]
+        [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest, FundingSchemeInput)]
         + [(m, "serialization") for m in (Course, SearchResponse)],
         ref_template="#/components/schemas/{model}",
     )
@@ -85,6 +92,41 @@ def document() -> dict:
                         "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}},
                                        {"name": "page_size", "in": "query", "schema": {"type": "integer"}}],
                         "responses": _responses(200, _page("Course"), 401, 403, 422)}},
+            "/api/v1/providers/me/api-key": {
+                "post": {"summary": "Rotate the calling provider's API key (the old one stops working)",
+                         "security": PROVIDER, "responses": _responses(201, {"type": "object"}, 401, 403)}},
+            "/api/v1/providers/{provider_id}/api-key": {
+                "parameters": PROVIDER_ID,
+                "post": {"summary": "Issue a new API key for a provider", "security": ADMIN,
+                         "responses": _responses(201, {"type": "object"}, 401, 403, 404)},
+                "delete": {"summary": "Revoke a provider's API key", "security": ADMIN,
+                           "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
+            "/api/v1/courses/import": {
+                "post": {"summary": "Bulk import (upsert by external_id; mode=full-sync withdraws the missing)",
+                         "security": PROVIDER,
+                         "parameters": [
+                             {"name": "format", "in": "query", "schema": {"enum": ["ndjson", "csv", "ooapi"]},
+                              "description": "default from Content-Type: application/x-ndjson, text/csv, application/json"},
+                             {"name": "mode", "in": "query", "schema": {"enum": ["upsert", "full-sync"], "default": "upsert"}}],
+                         "requestBody": {"required": True, "content": {
+                             "application/x-ndjson": {"schema": {"type": "string"}},
+                             "text/csv": {"schema": {"type": "string"}},
+                             "application/json": {"schema": {"type": "object", "description": "OOAPI v5 courses response"}}}},
+                         "responses": _responses(200, IMPORT_REPORT, 401, 403, 422)}},
+            "/api/v1/courses/imports": {
+                "get": {"summary": "The provider's imports, newest first (progress of running ones)",
+                        "security": PROVIDER, "responses": _responses(200, {"type": "object"}, 401, 403)}},
+            "/api/v1/courses/imports/{import_id}": {
+                "parameters": [{"name": "import_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {"summary": "One import: accepted and rejected so far, status", "security": PROVIDER,
+                        "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
+            "/api/v1/funding-schemes": {
+                "post": {"summary": "Publish a funding scheme (admin or an oo-fonds provider)",
+                         "security": ADMIN + PROVIDER,
+                         "requestBody": {"required": True, "content": _json(_ref("FundingSchemeInput"))},
+                         "responses": _responses(201, _ref("FundingSchemeInput"), 400, 401, 403, 409, 422)},
+                "get": {"summary": "Funding schemes valid today",
+                        "responses": _responses(200, _page("FundingSchemeInput"))}},
             "/api/v1/courses": {
                 "post": {"summary": "Create a course (add \"publish\": true to publish it at once)",
                          "security": PROVIDER,

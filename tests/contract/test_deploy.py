@@ -36,3 +36,19 @@ def test_every_variable_is_one_the_service_reads():
 def test_postgres_gets_one_database_per_service():
     dbs = compose()["services"]["postgres"]["environment"]["POSTGRES_MULTIPLE_DATABASES"].split(",")
     assert sorted(dbs) == sorted(s for s in SERVICES if s != "gateway")
+
+
+def test_openapi_lists_every_gateway_route():
+    """The OpenAPI document stays true: every HTTP route of the gateway is in it, and back."""
+    import re
+
+    from services.gateway import openapi, service
+
+    routes = set()
+    for member in vars(service.GatewayService).values():
+        for entrypoint in getattr(member, "nameko_entrypoints", ()):
+            path = re.sub(r"<(\w+)>", r"{\1}", entrypoint.url)
+            routes.add((entrypoint.method.lower(), path))
+    documented = {(method, path) for path, item in openapi.document()["paths"].items()
+                  for method in item if method != "parameters"}
+    assert routes - {("get", "/openapi.json")} == documented
