@@ -256,3 +256,19 @@ def test_running_platform_recovers_from_a_broker_restart(platform, provider, ano
     created = provider.post("/api/v1/courses", json={**a_course(f"Na herstart {word}"), "publish": True})
     assert created.status_code == 201, created.text
     eventually(lambda: found(anonymous, word, created.json()["id"]), timeout=20, message="findable after restart")
+
+
+def test_event_no_queue_takes_stays_in_the_outbox_until_one_is_bound(rabbit_config, database, container_factory):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    container = container_factory(CatalogueService, config_for(rabbit_config, database))
+    container.start()
+    with entrypoint_hook(container, "register_provider") as register:
+        register({"name": "Nog niemand luistert", "kind": "opleider"})
+    with psycopg.connect(database, autocommit=True) as conn:
+        row = eventually(lambda: conn.execute("SELECT sent_at, last_error FROM outbox WHERE attempts >= 1").fetchone(),
+                         message="a returned publish")
+        assert row == (None, "no queue is bound for this event yet")
+        watch = watch_catalogue_events(amqp_uri)
+        events = eventually(lambda: received(amqp_uri, watch), timeout=15, message="published once bound")
+        assert [e["event_type"] for e in events] == ["provider_registered"]
+        assert conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (0,)
