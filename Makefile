@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import reindex
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ deadletters: ## list dead-lettered events of `make run` (failing handlers, after
 
 replay-deadletters: ## move dead-lettered events of `make run` back to their queues
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.chassis.deadletters replay
+
+reindex: ## rebuild the search read model of `make run` from the catalogue
+	@source $(LOCAL)/env.sh && .venv/bin/python -m services.search.reindex
 
 compose-config: ## check docker-compose.yml (needs only the docker client)
 	@docker compose config -q 2>/dev/null && echo "docker-compose.yml is valid" || .venv/bin/python -m pytest -q tests/contract/test_deploy.py

@@ -1,19 +1,24 @@
 """The search service: keeps its read model current from catalogue events and answers searches."""
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
+import eventlet
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy, rpc
 
 from services.chassis.errors import DomainError, validated
 from services.chassis.events import handles
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
+from services.chassis.startup import on_start
+from services.contracts.courses import Course
 from services.contracts.events import CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn, SearchPerformed
 from services.contracts.rpc import SearchHit, SearchRequest, SearchResponse
 from services.search.documents import build_document, next_offering
@@ -22,6 +27,8 @@ from services.search.store import SearchStore
 
 
 Settings = DatabaseServiceSettings
+log = logging.getLogger(__name__)
+REBUILD_PAGE = 500
 
 
 class SearchService(HealthMixin):
@@ -29,6 +36,7 @@ class SearchService(HealthMixin):
 
     store = Database(SearchStore, Path(__file__).parent / "migrations")
     dispatch = EventDispatcher()
+    catalogue = RpcProxy("catalogue")
 
     @handles("catalogue", CoursePublished.event_type)
     def handle_course_published(self, tx: SearchStore, event: CoursePublished):
@@ -46,6 +54,46 @@ class SearchService(HealthMixin):
     def _apply(tx: SearchStore, event: CourseEvent, published: bool) -> None:
         # the version guard in upsert makes a late, older event a no-op
         tx.upsert(build_document(event.course, published))
+
+    @on_start
+    def rebuild_if_empty(self):
+        """An empty read model (new deployment, lost store) is rebuilt from the catalogue."""
+        with self.store.transaction() as tx:
+            empty = tx.count_documents() == 0
+        if empty:
+            report = self._rebuild()
+            log.info("search read model was empty: rebuilt %s", report)
+
+    @rpc
+    def reindex(self) -> dict:
+        """Rebuild every document from the catalogue (`make reindex`); events keep flowing meanwhile."""
+        return self._rebuild()
+
+    def _rebuild(self) -> dict:
+        started = datetime.now(timezone.utc)
+        after, seen = None, []
+        while True:
+            page = self._published_courses_after(after)
+            if not page:
+                break
+            with self.store.transaction() as tx:
+                for item in page:
+                    tx.upsert(build_document(Course.model_validate(item), published=True))
+            seen.extend(item["id"] for item in page)
+            after = page[-1]["id"]
+        with self.store.transaction() as tx:
+            hidden = tx.unpublish_missing(seen, started)
+        return {"published": len(seen), "unpublished": hidden}
+
+    def _published_courses_after(self, after: str | None, attempts: int = 30) -> list[dict]:
+        for attempt in range(1, attempts + 1):  # the catalogue may still be starting
+            try:
+                with eventlet.Timeout(30):
+                    return self.catalogue.list_published_courses(after, REBUILD_PAGE)
+            except (eventlet.Timeout, UnknownService) as exc:
+                log.warning("catalogue not answering (%s), attempt %d of %d", type(exc).__name__, attempt, attempts)
+                eventlet.sleep(min(attempt, 5))
+        raise RuntimeError("the catalogue did not answer; the read model was not rebuilt")
 
     @rpc(expected_exceptions=DomainError)
     def search(self, request: dict) -> dict:

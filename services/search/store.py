@@ -64,6 +64,16 @@ class SearchStore(Store):
     def document(self, course_id) -> dict | None:
         return self.fetch_one("SELECT * FROM documents WHERE course_id = %(id)s", {"id": course_id})
 
+    def unpublish_missing(self, seen: list, rebuilt_since) -> int:
+        """After a rebuild: hide documents the catalogue no longer publishes (a missed withdrawal),
+        unless an event changed them while the rebuild ran."""
+        cur = self.execute(
+            """UPDATE documents SET published = false, updated_at = now()
+               WHERE published AND NOT (course_id = ANY(%(seen)s)) AND updated_at < %(since)s""",
+            {"seen": seen, "since": rebuilt_since},
+        )
+        return cur.rowcount
+
     def count_documents(self) -> int:
         return self.fetch_one("SELECT count(*) AS n FROM documents")["n"]
 
