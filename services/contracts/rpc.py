@@ -25,11 +25,13 @@ class SearchRequest(Strict):
     level: list[Level] = Field(default_factory=list)
     sector: list[Sector] = Field(default_factory=list)
     mode: list[Mode] = Field(default_factory=list)
+    near: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    radius_km: Annotated[float, Field(gt=0, le=300)] = 25
     start_from: date | None = None
     start_to: date | None = None
     max_price: Annotated[Decimal, Field(ge=0)] | None = None
     funding: Annotated[str, Field(max_length=60)] | None = None
-    sort: Literal["relevance", "start_date", "price"] = "relevance"
+    sort: Literal["relevance", "start_date", "price", "distance"] = "relevance"
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 20
 

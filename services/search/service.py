@@ -12,7 +12,8 @@ from nameko.events import EventDispatcher
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 
-from services.chassis.errors import DomainError, validated
+from services import places
+from services.chassis.errors import DomainError, ValidationFailed, validated
 from services.chassis.events import handles
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
@@ -99,15 +100,17 @@ class SearchService(HealthMixin):
     def search(self, request: dict) -> dict:
         started = time.perf_counter()
         req = validated(SearchRequest, request, "search request")
+        point = _point(req)
         today = date.today()
         with self.store.transaction() as tx:
-            rows, total, facets = tx.search(req, today)
+            rows, total, facets = tx.search(req, today, point)
         hits = [
             SearchHit(
                 course_id=str(r["course_id"]), title=r["title"],
                 provider={"id": str(r["provider_id"]), "name": r["provider_name"]},
                 level=r["level"], sectors=r["sectors"], credential=r["credential"],
                 snippet=r["snippet"], next_offering=next_offering(r["offerings"], today),
+                distance_km=None if r["distance_km"] is None else round(r["distance_km"], 1),
             )
             for r in rows
         ]
@@ -129,6 +132,20 @@ class SearchService(HealthMixin):
     def document_count(self) -> int:
         with self.store.transaction() as tx:
             return tx.count_documents()
+
+
+def _point(req: SearchRequest) -> tuple[float, float] | None:
+    """Where ``near`` is (a city or a postcode), or a 422 naming the parameter."""
+    if req.near is None:
+        if req.sort == "distance":
+            raise ValidationFailed("sorting by distance needs a place",
+                                   [{"field": "sort", "message": "sort=distance needs near=<city or postcode>"}])
+        return None
+    try:
+        place = places.postcode(req.near) if places.POSTCODE.match(req.near) else places.city(req.near)
+    except places.UnknownPlace as exc:
+        raise ValidationFailed("unknown place", [{"field": "near", "message": str(exc)}]) from None
+    return place.lat, place.lon
 
 
 SERVICE = SearchService

@@ -13,19 +13,25 @@ TSV = """setweight(to_tsvector('sa_dutch', %(title)s), 'A')
       || setweight(to_tsvector('sa_dutch', array_to_string(%(keywords)s::text[], ' ')), 'B')
       || setweight(to_tsvector('sa_dutch', %(description)s), 'C')"""
 
-# One and the same offering must satisfy every offering filter (API.md).
-OFFERING_MATCH = """EXISTS (SELECT 1 FROM jsonb_array_elements(d.offerings) o
-    WHERE (o->>'start_date')::date >= %(today)s
+# One and the same offering must satisfy every offering filter (API.md); an online offering
+# has no place, so it never matches `near`.
+OFFERING_FILTER = """(o->>'start_date')::date >= %(today)s
       AND (NOT %(strict)s OR o->>'status' = 'open')
       AND (%(start_from)s::date IS NULL OR (o->>'start_date')::date >= %(start_from)s)
       AND (%(start_to)s::date IS NULL OR (o->>'start_date')::date <= %(start_to)s)
       AND (%(max_price)s::numeric IS NULL OR (o->>'price_eur')::numeric <= %(max_price)s)
-      AND (cardinality(%(modes)s::text[]) = 0 OR o->>'mode' = ANY(%(modes)s)))"""
+      AND (cardinality(%(modes)s::text[]) = 0 OR o->>'mode' = ANY(%(modes)s))
+      AND (%(lat)s::float8 IS NULL OR (o->>'lat' IS NOT NULL
+           AND km_between(%(lat)s, %(lon)s, (o->>'lat')::float8, (o->>'lon')::float8) <= %(radius)s))"""
+OFFERING_MATCH = f"EXISTS (SELECT 1 FROM jsonb_array_elements(d.offerings) o WHERE {OFFERING_FILTER})"
+NEAREST = f"""(SELECT min(km_between(%(lat)s, %(lon)s, (o->>'lat')::float8, (o->>'lon')::float8))
+    FROM jsonb_array_elements(d.offerings) o WHERE %(lat)s::float8 IS NOT NULL AND {OFFERING_FILTER})"""
 
 ORDER = {
     "relevance": "rank DESC, d.title",
     "start_date": "next_start NULLS LAST, d.title",
     "price": "min_price NULLS LAST, d.title",
+    "distance": "distance_km NULLS LAST, d.title",
 }
 
 FACETS = {
@@ -77,12 +83,15 @@ class SearchStore(Store):
     def count_documents(self) -> int:
         return self.fetch_one("SELECT count(*) AS n FROM documents")["n"]
 
-    def search(self, req: SearchRequest, today: date) -> tuple[list[dict], int, dict]:
-        offering_filters = bool(req.start_from or req.start_to or req.max_price is not None or req.mode)
+    def search(self, req: SearchRequest, today: date, point: tuple[float, float] | None = None
+               ) -> tuple[list[dict], int, dict]:
+        """``point`` is the resolved ``near`` place (lat, lon)."""
+        offering_filters = bool(req.start_from or req.start_to or req.max_price is not None or req.mode or point)
         params = {
             "q": req.q or None, "today": today, "strict": offering_filters,
             "start_from": req.start_from, "start_to": req.start_to, "max_price": req.max_price,
-            "modes": req.mode, "levels": req.level, "sectors": req.sector, "funding": req.funding,
+            "modes": req.mode, "lat": point and point[0], "lon": point and point[1], "radius": req.radius_km,
+            "levels": req.level, "sectors": req.sector, "funding": req.funding,
             "limit": req.page_size, "offset": (req.page - 1) * req.page_size,
         }
         where = sql.SQL("""d.published AND d.last_start >= %(today)s
@@ -106,9 +115,10 @@ class SearchStore(Store):
                    (SELECT min((o->>'start_date')::date) FROM jsonb_array_elements(d.offerings) o
                      WHERE (o->>'start_date')::date >= %(today)s) AS next_start,
                    (SELECT min((o->>'price_eur')::numeric) FROM jsonb_array_elements(d.offerings) o
-                     WHERE (o->>'start_date')::date >= %(today)s) AS min_price
+                     WHERE (o->>'start_date')::date >= %(today)s) AS min_price,
+                   {nearest} AS distance_km
             FROM matches d ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s""").format(
-                order=sql.SQL(ORDER[req.sort])),
+                order=sql.SQL(ORDER[req.sort]), nearest=sql.SQL(NEAREST)),
             params,
         )
         total = self.fetch_one(matches + sql.SQL(" SELECT count(*) AS n FROM matches"), params)["n"]
