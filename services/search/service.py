@@ -86,10 +86,12 @@ class SearchService(HealthMixin):
             hidden = tx.unpublish_missing(seen, started)
         return {"published": len(seen), "unpublished": hidden}
 
-    def _published_courses_after(self, after: str | None, attempts: int = 30) -> list[dict]:
-        for attempt in range(1, attempts + 1):  # the catalogue may still be starting
+    def _published_courses_after(self, after: str | None, attempts: int = 60) -> list[dict]:
+        # The catalogue may still be starting, and right at our own start the reply queue may not
+        # be consumed yet (a reply sent before that is lost): short timeouts, many attempts.
+        for attempt in range(1, attempts + 1):
             try:
-                with eventlet.Timeout(30):
+                with eventlet.Timeout(5):
                     return self.catalogue.list_published_courses(after, REBUILD_PAGE)
             except (eventlet.Timeout, UnknownService) as exc:
                 log.warning("catalogue not answering (%s), attempt %d of %d", type(exc).__name__, attempt, attempts)
