@@ -67,9 +67,6 @@ class SearchStore(Store):
         )
         return cur.rowcount == 1
 
-    def document(self, course_id) -> dict | None:
-        return self.fetch_one("SELECT * FROM documents WHERE course_id = %(id)s", {"id": course_id})
-
     def unpublish_missing(self, seen: list, rebuilt_since) -> int:
         """After a rebuild: hide documents the catalogue no longer publishes (a missed withdrawal),
         unless an event changed them while the rebuild ran."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook
