@@ -9,6 +9,7 @@ setup() {
   local need=()
   [ -x "$RABBIT_BIN/rabbitmq-server" ] || need+=(rabbitmq-server)
   [ -x "$PG_BIN/initdb" ] || need+=(postgresql-15)
+  [ -f /usr/share/dict/dutch ] || need+=(wdutch)   # the Dutch word list for compound splitting
   if [ ${#need[@]} -gt 0 ]; then
     say "installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -18,6 +18,8 @@ Sector = Literal[
     "onderwijs", "overheid", "financiele-dienstverlening", "landbouw-groen", "industrie",
     "energie", "cultuur-media", "transport", "schoonmaak-facilitair", "algemeen",
 ]
+Province = Literal["Drenthe", "Flevoland", "Friesland", "Gelderland", "Groningen", "Limburg", "Noord-Brabant",
+                   "Noord-Holland", "Overijssel", "Utrecht", "Zeeland", "Zuid-Holland"]
 Situation = Literal["eigen-werk", "andere-sector", "werkgever", "werkzoekend", "zelfstandige"]
 Credential = Literal[
     "diploma", "certificaat", "deelcertificaat", "microcredential", "bewijs-van-deelname", "geen",

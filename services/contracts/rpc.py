@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, HttpUrl
 
-from services.contracts.courses import Level, Mode, ProviderKind, Sector, Situation, Strict
+from services.contracts.courses import Level, Mode, Province, ProviderKind, Sector, Situation, Strict
 
 
 class NewProvider(Strict):
@@ -25,6 +25,7 @@ class SearchRequest(Strict):
     level: list[Level] = Field(default_factory=list)
     sector: list[Sector] = Field(default_factory=list)
     mode: list[Mode] = Field(default_factory=list)
+    province: list[Province] = Field(default_factory=list)
     near: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     radius_km: Annotated[float, Field(gt=0, le=300)] = 25
     start_from: date | None = None
@@ -53,6 +54,28 @@ class SearchHit(BaseModel):
     snippet: str
     next_offering: NextOffering | None
     distance_km: float | None = None
+    situations: list[str] = Field(default_factory=list)
+    funding_schemes: list[str] = Field(default_factory=list)   # the course's schemes that fit the profile
+
+
+class FundingSchemeBrief(BaseModel):
+    code: str
+    name: str
+    funder: str
+    valid_until: date | None
+
+
+class Profile(BaseModel):
+    """What ``situation=`` did to a search: courses marked for the situation ranked higher, and
+    the funding schemes open to people in it."""
+    situation: Situation
+    boosted: bool
+    funding_schemes: list[FundingSchemeBrief]
+
+
+class SuggestRequest(Strict):
+    q: Annotated[str, Field(min_length=2, max_length=60)]
+    limit: Annotated[int, Field(ge=1, le=20)] = 8
 
 
 class SearchResponse(BaseModel):
@@ -62,3 +85,5 @@ class SearchResponse(BaseModel):
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]]
     search_id: str
+    profile: Profile | None = None
+    query: dict | None = None     # how the words were read: synonyms, compounds, typo corrections

@@ -157,5 +157,15 @@ def document() -> dict:
             "/api/v1/search": {
                 "get": {"summary": "Search published courses", "parameters": search_params,
                         "responses": _responses(200, _ref("SearchResponse"), 422)}},
+            "/api/v1/suggest": {
+                "get": {"summary": "Complete a word from course titles and keywords (typo-tolerant)",
+                        "parameters": [
+                            {"name": "q", "in": "query", "required": True,
+                             "schema": {"type": "string", "minLength": 2, "maxLength": 60}},
+                            {"name": "limit", "in": "query", "required": False,
+                             "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}}],
+                        "responses": _responses(200, {
+                            "type": "object", "required": ["suggestions"],
+                            "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}}, 422)}},
         },
     }

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 DEV_ADMIN_TOKEN = "dev-admin-token"
 BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
-REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode"}
+REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province"}
 IMPORT_FORMATS = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
 IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
 
@@ -289,6 +289,10 @@ class GatewayService:
             for key in request.args.keys()
         }
         return json_response(self.call("search", "search", params))
+
+    @route("GET", "/api/v1/suggest")
+    def suggest(self, request):
+        return json_response(self.call("search", "suggest", dict(request.args.items())))
 
 
 def paging(request) -> tuple[int, int]:

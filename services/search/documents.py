@@ -2,14 +2,22 @@
 course alone (no I/O), so both backends and the tests build it the same way."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from services.contracts.courses import Course
+from services.search.analysis import STOP_WORDS, default_lexicon, tokens
 
 BOOKABLE = {"open", "full"}
+# Bump when what is indexed changes: a read model built with another version is rebuilt at start.
+ANALYSIS_VERSION = "2"
+TAG = re.compile(r"<[^>]*>")
 
 
 def build_document(course: Course, published: bool) -> dict:
+    lexicon = default_lexicon()
+    title_words = " ".join([course.title, *course.keywords])
+    description = TAG.sub(" ", course.description)
     offerings = sorted(
         (o for o in course.offerings if o.status in BOOKABLE),
         key=lambda o: (o.start_date, o.external_id),
@@ -32,6 +40,18 @@ def build_document(course: Course, published: bool) -> dict:
         "modes": sorted({o.mode for o in offerings}),
         "provinces": sorted({o.location.province for o in offerings if o.location and o.location.province}),
         "last_start": max((o.start_date for o in offerings), default=None),
+        "analysis": ANALYSIS_VERSION,
+        # compound parts, indexed with the lowest weight: heftruck finds Heftruckchauffeur
+        "compounds": " ".join(lexicon.parts(f"{title_words} {description}")),
+        # what suggest completes from: title and keyword words, their parts, whole keywords
+        "suggest_terms": sorted({
+            *(w for w in tokens(title_words) if len(w) >= 3 and w not in STOP_WORDS),
+            *lexicon.parts(title_words),
+            *(" ".join(tokens(k)) for k in course.keywords if len(tokens(k)) > 1),
+        }),
+        # every word, for typo tolerance
+        "terms": sorted({w for w in tokens(f"{title_words} {description}")
+                         if len(w) >= 3 and w.isalpha()}),
     }
 
 

@@ -17,17 +17,17 @@ from services.chassis.errors import DomainError, ValidationFailed, validated
 from services.chassis.events import handles
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
-from services.chassis.settings import DatabaseServiceSettings
 from services.chassis.startup import on_start
 from services.contracts.courses import Course
-from services.contracts.events import CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn, SearchPerformed
-from services.contracts.rpc import SearchHit, SearchRequest, SearchResponse
-from services.search.documents import build_document, next_offering
+from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn,
+                                       FundingSchemePublished, SearchPerformed)
+from services.contracts.rpc import Profile, SearchHit, SearchRequest, SearchResponse, SuggestRequest
+from services.search import analysis
+from services.search.backend import Backend, SearchBackend, Settings, plan_query
+from services.search.documents import ANALYSIS_VERSION, build_document, next_offering
 from services.search.store import SearchStore
 
-
-
-Settings = DatabaseServiceSettings
+__all__ = ["SERVICE", "Settings"]
 log = logging.getLogger(__name__)
 REBUILD_PAGE = 500
 
@@ -36,6 +36,7 @@ class SearchService(HealthMixin):
     name = "search"
 
     store = Database(SearchStore, Path(__file__).parent / "migrations")
+    backend: SearchBackend = Backend()
     dispatch = EventDispatcher()
     catalogue = RpcProxy("catalogue")
 
@@ -51,19 +52,27 @@ class SearchService(HealthMixin):
     def handle_course_withdrawn(self, tx: SearchStore, event: CourseWithdrawn):
         self._apply(tx, event, published=False)
 
-    @staticmethod
-    def _apply(tx: SearchStore, event: CourseEvent, published: bool) -> None:
-        # the version guard in upsert makes a late, older event a no-op
-        tx.upsert(build_document(event.course, published))
+    def _apply(self, tx: SearchStore, event: CourseEvent, published: bool) -> None:
+        # the version guard of put makes a late, older event a no-op
+        self.backend.put(tx, build_document(event.course, published))
+
+    @handles("catalogue", FundingSchemePublished.event_type)
+    def handle_funding_scheme_published(self, tx: SearchStore, event: FundingSchemePublished):
+        tx.put_funding_scheme(event.code, event.scheme.model_dump())
 
     @on_start
-    def rebuild_if_empty(self):
-        """An empty read model (new deployment, lost store) is rebuilt from the catalogue."""
+    def rebuild_if_needed(self):
+        """An empty read model (new deployment, lost store) or one built with older indexing
+        rules is rebuilt from the catalogue."""
+        log.info("search backend %s, synonyms version %s, analysis version %s",
+                 self.backend.name, analysis.default_synonyms().version, ANALYSIS_VERSION)
         with self.store.transaction() as tx:
-            empty = tx.count_documents() == 0
-        if empty:
+            empty = self.backend.count(tx) == 0
+            outdated = self.backend.outdated(tx, ANALYSIS_VERSION)
+        if empty or outdated:
             report = self._rebuild()
-            log.info("search read model was empty: rebuilt %s", report)
+            log.info("search read model was %s: rebuilt %s",
+                     "empty" if empty else f"built with older rules ({outdated} documents)", report)
 
     @rpc
     def reindex(self) -> dict:
@@ -73,26 +82,31 @@ class SearchService(HealthMixin):
     def _rebuild(self) -> dict:
         started = datetime.now(timezone.utc)
         after, seen = None, []
+        self.backend.begin_rebuild()
+        for scheme in self._call_catalogue("list_funding_schemes"):
+            with self.store.transaction() as tx:
+                tx.put_funding_scheme(scheme["code"], scheme)
         while True:
-            page = self._published_courses_after(after)
+            page = self._call_catalogue("list_published_courses", after, REBUILD_PAGE)
             if not page:
                 break
             with self.store.transaction() as tx:
                 for item in page:
-                    tx.upsert(build_document(Course.model_validate(item), published=True))
+                    self.backend.put(tx, build_document(Course.model_validate(item), published=True))
             seen.extend(item["id"] for item in page)
             after = page[-1]["id"]
+            log.info("rebuilding the search read model: %d courses so far", len(seen))
         with self.store.transaction() as tx:
-            hidden = tx.unpublish_missing(seen, started)
+            hidden = self.backend.finish_rebuild(tx, seen, started)
         return {"published": len(seen), "unpublished": hidden}
 
-    def _published_courses_after(self, after: str | None, attempts: int = 60) -> list[dict]:
+    def _call_catalogue(self, method: str, *args, attempts: int = 60):
         # The catalogue may still be starting, and right at our own start the reply queue may not
         # be consumed yet (a reply sent before that is lost): short timeouts, many attempts.
         for attempt in range(1, attempts + 1):
             try:
                 with eventlet.Timeout(5):
-                    return self.catalogue.list_published_courses(after, REBUILD_PAGE)
+                    return getattr(self.catalogue, method)(*args)
             except (eventlet.Timeout, UnknownService) as exc:
                 log.warning("catalogue not answering (%s), attempt %d of %d", type(exc).__name__, attempt, attempts)
                 eventlet.sleep(min(attempt, 5))
@@ -105,7 +119,10 @@ class SearchService(HealthMixin):
         point = _point(req)
         today = date.today()
         with self.store.transaction() as tx:
-            rows, total, facets = tx.search(req, today, point)
+            plan = plan_query(self.backend, tx, req.q)
+            rows, total, facets = self.backend.search(tx, req, plan, today, point)
+            profile = self._profile(tx, req.situation, today)
+        fitting = {s.code for s in profile.funding_schemes} if profile else set()
         hits = [
             SearchHit(
                 course_id=str(r["course_id"]), title=r["title"],
@@ -113,12 +130,18 @@ class SearchService(HealthMixin):
                 level=r["level"], sectors=r["sectors"], credential=r["credential"],
                 snippet=r["snippet"], next_offering=next_offering(r["offerings"], today),
                 distance_km=None if r["distance_km"] is None else round(r["distance_km"], 1),
+                situations=r["situations"],
+                funding_schemes=[code for code in r["funding"] if not profile or code in fitting],
             )
             for r in rows
         ]
         response = SearchResponse(
             total=total, page=req.page, page_size=req.page_size, hits=hits, facets=facets,
-            search_id=uuid.uuid4().hex,
+            search_id=uuid.uuid4().hex, profile=profile,
+            query=None if plan is None else {
+                "synonyms_version": analysis.default_synonyms().version,
+                "words": [{"word": g.word, "matches": list(g.alternatives)} for g in plan.groups],
+            },
         )
         performed = SearchPerformed(
             search_id=response.search_id, query=req.q,
@@ -129,6 +152,21 @@ class SearchService(HealthMixin):
         envelope = performed.envelope()
         self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
         return response.model_dump(mode="json")
+
+    @rpc(expected_exceptions=DomainError)
+    def suggest(self, request: dict) -> dict:
+        req = validated(SuggestRequest, request, "suggest request")
+        prefix = " ".join(analysis.tokens(req.q))
+        if len(prefix) < 2:
+            return {"suggestions": []}
+        with self.store.transaction() as tx:
+            return {"suggestions": self.backend.suggest(tx, prefix, date.today(), req.limit)}
+
+    @staticmethod
+    def _profile(tx: SearchStore, situation: str | None, today: date) -> Profile | None:
+        if situation is None:
+            return None
+        return Profile(situation=situation, boosted=True, funding_schemes=tx.schemes_for(situation, today))
 
     @rpc
     def document_count(self) -> int:

@@ -17,7 +17,7 @@ def test_empty_read_model_is_rebuilt_at_start(platform, provider, anonymous):
     eventually(lambda: found(anonymous, word, course["id"]), message="findable")
     platform.stop_service("search")
     with psycopg.connect(platform.db_urls["search"], autocommit=True) as conn:
-        conn.execute("TRUNCATE documents")          # the store was lost; the events are long gone
+        conn.execute("TRUNCATE documents CASCADE")          # the store was lost; the events are long gone
     platform.start_service("search")
     platform.wait_healthy()
     eventually(lambda: found(anonymous, word, course["id"]), timeout=20, message="rebuilt from the catalogue")

@@ -1,0 +1,246 @@
+"""Dutch text analysis shared by both search backends, in plain Python so that ``postgres`` and
+``opensearch`` split compounds and expand synonyms from the very same lists:
+
+- ``fold``: lower case, accents removed (coördinator = coordinator).
+- ``Lexicon``: splits compounds into the words of a Dutch word list (Debian's ``wdutch``):
+  ``vorkheftruckcertificaat`` → vork, heftruck, certificaat. Documents are indexed with these
+  parts, so ``heftruck`` finds ``Heftruckchauffeur``; a compound in a query also matches its
+  parts written apart.
+- ``Synonyms``: the versioned ``synonyms.txt`` (acronyms, loanwords, broader terms).
+- ``plan``: turns a query into groups of alternatives (every group must match, any alternative
+  of a group will do). Stemming stays with the backend (PostgreSQL's and OpenSearch's Dutch
+  stemmers).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+SYNONYMS_FILE = HERE / "synonyms.txt"
+EXTRA_WORDS_FILE = HERE / "extra_words.txt"
+WORD_LIST = Path("/usr/share/dict/dutch")
+
+TOKEN = re.compile(r"[a-z0-9]+")
+MIN_PART = 4           # shortest compound part (vork, bouw, zorg); shorter parts are mostly noise
+MIN_COMPOUND = 2 * MIN_PART
+MAX_PHRASE = 6         # longest synonym entry, in words
+
+# The Snowball Dutch stop words (the list PostgreSQL's `dutch` configuration uses).
+STOP_WORDS = frozenset("""
+de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er maar om hem dan
+zou of wat mijn men dit zo door over ze zich bij ook tot je mij uit der daar haar naar heb hoe heeft
+hebben deze u want nog zal me zij nu ge geen omdat iets worden toch al waren veel meer doen toen moet
+ben zonder kan hun dus alles onder ja eens hier wie werd altijd doch wordt wezen kunnen ons zelf tegen
+na reeds wil kon niets uw iemand geweest andere
+""".split())
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN.findall(fold(text))
+
+
+class Lexicon:
+    """Dictionary-based compound splitting: the fewest known words that make up a token."""
+
+    def __init__(self, words: Iterable[str]):
+        self.words = frozenset(w for w in (fold(w.strip()) for w in words)
+                               if MIN_PART <= len(w) <= 40 and w.isalpha())
+
+    @classmethod
+    def load(cls, path: Path = WORD_LIST, extra: Path = EXTRA_WORDS_FILE) -> "Lexicon":
+        words: list[str] = []
+        if path.exists():
+            words.extend(path.read_text(encoding="utf-8", errors="ignore").splitlines())
+        else:
+            log.warning("no Dutch word list at %s (Debian package wdutch): compounds are split "
+                        "with the short built-in list only", path)
+        words.extend(_lines(extra))
+        return cls(words)
+
+    def split(self, word: str) -> list[str]:
+        """The parts of compound ``word`` (at least two), or [] when it is not one. A linking
+        ``s`` between parts is allowed (bedrijf-s-hulpverlening)."""
+        n = len(word)
+        if n < MIN_COMPOUND:
+            return []
+        # best[i]: the fewest parts spelling word[i:], as a list (None: impossible)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[n] = []
+        for i in range(n - MIN_PART, -1, -1):
+            choice = None
+            for j in range(n, i + MIN_PART - 1, -1):      # longest part first
+                if word[i:j] not in self.words:
+                    continue
+                for k in (j, j + 1) if j < n and word[j] == "s" else (j,):
+                    rest = best[k]
+                    if rest is not None and (choice is None or len(rest) + 1 < len(choice)):
+                        choice = [word[i:j], *rest]
+            best[i] = choice
+        parts = best[0]
+        if parts is None or len(parts) < 2:
+            # the whole word may be the only way to spell it; look for a split anyway
+            parts = self._split_known(word)
+        return parts if parts and len(parts) >= 2 else []
+
+    def _split_known(self, word: str) -> list[str]:
+        for j in range(len(word) - MIN_PART, MIN_PART - 1, -1):
+            head, tail = word[:j], word[j:]
+            if head in self.words:
+                if tail in self.words:
+                    return [head, tail]
+                if tail.startswith("s") and tail[1:] in self.words:
+                    return [head, tail[1:]]
+        return []
+
+    def parts(self, text: str) -> list[str]:
+        """Every part of every compound in ``text``, split down to the smallest known words,
+        and neighbouring parts joined again (vork|heftruck|certificaat also gives
+        heftruckcertificaat), without the compound itself and without repeats."""
+        seen: dict[str, None] = {}
+        for token in tokens(text):
+            leaves = self._leaves(token, seen, top=True)
+            for size in range(1, len(leaves)):
+                for start in range(len(leaves) - size + 1):
+                    seen.setdefault("".join(leaves[start:start + size]), None)
+            seen.pop(token, None)
+        return list(seen)
+
+    def _leaves(self, word: str, seen: dict[str, None], top: bool = False) -> list[str]:
+        # a part is split again only when long (vorkheftruck), not heftruck into heft + ruck
+        split = self.split(word) if top or len(word) >= MIN_COMPOUND + 2 else []
+        if not split:
+            return [word]
+        leaves = []
+        for part in split:
+            seen.setdefault(part, None)
+            leaves.extend(self._leaves(part, seen))
+        return leaves
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    version: str
+    rules: dict[tuple[str, ...], frozenset[tuple[str, ...]]]
+
+    @classmethod
+    def load(cls, path: Path = SYNONYMS_FILE) -> "Synonyms":
+        version, rules = "unversioned", {}
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            line = raw.strip()
+            if line.startswith("# version:"):
+                version = line.split(":", 1)[1].strip()
+            if not line or line.startswith("#"):
+                continue
+            if "=>" in line:
+                left, right = line.split("=>", 1)
+                sources, targets = _entries(left), _entries(right)
+            else:
+                sources = targets = _entries(line)
+            for source in sources:
+                rules.setdefault(source, set()).update(t for t in targets if t != source)
+        return cls(version, {k: frozenset(v) for k, v in rules.items()})
+
+    def as_rules(self) -> list[str]:
+        """The rules in Solr synonym format (for OpenSearch's synonym_graph filter)."""
+        return [f"{' '.join(k)} => {', '.join(' '.join(t) for t in sorted({k, *v}))}"
+                for k, v in sorted(self.rules.items())]
+
+
+def _entries(text: str) -> list[tuple[str, ...]]:
+    return [tuple(tokens(e)) for e in text.split(",") if tokens(e)]
+
+
+def _lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.startswith("#")]
+
+
+@dataclass(frozen=True)
+class Group:
+    """One position of a query: ``alternatives`` are phrases (words joined by spaces); a
+    document matches the group when it contains any one of them."""
+    word: str                      # what the user typed here
+    alternatives: tuple[str, ...]  # the typed word or phrase first
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    text: str
+    groups: tuple[Group, ...]
+
+    @property
+    def words(self) -> list[str]:
+        return [g.word for g in self.groups]
+
+
+@lru_cache(maxsize=1)
+def default_synonyms() -> Synonyms:
+    return Synonyms.load()
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
+         corrections: dict[str, list[str]] | None = None) -> QueryPlan:
+    """Groups for query ``q``. Quoted text stays one phrase; the longest synonym entry wins;
+    a compound also matches its parts written apart; ``corrections`` (typo candidates per
+    word, from the backend's vocabulary) are extra alternatives. Stop words on their own are
+    dropped."""
+    corrections = corrections or {}
+    groups: list[Group] = []
+    for quoted, plain in re.findall(r'"([^"]*)"|([^"]+)', q):
+        if quoted:
+            words = tokens(quoted)
+            if words:
+                phrase = " ".join(words)
+                groups.append(Group(phrase, (phrase,)))
+            continue
+        words = tokens(plain)
+        i = 0
+        while i < len(words):
+            for size in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+                span = tuple(words[i:i + size])
+                if size > 1 and span not in synonyms.rules:
+                    continue
+                typed = " ".join(span)
+                alternatives = [typed]
+                alternatives += [" ".join(t) for t in sorted(synonyms.rules.get(span, ()))]
+                if size == 1:
+                    word = span[0]
+                    parts = lexicon.split(word)
+                    if parts:
+                        alternatives.append(" ".join(parts))
+                    alternatives += corrections.get(word, [])
+                    if word in STOP_WORDS and len(alternatives) == 1:
+                        break
+                groups.append(Group(typed, tuple(dict.fromkeys(alternatives))))
+                break
+            i += size
+    return QueryPlan(q, tuple(groups))
+
+
+def correctable(word: str) -> bool:
+    """Words long enough to look for a typo in (short ones are too ambiguous)."""
+    return len(word) >= 5 and not word.isdigit()
+
+
+def max_typos(word: str) -> int:
+    return 2 if len(word) >= 9 else 1

@@ -1,0 +1,143 @@
+"""The two places the search read model can live, behind one interface (DESIGN.md):
+``postgres`` (default: the documents table in the search database) and ``opensearch``
+(a versioned index behind an alias, for deployments that outgrow one machine).
+
+Either way the search database keeps the inbox (which events were applied) and the funding
+schemes, so every method gets the open transaction ``tx``; the ``postgres`` backend also writes
+its documents through it, atomically with the inbox.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date, datetime
+
+from nameko.extensions import DependencyProvider
+from pydantic import Field, ValidationInfo, field_validator
+
+from services.chassis.settings import DatabaseServiceSettings
+from services.contracts.rpc import SearchRequest
+from services.search import analysis
+from services.search.analysis import QueryPlan
+from services.search.store import SearchStore
+
+Found = tuple[list[dict], int, dict]   # hits (rows), total, facets
+
+
+class SearchBackend(ABC):
+    name: str
+
+    def start(self) -> None:
+        """Connect and make sure the index exists."""
+
+    def stop(self) -> None:
+        """Release connections."""
+
+    @abstractmethod
+    def put(self, tx: SearchStore, doc: dict) -> bool:
+        """Store a document unless a newer version is there. True if stored."""
+
+    @abstractmethod
+    def count(self, tx: SearchStore) -> int: ...
+
+    @abstractmethod
+    def outdated(self, tx: SearchStore, analysis: str) -> int:
+        """How many documents were built with other indexing rules than ``analysis``."""
+
+    def begin_rebuild(self) -> None:
+        """A full rebuild starts: ``put`` calls until ``finish_rebuild`` fill the new read model."""
+
+    @abstractmethod
+    def finish_rebuild(self, tx: SearchStore, seen: list[str], started: datetime) -> int:
+        """Every published course was put: hide the rest. Returns how many were hidden."""
+
+    def corrections(self, tx: SearchStore, words: list[str]) -> dict[str, list[str]]:
+        """Typo candidates per word, when the backend does not forgive typos itself."""
+        return {}
+
+    @abstractmethod
+    def search(self, tx: SearchStore, req: SearchRequest, plan: QueryPlan | None, today: date,
+               point: tuple[float, float] | None) -> Found: ...
+
+    @abstractmethod
+    def suggest(self, tx: SearchStore, prefix: str, today: date, limit: int) -> list[str]: ...
+
+
+def plan_query(backend: SearchBackend, tx: SearchStore, q: str | None) -> QueryPlan | None:
+    """How ``q`` is searched: synonyms, compounds and (where the backend needs them) typo
+    candidates from its vocabulary. None when there are no words to search for."""
+    if not q or not analysis.tokens(q):
+        return None
+    words = [w for w in analysis.tokens(q) if analysis.correctable(w) and w not in analysis.STOP_WORDS]
+    return analysis.plan(q, analysis.default_synonyms(), analysis.default_lexicon(),
+                         backend.corrections(tx, words))
+
+
+class PostgresBackend(SearchBackend):
+    name = "postgres"
+
+    def put(self, tx, doc):
+        return tx.upsert(doc)
+
+    def count(self, tx):
+        return tx.count_documents()
+
+    def outdated(self, tx, analysis):
+        return tx.outdated_documents(analysis)
+
+    def finish_rebuild(self, tx, seen, started):
+        return tx.unpublish_missing(seen, started)
+
+    def corrections(self, tx, words):
+        return tx.corrections(words)
+
+    def search(self, tx, req, plan, today, point):
+        return tx.search(req, plan, today, point)
+
+    def suggest(self, tx, prefix, today, limit):
+        return tx.suggest(prefix, today, limit)
+
+
+class Settings(DatabaseServiceSettings):
+    search_backend: str = Field(default="postgres", pattern="^(postgres|opensearch)$",
+                                description="where the read model lives: postgres or opensearch")
+    opensearch_url: str | None = Field(default=None, validate_default=True,
+                                       description="OpenSearch, e.g. http://127.0.0.1:9200")
+    opensearch_index: str = Field(default="courses", pattern="^[a-z0-9_-]+$",
+                                  description="the alias searched; indexes are named <alias>-v<n>")
+
+    @field_validator("opensearch_url")
+    @classmethod
+    def _url_for_opensearch(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("search_backend") == "opensearch" and not url:
+            raise ValueError("SEARCH_BACKEND=opensearch needs OPENSEARCH_URL")
+        return url
+
+    def nameko_config(self) -> dict:
+        return {**super().nameko_config(), "SEARCH_BACKEND": self.search_backend,
+                "OPENSEARCH_URL": self.opensearch_url, "OPENSEARCH_INDEX": self.opensearch_index}
+
+
+def make_backend(config: dict) -> SearchBackend:
+    kind = config.get("SEARCH_BACKEND", "postgres")
+    if kind == "opensearch":
+        from services.search.opensearch import OpenSearchBackend
+        if not config.get("OPENSEARCH_URL"):
+            raise ValueError("SEARCH_BACKEND=opensearch needs OPENSEARCH_URL")
+        return OpenSearchBackend(config["OPENSEARCH_URL"], config.get("OPENSEARCH_INDEX", "courses"))
+    return PostgresBackend()
+
+
+class Backend(DependencyProvider):
+    """Injects the configured ``SearchBackend`` (one per service container)."""
+
+    def setup(self):
+        self.backend = make_backend(self.container.config)
+
+    def start(self):
+        self.backend.start()
+
+    def stop(self):
+        self.backend.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.backend
