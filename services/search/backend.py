@@ -104,6 +104,8 @@ class Settings(DatabaseServiceSettings):
                                        description="OpenSearch, e.g. http://127.0.0.1:9200")
     opensearch_index: str = Field(default="courses", pattern="^[a-z0-9_-]+$",
                                   description="the alias searched; indexes are named <alias>-v<n>")
+    opensearch_analysis: str = Field(default="dutch", pattern="^(dutch|standard)$",
+                                     description="text analysis of new indexes: dutch, or standard for emulators")
 
     @field_validator("opensearch_url")
     @classmethod
@@ -114,7 +116,8 @@ class Settings(DatabaseServiceSettings):
 
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "SEARCH_BACKEND": self.search_backend,
-                "OPENSEARCH_URL": self.opensearch_url, "OPENSEARCH_INDEX": self.opensearch_index}
+                "OPENSEARCH_URL": self.opensearch_url, "OPENSEARCH_INDEX": self.opensearch_index,
+                "OPENSEARCH_ANALYSIS": self.opensearch_analysis}
 
 
 def make_backend(config: dict) -> SearchBackend:
@@ -123,7 +126,8 @@ def make_backend(config: dict) -> SearchBackend:
         from services.search.opensearch import OpenSearchBackend
         if not config.get("OPENSEARCH_URL"):
             raise ValueError("SEARCH_BACKEND=opensearch needs OPENSEARCH_URL")
-        return OpenSearchBackend(config["OPENSEARCH_URL"], config.get("OPENSEARCH_INDEX", "courses"))
+        return OpenSearchBackend(config["OPENSEARCH_URL"], config.get("OPENSEARCH_INDEX", "courses"),
+                                 config.get("OPENSEARCH_ANALYSIS", "dutch"))
     return PostgresBackend()
 
 

@@ -30,12 +30,13 @@ from services.search.store import SearchStore
 __all__ = ["SERVICE", "Settings"]
 log = logging.getLogger(__name__)
 REBUILD_PAGE = 500
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class SearchService(HealthMixin):
     name = "search"
 
-    store = Database(SearchStore, Path(__file__).parent / "migrations")
+    store = Database(SearchStore, MIGRATIONS)
     backend: SearchBackend = Backend()
     dispatch = EventDispatcher()
     catalogue = RpcProxy("catalogue")

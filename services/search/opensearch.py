@@ -1,0 +1,377 @@
+"""The ``opensearch`` backend: the read model in a versioned index (``<alias>-v<n>``) behind an
+alias, offerings as nested documents, a Dutch analysis chain, facets as aggregations.
+
+Compound parts and synonyms come from ``services.search.analysis`` exactly as for ``postgres``
+(compound parts are indexed in their own field, synonyms are expanded in the query), so both
+backends read the same lists. Typos are forgiven by OpenSearch's own fuzzy matching.
+
+A full rebuild fills a new index while events keep arriving (they are written to both), copies
+what changed meanwhile, then swaps the alias in one request and drops the old index.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from datetime import date, datetime, timezone
+
+from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import ConflictError, NotFoundError
+
+from services.contracts.rpc import SearchRequest
+from services.search.analysis import QueryPlan
+from services.search.backend import Found, SearchBackend
+from services.search.documents import ANALYSIS_VERSION
+
+log = logging.getLogger(__name__)
+
+# `dutch`: the production chain. `standard`: for the osmem-server emulator in tests, which
+# matches every document with a custom chain (RUNTIME-NOTES.md); relevance is never judged there.
+ANALYSIS = {
+    "dutch": {
+        "filter": {
+            "nl_stop": {"type": "stop", "stopwords": "_dutch_"},
+            "nl_stem": {"type": "stemmer", "language": "dutch"},
+        },
+        "analyzer": {
+            "nl": {"type": "custom", "tokenizer": "standard",
+                   "filter": ["lowercase", "asciifolding", "nl_stop", "nl_stem"]},
+        },
+    },
+    "standard": {"analyzer": {"nl": {"type": "standard"}}},
+}
+
+TEXT_FIELDS = {"title": 4.0, "keywords": 2.0, "description": 1.0, "compounds": 0.5}
+
+
+def mappings() -> dict:
+    text = {"type": "text", "analyzer": "nl"}
+    return {
+        "dynamic": False,
+        "_meta": {"analysis": ANALYSIS_VERSION},
+        "properties": {
+            "course_id": {"type": "keyword"},
+            "published": {"type": "boolean"},
+            "last_start": {"type": "date"},
+            "title": {**text, "fields": {"raw": {"type": "keyword"}}},
+            "keywords": text,
+            "description": text,
+            "compounds": text,
+            "level": {"type": "keyword"},
+            "sectors": {"type": "keyword"},
+            "situations": {"type": "keyword"},
+            "funding": {"type": "keyword"},
+            "provider_id": {"type": "keyword"},
+            "suggest_terms": {"type": "keyword"},
+            "points": {"type": "geo_point"},
+            "indexed_at": {"type": "date"},
+            "offerings": {
+                "type": "nested", "dynamic": False,
+                "properties": {
+                    "start_date": {"type": "date"},
+                    "status": {"type": "keyword"},
+                    "mode": {"type": "keyword"},
+                    "province": {"type": "keyword"},
+                    "loc": {"type": "geo_point"},
+                    "price": {"type": "scaled_float", "scaling_factor": 100},
+                },
+            },
+        },
+    }
+
+
+def to_source(doc: dict) -> dict:
+    source = {k: v for k, v in doc.items() if k not in ("terms", "version")}
+    source["last_start"] = doc["last_start"].isoformat() if doc["last_start"] else None
+    source["course_id"] = str(doc["course_id"])
+    source["provider_id"] = str(doc["provider_id"])
+    source["offerings"] = [
+        {**o, "price": float(o["price_eur"]),
+         "loc": {"lat": o["lat"], "lon": o["lon"]} if o["lat"] is not None else None}
+        for o in doc["offerings"]
+    ]
+    source["points"] = [o["loc"] for o in source["offerings"] if o["loc"]]
+    source["indexed_at"] = datetime.now(timezone.utc).isoformat()
+    return source
+
+
+class OpenSearchBackend(SearchBackend):
+    name = "opensearch"
+
+    def __init__(self, url: str, alias: str = "courses", analysis: str = "dutch"):
+        self.url, self.alias, self.analysis = url, alias, analysis
+        self.client: OpenSearch | None = None
+        self.building: str | None = None    # the new index while a rebuild runs
+
+    # lifecycle
+
+    def start(self) -> None:
+        self.client = OpenSearch(hosts=[self.url], timeout=10, max_retries=2, retry_on_timeout=True)
+        if not self.client.indices.exists_alias(name=self.alias):
+            first = self._create_index()
+            self.client.indices.put_alias(index=first, name=self.alias)
+            log.info("created index %s behind alias %s", first, self.alias)
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def current_index(self) -> str:
+        return next(iter(self.client.indices.get_alias(name=self.alias)))
+
+    def _create_index(self) -> str:
+        existing = self.client.indices.get(index=f"{self.alias}-v*", ignore_unavailable=True, allow_no_indices=True)
+        numbers = [int(name.rsplit("-v", 1)[1]) for name in existing if name.rsplit("-v", 1)[1].isdigit()]
+        name = f"{self.alias}-v{max(numbers, default=0) + 1}"
+        self.client.indices.create(index=name, body={
+            "settings": {"number_of_shards": 1, "analysis": ANALYSIS[self.analysis]},
+            "mappings": mappings(),
+        })
+        return name
+
+    # writes
+
+    def put(self, tx, doc: dict) -> bool:
+        source = to_source(doc)
+        stored = self._write(self.alias, doc, source, "external")
+        if self.building:
+            self._write(self.building, doc, source, "external_gte")
+        return stored
+
+    def _write(self, index: str, doc: dict, source: dict, version_type: str) -> bool:
+        try:
+            self.client.index(index=index, id=source["course_id"], body=source, version=doc["version"],
+                              version_type=version_type, refresh=True)
+            return True
+        except ConflictError:
+            return False   # a newer (or the same) version is already there
+
+    def count(self, tx) -> int:
+        return self.client.count(index=self.alias)["count"]
+
+    def outdated(self, tx, analysis: str) -> int:
+        index = self.current_index()
+        meta = self.client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {})
+        return 0 if meta.get("analysis") == analysis else self.count(tx)
+
+    def begin_rebuild(self) -> None:
+        self.building = self._create_index()
+        log.info("rebuilding into %s", self.building)
+
+    def finish_rebuild(self, tx, seen: list[str], started: datetime) -> int:
+        new, old = self.building, self.current_index()
+        try:
+            # what events changed in the old index while we rebuilt and the new one lacks
+            changed = helpers.scan(self.client, index=old, query={
+                "query": {"range": {"indexed_at": {"gte": started.isoformat()}}}}, _source=True,
+                version=True)
+            helpers.bulk(self.client, ({"_index": new, "_id": hit["_id"], "_source": hit["_source"],
+                                        "_version": hit["_version"], "_version_type": "external_gte"}
+                                       for hit in changed), raise_on_error=False)
+            self.client.indices.refresh(index=new)
+            hidden = self.client.count(index=old, body={"query": {"bool": {
+                "filter": [{"term": {"published": True}}],
+                "must_not": [{"ids": {"values": [str(s) for s in seen]}}]}}})["count"]
+            self.client.indices.update_aliases(body={"actions": [
+                {"remove": {"index": old, "alias": self.alias}},
+                {"add": {"index": new, "alias": self.alias}}]})
+        finally:
+            self.building = None
+        self.client.indices.delete(index=old, ignore_unavailable=True)
+        log.info("alias %s now points at %s (was %s)", self.alias, new, old)
+        return hidden
+
+    # reads
+
+    def search(self, tx, req: SearchRequest, plan: QueryPlan | None, today: date,
+               point: tuple[float, float] | None) -> Found:
+        filters = Filters(req, today, point)
+        query = {"bool": {"filter": filters.findable(), "must": text_query(plan) if plan else []}}
+        if plan and len(plan.groups) > 1:
+            query["bool"]["should"] = [
+                {"match_phrase": {"title": {"query": " ".join(plan.words), "boost": 3}}},
+                {"match": {"title": {"query": " ".join(plan.words), "operator": "and", "boost": 2}}},
+            ]
+        if req.situation:
+            query = {"function_score": {"query": query, "boost_mode": "multiply", "functions": [
+                {"filter": {"term": {"situations": req.situation}}, "weight": 1.5}]}}
+        body = {
+            "query": query,
+            "post_filter": {"bool": {"filter": filters.all()}},
+            "aggs": filters.facet_aggregations(),
+            "sort": sort_clause(req, today, point),
+            "from": (req.page - 1) * req.page_size,
+            "size": req.page_size,
+            "track_total_hits": True,
+            "highlight": {"pre_tags": ["<mark>"], "post_tags": ["</mark>"], "number_of_fragments": 2,
+                          "fragment_size": 120, "fields": {"title": {"number_of_fragments": 0},
+                                                          "description": {}}},
+        }
+        answer = self.client.search(index=self.alias, body=body)
+        rows = [hit_row(hit, point, today, req.radius_km) for hit in answer["hits"]["hits"]]
+        return rows, answer["hits"]["total"]["value"], facets_of(answer.get("aggregations", {}))
+
+    def suggest(self, tx, prefix: str, today: date, limit: int) -> list[str]:
+        found = self._terms_like(prefix + ".*", today, limit)
+        if len(found) < limit and len(prefix) >= 3:
+            fuzzy = self._terms_like(one_edit_pattern(prefix), today, limit)
+            found += [t for t in fuzzy if t not in found][: limit - len(found)]
+        return found
+
+    def _terms_like(self, pattern: str, today: date, limit: int) -> list[str]:
+        answer = self.client.search(index=self.alias, body={
+            "size": 0,
+            "query": {"bool": {"filter": findable(today)}},
+            "aggs": {"terms": {"terms": {"field": "suggest_terms", "include": pattern, "size": limit,
+                                         "order": [{"_count": "desc"}, {"_key": "asc"}]}}},
+        })
+        return [b["key"] for b in answer["aggregations"]["terms"]["buckets"]]
+
+
+def findable(today: date) -> list[dict]:
+    return [{"term": {"published": True}}, {"range": {"last_start": {"gte": today.isoformat()}}}]
+
+
+def text_query(plan: QueryPlan) -> list[dict]:
+    """Every group must match; within a group any alternative, as a phrase over the text
+    fields, or (for the word as typed) with OpenSearch's fuzzy matching for typos."""
+    fields = [f"{name}^{boost}" for name, boost in TEXT_FIELDS.items()]
+    groups = []
+    for group in plan.groups:
+        should = [{"multi_match": {"query": alt, "type": "phrase", "fields": fields}} for alt in group.alternatives]
+        if " " not in group.word and len(group.word) >= 5:
+            should.append({"multi_match": {"query": group.word, "fields": fields, "fuzziness": "AUTO",
+                                           "prefix_length": 1, "boost": 0.5}})
+        groups.append({"bool": {"should": should, "minimum_should_match": 1}})
+    return groups
+
+
+class Filters:
+    """The filters of a request as OpenSearch clauses, each nameable so a facet can leave out
+    its own (counts that respect the other active filters)."""
+
+    def __init__(self, req: SearchRequest, today: date, point: tuple[float, float] | None):
+        self.req, self.today, self.point = req, today, point
+        self.strict = bool(req.start_from or req.start_to or req.max_price is not None or req.mode
+                           or req.province or point)
+
+    def findable(self) -> list[dict]:
+        return findable(self.today)
+
+    def document(self, leave_out: str | None = None) -> list[dict]:
+        req, clauses = self.req, []
+        if req.level and leave_out != "level":
+            clauses.append({"terms": {"level": req.level}})
+        if req.sector and leave_out != "sector":
+            clauses.append({"terms": {"sectors": req.sector}})
+        if req.funding:
+            clauses.append({"term": {"funding": req.funding}})
+        return clauses
+
+    def offering(self, leave_out: str | None = None) -> list[dict]:
+        req = self.req
+        start = {"gte": max(self.today, req.start_from or self.today).isoformat()}
+        if req.start_to:
+            start["lte"] = req.start_to.isoformat()
+        clauses = [{"range": {"offerings.start_date": start}}]
+        if self.strict:
+            clauses.append({"term": {"offerings.status": "open"}})
+        if req.max_price is not None:
+            clauses.append({"range": {"offerings.price": {"lte": float(req.max_price)}}})
+        if req.mode and leave_out != "mode":
+            clauses.append({"terms": {"offerings.mode": req.mode}})
+        if req.province and leave_out != "province":
+            clauses.append({"terms": {"offerings.province": req.province}})
+        if self.point:
+            clauses.append({"geo_distance": {"distance": f"{req.radius_km}km",
+                                             "offerings.loc": {"lat": self.point[0], "lon": self.point[1]}}})
+        return clauses
+
+    def all(self, leave_out: str | None = None) -> list[dict]:
+        nested = {"nested": {"path": "offerings", "query": {"bool": {"filter": self.offering(leave_out)}}}}
+        return [*self.document(leave_out), nested]
+
+    def facet_aggregations(self) -> dict:
+        aggs = {}
+        for name, field in (("level", "level"), ("sector", "sectors"), ("situation", "situations")):
+            aggs[name] = {"filter": {"bool": {"filter": self.all(name)}},
+                          "aggs": {"values": {"terms": {"field": field, "size": 50}}}}
+        for name in ("mode", "province"):
+            aggs[name] = {"filter": {"bool": {"filter": self.document()}}, "aggs": {"offerings": {
+                "nested": {"path": "offerings"}, "aggs": {"matching": {
+                    "filter": {"bool": {"filter": self.offering(name)}}, "aggs": {"values": {
+                        "terms": {"field": f"offerings.{name}", "size": 50},
+                        "aggs": {"courses": {"reverse_nested": {}}}}}}}}}}
+        return aggs
+
+
+def facets_of(aggregations: dict) -> dict:
+    facets = {}
+    for name, agg in aggregations.items():
+        if "offerings" in agg:
+            buckets = agg["offerings"]["matching"]["values"]["buckets"]
+            facets[name] = {b["key"]: b["courses"]["doc_count"] for b in buckets}
+        else:
+            facets[name] = {b["key"]: b["doc_count"] for b in agg["values"]["buckets"]}
+    return facets
+
+
+def sort_clause(req: SearchRequest, today: date, point) -> list:
+    ahead = {"path": "offerings", "filter": {"range": {"offerings.start_date": {"gte": today.isoformat()}}}}
+    by_title = {"title.raw": {"order": "asc"}}
+    if req.sort == "start_date":
+        return [{"offerings.start_date": {"order": "asc", "mode": "min", "nested": ahead}}, by_title]
+    if req.sort == "price":
+        return [{"offerings.price": {"order": "asc", "mode": "min", "nested": ahead}}, by_title]
+    if req.sort == "distance" and point:
+        return [{"_geo_distance": {"points": {"lat": point[0], "lon": point[1]}, "order": "asc",
+                                   "unit": "km"}}, by_title]
+    return ["_score", by_title]
+
+
+def hit_row(hit: dict, point, today: date, radius_km: float) -> dict:
+    src = hit["_source"]
+    highlight = hit.get("highlight", {})
+    fragments = highlight.get("title", []) + highlight.get("description", [])
+    return {
+        "course_id": src["course_id"], "title": src["title"], "provider_id": src["provider_id"],
+        "provider_name": src["provider_name"], "level": src["level"], "sectors": src["sectors"],
+        "credential": src["credential"], "offerings": src["offerings"], "situations": src["situations"],
+        "funding": src["funding"],
+        "snippet": " … ".join(fragments) if fragments else src["description"][:200],
+        "distance_km": nearest_km(src["offerings"], point, today, radius_km),
+    }
+
+
+def nearest_km(offerings: list[dict], point, today: date, radius_km: float) -> float | None:
+    if point is None:
+        return None
+    distances = [km_between(point[0], point[1], o["lat"], o["lon"]) for o in offerings
+                 if o.get("lat") is not None and date.fromisoformat(o["start_date"]) >= today]
+    within = [d for d in distances if d <= radius_km]
+    return min(within or distances, default=None)
+
+
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), as ``km_between`` in the postgres backend."""
+    dlat, dlon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(dlon / 2) ** 2
+    return 2 * 6371 * math.asin(math.sqrt(a))
+
+
+def one_edit_pattern(prefix: str) -> str:
+    """A Lucene regular expression for words starting with ``prefix`` give or take one letter
+    (one substituted, left out or added)."""
+    variants = set()
+    for i in range(len(prefix)):
+        variants.add(prefix[:i] + "." + prefix[i + 1:])     # substituted
+        variants.add(prefix[:i] + prefix[i + 1:])           # one too many typed
+        variants.add(prefix[:i] + "." + prefix[i:])         # one left out
+    return "|".join(f"{v}.*" for v in sorted(variants) if len(v) >= 2)
+
+
+def drop_index(client: OpenSearch, alias: str) -> None:
+    """Remove every index of ``alias`` (tests)."""
+    try:
+        client.indices.delete(index=f"{alias}-v*")
+    except NotFoundError:
+        pass
