@@ -194,7 +194,9 @@ class SearchStore(Store):
                 """SELECT dt.term, count(*) AS n
                    FROM terms t JOIN document_terms dt ON dt.term = t.term JOIN documents d USING (course_id)
                    WHERE t.suggest AND NOT t.term LIKE %(prefix)s || '%%'
-                     AND levenshtein(left(t.term, length(%(prefix)s)), %(prefix)s) <= 1
+                     AND least(levenshtein(left(t.term, length(%(prefix)s)), %(prefix)s),
+                               levenshtein(left(t.term, length(%(prefix)s) + 1), %(prefix)s),
+                               levenshtein(left(t.term, length(%(prefix)s) - 1), %(prefix)s)) <= 1
                      AND d.published AND d.last_start >= %(today)s
                    GROUP BY dt.term ORDER BY n DESC, length(dt.term), dt.term LIMIT %(limit)s""", params)
             found += [r["term"] for r in fuzzy][: limit - len(found)]
