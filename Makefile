@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import reindex
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search reindex
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -49,3 +49,8 @@ bench-import: ## benchmark: bulk import of N offerings through the gateway vs a 
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
 	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
 	  .venv/bin/python bench/catalogue_import.py --offerings $${N:-100000}'
+
+bench-search: ## benchmark: search latency/throughput at 1/8/32 clients, gateway vs backend, freshness (N=100000)
+	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
+	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
+	  .venv/bin/python bench/search.py --offerings $${N:-100000}'

@@ -1,0 +1,197 @@
+"""Benchmark: search through the gateway against the same queries sent straight to the backend,
+and freshness (publish response -> findable).
+
+Starts its own platform (as bench/catalogue_import.py does), imports N offerings (default
+100,000 over 20,000 courses) through the gateway, waits until the search read model holds them,
+then for 1, 8 and 32 concurrent clients runs a mix of free-text, filtered and geo queries for a
+few seconds each, once through `GET /api/v1/search` and once straight to the postgres backend
+(the search service's own code: query analysis + SQL, on its own connections, no RPC, no HTTP).
+Prints throughput and p50/p95/p99 latency for both, their ratio (the cost of our service path),
+and p50/p99 freshness. Run with `make bench-search`."""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+
+from bench.catalogue_import import generate, import_file  # noqa: E402
+from services.contracts.rpc import SearchRequest  # noqa: E402
+from services.search.backend import PostgresBackend, plan_query  # noqa: E402
+from services.search.service import _point  # noqa: E402
+from services.search.store import SearchStore  # noqa: E402
+from tests.infra import ADMIN_TOKEN, Platform, Postgres, Rabbit  # noqa: E402
+
+QUERIES = [
+    {"q": "heftruck"}, {"q": "verpleegkunde"}, {"q": "python gevorderd"}, {"q": "heftruk"},
+    {"q": "lassen", "level": ["mbo-2", "mbo-3"]}, {"q": "boekhouden praktijk"},
+    {"level": ["mbo-4"], "mode": ["klassikaal"], "max_price": "1500"},
+    {"sector": ["zorg-welzijn"], "start_to": None, "sort": "start_date"},
+    {"q": "bhv", "near": "Utrecht", "radius_km": 30},
+    {"near": "9712 CP", "radius_km": 25, "sort": "distance"},
+    {"q": "zonnepanelen", "near": "Eindhoven", "radius_km": 50, "mode": ["klassikaal"]},
+    {"q": "elektrotechniek", "situation": "werkgever"},
+]
+CONCURRENCY = (1, 8, 32)
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def run_clients(make_call, clients: int, seconds: float) -> tuple[float, list[float], int]:
+    """``clients`` threads calling ``make_call()`` (which returns a callable taking a query) in a loop."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(n: int):
+        call = make_call()
+        i, mine = n, []
+        while time.perf_counter() < deadline:
+            query = {k: v for k, v in QUERIES[i % len(QUERIES)].items() if v is not None}
+            started = time.perf_counter()
+            try:
+                call(query)
+                mine.append((time.perf_counter() - started) * 1000)
+            except Exception:  # noqa: BLE001 - counted and reported
+                errors[0] += 1
+            i += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(latencies) / (time.perf_counter() - started), latencies, errors[0]
+
+
+def gateway_caller(url: str):
+    def make():
+        session = requests.Session()
+
+        def call(query):
+            answer = session.get(f"{url}/api/v1/search", params=query, timeout=30)
+            answer.raise_for_status()
+        return call
+    return make
+
+
+def direct_caller(db_url: str):
+    backend, today = PostgresBackend(), date.today()
+
+    def make():
+        conn = psycopg.connect(db_url, autocommit=True)
+
+        def call(query):
+            req = SearchRequest.model_validate(query)
+            with conn.transaction():
+                tx = SearchStore(conn)
+                backend.search(tx, req, plan_query(backend, tx, req.q), today, _point(req))
+        return call
+    return make
+
+
+def freshness(platform: Platform, key: str, samples: int) -> list[float]:
+    """Seconds from a publish response to the course being found through the gateway."""
+    headers = {"Authorization": f"Bearer {key}"}
+    session = requests.Session()
+    delays = []
+    for n in range(samples):
+        word = f"vers{uuid.uuid4().hex[:8]}"
+        course = {"external_id": f"FRESH-{n}-{word}", "title": f"Versheid {word}", "level": "geen",
+                  "description": "Hoe snel is een nieuwe cursus vindbaar?", "publish": True,
+                  "offerings": [{"external_id": "O1", "start_date": str(date.today().replace(year=date.today().year + 1)),
+                                 "end_date": str(date.today().replace(year=date.today().year + 1)),
+                                 "mode": "online", "price_eur": 10}]}
+        answer = session.post(f"{platform.url}/api/v1/courses", json=course, headers=headers, timeout=30)
+        answer.raise_for_status()
+        published = time.perf_counter()
+        while session.get(f"{platform.url}/api/v1/search", params={"q": word}, timeout=30).json()["total"] == 0:
+            if time.perf_counter() - published > 30:
+                raise RuntimeError(f"course {word} not findable after 30 s")
+            time.sleep(0.01)
+        delays.append(time.perf_counter() - published)
+    return delays
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--offerings", type=int, default=100_000)
+    parser.add_argument("--per-course", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per concurrency level and path")
+    parser.add_argument("--freshness-samples", type=int, default=40)
+    args = parser.parse_args()
+    rabbit = Rabbit(os.environ["AMQP_URI"], os.environ["RABBIT_API_URI"])
+    postgres = Postgres(os.environ["PG_ADMIN_URL"])
+    log_dir = ROOT / ".run" / "test" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    platform = Platform(rabbit, postgres, log_dir)
+    rows = []
+    try:
+        platform.start()
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        key = requests.post(f"{platform.url}/api/v1/providers", headers=admin, timeout=30,
+                            json={"name": "Bench zoeken", "kind": "opleider"}).json()["api_key"]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "courses.ndjson"
+            courses = args.offerings // args.per_course
+            offerings = generate(path, courses, args.per_course, seed=3)
+            print(f"importing {courses} courses with {offerings} offerings ...", flush=True)
+            seconds, report = import_file(platform, key, path)
+            print(f"imported {report['accepted']} courses in {seconds:.0f} s; waiting for the search read model ...",
+                  flush=True)
+        search_db = platform.db_urls["search"]
+        with psycopg.connect(search_db, autocommit=True) as conn:
+            started = time.perf_counter()
+            while conn.execute("SELECT count(*) FROM documents WHERE published").fetchone()[0] < report["accepted"]:
+                time.sleep(1)
+            conn.execute("VACUUM ANALYZE documents")
+            print(f"search holds all {report['accepted']} courses ({time.perf_counter() - started:.0f} s after the import)")
+        for clients in CONCURRENCY:
+            for path_name, maker in (("gateway", gateway_caller(platform.url)), ("direct", direct_caller(search_db))):
+                rate, latencies, errors = run_clients(maker, clients, args.seconds)
+                rows.append((clients, path_name, rate, latencies, errors))
+                print(f"  {clients:>2} clients {path_name:<8} {rate:8.1f} searches/s  p50 {pct(latencies, 50):6.1f} ms"
+                      f"  p95 {pct(latencies, 95):6.1f} ms  p99 {pct(latencies, 99):6.1f} ms  errors {errors}",
+                      flush=True)
+        fresh = freshness(platform, key, args.freshness_samples)
+    finally:
+        platform.stop()
+    print("\nsearch benchmark, {} offerings, query mix of {} (free text, filtered, geo)".format(args.offerings, len(QUERIES)))
+    print(f"{'clients':>7} {'path':<8} {'searches/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for clients, path_name, rate, latencies, _ in rows:
+        print(f"{clients:>7} {path_name:<8} {rate:>10.1f} {pct(latencies, 50):>8.1f} {pct(latencies, 95):>8.1f} "
+              f"{pct(latencies, 99):>8.1f}")
+    for clients in CONCURRENCY:
+        gateway = next(r for r in rows if r[0] == clients and r[1] == "gateway")
+        direct = next(r for r in rows if r[0] == clients and r[1] == "direct")
+        print(f"ratio at {clients:>2} clients: gateway path is {gateway[2] / direct[2]:.0%} of the direct backend's "
+              "throughput (target >= 50%)")
+    p99_8 = pct(next(r for r in rows if r[0] == 8 and r[1] == "gateway")[3], 99)
+    print(f"p99 at 8 clients through the gateway: {p99_8:.1f} ms (target < 100 ms) -> "
+          f"{'met' if p99_8 < 100 else 'NOT met'}")
+    print(f"freshness over {len(fresh)} publishes: p50 {statistics.median(fresh) * 1000:.0f} ms, "
+          f"p99 {pct(fresh, 99) * 1000:.0f} ms (target p99 < 2000 ms) -> {'met' if pct(fresh, 99) < 2 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
