@@ -212,7 +212,7 @@ class OpenSearchBackend(SearchBackend):
 
     def suggest(self, tx, prefix: str, today: date, limit: int) -> list[str]:
         found = self._terms_like(prefix + ".*", today, limit)
-        if len(found) < limit and len(prefix) >= 3:
+        if len(found) < limit and len(prefix) >= 4:
             fuzzy = self._terms_like(one_edit_pattern(prefix), today, limit)
             found += [t for t in fuzzy if t not in found][: limit - len(found)]
         return found

@@ -189,7 +189,7 @@ class SearchStore(Store):
                WHERE dt.term LIKE %(prefix)s || '%%' AND d.published AND d.last_start >= %(today)s
                GROUP BY dt.term ORDER BY n DESC, length(dt.term), dt.term LIMIT %(limit)s""", params)
         found = [r["term"] for r in exact]
-        if len(found) < limit and len(prefix) >= 3:
+        if len(found) < limit and len(prefix) >= 4:
             fuzzy = self.fetch_all(
                 """SELECT dt.term, count(*) AS n
                    FROM terms t JOIN document_terms dt ON dt.term = t.term JOIN documents d USING (course_id)
