@@ -10,7 +10,7 @@ from services.search.analysis import STOP_WORDS, default_lexicon, tokens
 
 BOOKABLE = {"open", "full"}
 # Bump when what is indexed changes: a read model built with another version is rebuilt at start.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 TAG = re.compile(r"<[^>]*>")
 
 

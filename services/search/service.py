@@ -11,6 +11,7 @@ import eventlet
 from nameko.events import EventDispatcher
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services import places
 from services.chassis.errors import DomainError, ValidationFailed, validated
@@ -74,6 +75,14 @@ class SearchService(HealthMixin):
             report = self._rebuild()
             log.info("search read model was %s: rebuilt %s",
                      "empty" if empty else f"built with older rules ({outdated} documents)", report)
+
+    @timer(interval=600)
+    def refresh_started_offerings(self):
+        """An offering that has started no longer counts for facets, sorting and price."""
+        with self.store.transaction() as tx:
+            changed = tx.refresh_started()
+        if changed:
+            log.info("%d courses had an offering start: their figures follow the offerings ahead", changed)
 
     @rpc
     def reindex(self) -> dict:

@@ -1,12 +1,16 @@
 """Every SQL statement of the search read model (the ``postgres`` backend)."""
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from services.chassis.postgres import Store
+from typing import get_args
+
+from services.contracts.courses import Level, Mode, Province, Sector, Situation
 from services.contracts.rpc import SearchRequest
 from services.search.analysis import QueryPlan
 
@@ -15,73 +19,169 @@ TSV = """setweight(to_tsvector('sa_dutch', %(title)s), 'A')
       || setweight(to_tsvector('sa_dutch', %(description)s), 'C')
       || setweight(to_tsvector('sa_dutch', %(compounds)s), 'D')"""
 
-# Offering filters (API.md): one and the same offering must satisfy all of them. An online
-# offering has no place, so it never matches `near` or `province`. A facet leaves its own out.
-OFFERING_CONDITIONS = {
-    "start": "(o->>'start_date')::date >= %(today)s",
-    "strict": "(NOT %(strict)s OR o->>'status' = 'open')",
-    "start_from": "(%(start_from)s::date IS NULL OR (o->>'start_date')::date >= %(start_from)s)",
-    "start_to": "(%(start_to)s::date IS NULL OR (o->>'start_date')::date <= %(start_to)s)",
-    "max_price": "(%(max_price)s::numeric IS NULL OR (o->>'price_eur')::numeric <= %(max_price)s)",
-    "mode": "(cardinality(%(modes)s::text[]) = 0 OR o->>'mode' = ANY(%(modes)s))",
-    "province": "(cardinality(%(provinces)s::text[]) = 0 OR o->>'province' = ANY(%(provinces)s))",
-    "near": """(%(lat)s::float8 IS NULL OR (o->>'lat' IS NOT NULL
-           AND km_between(%(lat)s, %(lon)s, (o->>'lat')::float8, (o->>'lon')::float8) <= %(radius)s))""",
-}
-DOCUMENT_CONDITIONS = {
-    "findable": "d.published AND d.last_start >= %(today)s",
-    "text": "(query.tsq IS NULL OR d.tsv @@ query.tsq)",
-    "level": "(cardinality(%(levels)s::text[]) = 0 OR d.level = ANY(%(levels)s))",
-    "sector": "(cardinality(%(sectors)s::text[]) = 0 OR d.sectors && %(sectors)s::text[])",
-    "funding": "(%(funding)s::text IS NULL OR %(funding)s = ANY(d.funding))",
-}
-
-
-def offering_filter(leave_out: str | None = None) -> str:
-    return "\n      AND ".join(c for name, c in OFFERING_CONDITIONS.items() if name != leave_out)
-
-
-def document_filter(leave_out: str | None = None) -> str:
-    conditions = [c for name, c in DOCUMENT_CONDITIONS.items() if name != leave_out]
-    conditions.append(f"EXISTS (SELECT 1 FROM jsonb_array_elements(d.offerings) o WHERE {offering_filter()})")
-    return "\n  AND ".join(conditions)
-
-
-NEAREST = f"""(SELECT min(km_between(%(lat)s, %(lon)s, (o->>'lat')::float8, (o->>'lon')::float8))
-    FROM jsonb_array_elements(d.offerings) o WHERE %(lat)s::float8 IS NOT NULL AND {offering_filter()})"""
-
 # Relevance: Dutch full-text rank (title > keywords > description > compound parts), plus a
 # bonus when every word is in the title and when the words stand together as typed; courses
 # marked for the searcher's situation count half as much again.
-RANK = """(CASE WHEN query.tsq IS NULL THEN 0 ELSE
-        ts_rank_cd('{0.05, 0.2, 0.5, 1.0}', d.tsv, query.tsq, 1)
-        + CASE WHEN ts_filter(d.tsv, '{a}') @@ query.tsq THEN 1.0 ELSE 0 END
-        + CASE WHEN query.phrase IS NOT NULL AND d.tsv @@ query.phrase THEN 0.5 ELSE 0 END
-      END + 0.01)
-      * CASE WHEN %(situation)s::text = ANY(d.situations) THEN 1.5 ELSE 1 END"""
+TEXT_RANK = """ts_rank_cd('{0.05, 0.2, 0.5, 1.0}', d.tsv, query.tsq, 1)
+        + CASE WHEN d.title_tsv @@ query.tsq THEN 1.0 ELSE 0 END
+        + CASE WHEN query.phrase IS NOT NULL AND d.tsv @@ query.phrase THEN 0.5 ELSE 0 END"""
+BOOST = "CASE WHEN %(situation)s::text = ANY(f.situations) THEN 1.5 ELSE 1 END"
 
 ORDER = {
-    "relevance": "rank DESC, d.title",
-    "start_date": "next_start NULLS LAST, d.title",
-    "price": "min_price NULLS LAST, d.title",
-    "distance": "distance_km NULLS LAST, d.title",
+    "relevance": "{p}rank DESC, {p}title, {p}course_id",
+    "start_date": "{p}next_start NULLS LAST, {p}title, {p}course_id",
+    "price": "{p}min_price NULLS LAST, {p}title, {p}course_id",
+    "distance": "{p}distance_km NULLS LAST, {p}title, {p}course_id",
 }
+KM = "km_between(%(lat)s, %(lon)s, o.lat, o.lon)"
 
-# facet -> (filter it leaves out, query); offering facets count courses, not offerings
-FACETS = {
-    "level": ("level", "SELECT d.level AS key, count(*) AS n FROM documents d, query WHERE {where} GROUP BY 1"),
-    "sector": ("sector", "SELECT s AS key, count(*) AS n FROM documents d, query, unnest(d.sectors) s "
-                         "WHERE {where} GROUP BY 1"),
-    "situation": (None, "SELECT s AS key, count(*) AS n FROM documents d, query, unnest(d.situations) s "
-                        "WHERE {where} GROUP BY 1"),
-    "mode": ("mode", "SELECT o->>'mode' AS key, count(DISTINCT d.course_id) AS n "
-                     "FROM documents d, query, jsonb_array_elements(d.offerings) o "
-                     "WHERE {where} AND {offering} GROUP BY 1"),
-    "province": ("province", "SELECT o->>'province' AS key, count(DISTINCT d.course_id) AS n "
-                             "FROM documents d, query, jsonb_array_elements(d.offerings) o "
-                             "WHERE {where} AND {offering} AND o->>'province' IS NOT NULL GROUP BY 1"),
-}
-OFFERING_FACETS = {"mode", "province"}
+# Facet values and their bit in the `*_bits` columns of `facts`: the contract's order. A value
+# added at the end needs nothing; any other change of these lists needs ANALYSIS_VERSION bumped
+# (documents.py), which rebuilds the read model.
+UNIVERSES = {"level": get_args(Level), "sector": get_args(Sector), "situation": get_args(Situation),
+             "mode": get_args(Mode), "province": get_args(Province)}
+UNIVERSE_PARAMS = {f"u_{name}": list(values) for name, values in UNIVERSES.items()}
+
+
+def mask(facet: str, values: list[str]) -> int:
+    return sum(1 << UNIVERSES[facet].index(v) for v in values)
+
+
+class SearchSql:
+    """The SQL of one search request, with only its active filters (so the planner sees
+    plain conditions). Offering filters (API.md) hold for one and the same offering; an online
+    offering has no place, so it never matches `near` or `province`. A facet leaves its own
+    filter out, so its counts follow every other active filter."""
+
+    def __init__(self, req: SearchRequest, plan: QueryPlan | None, today: date, point):
+        self.req, self.plan, self.point = req, plan, point
+        self.offering_filters = bool(req.start_from or req.start_to or req.max_price is not None or req.mode
+                                     or req.province or point)
+        self.params = {
+            "today": today, "start_from": req.start_from, "start_to": req.start_to, "max_price": req.max_price,
+            "modes": req.mode, "provinces": req.province,
+            "lat": point and point[0], "lon": point and point[1], "radius": req.radius_km,
+            # a box around the circle: the index on (lat, lon) finds the candidates
+            "dlat": req.radius_km / 111.0,
+            "dlon": req.radius_km / (111.0 * max(0.1, math.cos(math.radians(point[0])))) if point else None,
+            "levels": req.level, "sectors": req.sector, "funding": req.funding, "situation": req.situation,
+            "limit": req.page_size, "offset": (req.page - 1) * req.page_size,
+            "level_mask": mask("level", req.level), "sector_mask": mask("sector", req.sector),
+        }
+
+    def offering_conditions(self, leave_out: str | None = None) -> list[str]:
+        req, conditions = self.req, ["o.start_date >= %(today)s"]
+        if self.offering_filters:
+            conditions.append("o.status = 'open'")
+        if req.start_from:
+            conditions.append("o.start_date >= %(start_from)s")
+        if req.start_to:
+            conditions.append("o.start_date <= %(start_to)s")
+        if req.max_price is not None:
+            conditions.append("o.price <= %(max_price)s")
+        if req.mode and leave_out != "mode":
+            conditions.append("o.mode = ANY(%(modes)s)")
+        if req.province and leave_out != "province":
+            conditions.append("o.province = ANY(%(provinces)s)")
+        if self.point:
+            conditions.append("o.lat BETWEEN %(lat)s - %(dlat)s AND %(lat)s + %(dlat)s")
+            conditions.append("o.lon BETWEEN %(lon)s - %(dlon)s AND %(lon)s + %(dlon)s")
+            conditions.append(f"{KM} <= %(radius)s")
+        return conditions
+
+    def course_conditions(self) -> list[str]:
+        """Conditions on the course that every facet keeps (level and sector are flags instead)."""
+        conditions = ["f.published", "f.last_start >= %(today)s"]
+        if self.req.funding:
+            conditions.append("%(funding)s = ANY(f.funding)")
+        return conditions
+
+    def flags(self) -> dict[str, str]:
+        """The filters a facet may leave out, as a column per course: name -> condition."""
+        return {
+            "level": "f.level_bits & %(level_mask)s <> 0" if self.req.level else "true",
+            "sector": "f.sector_bits & %(sector_mask)s <> 0" if self.req.sector else "true",
+        }
+
+    def source(self) -> str:
+        """The narrow per-course facts, joined with the text matches and the matching offerings."""
+        joins = ["facts f"]
+        if self.plan is not None:
+            joins.append("JOIN text t ON t.course_id = f.course_id")
+        if self.offering_filters:
+            joins.append("JOIN matching m ON m.course_id = f.course_id")
+        return " ".join(joins)
+
+    def statement(self) -> sql.Composable:
+        """One statement answers the whole search: the candidates (every filter but level and
+        sector, which become flags) are computed once; the page, the total and every facet
+        are read from them. Only the page's hits touch the wide documents."""
+        tsq, phrase = tsquery(self.plan)
+        ctes = [sql.SQL("query AS (SELECT {} AS tsq, {} AS phrase)").format(tsq, phrase)]
+        if self.plan is not None:   # the wide documents are read only for text matches
+            ctes.append(sql.SQL("text AS MATERIALIZED (SELECT d.course_id, " + TEXT_RANK + " AS rank "
+                                "FROM documents d, query WHERE d.tsv @@ query.tsq)"))
+        if self.offering_filters:
+            distance = f"min({KM})" if self.point else "NULL::float8"
+            ctes.append(sql.SQL(
+                "matching AS MATERIALIZED (SELECT o.course_id, min(o.start_date) AS next_start, "
+                "min(o.price) AS min_price, " + distance + " AS distance_km "
+                "FROM offerings o WHERE " + " AND ".join(self.offering_conditions()) + " GROUP BY o.course_id)"))
+        figures = ("m.next_start, m.min_price, m.distance_km" if self.offering_filters
+                   else "f.next_start, f.min_price, NULL::float8 AS distance_km")
+        rank = f"({'t.rank' if self.plan is not None else '0'} + 0.01) * {BOOST}"
+        flags = self.flags()
+        ctes.append(sql.SQL(
+            "base AS MATERIALIZED (SELECT f.course_id, f.title, f.level, f.sectors, f.situations, f.funding, "
+            "f.level_bits, f.sector_bits, f.situation_bits, f.mode_bits, f.province_bits, " + rank + " AS rank, " + figures + ", "
+            + ", ".join(f"{cond} AS {name}_ok" for name, cond in flags.items())
+            + " FROM " + self.source() + " WHERE " + " AND ".join(self.course_conditions()) + ")"))
+        order = ORDER[self.req.sort]
+        ctes.append(sql.SQL(
+            "page AS (SELECT * FROM base WHERE level_ok AND sector_ok ORDER BY " + order.format(p="")
+            + " LIMIT %(limit)s OFFSET %(offset)s)"))
+        hits = (
+            "SELECT p.course_id, p.title, p.level, p.sectors, p.situations, p.funding, p.rank, p.distance_km, p.next_start, p.min_price, "
+            "d.provider_id, d.provider_name, d.credential, d.offerings, "
+            "CASE WHEN query.tsq IS NULL THEN left(d.description, 200) "
+            "ELSE ts_headline('sa_dutch', d.title || ' — ' || d.description, query.tsq, "
+            "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2') END AS snippet, "
+            "row_number() OVER (ORDER BY " + order.format(p="p.") + ") AS position "
+            "FROM page p JOIN documents d ON d.course_id = p.course_id, query")
+        return sql.SQL("WITH ") + sql.SQL(", ").join(ctes) + sql.SQL(
+            " SELECT (SELECT count(*) FROM base WHERE level_ok AND sector_ok) AS total, "
+            "(SELECT coalesce(json_agg(h ORDER BY h.position), '[]') FROM (" + hits + ") h) AS hits, "
+            "(" + self.facet_counts() + ") AS facets"
+            + "".join(f", ({query}) AS {name}_offerings" for name, query in self.offering_facet_queries().items()))
+
+    def facet_counts(self) -> str:
+        """Every facet value counted in one pass over the candidates: a JSON object of facet ->
+        counts in the order of UNIVERSES. A facet leaves its own filter out."""
+        keep = {"level": "sector_ok", "sector": "level_ok", "situation": "level_ok AND sector_ok",
+                "mode": "level_ok AND sector_ok", "province": "level_ok AND sector_ok"}
+        arrays = []
+        for name, values in UNIVERSES.items():
+            counts = ", ".join(f"count(*) FILTER (WHERE {keep[name]} AND {name}_bits & {1 << i} <> 0)"
+                               for i in range(len(values)))
+            arrays.append(f"'{name}', json_build_array({counts})")
+        return f"SELECT json_build_object({', '.join(arrays)}) FROM base"
+
+    def offering_facet_queries(self) -> dict[str, str]:
+        """With other offering filters active, a course counts for a mode (province) when one
+        offering satisfies them and has that mode: counted on the offerings themselves."""
+        text_join = " JOIN text t ON t.course_id = f.course_id" if self.plan is not None else ""
+        flags = " AND ".join(self.flags().values())
+        queries = {}
+        for name in ("mode", "province"):
+            own = self.offering_conditions(name)
+            if len(own) > 1:
+                queries[name] = (
+                    f"SELECT coalesce(json_object_agg(key, n), '{{}}') FROM ("
+                    f"SELECT o.{name} AS key, count(DISTINCT o.course_id) AS n "
+                    f"FROM offerings o JOIN facts f ON f.course_id = o.course_id{text_join} "
+                    f"WHERE {' AND '.join(own + self.course_conditions())} AND {flags} "
+                    f"AND o.{name} IS NOT NULL GROUP BY 1) c")
+        return queries
 
 
 def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
@@ -100,6 +200,20 @@ def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
     return sql.SQL(" && ").join(groups), phrase
 
 
+# Per course, from its offerings still ahead: what facets and sorting read without a join.
+OFFERINGS_AHEAD = """SELECT min(o.start_date) AS next_start, min(o.price) AS min_price,
+               array_agg(DISTINCT o.mode) AS modes,
+               array_agg(DISTINCT o.province) FILTER (WHERE o.province IS NOT NULL) AS provinces
+        FROM offerings o"""
+AHEAD = """UPDATE facts f SET
+        next_start = a.next_start, min_price = a.min_price,
+        modes = coalesce(a.modes, '{}'), provinces = coalesce(a.provinces, '{}'),
+        mode_bits = bits(a.modes, %(u_mode)s), province_bits = bits(a.provinces, %(u_province)s)
+    FROM facts x LEFT JOIN LATERAL (""" + OFFERINGS_AHEAD + """
+        WHERE o.course_id = x.course_id AND o.start_date >= current_date) a ON true
+    WHERE x.course_id = f.course_id AND"""
+
+
 class SearchStore(Store):
     def upsert(self, doc: dict) -> bool:
         """Store ``doc`` unless a newer version is already there (or the same version built with
@@ -107,22 +221,18 @@ class SearchStore(Store):
         params = {**doc, "offerings": Jsonb(doc["offerings"])}
         cur = self.execute(
             sql.SQL("""
-            INSERT INTO documents (course_id, version, published, provider_id, provider_name, title,
-                description, keywords, level, sectors, situations, credential, funding, offerings,
-                modes, provinces, last_start, compounds, analysis, tsv)
-            VALUES (%(course_id)s, %(version)s, %(published)s, %(provider_id)s, %(provider_name)s,
-                %(title)s, %(description)s, %(keywords)s, %(level)s, %(sectors)s, %(situations)s,
-                %(credential)s, %(funding)s, %(offerings)s, %(modes)s, %(provinces)s, %(last_start)s,
-                %(compounds)s, %(analysis)s, {tsv})
+            INSERT INTO documents (course_id, version, provider_id, provider_name, title, description,
+                keywords, credential, offerings, compounds, analysis, tsv, title_tsv)
+            VALUES (%(course_id)s, %(version)s, %(provider_id)s, %(provider_name)s, %(title)s,
+                %(description)s, %(keywords)s, %(credential)s, %(offerings)s, %(compounds)s, %(analysis)s,
+                {tsv}, to_tsvector('sa_dutch', %(title)s))
             ON CONFLICT (course_id) DO UPDATE SET
-                version = EXCLUDED.version, published = EXCLUDED.published,
-                provider_id = EXCLUDED.provider_id, provider_name = EXCLUDED.provider_name,
-                title = EXCLUDED.title, description = EXCLUDED.description, keywords = EXCLUDED.keywords,
-                level = EXCLUDED.level, sectors = EXCLUDED.sectors, situations = EXCLUDED.situations,
-                credential = EXCLUDED.credential, funding = EXCLUDED.funding,
-                offerings = EXCLUDED.offerings, modes = EXCLUDED.modes, provinces = EXCLUDED.provinces,
-                last_start = EXCLUDED.last_start, compounds = EXCLUDED.compounds,
-                analysis = EXCLUDED.analysis, tsv = EXCLUDED.tsv, updated_at = now()
+                version = EXCLUDED.version, provider_id = EXCLUDED.provider_id,
+                provider_name = EXCLUDED.provider_name, title = EXCLUDED.title,
+                description = EXCLUDED.description, keywords = EXCLUDED.keywords,
+                credential = EXCLUDED.credential, offerings = EXCLUDED.offerings,
+                compounds = EXCLUDED.compounds, analysis = EXCLUDED.analysis, tsv = EXCLUDED.tsv,
+                title_tsv = EXCLUDED.title_tsv, updated_at = now()
             WHERE documents.version < EXCLUDED.version
                OR (documents.version = EXCLUDED.version AND documents.analysis <> EXCLUDED.analysis)
             """).format(tsv=sql.SQL(TSV)),
@@ -130,6 +240,32 @@ class SearchStore(Store):
         )
         if cur.rowcount != 1:
             return False
+        self.execute("DELETE FROM offerings WHERE course_id = %(course_id)s", doc)
+        with self.conn.cursor() as rows:
+            rows.executemany(
+                """INSERT INTO offerings (course_id, external_id, start_date, status, mode, province, lat, lon, price)
+                   VALUES (%(course_id)s, %(external_id)s, %(start_date)s, %(status)s, %(mode)s, %(province)s,
+                           %(lat)s, %(lon)s, %(price_eur)s)""",
+                [{**o, "course_id": doc["course_id"]} for o in doc["offerings"]])
+        self.execute(
+            """INSERT INTO facts (course_id, published, title, level, sectors, situations, funding, last_start,
+                   next_start, min_price, modes, provinces,
+                   level_bits, sector_bits, situation_bits, mode_bits, province_bits)
+               SELECT %(course_id)s, %(published)s, %(title)s, %(level)s, %(sectors)s, %(situations)s,
+                      %(funding)s, %(last_start)s, a.next_start, a.min_price, coalesce(a.modes, '{}'),
+                      coalesce(a.provinces, '{}'),
+                      bits(ARRAY[%(level)s], %(u_level)s), bits(%(sectors)s, %(u_sector)s),
+                      bits(%(situations)s, %(u_situation)s), bits(a.modes, %(u_mode)s),
+                      bits(a.provinces, %(u_province)s)
+               FROM (""" + OFFERINGS_AHEAD + """ WHERE o.course_id = %(course_id)s AND o.start_date >= current_date) a
+               ON CONFLICT (course_id) DO UPDATE SET published = EXCLUDED.published, title = EXCLUDED.title,
+                   level = EXCLUDED.level, sectors = EXCLUDED.sectors, situations = EXCLUDED.situations,
+                   funding = EXCLUDED.funding, last_start = EXCLUDED.last_start,
+                   next_start = EXCLUDED.next_start, min_price = EXCLUDED.min_price,
+                   modes = EXCLUDED.modes, provinces = EXCLUDED.provinces,
+                   level_bits = EXCLUDED.level_bits, sector_bits = EXCLUDED.sector_bits,
+                   situation_bits = EXCLUDED.situation_bits, mode_bits = EXCLUDED.mode_bits,
+                   province_bits = EXCLUDED.province_bits""", {**doc, **UNIVERSE_PARAMS})
         self.execute("DELETE FROM document_terms WHERE course_id = %(course_id)s", doc)
         self.execute("""INSERT INTO document_terms (course_id, term)
                         SELECT %(course_id)s, t FROM unnest(%(suggest_terms)s::text[]) t""", doc)
@@ -143,12 +279,18 @@ class SearchStore(Store):
                         WHERE EXCLUDED.suggest AND NOT terms.suggest""", doc)
         return True
 
+    def refresh_started(self) -> int:
+        """Courses with an offering that has started since: their figures (next start, lowest
+        price, modes and provinces still ahead) follow the offerings still ahead."""
+        return self.execute(AHEAD + " f.next_start < current_date", UNIVERSE_PARAMS).rowcount
+
     def unpublish_missing(self, seen: list, rebuilt_since) -> int:
         """After a rebuild: hide documents the catalogue no longer publishes (a missed withdrawal),
         unless an event changed them while the rebuild ran."""
         cur = self.execute(
-            """UPDATE documents SET published = false, updated_at = now()
-               WHERE published AND NOT (course_id = ANY(%(seen)s)) AND updated_at < %(since)s""",
+            """UPDATE facts f SET published = false FROM documents d
+               WHERE d.course_id = f.course_id AND f.published AND NOT (f.course_id = ANY(%(seen)s))
+                 AND d.updated_at < %(since)s""",
             {"seen": seen, "since": rebuilt_since},
         )
         return cur.rowcount
@@ -185,19 +327,19 @@ class SearchStore(Store):
         first); when too few, words that start with it but for one letter."""
         params = {"prefix": prefix, "today": today, "limit": limit}
         exact = self.fetch_all(
-            """SELECT dt.term, count(*) AS n FROM document_terms dt JOIN documents d USING (course_id)
-               WHERE dt.term LIKE %(prefix)s || '%%' AND d.published AND d.last_start >= %(today)s
+            """SELECT dt.term, count(*) AS n FROM document_terms dt JOIN facts f USING (course_id)
+               WHERE dt.term LIKE %(prefix)s || '%%' AND f.published AND f.last_start >= %(today)s
                GROUP BY dt.term ORDER BY n DESC, length(dt.term), dt.term LIMIT %(limit)s""", params)
         found = [r["term"] for r in exact]
         if len(found) < limit and len(prefix) >= 4:
             fuzzy = self.fetch_all(
                 """SELECT dt.term, count(*) AS n
-                   FROM terms t JOIN document_terms dt ON dt.term = t.term JOIN documents d USING (course_id)
+                   FROM terms t JOIN document_terms dt ON dt.term = t.term JOIN facts f USING (course_id)
                    WHERE t.suggest AND NOT t.term LIKE %(prefix)s || '%%'
                      AND least(levenshtein(left(t.term, length(%(prefix)s)), %(prefix)s),
                                levenshtein(left(t.term, length(%(prefix)s) + 1), %(prefix)s),
                                levenshtein(left(t.term, length(%(prefix)s) - 1), %(prefix)s)) <= 1
-                     AND d.published AND d.last_start >= %(today)s
+                     AND f.published AND f.last_start >= %(today)s
                    GROUP BY dt.term ORDER BY n DESC, length(dt.term), dt.term LIMIT %(limit)s""", params)
             found += [r["term"] for r in fuzzy][: limit - len(found)]
         return found
@@ -205,51 +347,13 @@ class SearchStore(Store):
     def search(self, req: SearchRequest, plan: QueryPlan | None, today: date,
                point: tuple[float, float] | None = None) -> tuple[list[dict], int, dict]:
         """``plan`` is the analysed ``q``; ``point`` the resolved ``near`` place (lat, lon)."""
-        offering_filters = bool(req.start_from or req.start_to or req.max_price is not None or req.mode
-                                or req.province or point)
-        params = {
-            "today": today, "strict": offering_filters,
-            "start_from": req.start_from, "start_to": req.start_to, "max_price": req.max_price,
-            "modes": req.mode, "provinces": req.province,
-            "lat": point and point[0], "lon": point and point[1], "radius": req.radius_km,
-            "levels": req.level, "sectors": req.sector, "funding": req.funding, "situation": req.situation,
-            "limit": req.page_size, "offset": (req.page - 1) * req.page_size,
-        }
-        tsq, phrase = tsquery(plan)
-        query = sql.SQL("WITH query AS (SELECT {tsq} AS tsq, {phrase} AS phrase) ").format(tsq=tsq, phrase=phrase)
-        where = document_filter()
-        rows = self.fetch_all(
-            query + sql.SQL("""
-            SELECT d.course_id, d.title, d.provider_id, d.provider_name, d.level, d.sectors,
-                   d.credential, d.offerings, d.situations, d.funding,
-                   {rank} AS rank,
-                   CASE WHEN query.tsq IS NULL THEN left(d.description, 200)
-                        ELSE ts_headline('sa_dutch', d.title || ' — ' || d.description, query.tsq,
-                             'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2')
-                   END AS snippet,
-                   (SELECT min((o->>'start_date')::date) FROM jsonb_array_elements(d.offerings) o
-                     WHERE (o->>'start_date')::date >= %(today)s) AS next_start,
-                   (SELECT min((o->>'price_eur')::numeric) FROM jsonb_array_elements(d.offerings) o
-                     WHERE (o->>'start_date')::date >= %(today)s) AS min_price,
-                   {nearest} AS distance_km
-            FROM documents d, query WHERE {where}
-            ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s""").format(
-                rank=sql.SQL(RANK), where=sql.SQL(where), order=sql.SQL(ORDER[req.sort]),
-                nearest=sql.SQL(NEAREST)),
-            params,
-        )
-        total = self.fetch_one(
-            query + sql.SQL("SELECT count(*) AS n FROM documents d, query WHERE {where}").format(
-                where=sql.SQL(where)), params)["n"]
-        facets = {}
-        for name, (leave_out, statement) in FACETS.items():
-            if name in OFFERING_FACETS:
-                text = statement.format(where=document_filter_without_offering(),
-                                        offering=offering_filter(leave_out))
-            else:
-                text = statement.format(where=document_filter(leave_out), offering="")
-            facets[name] = {r["key"]: r["n"] for r in self.fetch_all(query + sql.SQL(text), params)}
-        return rows, total, facets
+        statement = SearchSql(req, plan, today, point)
+        answer = self.fetch_one(statement.statement(), {**statement.params, **UNIVERSE_PARAMS})
+        facets = {name: {value: n for value, n in zip(UNIVERSES[name], answer["facets"][name]) if n}
+                  for name in UNIVERSES}
+        for name in statement.offering_facet_queries():
+            facets[name] = answer[f"{name}_offerings"]
+        return answer["hits"], answer["total"], facets
 
     # funding schemes (for situation profiles)
 
@@ -275,8 +379,3 @@ class SearchStore(Store):
                ORDER BY code""",
             {"situation": situation, "today": today},
         )
-
-
-def document_filter_without_offering() -> str:
-    """The document conditions alone: offering facets test the offering in their own join."""
-    return "\n  AND ".join(DOCUMENT_CONDITIONS.values())

@@ -230,3 +230,27 @@ def test_full_rebuild_hides_what_the_catalogue_no_longer_publishes(empty):
     if before is not None:                      # opensearch: a new index behind the alias
         assert h.backend.current_index() != before
         assert not h.backend.client.indices.exists(index=before)
+
+
+def test_an_offering_that_starts_stops_counting(empty):
+    """postgres keeps per-course figures of the offerings ahead; a timer refreshes them."""
+    h = empty
+    if h.name != "postgres":
+        pytest.skip("only the postgres backend keeps per-course figures")
+    course = _course(h, "Zeepkistenbouw in delen")
+    first, second = course.offerings[0], course.offerings[0]
+    offerings = [first.model_copy(update={"external_id": "soon", "mode": "online", "location": None,
+                                          "start_date": h.today + timedelta(days=1), "end_date": h.today + timedelta(days=2)}),
+                 second.model_copy(update={"external_id": "later", "mode": "klassikaal",
+                                           "start_date": h.today + timedelta(days=40), "end_date": h.today + timedelta(days=41)})]
+    h.put(course.model_copy(update={"offerings": offerings}))
+    before = h.search(q="zeepkistenbouw")
+    assert before["facets"]["mode"] == {"online": 1, "klassikaal": 1}
+    assert before["rows"][0]["next_start"] == str(h.today + timedelta(days=1))
+    with h.tx() as tx:                      # time passes: the first offering started yesterday
+        tx.execute("UPDATE offerings SET start_date = current_date - 1 WHERE external_id = 'soon'")
+        tx.execute("UPDATE facts SET next_start = current_date - 1")
+        assert tx.refresh_started() == 1
+    after = h.search(q="zeepkistenbouw")
+    assert after["facets"]["mode"] == {"klassikaal": 1}
+    assert after["rows"][0]["next_start"] == str(h.today + timedelta(days=40))
