@@ -161,9 +161,9 @@ def main() -> int:
         search_db = platform.db_urls["search"]
         with psycopg.connect(search_db, autocommit=True) as conn:
             started = time.perf_counter()
-            while conn.execute("SELECT count(*) FROM documents WHERE published").fetchone()[0] < report["accepted"]:
+            while conn.execute("SELECT count(*) FROM facts WHERE published").fetchone()[0] < report["accepted"]:
                 time.sleep(1)
-            conn.execute("VACUUM ANALYZE documents")
+            conn.execute("VACUUM ANALYZE")
             print(f"search holds all {report['accepted']} courses ({time.perf_counter() - started:.0f} s after the import)")
         for clients in CONCURRENCY:
             for path_name, maker in (("gateway", gateway_caller(platform.url)), ("direct", direct_caller(search_db))):

@@ -168,3 +168,23 @@ def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
 
 
 READERS = {"ndjson": read_ndjson, "csv": read_csv, "ooapi": read_ooapi}
+
+
+class _Raw(io.RawIOBase):
+    """A plain ``read(n)`` body (eventlet's input for a chunked upload) as a raw stream."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.source.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def readable(stream) -> IO[bytes]:
+    """The request body as a stream the readers can wrap (any upload: sized or chunked)."""
+    return stream if hasattr(stream, "readable") else io.BufferedReader(_Raw(stream))

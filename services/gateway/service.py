@@ -65,6 +65,10 @@ def route(method: str, url: str):
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(self, request, **params):
+            if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+                # eventlet decodes a chunked body but does not say so; werkzeug would then hand
+                # the handler an empty stream (an upload streamed without Content-Length)
+                request.environ["wsgi.input_terminated"] = True
             try:
                 return fn(self, request, **params)
             except Exception as exc:
@@ -205,7 +209,7 @@ class GatewayService:
             batch.clear()
 
         try:
-            for line, course in imports.READERS[fmt](request.stream):
+            for line, course in imports.READERS[fmt](imports.readable(request.stream)):
                 if isinstance(course, imports.ParseError):
                     rejected.append({"line": line, "external_id": None, "errors": course.errors})
                     continue

@@ -206,3 +206,38 @@ def test_import_needs_a_known_format_and_mode(provider):
     assert provider.post("/api/v1/courses/import", data=b"x", headers={"Content-Type": "text/plain"}).status_code == 422
     answer = provider.post("/api/v1/courses/import?format=ndjson&mode=all", data=b"")
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "mode"
+
+
+def test_import_progress_can_be_polled_while_it_runs(provider):
+    """The body is streamed: after 800 lines (the first batch of 500 has gone to the catalogue,
+    whatever the readers buffer) the upload pauses until the test has seen the progress of the
+    running import, then finishes."""
+    import threading
+
+    word = f"voortgang{uuid.uuid4().hex[:6]}"
+    first_batch_seen = threading.Event()
+
+    def body():
+        for n in range(900):
+            if n == 800:
+                assert first_batch_seen.wait(30), "progress was never seen"
+            yield (json.dumps(a_course(f"{word} {n}", external_id=f"P-{n}")) + "\n").encode()
+
+    result = {}
+    upload = threading.Thread(target=lambda: result.update(report=provider.post(
+        "/api/v1/courses/import?format=ndjson", data=body(),
+        headers={"Content-Type": "application/x-ndjson"}).json()))
+    upload.start()
+    try:
+        running = eventually(lambda: next((i for i in provider.get("/api/v1/courses/imports").json()["items"]
+                                           if i["status"] == "running" and i["accepted"] >= 500), None),
+                             timeout=30, message="a running import with its first batch accepted")
+        assert running["accepted"] == 500 and running["finished_at"] is None
+        one = provider.get(f"/api/v1/courses/imports/{running['id']}").json()
+        assert one["status"] == "running" and one["accepted"] == 500
+    finally:
+        first_batch_seen.set()
+        upload.join(60)
+    assert result["report"]["accepted"] == 900
+    done = provider.get(f"/api/v1/courses/imports/{running['id']}").json()
+    assert done["status"] == "finished" and done["accepted"] == 900
