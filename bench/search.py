@@ -173,6 +173,9 @@ def main() -> int:
                       f"  p95 {pct(latencies, 95):6.1f} ms  p99 {pct(latencies, 99):6.1f} ms  errors {errors}",
                       flush=True)
         fresh = freshness(platform, key, args.freshness_samples)
+        with psycopg.connect(platform.db_urls["analytics"], autocommit=True) as conn:
+            inside = [float(r[0]) for r in conn.execute(
+                "SELECT payload->>'latency_ms' FROM event_archive WHERE event_type = 'search_performed'")]
     finally:
         platform.stop()
     print("\nsearch benchmark, {} offerings, query mix of {} (free text, filtered, geo)".format(args.offerings, len(QUERIES)))
@@ -180,6 +183,8 @@ def main() -> int:
     for clients, path_name, rate, latencies, _ in rows:
         print(f"{clients:>7} {path_name:<8} {rate:>10.1f} {pct(latencies, 50):>8.1f} {pct(latencies, 95):>8.1f} "
               f"{pct(latencies, 99):>8.1f}")
+    print(f"inside the search service (search_performed.latency_ms, all {len(inside)} gateway searches): "
+          f"p50 {pct(inside, 50):.1f} ms, p95 {pct(inside, 95):.1f} ms, p99 {pct(inside, 99):.1f} ms")
     for clients in CONCURRENCY:
         gateway = next(r for r in rows if r[0] == clients and r[1] == "gateway")
         direct = next(r for r in rows if r[0] == clients and r[1] == "direct")

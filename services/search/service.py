@@ -39,7 +39,9 @@ class SearchService(HealthMixin):
 
     store = Database(SearchStore, MIGRATIONS)
     backend: SearchBackend = Backend()
-    dispatch = EventDispatcher()
+    # search_performed is analytics data, not a change of state: published without waiting for
+    # the broker's confirm (a search answers ~6 ms sooner; a broker crash may lose a few)
+    dispatch = EventDispatcher(use_confirms=False)
     catalogue = RpcProxy("catalogue")
 
     @handles("catalogue", CoursePublished.event_type)

@@ -58,6 +58,7 @@ class Lexicon:
     def __init__(self, words: Iterable[str]):
         self.words = frozenset(w for w in (fold(w.strip()) for w in words)
                                if MIN_PART <= len(w) <= 40 and w.isalpha())
+        self._splits: dict[str, list[str]] = {}     # words recur: split each once
 
     @classmethod
     def load(cls, path: Path = WORD_LIST, extra: Path = EXTRA_WORDS_FILE) -> "Lexicon":
@@ -73,6 +74,13 @@ class Lexicon:
     def split(self, word: str) -> list[str]:
         """The parts of compound ``word`` (at least two), or [] when it is not one. A linking
         ``s`` between parts is allowed (bedrijf-s-hulpverlening)."""
+        if word not in self._splits:
+            if len(self._splits) > 200_000:
+                self._splits.clear()
+            self._splits[word] = self._split(word)
+        return self._splits[word]
+
+    def _split(self, word: str) -> list[str]:
         n = len(word)
         if n < MIN_COMPOUND:
             return []
