@@ -135,9 +135,9 @@ class Backend(DependencyProvider):
     """Injects the configured ``SearchBackend`` (one per service container)."""
 
     def setup(self):
+        # connected (and the index made) in setup: every extension's setup runs before any
+        # start, so the start-up rebuild (an entrypoint) finds the backend ready
         self.backend = make_backend(self.container.config)
-
-    def start(self):
         self.backend.start()
 
     def stop(self):

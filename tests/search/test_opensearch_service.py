@@ -1,0 +1,73 @@
+"""The search service itself on the ``opensearch`` backend (osmem-server), fed by a real
+catalogue over RabbitMQ: courses published in the catalogue are indexed through events, found,
+withdrawn, and a reindex swaps the alias to a new index."""
+from __future__ import annotations
+
+import uuid
+
+from nameko.testing.services import entrypoint_hook
+
+from services.catalogue.service import CatalogueService
+from services.search.backend import Backend
+from services.search.service import SearchService
+from tests.e2e.test_journey import a_course
+from tests.infra import eventually
+
+
+def test_search_service_on_opensearch_follows_the_catalogue(rabbit_config, postgres, osmem, container_factory):
+    tag = uuid.uuid4().hex[:8]
+    names = [f"t{uuid.uuid4().hex[:10]}_{s}" for s in ("catalogue", "search")]
+    catalogue_db, search_db = (postgres.create(name) for name in names)
+    alias = f"t{tag}"
+    base = {"AMQP_URI": rabbit_config["AMQP_URI"], "EVENT_RETRY_DELAYS": [0.2, 0.5], "OUTBOX_POLL_SECONDS": 0.2}
+    containers = []
+    try:
+        catalogue = container_factory(CatalogueService, {**base, "DATABASE_URL": catalogue_db})
+        containers.append(catalogue)
+        catalogue.start()
+        search = container_factory(SearchService, {
+            **base, "DATABASE_URL": search_db, "SEARCH_BACKEND": "opensearch", "OPENSEARCH_URL": osmem.url,
+            "OPENSEARCH_INDEX": alias, "OPENSEARCH_ANALYSIS": "standard"})
+        containers.append(search)
+        search.start()
+
+        def rpc(container, method, *args):
+            with entrypoint_hook(container, method) as call:
+                return call(*args)
+
+        provider = rpc(catalogue, "register_provider", {"name": f"Opleider {tag}", "kind": "opleider"})
+        word = f"zeepkist{tag}"
+        kept = rpc(catalogue, "create_course", provider["id"], a_course(f"{word} basis"), True)
+        gone = rpc(catalogue, "create_course", provider["id"], a_course(f"{word} gevorderd"), True)
+
+        def found(**params):
+            return rpc(search, "search", {"q": word, **params})
+
+        answer = eventually(lambda: (lambda a: a if a["total"] == 2 else None)(found()), timeout=30,
+                            message="both courses indexed in OpenSearch")
+        assert {h["course_id"] for h in answer["hits"]} == {kept["id"], gone["id"]}
+        assert answer["facets"]["province"] == {"Limburg": 2}                     # Venlo
+        assert found(province=["Friesland"])["total"] == 0
+        assert rpc(search, "suggest", {"q": word[:6]})["suggestions"][0] == word
+
+        rpc(catalogue, "withdraw_course", provider["id"], gone["id"])
+        eventually(lambda: found()["total"] == 1, timeout=30, message="withdrawal applied")
+
+        backend = next(e for e in search.extensions if isinstance(e, Backend)).backend
+        before = backend.current_index()
+        report = rpc(search, "reindex")
+        assert report["published"] >= 1
+        assert backend.current_index() != before                     # a new index behind the alias
+        assert [h["course_id"] for h in found()["hits"]] == [kept["id"]]
+    finally:
+        for container in reversed(containers):   # before their databases go; search first, as
+            container.kill()                     # its start-up rebuild may be waiting on the catalogue
+        for name in names:
+            postgres.drop(name)
+        try:
+            from opensearchpy import OpenSearch
+
+            from services.search.opensearch import drop_index
+            drop_index(OpenSearch(hosts=[osmem.url]), alias)
+        except Exception:  # noqa: BLE001 - the emulator may be gone already
+            pass
