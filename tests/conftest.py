@@ -22,6 +22,13 @@ def rabbit(request) -> Rabbit:
     return broker
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stale_vhosts_removed_first(request):
+    """Stale test vhosts go before nameko's session vhost exists (else the clean-up, run when
+    the first test needs the broker, would remove a vhost that is in use)."""
+    request.getfixturevalue("rabbit")
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Postgres:
     url = os.environ.get("PG_ADMIN_URL")

@@ -69,7 +69,7 @@ class SearchSql:
             "level_mask": mask("level", req.level), "sector_mask": mask("sector", req.sector),
         }
 
-    def offering_conditions(self, leave_out: str | None = None) -> list[str]:
+    def offering_conditions(self, *leave_out: str) -> list[str]:
         req, conditions = self.req, ["o.start_date >= %(today)s"]
         if self.offering_filters:
             conditions.append("o.status = 'open'")
@@ -79,9 +79,9 @@ class SearchSql:
             conditions.append("o.start_date <= %(start_to)s")
         if req.max_price is not None:
             conditions.append("o.price <= %(max_price)s")
-        if req.mode and leave_out != "mode":
+        if req.mode and "mode" not in leave_out:
             conditions.append("o.mode = ANY(%(modes)s)")
-        if req.province and leave_out != "province":
+        if req.province and "province" not in leave_out:
             conditions.append("o.province = ANY(%(provinces)s)")
         if self.point:
             conditions.append("o.lat BETWEEN %(lat)s - %(dlat)s AND %(lat)s + %(dlat)s")
@@ -122,11 +122,19 @@ class SearchSql:
             ctes.append(sql.SQL("text AS MATERIALIZED (SELECT d.course_id, " + TEXT_RANK + " AS rank "
                                 "FROM documents d, query WHERE d.tsv @@ query.tsq)"))
         if self.offering_filters:
-            distance = f"min({KM})" if self.point else "NULL::float8"
+            # the offerings that pass every offering filter but mode and province, read once;
+            # those two become flags, so their facets can leave their own filter out
+            km = KM if self.point else "NULL::float8"
+            mode_ok = "o.mode = ANY(%(modes)s)" if self.req.mode else "true"
+            province_ok = "o.province = ANY(%(provinces)s)" if self.req.province else "true"
             ctes.append(sql.SQL(
-                "matching AS MATERIALIZED (SELECT o.course_id, min(o.start_date) AS next_start, "
-                "min(o.price) AS min_price, " + distance + " AS distance_km "
-                "FROM offerings o WHERE " + " AND ".join(self.offering_conditions()) + " GROUP BY o.course_id)"))
+                f"offer AS MATERIALIZED (SELECT o.course_id, o.mode, o.province, o.start_date, o.price, "
+                f"{km} AS km, {mode_ok} AS mode_ok, {province_ok} AS province_ok FROM offerings o WHERE "
+                + " AND ".join(self.offering_conditions("mode", "province")) + ")"))
+            ctes.append(sql.SQL(
+                "matching AS MATERIALIZED (SELECT course_id, min(start_date) AS next_start, "
+                "min(price) AS min_price, min(km) AS distance_km FROM offer WHERE mode_ok AND province_ok "
+                "GROUP BY course_id)"))
         figures = ("m.next_start, m.min_price, m.distance_km" if self.offering_filters
                    else "f.next_start, f.min_price, NULL::float8 AS distance_km")
         rank = f"({'t.rank' if self.plan is not None else '0'} + 0.01) * {BOOST}"
@@ -172,14 +180,13 @@ class SearchSql:
         text_join = " JOIN text t ON t.course_id = f.course_id" if self.plan is not None else ""
         flags = " AND ".join(self.flags().values())
         queries = {}
-        for name in ("mode", "province"):
-            own = self.offering_conditions(name)
-            if len(own) > 1:
+        for name, other in (("mode", "province"), ("province", "mode")):
+            if len(self.offering_conditions(name)) > 1:
                 queries[name] = (
                     f"SELECT coalesce(json_object_agg(key, n), '{{}}') FROM ("
                     f"SELECT o.{name} AS key, count(DISTINCT o.course_id) AS n "
-                    f"FROM offerings o JOIN facts f ON f.course_id = o.course_id{text_join} "
-                    f"WHERE {' AND '.join(own + self.course_conditions())} AND {flags} "
+                    f"FROM offer o JOIN facts f ON f.course_id = o.course_id{text_join} "
+                    f"WHERE o.{other}_ok AND {' AND '.join(self.course_conditions())} AND {flags} "
                     f"AND o.{name} IS NOT NULL GROUP BY 1) c")
         return queries
 
