@@ -254,3 +254,12 @@ def test_an_offering_that_starts_stops_counting(empty):
     after = h.search(q="zeepkistenbouw")
     assert after["facets"]["mode"] == {"klassikaal": 1}
     assert after["rows"][0]["next_start"] == str(h.today + timedelta(days=40))
+
+
+def test_words_standing_together_rank_above_scattered_words(empty):
+    h = empty
+    scattered = _course(h, "Aan het werken blijf je veilig")    # sorts first when ranks tie
+    together = _course(h, "Veilig werken op hoogte")
+    h.put(scattered), h.put(together)
+    rows = h.search(q="veilig werken")["rows"]
+    assert [str(r["course_id"]) for r in rows] == [str(together.id), str(scattered.id)]
