@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -25,7 +24,8 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
-from tests.infra import ADMIN_TOKEN, Platform, Postgres, Rabbit  # noqa: E402
+from bench.common import bench_platform, provider_key  # noqa: E402
+from tests.infra import Platform, Postgres  # noqa: E402
 
 CITIES = ["Amsterdam", "Rotterdam", "Utrecht", "Groningen", "Eindhoven", "Zwolle", "Venlo", "Tilburg",
           "Arnhem", "Leeuwarden", "Middelburg", "Den Haag", "Breda", "Enschede", "Maastricht", "Assen"]
@@ -102,11 +102,7 @@ def main() -> int:
     parser.add_argument("--offerings", type=int, default=100_000)
     parser.add_argument("--per-course", type=int, default=5)
     args = parser.parse_args()
-    rabbit = Rabbit(os.environ["AMQP_URI"], os.environ["RABBIT_API_URI"])
-    postgres = Postgres(os.environ["PG_ADMIN_URL"])
-    log_dir = ROOT / ".run" / "test" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    platform = Platform(rabbit, postgres, log_dir)
+    platform, postgres = bench_platform()
     with tempfile.TemporaryDirectory() as tmp:
         small, full = Path(tmp) / "small.ndjson", Path(tmp) / "full.ndjson"
         courses = args.offerings // args.per_course
@@ -115,10 +111,8 @@ def main() -> int:
         print(f"generated {courses} courses with {offerings} offerings ({full.stat().st_size / 2**20:.1f} MiB NDJSON)")
         try:
             platform.start()
-            admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
             pid = platform.procs["catalogue"].pid
-            keys = [requests.post(f"{platform.url}/api/v1/providers", headers=admin, timeout=30,
-                                  json={"name": f"Bench {i}", "kind": "opleider"}).json()["api_key"] for i in range(2)]
+            keys = [provider_key(platform, f"Bench {i}") for i in range(2)]
             small_seconds, small_report = import_file(platform, keys[0], small)
             rss_small = peak_rss_mb(pid)
             seconds, report = import_file(platform, keys[1], full)

@@ -11,7 +11,6 @@ and p50/p99 freshness. Run with `make bench-search`."""
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -28,11 +27,12 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 
 from bench.catalogue_import import generate, import_file  # noqa: E402
+from bench.common import bench_platform, provider_key  # noqa: E402
 from services.contracts.rpc import SearchRequest  # noqa: E402
 from services.search.backend import PostgresBackend, plan_query  # noqa: E402
 from services.search.service import _point  # noqa: E402
 from services.search.store import SearchStore  # noqa: E402
-from tests.infra import ADMIN_TOKEN, Platform, Postgres, Rabbit  # noqa: E402
+from tests.infra import Platform  # noqa: E402
 
 QUERIES = [
     {"q": "heftruck"}, {"q": "verpleegkunde"}, {"q": "python gevorderd"}, {"q": "heftruk"},
@@ -139,17 +139,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="per concurrency level and path")
     parser.add_argument("--freshness-samples", type=int, default=40)
     args = parser.parse_args()
-    rabbit = Rabbit(os.environ["AMQP_URI"], os.environ["RABBIT_API_URI"])
-    postgres = Postgres(os.environ["PG_ADMIN_URL"])
-    log_dir = ROOT / ".run" / "test" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    platform = Platform(rabbit, postgres, log_dir)
+    platform, _ = bench_platform()
     rows = []
     try:
         platform.start()
-        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        key = requests.post(f"{platform.url}/api/v1/providers", headers=admin, timeout=30,
-                            json={"name": "Bench zoeken", "kind": "opleider"}).json()["api_key"]
+        key = provider_key(platform, "Bench zoeken")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "courses.ndjson"
             courses = args.offerings // args.per_course

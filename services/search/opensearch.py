@@ -15,7 +15,7 @@ import math
 from datetime import date, datetime, timezone
 
 from opensearchpy import OpenSearch, helpers
-from opensearchpy.exceptions import ConflictError, NotFoundError
+from opensearchpy.exceptions import ConflictError
 
 from services.contracts.rpc import SearchRequest
 from services.search.analysis import QueryPlan
@@ -185,7 +185,7 @@ class OpenSearchBackend(SearchBackend):
     def search(self, tx, req: SearchRequest, plan: QueryPlan | None, today: date,
                point: tuple[float, float] | None) -> Found:
         filters = Filters(req, today, point)
-        query = {"bool": {"filter": filters.findable(), "must": text_query(plan) if plan else []}}
+        query = {"bool": {"filter": findable(today), "must": text_query(plan) if plan else []}}
         if plan and len(plan.groups) > 1:
             query["bool"]["should"] = [
                 {"match_phrase": {"title": {"query": " ".join(plan.words), "boost": 3}}},
@@ -253,9 +253,6 @@ class Filters:
         self.req, self.today, self.point = req, today, point
         self.strict = bool(req.start_from or req.start_to or req.max_price is not None or req.mode
                            or req.province or point)
-
-    def findable(self) -> list[dict]:
-        return findable(self.today)
 
     def document(self, leave_out: str | None = None) -> list[dict]:
         req, clauses = self.req, []
@@ -368,10 +365,3 @@ def one_edit_pattern(prefix: str) -> str:
         variants.add(prefix[:i] + "." + prefix[i:])         # one left out
     return "|".join(f"{v}.*" for v in sorted(variants) if len(v) >= 2)
 
-
-def drop_index(client: OpenSearch, alias: str) -> None:
-    """Remove every index of ``alias`` (tests)."""
-    try:
-        client.indices.delete(index=f"{alias}-v*")
-    except NotFoundError:
-        pass

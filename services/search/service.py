@@ -95,8 +95,9 @@ class SearchService(HealthMixin):
         started = datetime.now(timezone.utc)
         after, seen = None, []
         self.backend.begin_rebuild()
-        for scheme in self._call_catalogue("list_funding_schemes"):
-            with self.store.transaction() as tx:
+        schemes = self._call_catalogue("list_funding_schemes")
+        with self.store.transaction() as tx:
+            for scheme in schemes:
                 tx.put_funding_scheme(scheme["code"], scheme)
         while True:
             page = self._call_catalogue("list_published_courses", after, REBUILD_PAGE)

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import get_args
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from services.chassis.postgres import Store
-from typing import get_args
-
 from services.contracts.courses import Level, Mode, Province, Sector, Situation
 from services.contracts.rpc import SearchRequest
 from services.search.analysis import QueryPlan
@@ -64,7 +63,7 @@ class SearchSql:
             # a box around the circle: the index on (lat, lon) finds the candidates
             "dlat": req.radius_km / 111.0,
             "dlon": req.radius_km / (111.0 * max(0.1, math.cos(math.radians(point[0])))) if point else None,
-            "levels": req.level, "sectors": req.sector, "funding": req.funding, "situation": req.situation,
+            "funding": req.funding, "situation": req.situation,
             "limit": req.page_size, "offset": (req.page - 1) * req.page_size,
             "level_mask": mask("level", req.level), "sector_mask": mask("sector", req.sector),
         }
@@ -214,7 +213,6 @@ OFFERINGS_AHEAD = """SELECT min(o.start_date) AS next_start, min(o.price) AS min
         FROM offerings o"""
 AHEAD = """UPDATE facts f SET
         next_start = a.next_start, min_price = a.min_price,
-        modes = coalesce(a.modes, '{}'), provinces = coalesce(a.provinces, '{}'),
         mode_bits = bits(a.modes, %(u_mode)s), province_bits = bits(a.provinces, %(u_province)s)
     FROM facts x LEFT JOIN LATERAL (""" + OFFERINGS_AHEAD + """
         WHERE o.course_id = x.course_id AND o.start_date >= current_date) a ON true
@@ -256,12 +254,9 @@ class SearchStore(Store):
                 [{**o, "course_id": doc["course_id"]} for o in doc["offerings"]])
         self.execute(
             """INSERT INTO facts (course_id, published, title, level, sectors, situations, funding, last_start,
-                   next_start, min_price, modes, provinces,
-                   level_bits, sector_bits, situation_bits, mode_bits, province_bits)
+                   next_start, min_price, level_bits, sector_bits, situation_bits, mode_bits, province_bits)
                SELECT %(course_id)s, %(published)s, %(title)s, %(level)s, %(sectors)s, %(situations)s,
-                      %(funding)s, %(last_start)s, a.next_start, a.min_price, coalesce(a.modes, '{}'),
-                      coalesce(a.provinces, '{}'),
-                      bits(ARRAY[%(level)s], %(u_level)s), bits(%(sectors)s, %(u_sector)s),
+                      %(funding)s, %(last_start)s, a.next_start, a.min_price, bits(ARRAY[%(level)s], %(u_level)s), bits(%(sectors)s, %(u_sector)s),
                       bits(%(situations)s, %(u_situation)s), bits(a.modes, %(u_mode)s),
                       bits(a.provinces, %(u_province)s)
                FROM (""" + OFFERINGS_AHEAD + """ WHERE o.course_id = %(course_id)s AND o.start_date >= current_date) a
@@ -269,7 +264,6 @@ class SearchStore(Store):
                    level = EXCLUDED.level, sectors = EXCLUDED.sectors, situations = EXCLUDED.situations,
                    funding = EXCLUDED.funding, last_start = EXCLUDED.last_start,
                    next_start = EXCLUDED.next_start, min_price = EXCLUDED.min_price,
-                   modes = EXCLUDED.modes, provinces = EXCLUDED.provinces,
                    level_bits = EXCLUDED.level_bits, sector_bits = EXCLUDED.sector_bits,
                    situation_bits = EXCLUDED.situation_bits, mode_bits = EXCLUDED.mode_bits,
                    province_bits = EXCLUDED.province_bits""", {**doc, **UNIVERSE_PARAMS})
@@ -358,8 +352,9 @@ class SearchStore(Store):
         answer = self.fetch_one(statement.statement(), {**statement.params, **UNIVERSE_PARAMS})
         facets = {name: {value: n for value, n in zip(UNIVERSES[name], answer["facets"][name]) if n}
                   for name in UNIVERSES}
-        for name in statement.offering_facet_queries():
-            facets[name] = answer[f"{name}_offerings"]
+        for name in ("mode", "province"):
+            if f"{name}_offerings" in answer:      # counted on the offerings (other offering filters)
+                facets[name] = answer[f"{name}_offerings"]
         return answer["hits"], answer["total"], facets
 
     # funding schemes (for situation profiles)

@@ -23,6 +23,16 @@ REAL_OPENSEARCH = os.environ.get("OPENSEARCH_URL")
 BACKENDS = ["postgres", "opensearch-emulated"] + (["opensearch"] if REAL_OPENSEARCH else [])
 
 
+def drop_index(client, alias: str) -> None:
+    """Remove every index of ``alias`` (what a test's backend made)."""
+    from opensearchpy.exceptions import NotFoundError
+
+    try:
+        client.indices.delete(index=f"{alias}-v*")
+    except NotFoundError:
+        pass
+
+
 @pytest.fixture(scope="session")
 def osmem():
     from osmem_server import OsmemServer
@@ -92,7 +102,6 @@ def harness(name: str, postgres, request) -> Harness:
             yield Harness(name, backend, conn)
     finally:
         if backend is not None and name != "postgres":
-            from services.search.opensearch import drop_index
             drop_index(backend.client, backend.alias)
             backend.stop()
         postgres.drop(db)

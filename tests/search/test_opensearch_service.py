@@ -11,6 +11,7 @@ from services.catalogue.service import CatalogueService
 from services.search.backend import Backend
 from services.search.service import SearchService
 from tests.e2e.test_journey import a_course
+from tests.search.conftest import drop_index
 from tests.infra import eventually
 
 
@@ -67,7 +68,6 @@ def test_search_service_on_opensearch_follows_the_catalogue(rabbit_config, postg
         try:
             from opensearchpy import OpenSearch
 
-            from services.search.opensearch import drop_index
             drop_index(OpenSearch(hosts=[osmem.url]), alias)
         except Exception:  # noqa: BLE001 - the emulator may be gone already
             pass

@@ -16,19 +16,18 @@ CREATE TABLE facts (
     -- from the offerings still ahead (refreshed when one starts: SearchStore.refresh_started)
     next_start  date,
     min_price   numeric(11, 2),
-    modes       text[] NOT NULL DEFAULT '{}',
-    provinces   text[] NOT NULL DEFAULT '{}',
-    -- the same values as bit sets (bit i = the i-th value of the contract's list, store.UNIVERSES):
-    -- facet counts and filters are integer operations instead of array scans
+    -- facet values as bit sets (bit i = the i-th value of the contract's list, store.UNIVERSES):
+    -- facet counts and filters are integer operations instead of array scans; modes and
+    -- provinces are those of the offerings still ahead
     level_bits      integer NOT NULL DEFAULT 0,
     sector_bits     integer NOT NULL DEFAULT 0,
     situation_bits  integer NOT NULL DEFAULT 0,
     mode_bits       integer NOT NULL DEFAULT 0,
     province_bits   integer NOT NULL DEFAULT 0
 );
-INSERT INTO facts (course_id, published, title, level, sectors, situations, funding, last_start, modes, provinces)
-    SELECT course_id, published, title, level, sectors, situations, funding, last_start, modes, provinces
-    FROM documents;
+-- until the start-up rebuild (ANALYSIS_VERSION 3) fills in the rest, what is known stays findable
+INSERT INTO facts (course_id, published, title, level, sectors, situations, funding, last_start)
+    SELECT course_id, published, title, level, sectors, situations, funding, last_start FROM documents;
 CREATE INDEX facts_next_start ON facts (next_start) WHERE published;
 
 -- The bit set of `vals` within `universe` (bit i set when universe[i + 1] is among vals).
