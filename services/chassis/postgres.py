@@ -87,6 +87,9 @@ class Store:
         )
         return cur.rowcount == 1
 
+    def before_commit(self) -> None:
+        """Runs as the transaction's last statement(s), only when the body did not raise."""
+
     def ping(self) -> bool:
         return self.execute("SELECT 1").fetchone()[0] == 1
 
@@ -103,6 +106,7 @@ class Transactions:
             with conn.transaction():
                 store = self._provider.store_class(conn)
                 yield store
+                store.before_commit()
         # committed: let the relay publish what this transaction wrote to the outbox
         if store.emitted and self._provider.relay is not None:
             self._provider.relay.wake()

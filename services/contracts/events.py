@@ -103,6 +103,7 @@ class SearchPerformed(Event):
     result_count: int
     zero_results: bool
     latency_ms: float
+    cached: bool = False      # answered from the search service's answer cache
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -18,6 +18,7 @@ from services.chassis.settings import DatabaseServiceSettings
 from services.contracts.rpc import SearchRequest
 from services.search import analysis
 from services.search.analysis import QueryPlan
+from services.search.answers import DEFAULT_ENTRIES
 from services.search.store import SearchStore
 
 Found = tuple[list[dict], int, dict]   # hits (rows), total, facets
@@ -25,6 +26,9 @@ Found = tuple[list[dict], int, dict]   # hits (rows), total, facets
 
 class SearchBackend(ABC):
     name: str
+    # its writes commit in the search database's transaction (so answers can be cached by the
+    # read model's generation: services/search/answers.py)
+    transactional = False
 
     def start(self) -> None:
         """Connect and make sure the index exists."""
@@ -74,6 +78,7 @@ def plan_query(backend: SearchBackend, tx: SearchStore, q: str | None) -> QueryP
 
 class PostgresBackend(SearchBackend):
     name = "postgres"
+    transactional = True
 
     def put(self, tx, doc):
         return tx.upsert(doc)
@@ -107,6 +112,9 @@ class Settings(DatabaseServiceSettings):
     opensearch_analysis: str = Field(default="dutch", pattern="^(dutch|standard)$",
                                      description="text analysis of new indexes: dutch, or standard for emulators")
 
+    search_cache_entries: int = Field(default=DEFAULT_ENTRIES, ge=0,
+                                      description="search answers kept in memory (postgres backend; 0: none)")
+
     @field_validator("opensearch_url")
     @classmethod
     def _url_for_opensearch(cls, url: str | None, info: ValidationInfo) -> str | None:
@@ -117,7 +125,8 @@ class Settings(DatabaseServiceSettings):
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "SEARCH_BACKEND": self.search_backend,
                 "OPENSEARCH_URL": self.opensearch_url, "OPENSEARCH_INDEX": self.opensearch_index,
-                "OPENSEARCH_ANALYSIS": self.opensearch_analysis}
+                "OPENSEARCH_ANALYSIS": self.opensearch_analysis,
+                "SEARCH_CACHE_ENTRIES": self.search_cache_entries}
 
 
 def make_backend(config: dict) -> SearchBackend:

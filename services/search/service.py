@@ -24,6 +24,7 @@ from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdat
                                        FundingSchemePublished, SearchPerformed)
 from services.contracts.rpc import Profile, SearchHit, SearchRequest, SearchResponse, SuggestRequest
 from services.search import analysis
+from services.search.answers import AnswerCache
 from services.search.backend import Backend, SearchBackend, Settings, plan_query
 from services.search.documents import ANALYSIS_VERSION, build_document, next_offering
 from services.search.store import SearchStore
@@ -43,6 +44,7 @@ class SearchService(HealthMixin):
     # the broker's confirm (a search answers ~6 ms sooner; a broker crash may lose a few)
     dispatch = EventDispatcher(use_confirms=False)
     catalogue = RpcProxy("catalogue")
+    answers = AnswerCache()
 
     @handles("catalogue", CoursePublished.event_type)
     def handle_course_published(self, tx: SearchStore, event: CoursePublished):
@@ -131,10 +133,31 @@ class SearchService(HealthMixin):
         req = validated(SearchRequest, request, "search request")
         point = _point(req)
         today = date.today()
+        key = (req.model_dump_json(), today)
         with self.store.transaction() as tx:
-            plan = plan_query(self.backend, tx, req.q)
-            rows, total, facets = self.backend.search(tx, req, plan, today, point)
-            profile = self._profile(tx, req.situation, today)
+            generation = tx.generation() if self.backend.transactional else None
+            answer = None if generation is None else self.answers.get(key, generation)
+            cached = answer is not None
+            if answer is None:
+                answer = self._answer(tx, req, point, today)
+                if generation is not None:
+                    self.answers.put(key, generation, answer)
+        response = {**answer, "search_id": uuid.uuid4().hex}
+        performed = SearchPerformed(
+            search_id=response["search_id"], query=req.q,
+            filters=req.model_dump(mode="json", exclude={"q", "page", "page_size"}, exclude_defaults=True),
+            result_count=answer["total"], zero_results=answer["total"] == 0,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,
+        )
+        envelope = performed.envelope()
+        self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
+        return response
+
+    def _answer(self, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
+        """The answer to ``req`` as the read model stands (without its ``search_id``)."""
+        plan = plan_query(self.backend, tx, req.q)
+        rows, total, facets = self.backend.search(tx, req, plan, today, point)
+        profile = self._profile(tx, req.situation, today)
         fitting = {s.code for s in profile.funding_schemes} if profile else set()
         hits = [
             SearchHit(
@@ -148,23 +171,14 @@ class SearchService(HealthMixin):
             )
             for r in rows
         ]
-        response = SearchResponse(
+        return SearchResponse(
             total=total, page=req.page, page_size=req.page_size, hits=hits, facets=facets,
-            search_id=uuid.uuid4().hex, profile=profile,
+            search_id="", profile=profile,
             query=None if plan is None else {
                 "synonyms_version": analysis.default_synonyms().version,
                 "words": [{"word": g.word, "matches": list(g.alternatives)} for g in plan.groups],
             },
-        )
-        performed = SearchPerformed(
-            search_id=response.search_id, query=req.q,
-            filters=req.model_dump(mode="json", exclude={"q", "page", "page_size"}, exclude_defaults=True),
-            result_count=total, zero_results=total == 0,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        envelope = performed.envelope()
-        self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
-        return response.model_dump(mode="json")
+        ).model_dump(mode="json", exclude={"search_id"})
 
     @rpc(expected_exceptions=DomainError)
     def suggest(self, request: dict) -> dict:

@@ -32,6 +32,7 @@ ORDER = {
     "price": "{p}min_price NULLS LAST, {p}title, {p}course_id",
     "distance": "{p}distance_km NULLS LAST, {p}title, {p}course_id",
 }
+HIT = "level_ok AND sector_ok AND offer_ok"   # a candidate that passes every filter
 KM = "km_between(%(lat)s, %(lon)s, o.lat, o.lon)"
 
 # Facet values and their bit in the `*_bits` columns of `facts`: the contract's order. A value
@@ -121,50 +122,59 @@ class SearchSql:
             ctes.append(sql.SQL("text AS MATERIALIZED (SELECT d.course_id, " + TEXT_RANK + " AS rank "
                                 "FROM documents d, query WHERE d.tsv @@ query.tsq)"))
         if self.offering_filters:
-            # the offerings that pass every offering filter but mode and province, read once;
-            # those two become flags, so their facets can leave their own filter out
+            # per course, from its offerings that pass every offering filter but mode and
+            # province (read once): whether one passes those two as well, its figures, and the
+            # modes (provinces) of the offerings that pass the province (mode) filter, for
+            # the facets that leave their own filter out
             km = KM if self.point else "NULL::float8"
+            both = " AND ".join(["o.mode = ANY(%(modes)s)"] * bool(self.req.mode)
+                                + ["o.province = ANY(%(provinces)s)"] * bool(self.req.province)) or "true"
             mode_ok = "o.mode = ANY(%(modes)s)" if self.req.mode else "true"
             province_ok = "o.province = ANY(%(provinces)s)" if self.req.province else "true"
             ctes.append(sql.SQL(
-                f"offer AS MATERIALIZED (SELECT o.course_id, o.mode, o.province, o.start_date, o.price, "
-                f"{km} AS km, {mode_ok} AS mode_ok, {province_ok} AS province_ok FROM offerings o WHERE "
-                + " AND ".join(self.offering_conditions("mode", "province")) + ")"))
-            ctes.append(sql.SQL(
-                "matching AS MATERIALIZED (SELECT course_id, min(start_date) AS next_start, "
-                "min(price) AS min_price, min(km) AS distance_km FROM offer WHERE mode_ok AND province_ok "
-                "GROUP BY course_id)"))
-        figures = ("m.next_start, m.min_price, m.distance_km" if self.offering_filters
-                   else "f.next_start, f.min_price, NULL::float8 AS distance_km")
+                f"matching AS MATERIALIZED (SELECT o.course_id, bool_or({both}) AS offer_ok, "
+                f"min(o.start_date) FILTER (WHERE {both}) AS next_start, "
+                f"min(o.price) FILTER (WHERE {both}) AS min_price, "
+                f"min({km}) FILTER (WHERE {both}) AS distance_km, "
+                f"coalesce(bit_or(1 << (array_position(%(u_mode)s, o.mode) - 1)) FILTER (WHERE {province_ok}), 0) "
+                f"AS mode_bits, "
+                f"coalesce(bit_or(1 << (array_position(%(u_province)s, o.province) - 1)) FILTER (WHERE {mode_ok}), 0) "
+                f"AS province_bits FROM offerings o WHERE " + " AND ".join(self.offering_conditions("mode", "province"))
+                + " GROUP BY o.course_id)"))
+        figures = ("m.next_start, m.min_price, m.distance_km, m.mode_bits, m.province_bits, m.offer_ok"
+                   if self.offering_filters else
+                   "f.next_start, f.min_price, NULL::float8 AS distance_km, f.mode_bits, f.province_bits, "
+                   "true AS offer_ok")
         rank = f"({'t.rank' if self.plan is not None else '0'} + 0.01) * {BOOST}"
         flags = self.flags()
         ctes.append(sql.SQL(
-            "base AS MATERIALIZED (SELECT f.course_id, f.title, f.level, f.sectors, f.situations, f.funding, "
-            "f.level_bits, f.sector_bits, f.situation_bits, f.mode_bits, f.province_bits, " + rank + " AS rank, " + figures + ", "
+            "base AS MATERIALIZED (SELECT f.course_id, f.title, "
+            "f.level_bits, f.sector_bits, f.situation_bits, " + rank + " AS rank, " + figures + ", "
             + ", ".join(f"{cond} AS {name}_ok" for name, cond in flags.items())
             + " FROM " + self.source() + " WHERE " + " AND ".join(self.course_conditions()) + ")"))
         order = ORDER[self.req.sort]
         ctes.append(sql.SQL(
-            "page AS (SELECT * FROM base WHERE level_ok AND sector_ok ORDER BY " + order.format(p="")
+            "page AS (SELECT * FROM base WHERE " + HIT + " ORDER BY " + order.format(p="")
             + " LIMIT %(limit)s OFFSET %(offset)s)"))
         hits = (
-            "SELECT p.course_id, p.title, p.level, p.sectors, p.situations, p.funding, p.rank, p.distance_km, p.next_start, p.min_price, "
+            "SELECT p.course_id, p.title, f.level, f.sectors, f.situations, f.funding, p.rank, p.distance_km, "
+            "p.next_start, p.min_price, "
             "d.provider_id, d.provider_name, d.credential, d.offerings, "
             "CASE WHEN query.tsq IS NULL THEN left(d.description, 200) "
             "ELSE ts_headline('sa_dutch', d.title || ' — ' || d.description, query.tsq, "
             "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2') END AS snippet, "
             "row_number() OVER (ORDER BY " + order.format(p="p.") + ") AS position "
-            "FROM page p JOIN documents d ON d.course_id = p.course_id, query")
+            "FROM page p JOIN facts f ON f.course_id = p.course_id JOIN documents d ON d.course_id = p.course_id, query")
         return sql.SQL("WITH ") + sql.SQL(", ").join(ctes) + sql.SQL(
-            " SELECT (SELECT count(*) FROM base WHERE level_ok AND sector_ok) AS total, "
+            " SELECT (SELECT count(*) FROM base WHERE " + HIT + ") AS total, "
             "(SELECT coalesce(json_agg(h ORDER BY h.position), '[]') FROM (" + hits + ") h) AS hits, "
-            "(" + self.facet_counts() + ") AS facets"
-            + "".join(f", ({query}) AS {name}_offerings" for name, query in self.offering_facet_queries().items()))
+            "(" + self.facet_counts() + ") AS facets")
 
     def facet_counts(self) -> str:
         """Every facet value counted in one pass over the candidates: a JSON object of facet ->
-        counts in the order of UNIVERSES. A facet leaves its own filter out."""
-        keep = {"level": "sector_ok", "sector": "level_ok", "situation": "level_ok AND sector_ok",
+        counts in the order of UNIVERSES. A facet leaves its own filter out (for mode and
+        province the candidates' bit sets already come from the offerings that pass the others)."""
+        keep = {"level": "sector_ok AND offer_ok", "sector": "level_ok AND offer_ok", "situation": HIT,
                 "mode": "level_ok AND sector_ok", "province": "level_ok AND sector_ok"}
         arrays = []
         for name, values in UNIVERSES.items():
@@ -172,22 +182,6 @@ class SearchSql:
                                for i in range(len(values)))
             arrays.append(f"'{name}', json_build_array({counts})")
         return f"SELECT json_build_object({', '.join(arrays)}) FROM base"
-
-    def offering_facet_queries(self) -> dict[str, str]:
-        """With other offering filters active, a course counts for a mode (province) when one
-        offering satisfies them and has that mode: counted on the offerings themselves."""
-        text_join = " JOIN text t ON t.course_id = f.course_id" if self.plan is not None else ""
-        flags = " AND ".join(self.flags().values())
-        queries = {}
-        for name, other in (("mode", "province"), ("province", "mode")):
-            if len(self.offering_conditions(name)) > 1:
-                queries[name] = (
-                    f"SELECT coalesce(json_object_agg(key, n), '{{}}') FROM ("
-                    f"SELECT o.{name} AS key, count(DISTINCT o.course_id) AS n "
-                    f"FROM offer o JOIN facts f ON f.course_id = o.course_id{text_join} "
-                    f"WHERE o.{other}_ok AND {' AND '.join(self.course_conditions())} AND {flags} "
-                    f"AND o.{name} IS NOT NULL GROUP BY 1) c")
-        return queries
 
 
 def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
@@ -220,6 +214,20 @@ AHEAD = """UPDATE facts f SET
 
 
 class SearchStore(Store):
+    def __init__(self, conn):
+        super().__init__(conn)
+        self.changed = False   # this transaction changed what a search can answer
+
+    def before_commit(self) -> None:
+        # last, so concurrent writers queue on this one row only for the moment of their commit
+        if self.changed:
+            self.execute("UPDATE read_model SET generation = generation + 1")
+
+    def generation(self) -> int:
+        """Grows with every committed change of the read model (a cached answer of an older
+        generation may be out of date)."""
+        return self.fetch_one("SELECT generation FROM read_model")["generation"]
+
     def upsert(self, doc: dict) -> bool:
         """Store ``doc`` unless a newer version is already there (or the same version built with
         the same analysis). True if stored."""
@@ -245,6 +253,7 @@ class SearchStore(Store):
         )
         if cur.rowcount != 1:
             return False
+        self.changed = True
         self.execute("DELETE FROM offerings WHERE course_id = %(course_id)s", doc)
         with self.conn.cursor() as rows:
             rows.executemany(
@@ -283,7 +292,9 @@ class SearchStore(Store):
     def refresh_started(self) -> int:
         """Courses with an offering that has started since: their figures (next start, lowest
         price, modes and provinces still ahead) follow the offerings still ahead."""
-        return self.execute(AHEAD + " f.next_start < current_date", UNIVERSE_PARAMS).rowcount
+        changed = self.execute(AHEAD + " f.next_start < current_date", UNIVERSE_PARAMS).rowcount
+        self.changed = self.changed or changed > 0
+        return changed
 
     def unpublish_missing(self, seen: list, rebuilt_since) -> int:
         """After a rebuild: hide documents the catalogue no longer publishes (a missed withdrawal),
@@ -294,6 +305,7 @@ class SearchStore(Store):
                  AND d.updated_at < %(since)s""",
             {"seen": seen, "since": rebuilt_since},
         )
+        self.changed = self.changed or cur.rowcount > 0
         return cur.rowcount
 
     def count_documents(self) -> int:
@@ -349,17 +361,17 @@ class SearchStore(Store):
                point: tuple[float, float] | None = None) -> tuple[list[dict], int, dict]:
         """``plan`` is the analysed ``q``; ``point`` the resolved ``near`` place (lat, lon)."""
         statement = SearchSql(req, plan, today, point)
+        # the candidates of a broad search (20,000 courses) stay in memory instead of a temp file
+        self.execute("SET LOCAL work_mem = '32MB'")
         answer = self.fetch_one(statement.statement(), {**statement.params, **UNIVERSE_PARAMS})
         facets = {name: {value: n for value, n in zip(UNIVERSES[name], answer["facets"][name]) if n}
                   for name in UNIVERSES}
-        for name in ("mode", "province"):
-            if f"{name}_offerings" in answer:      # counted on the offerings (other offering filters)
-                facets[name] = answer[f"{name}_offerings"]
         return answer["hits"], answer["total"], facets
 
     # funding schemes (for situation profiles)
 
     def put_funding_scheme(self, code: str, scheme: dict) -> None:
+        self.changed = True
         self.execute(
             """INSERT INTO funding_schemes (code, name, funder, valid_from, valid_until,
                    eligible_situations, eligible_sectors, eligible_levels)

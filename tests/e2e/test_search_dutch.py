@@ -62,3 +62,36 @@ def test_a_zero_result_search_reaches_analytics_marked(anonymous, platform):
     assert event["event_type"] == "search_performed"
     assert event["payload"]["zero_results"] is True and event["payload"]["result_count"] == 0
     assert "latency_ms" in event["payload"] and event["payload"]["search_id"]
+
+
+def test_a_repeated_search_is_answered_from_memory_until_the_catalogue_changes(provider, anonymous, platform):
+    word = f"kraanmachinist{uuid.uuid4().hex[:6]}"
+    created = provider.post("/api/v1/courses", json={**a_course(f"Basis {word}"), "publish": True}).json()
+
+    def search():
+        answer = anonymous.get("/api/v1/search", params={"q": word, "level": "mbo-2"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    eventually(lambda: search()["total"] == 1, message="course indexed")
+    first, second = search(), search()
+    assert first["hits"] == second["hits"] and first["facets"] == second["facets"]
+    assert first["search_id"] != second["search_id"]
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}) as rpc:
+        def flags():
+            return {e["payload"]["search_id"]: e["payload"].get("cached") for e in rpc.analytics.events_about("query", word)}
+        eventually(lambda: second["search_id"] in flags(), message="searches archived")
+        assert flags()[second["search_id"]] is True
+
+        # the provider renames the course: the next search shows the new title, not the kept answer
+        changed = provider.put(f"/api/v1/courses/{created['id']}", headers={"If-Match": str(created["version"])},
+                               json={**a_course(f"Gevorderd {word}"), "external_id": created["external_id"]})
+        assert changed.status_code == 200, changed.text
+        renamed = eventually(lambda: (lambda a: a if a["hits"] and a["hits"][0]["title"] == f"Gevorderd {word}" else None)(search()),
+                             message="the change is found")
+        eventually(lambda: renamed["search_id"] in flags(), message="searches archived")
+        assert flags()[renamed["search_id"]] is False
+    assert provider.post(f"/api/v1/courses/{created['id']}/withdraw").status_code == 200
+    eventually(lambda: search()["total"] == 0, message="withdrawn course gone")
