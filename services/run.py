@@ -40,8 +40,10 @@ def main(argv: list[str]) -> int:
 
     from nameko.runners import ServiceRunner
     from services.chassis.postgres import assert_cooperative_psycopg
+    from services.chassis.replies import unconfirmed_replies
 
     assert_cooperative_psycopg()
+    unconfirmed_replies()
     runner = ServiceRunner(config)
     runner.add_service(module.SERVICE)
 

@@ -111,6 +111,13 @@ class Transactions:
         if store.emitted and self._provider.relay is not None:
             self._provider.relay.wake()
 
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[Store]:
+        """Each statement its own transaction (no BEGIN/COMMIT round trips): for a single read
+        on a hot path. Nothing may be written through it (no outbox, no before_commit)."""
+        with self._provider.pool.connection() as conn:
+            yield self._provider.store_class(conn)
+
 
 class Database(DependencyProvider):
     """Owns the service's connection pool, migrations and (optionally) its outbox relay."""

@@ -133,15 +133,18 @@ class SearchService(HealthMixin):
         req = validated(SearchRequest, request, "search request")
         point = _point(req)
         today = date.today()
-        key = (req.model_dump_json(), today)
-        with self.store.transaction() as tx:
-            generation = tx.generation() if self.backend.transactional else None
-            answer = None if generation is None else self.answers.get(key, generation)
-            cached = answer is not None
-            if answer is None:
+        key, answer, generation = (req.model_dump_json(), today), None, None
+        if self.backend.transactional:
+            # read before the search: an answer computed afterwards is at least this new
+            with self.store.autocommit() as db:
+                generation = db.generation()
+            answer = self.answers.get(key, generation)
+        cached = answer is not None
+        if answer is None:
+            with self.store.transaction() as tx:
                 answer = self._answer(tx, req, point, today)
-                if generation is not None:
-                    self.answers.put(key, generation, answer)
+            if generation is not None:
+                self.answers.put(key, generation, answer)
         response = {**answer, "search_id": uuid.uuid4().hex}
         performed = SearchPerformed(
             search_id=response["search_id"], query=req.q,
