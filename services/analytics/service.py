@@ -7,7 +7,7 @@ from pathlib import Path
 from nameko.rpc import rpc
 
 from services.analytics.store import AnalyticsStore
-from services.chassis.events import handles
+from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
@@ -21,17 +21,17 @@ class AnalyticsService(HealthMixin):
 
     store = Database(AnalyticsStore, Path(__file__).parent / "migrations")
 
-    @handles("catalogue", "#")
-    def handle_catalogue_event(self, tx: AnalyticsStore, envelope: EventEnvelope):
-        tx.archive(envelope)
+    @handles_batch("catalogue", "#")
+    def handle_catalogue_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
+        tx.archive(envelopes)
 
-    @handles("search", "#")
-    def handle_search_event(self, tx: AnalyticsStore, envelope: EventEnvelope):
-        tx.archive(envelope)
+    @handles_batch("search", "#")
+    def handle_search_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
+        tx.archive(envelopes)
 
-    @handles("intake", "#")
-    def handle_intake_event(self, tx: AnalyticsStore, envelope: EventEnvelope):
-        tx.archive(envelope)
+    @handles_batch("intake", "#")
+    def handle_intake_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
+        tx.archive(envelopes)
 
     @rpc
     def event_counts(self) -> dict[str, int]:

@@ -8,14 +8,15 @@ from services.contracts.events import EventEnvelope
 
 
 class AnalyticsStore(Store):
-    def archive(self, envelope: EventEnvelope) -> None:
-        self.execute(
-            """INSERT INTO event_archive (event_id, source, event_type, schema_version, occurred_at, payload)
-               VALUES (%(id)s, %(source)s, %(type)s, %(v)s, %(at)s, %(payload)s)
-               ON CONFLICT (event_id) DO NOTHING""",
-            {"id": envelope.event_id, "source": envelope.source, "type": envelope.event_type,
-             "v": envelope.schema_version, "at": envelope.occurred_at, "payload": Jsonb(envelope.payload)},
-        )
+    def archive(self, envelopes: list[EventEnvelope]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO event_archive (event_id, source, event_type, schema_version, occurred_at, payload)
+                   VALUES (%(id)s, %(source)s, %(type)s, %(v)s, %(at)s, %(payload)s)
+                   ON CONFLICT (event_id) DO NOTHING""",
+                [{"id": e.event_id, "source": e.source, "type": e.event_type, "v": e.schema_version,
+                  "at": e.occurred_at, "payload": Jsonb(e.payload)} for e in sorted(envelopes, key=lambda e: e.event_id)],
+            )
 
     def event_counts(self) -> dict[str, int]:
         rows = self.fetch_all("SELECT event_type, count(*) AS n FROM event_archive GROUP BY 1")

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import traceback
 
+import eventlet
 from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import QueueConsumer
 
 from services.chassis.postgres import database_attribute
 from services.contracts.events import EVENT_TYPES, EventEnvelope
@@ -26,6 +30,8 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-sa-attempts"
 DEFAULT_RETRY_DELAYS = (1, 5, 30, 120)
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_BATCH_WINDOW = 0.02   # seconds a first message waits for others to join its batch
 DEAD_SUFFIX = ".dead"
 
 
@@ -74,6 +80,69 @@ class ReliableEventHandler(EventHandler):
         self.queue_consumer.ack_message(message)
 
 
+class BatchQueueConsumer(QueueConsumer):
+    """Lets a batching handler hold two batches of unacknowledged messages (nameko's own
+    consumer allows one per worker), so the next batch fills while one is applied."""
+
+    @property
+    def prefetch_count(self):
+        return 2 * int(self.container.config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+
+
+class BatchEventHandler(ReliableEventHandler):
+    """Like ``ReliableEventHandler``, but the method gets every message that arrived within
+    ``EVENT_BATCH_WINDOW`` seconds (at most ``EVENT_BATCH_SIZE``) at once, in one worker.
+    The method returns ``{index: exc_info}`` for the messages that failed: those are retried
+    and dead-lettered one by one exactly like a single message; the rest are acknowledged."""
+
+    queue_consumer = BatchQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.batch_size = int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+        self.window = float(config.get("EVENT_BATCH_WINDOW", DEFAULT_BATCH_WINDOW))
+        self._pending: list = []
+        self._timer = None
+
+    def handle_message(self, body, message):
+        self._pending.append((body, message))
+        if len(self._pending) >= self.batch_size:
+            self._flush()
+        elif self._timer is None:
+            self._timer = eventlet.spawn_after(self.window, self._flush)
+
+    def _flush(self):
+        if self._timer is not None:
+            self._timer.cancel()     # no-op when the timer itself is flushing
+            self._timer = None
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        messages = [message for _, message in pending]
+        try:
+            self.container.spawn_worker(
+                self, ([body for body, _ in pending],), {},
+                context_data=self.unpack_message_headers(messages[0]),
+                handle_result=functools.partial(self._handle_batch_result, messages))
+        except ContainerBeingKilled:
+            for message in messages:
+                self.queue_consumer.requeue_message(message)
+
+    def _handle_batch_result(self, messages, worker_ctx, result=None, exc_info=None):
+        failures = result or {}
+        for index, message in enumerate(messages):
+            self.handle_message_processed(message, None, exc_info or failures.get(index))
+        return None, exc_info
+
+
+def _event_of(payload: dict, event_type: str) -> tuple[EventEnvelope, object]:
+    """The envelope, and the event turned back into its model (``"#"``: the envelope itself)."""
+    envelope = EventEnvelope.model_validate(payload)
+    model = EVENT_TYPES.get(envelope.event_type)
+    return envelope, model.from_envelope(envelope) if (model and event_type != "#") else envelope
+
+
 def handles(source: str, event_type: str, **kwargs):
     """Decorate ``def handle_x(self, tx, event)``; ``event_type="#"`` takes every event of
     ``source`` (the handler then gets the ``EventEnvelope``)."""
@@ -81,16 +150,69 @@ def handles(source: str, event_type: str, **kwargs):
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(self, payload):
-            envelope = EventEnvelope.model_validate(payload)
-            model = EVENT_TYPES.get(envelope.event_type)
-            event = model.from_envelope(envelope) if (model and event_type != "#") else envelope
+            envelope, event = _event_of(payload, event_type)
             consumer = f"{type(self).name}.{fn.__name__}"
             with getattr(self, database_attribute(type(self))).transaction() as tx:
-                if not tx.claim_event(consumer, envelope.event_id):
+                if not tx.claim_events(consumer, [envelope.event_id]):
                     log.info("%s: skipping %s, already processed", consumer, envelope.event_id)
                     return None
                 return fn(self, tx, event)
 
         return ReliableEventHandler.decorator(source, event_type, **kwargs)(wrapper)
+
+    return decorator
+
+
+def handles_batch(source: str, event_type: str, **kwargs):
+    """Decorate ``def handle_x(self, tx, events)`` for a handler that applies many events in
+    one transaction (a bulk import's thousands of course events cost a fraction of one
+    transaction each). Same guarantees as ``handles``: each event is claimed in that
+    transaction, so a redelivered one is skipped; if the batch fails, its events are applied one
+    transaction each, so only the one that fails is retried and dead-lettered. ``events`` is
+    never empty; the method should take the rows it changes in a fixed order (no deadlock
+    between concurrent batches)."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(self, payloads):
+            consumer = f"{type(self).name}.{fn.__name__}"
+            db = getattr(self, database_attribute(type(self)))
+            failures, events = {}, []
+            for index, payload in enumerate(payloads):
+                try:
+                    events.append((index, *_event_of(payload, event_type)))
+                except Exception:       # a malformed message fails alone
+                    failures[index] = sys.exc_info()
+
+            def apply(batch):
+                with db.transaction() as tx:
+                    claimed = tx.claim_events(consumer, list(dict.fromkeys(e.event_id for _, e, _ in batch)))
+                    fresh = []
+                    for _, envelope, event in batch:
+                        if envelope.event_id in claimed:
+                            claimed.discard(envelope.event_id)      # a second copy in the batch is skipped
+                            fresh.append(event)
+                        else:
+                            log.info("%s: skipping %s, already processed", consumer, envelope.event_id)
+                    if fresh:
+                        fn(self, tx, fresh)
+
+            if events:
+                try:
+                    apply(events)
+                except Exception:
+                    if len(events) == 1:
+                        failures[events[0][0]] = sys.exc_info()
+                    else:
+                        log.warning("%s: a batch of %d events failed; applying them one by one",
+                                    consumer, len(events), exc_info=True)
+                        for one in events:
+                            try:
+                                apply([one])
+                            except Exception:
+                                failures[one[0]] = sys.exc_info()
+            return failures
+
+        return BatchEventHandler.decorator(source, event_type, **kwargs)(wrapper)
 
     return decorator

@@ -79,13 +79,14 @@ class Store:
             )
         self.emitted.extend(events)
 
-    def claim_event(self, consumer: str, event_id: uuid.UUID) -> bool:
-        """True the first time ``consumer`` sees ``event_id``; False for a redelivery."""
-        cur = self.execute(
-            "INSERT INTO processed_events (consumer, event_id) VALUES (%(c)s, %(e)s) ON CONFLICT DO NOTHING",
-            {"c": consumer, "e": event_id},
-        )
-        return cur.rowcount == 1
+    def claim_events(self, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """The ids ``consumer`` sees for the first time (a redelivered one is not among them)."""
+        rows = self.execute(
+            """INSERT INTO processed_events (consumer, event_id)
+               SELECT %(c)s, e FROM unnest(%(e)s::uuid[]) e ON CONFLICT DO NOTHING RETURNING event_id""",
+            {"c": consumer, "e": list(event_ids)},
+        ).fetchall()
+        return {row[0] for row in rows}
 
     def before_commit(self) -> None:
         """Runs as the transaction's last statement(s), only when the body did not raise."""

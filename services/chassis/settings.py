@@ -32,6 +32,10 @@ class ServiceSettings(BaseSettings):
         default=[1, 5, 30, 120],
         description="seconds between attempts of a failing event handler, then dead-letter",
     )
+    event_batch_size: int = Field(default=100, ge=1, le=10000,
+                                  description="events a batching handler applies in one transaction")
+    event_batch_window: float = Field(default=0.02, ge=0, le=5,
+                                      description="seconds a batch waits for more events after its first")
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
     def nameko_config(self) -> dict:
@@ -41,6 +45,8 @@ class ServiceSettings(BaseSettings):
             "max_workers": self.max_workers,
             "OUTBOX_POLL_SECONDS": self.outbox_poll_seconds,
             "EVENT_RETRY_DELAYS": self.event_retry_delays,
+            "EVENT_BATCH_SIZE": self.event_batch_size,
+            "EVENT_BATCH_WINDOW": self.event_batch_window,
             "LOGGING": {
                 "version": 1,
                 "disable_existing_loggers": False,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from nameko.rpc import rpc
 
-from services.chassis.events import handles
+from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
-from services.contracts.events import CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn
+from services.contracts.events import CoursePublished, CourseUpdated, CourseWithdrawn
 from services.intake.store import IntakeStore
 
 Settings = DatabaseServiceSettings
@@ -21,21 +21,17 @@ class IntakeService(HealthMixin):
 
     store = Database(IntakeStore, Path(__file__).parent / "migrations", source="intake")
 
-    @handles("catalogue", CoursePublished.event_type)
-    def handle_course_published(self, tx: IntakeStore, event: CoursePublished):
-        self._remember(tx, event, True)
+    @handles_batch("catalogue", CoursePublished.event_type)
+    def handle_course_published(self, tx: IntakeStore, events: list[CoursePublished]):
+        tx.remember_courses([(e, True) for e in events])
 
-    @handles("catalogue", CourseUpdated.event_type)
-    def handle_course_updated(self, tx: IntakeStore, event: CourseUpdated):
-        self._remember(tx, event, event.course.status == "published")
+    @handles_batch("catalogue", CourseUpdated.event_type)
+    def handle_course_updated(self, tx: IntakeStore, events: list[CourseUpdated]):
+        tx.remember_courses([(e, e.course.status == "published") for e in events])
 
-    @handles("catalogue", CourseWithdrawn.event_type)
-    def handle_course_withdrawn(self, tx: IntakeStore, event: CourseWithdrawn):
-        self._remember(tx, event, False)
-
-    @staticmethod
-    def _remember(tx: IntakeStore, event: CourseEvent, published: bool) -> None:
-        tx.remember_course(event.course_id, event.provider_id, event.course.title, published, event.version)
+    @handles_batch("catalogue", CourseWithdrawn.event_type)
+    def handle_course_withdrawn(self, tx: IntakeStore, events: list[CourseWithdrawn]):
+        tx.remember_courses([(e, False) for e in events])
 
     @rpc
     def known_course(self, course_id: str) -> dict | None:

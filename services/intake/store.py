@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 from services.chassis.postgres import Store
+from services.contracts.events import CourseEvent
 
 
 class IntakeStore(Store):
-    def remember_course(self, course_id, provider_id, title: str, published: bool, version: int) -> None:
-        self.execute(
-            """INSERT INTO courses (course_id, provider_id, title, published, version)
-               VALUES (%(c)s, %(p)s, %(t)s, %(pub)s, %(v)s)
-               ON CONFLICT (course_id) DO UPDATE SET title = EXCLUDED.title,
-                   published = EXCLUDED.published, version = EXCLUDED.version
-               WHERE courses.version < EXCLUDED.version""",
-            {"c": course_id, "p": provider_id, "t": title, "pub": published, "v": version},
-        )
+    def remember_courses(self, events: list[tuple[CourseEvent, bool]]) -> None:
+        """(event, published) pairs; an older version than the one kept changes nothing. In
+        course order, so concurrent batches take the row locks in the same order."""
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO courses (course_id, provider_id, title, published, version)
+                   VALUES (%(c)s, %(p)s, %(t)s, %(pub)s, %(v)s)
+                   ON CONFLICT (course_id) DO UPDATE SET title = EXCLUDED.title,
+                       published = EXCLUDED.published, version = EXCLUDED.version
+                   WHERE courses.version < EXCLUDED.version""",
+                [{"c": e.course_id, "p": e.provider_id, "t": e.course.title, "pub": published, "v": e.version}
+                 for e, published in sorted(events, key=lambda pair: (str(pair[0].course_id), pair[0].version))],
+            )
 
     def course(self, course_id) -> dict | None:
         return self.fetch_one("SELECT * FROM courses WHERE course_id = %(c)s", {"c": course_id})

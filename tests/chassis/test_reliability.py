@@ -17,7 +17,7 @@ from nameko.testing.services import entrypoint_hook
 from services.catalogue.service import CatalogueService
 from services.catalogue.store import CatalogueStore
 from services.chassis.deadletters import replay
-from services.chassis.events import ATTEMPT_HEADER, handles
+from services.chassis.events import ATTEMPT_HEADER, handles, handles_batch
 from services.chassis.postgres import Database, Store
 from services.contracts.events import CoursePublished
 from tests.e2e.test_journey import a_course, found
@@ -223,6 +223,52 @@ def test_handler_that_fails_once_is_retried_and_applied_once(rabbit_config, data
         eventually(lambda: conn.execute("SELECT 1 FROM processed_events WHERE event_id = %s",
                                         (envelope["event_id"],)).fetchone(), message="applied")
     assert calls[str(event.course_id)] == 2
+
+
+applied: dict[str, int] = {}
+batch_sizes: list[int] = []
+
+
+class BatchService:
+    name = "batching"
+    store = Database(FlakyStore, Path(__file__).parent / "no_migrations")
+
+    @handles_batch("catalogue", "course_published")
+    def handle_course_published(self, tx, events):
+        batch_sizes.append(len(events))
+        if any(e.course.title.startswith("Gif") for e in events):
+            raise RuntimeError("poison")
+        for event in events:
+            applied[str(event.course_id)] = applied.get(str(event.course_id), 0) + 1
+
+
+def test_a_batch_is_applied_once_and_a_poisoned_event_dead_letters_alone(rabbit_config, database, container_factory):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    container = container_factory(BatchService, {**config_for(rabbit_config, database), "EVENT_BATCH_WINDOW": 0.2})
+    container.start()
+    good = [course_event(f"Partij {n}") for n in range(40)]
+    poison = course_event("Gif in de partij")
+    envelopes = [e.envelope().model_dump(mode="json") for e in good[:20] + [poison] + good[20:]]
+    for envelope in envelopes + envelopes[:3]:          # the first three are delivered twice
+        publish_envelope(amqp_uri, envelope)
+
+    eventually(lambda: len(applied.keys() & {str(e.course_id) for e in good}) == len(good), timeout=20,
+               message="every good event applied")
+    assert all(applied[str(e.course_id)] == 1 for e in good)           # once, the copies skipped
+    assert max(batch_sizes) > 1                                        # batches really formed
+    dead_queue = "evt-catalogue-course_published--batching.handle_course_published.dead"
+
+    def dead_letters():
+        with Connection(amqp_uri) as conn:
+            if not _exists(conn, dead_queue):
+                return None
+            return conn.channel().queue_declare(dead_queue, passive=True).message_count or None
+    assert eventually(dead_letters, timeout=20, message="poison dead-lettered") == 1
+    with psycopg.connect(database) as conn:
+        claimed = conn.execute("SELECT count(*) FROM processed_events WHERE consumer = %s",
+                               ("batching.handle_course_published",)).fetchone()[0]
+    assert claimed == len(good)                                        # the poison was never claimed
+    assert str(poison.course_id) not in applied
 
 
 def _exists(conn, queue_name: str) -> bool:
