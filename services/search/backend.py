@@ -40,6 +40,10 @@ class SearchBackend(ABC):
     def put(self, tx: SearchStore, doc: dict) -> bool:
         """Store a document unless a newer version is there. True if stored."""
 
+    def put_many(self, tx: SearchStore, docs: list[dict]) -> int:
+        """``put`` for each document, in course and version order. How many were stored."""
+        return sum(self.put(tx, doc) for doc in sorted(docs, key=_course_order))
+
     @abstractmethod
     def count(self, tx: SearchStore) -> int: ...
 
@@ -66,6 +70,11 @@ class SearchBackend(ABC):
     def suggest(self, tx: SearchStore, prefix: str, today: date, limit: int) -> list[str]: ...
 
 
+def _course_order(doc: dict) -> tuple:
+    # one order for every writer: concurrent batches take their row locks in the same order
+    return str(doc["course_id"]), doc["version"]
+
+
 def plan_query(backend: SearchBackend, tx: SearchStore, q: str | None) -> QueryPlan | None:
     """How ``q`` is searched: synonyms, compounds and (where the backend needs them) typo
     candidates from its vocabulary. None when there are no words to search for."""
@@ -81,7 +90,10 @@ class PostgresBackend(SearchBackend):
     transactional = True
 
     def put(self, tx, doc):
-        return tx.upsert(doc)
+        return tx.upsert_many([doc]) == 1
+
+    def put_many(self, tx, docs):
+        return tx.upsert_many(sorted(docs, key=_course_order))
 
     def count(self, tx):
         return tx.count_documents()

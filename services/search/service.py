@@ -15,12 +15,12 @@ from nameko.timer import timer
 
 from services import places
 from services.chassis.errors import DomainError, ValidationFailed, validated
-from services.chassis.events import handles
+from services.chassis.events import handles, handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.startup import on_start
 from services.contracts.courses import Course
-from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn,
+from services.contracts.events import (CoursePublished, CourseUpdated, CourseWithdrawn,
                                        FundingSchemePublished, SearchPerformed)
 from services.contracts.rpc import Profile, SearchHit, SearchRequest, SearchResponse, SuggestRequest
 from services.search import analysis
@@ -46,21 +46,19 @@ class SearchService(HealthMixin):
     catalogue = RpcProxy("catalogue")
     answers = AnswerCache()
 
-    @handles("catalogue", CoursePublished.event_type)
-    def handle_course_published(self, tx: SearchStore, event: CoursePublished):
-        self._apply(tx, event, published=True)
+    # in batches: a bulk import's course events are indexed many per transaction; the version
+    # guard of put makes a late, older event a no-op
+    @handles_batch("catalogue", CoursePublished.event_type)
+    def handle_course_published(self, tx: SearchStore, events: list[CoursePublished]):
+        self.backend.put_many(tx, [build_document(e.course, True) for e in events])
 
-    @handles("catalogue", CourseUpdated.event_type)
-    def handle_course_updated(self, tx: SearchStore, event: CourseUpdated):
-        self._apply(tx, event, published=event.course.status == "published")
+    @handles_batch("catalogue", CourseUpdated.event_type)
+    def handle_course_updated(self, tx: SearchStore, events: list[CourseUpdated]):
+        self.backend.put_many(tx, [build_document(e.course, e.course.status == "published") for e in events])
 
-    @handles("catalogue", CourseWithdrawn.event_type)
-    def handle_course_withdrawn(self, tx: SearchStore, event: CourseWithdrawn):
-        self._apply(tx, event, published=False)
-
-    def _apply(self, tx: SearchStore, event: CourseEvent, published: bool) -> None:
-        # the version guard of put makes a late, older event a no-op
-        self.backend.put(tx, build_document(event.course, published))
+    @handles_batch("catalogue", CourseWithdrawn.event_type)
+    def handle_course_withdrawn(self, tx: SearchStore, events: list[CourseWithdrawn]):
+        self.backend.put_many(tx, [build_document(e.course, False) for e in events])
 
     @handles("catalogue", FundingSchemePublished.event_type)
     def handle_funding_scheme_published(self, tx: SearchStore, event: FundingSchemePublished):
@@ -106,8 +104,7 @@ class SearchService(HealthMixin):
             if not page:
                 break
             with self.store.transaction() as tx:
-                for item in page:
-                    self.backend.put(tx, build_document(Course.model_validate(item), published=True))
+                self.backend.put_many(tx, [build_document(Course.model_validate(item), published=True) for item in page])
             seen.extend(item["id"] for item in page)
             after = page[-1]["id"]
             log.info("rebuilding the search read model: %d courses so far", len(seen))

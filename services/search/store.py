@@ -229,9 +229,27 @@ class SearchStore(Store):
         generation may be out of date)."""
         return self.fetch_one("SELECT sum(generation)::bigint AS generation FROM read_model")["generation"]
 
-    def upsert(self, doc: dict) -> bool:
-        """Store ``doc`` unless a newer version is already there (or the same version built with
-        the same analysis). True if stored."""
+    def upsert_many(self, docs: list[dict]) -> int:
+        """Store each document unless a newer version is already there (or the same version
+        built with the same analysis), in the order given; then the words of those stored, in
+        one statement. How many were stored."""
+        stored = [doc for doc in docs if self._upsert(doc)]
+        if stored:
+            # One writer of the vocabulary at a time (until commit, which follows right after):
+            # concurrent batches of new words deadlocked on the unique index even in sorted order.
+            self.execute("SELECT pg_advisory_xact_lock(hashtext('search.terms'))")
+            self.execute("""INSERT INTO terms (term, suggest)
+                            SELECT t, bool_or(s) FROM (
+                                SELECT t, false AS s FROM unnest(%(terms)s::text[]) t
+                                UNION ALL SELECT t, true FROM unnest(%(suggest_terms)s::text[]) t) w
+                            GROUP BY t ORDER BY t
+                            ON CONFLICT (term) DO UPDATE SET suggest = true
+                            WHERE EXCLUDED.suggest AND NOT terms.suggest""",
+                         {"terms": [t for doc in stored for t in doc["terms"]],
+                          "suggest_terms": [t for doc in stored for t in doc["suggest_terms"]]})
+        return len(stored)
+
+    def _upsert(self, doc: dict) -> bool:
         params = {**doc, "offerings": Jsonb(doc["offerings"])}
         cur = self.execute(
             sql.SQL("""
@@ -280,14 +298,6 @@ class SearchStore(Store):
         self.execute("DELETE FROM document_terms WHERE course_id = %(course_id)s", doc)
         self.execute("""INSERT INTO document_terms (course_id, term)
                         SELECT %(course_id)s, t FROM unnest(%(suggest_terms)s::text[]) t""", doc)
-        # sorted, so concurrent upserts take the row locks in the same order (no deadlock)
-        self.execute("""INSERT INTO terms (term, suggest)
-                        SELECT t, bool_or(s) FROM (
-                            SELECT t, false AS s FROM unnest(%(terms)s::text[]) t
-                            UNION ALL SELECT t, true FROM unnest(%(suggest_terms)s::text[]) t) w
-                        GROUP BY t ORDER BY t
-                        ON CONFLICT (term) DO UPDATE SET suggest = true
-                        WHERE EXCLUDED.suggest AND NOT terms.suggest""", doc)
         return True
 
     def refresh_started(self) -> int:
