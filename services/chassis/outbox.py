@@ -5,7 +5,6 @@ A crash between publish and marking means the event goes out twice; consumers ar
 """
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 
@@ -75,7 +74,7 @@ class OutboxRelay:
         """Publish one batch of due, unsent events. Returns how many it published."""
         with self.pool.connection() as conn, conn.transaction():
             rows = conn.execute(
-                """SELECT id, event_id, event_type, envelope, attempts FROM outbox
+                """SELECT id, event_id, event_type, envelope::text, attempts FROM outbox
                    WHERE sent_at IS NULL AND next_attempt_at <= now()
                    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
                 (self.batch_size,),
@@ -86,7 +85,8 @@ class OutboxRelay:
             try:
                 channel = self._connect()
                 for _, event_id, event_type, envelope, _ in rows:
-                    message = Message(json.dumps(envelope), content_type="application/json",
+                    # published as PostgreSQL renders it: no decoding and encoding again here
+                    message = Message(envelope, content_type="application/json",
                                       content_encoding="utf-8", delivery_mode=2, message_id=str(event_id))
                     channel.basic_publish(message, exchange=self.exchange.name, routing_key=event_type,
                                           mandatory=True)

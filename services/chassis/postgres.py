@@ -20,7 +20,6 @@ import psycopg
 import psycopg.waiting
 from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
@@ -63,8 +62,8 @@ class Store:
         """Write an event to the outbox in this transaction; the relay publishes it after commit."""
         envelope = event.envelope(event_id)
         self.execute(
-            "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%(id)s, %(type)s, %(env)s)",
-            {"id": envelope.event_id, "type": envelope.event_type, "env": Jsonb(envelope.model_dump(mode="json"))},
+            "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%(id)s, %(type)s, %(env)s::jsonb)",
+            {"id": envelope.event_id, "type": envelope.event_type, "env": envelope.model_dump_json()},
         )
         self.emitted.append(event)
         return envelope.event_id
@@ -74,8 +73,8 @@ class Store:
         envelopes = [event.envelope() for event in events]
         with self.conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%(id)s, %(type)s, %(env)s)",
-                [{"id": e.event_id, "type": e.event_type, "env": Jsonb(e.model_dump(mode="json"))} for e in envelopes],
+                "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%(id)s, %(type)s, %(env)s::jsonb)",
+                [{"id": e.event_id, "type": e.event_type, "env": e.model_dump_json()} for e in envelopes],
             )
         self.emitted.extend(events)
 
