@@ -2,10 +2,12 @@
 writes through the store and emits its events to the outbox in the same transaction."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import eventlet
 from nameko.rpc import rpc
 
 from services.catalogue import domain
@@ -27,6 +29,7 @@ Settings = DatabaseServiceSettings
 EVENT_FOR_STATUS = {"published": CoursePublished, "withdrawn": CourseWithdrawn}
 
 rpc_call = rpc(expected_exceptions=DomainError)
+IMPORT_ORDER_WAIT = 60.0   # seconds a batch waits for the one before it to be stored
 
 
 def _course_event(cls, course: Course):
@@ -158,9 +161,12 @@ class CatalogueService(HealthMixin):
         return str(import_id)
 
     @rpc_call
-    def import_courses(self, provider_id: str, import_id: str, items: list[dict]) -> dict:
+    def import_courses(self, provider_id: str, import_id: str, items: list[dict], seq: int | None = None) -> dict:
         """Upsert a batch of ``{"line", "course"}`` by external_id, publishing each valid one.
-        Unchanged published courses emit nothing; the report lists every rejected line."""
+        Unchanged published courses emit nothing; the report lists every rejected line.
+        ``seq`` (1, 2, ...) is the batch's place in the file: the lines are checked at once,
+        but batch n is stored only after batch n - 1, so the caller may send the next batch
+        before this one is answered."""
         today, now = date.today(), datetime.now(timezone.utc)
         valid, rejected = {}, []
         for item in items:
@@ -174,45 +180,57 @@ class CatalogueService(HealthMixin):
                 continue
             valid[data["external_id"]] = (item, data)
         actor = f"provider:{provider_id}"
-        with self.store.transaction() as tx:
-            unknown = set(tx.unknown_funding_codes(sorted({c for _, d in valid.values() for c in d["funding_schemes"]})))
-            for external_id, (item, data) in list(valid.items()):
-                bad = [{"field": f"funding_schemes.{i}", "message": f"unknown funding scheme {c!r}"}
-                       for i, c in enumerate(data["funding_schemes"]) if c in unknown]
-                if bad:
-                    rejected.append(_rejected(item, bad))
-                    del valid[external_id]
-            existing = tx.courses_by_external_ids(provider_id, list(valid))
-            provider = {"id": provider_id, "name": tx.provider_name(provider_id)}
-            inserts, updates, unchanged, history, events = [], [], [], [], []
-            for external_id, (item, data) in valid.items():
-                row = existing.get(external_id)
-                action = domain.import_action(row, data)
-                if action == "unchanged":
-                    unchanged.append(row["id"])
-                    continue
-                course_id = row["id"] if row else uuid.uuid4()
-                version = row["version"] + 1 if row else 1
-                record = {"id": course_id, "version": version, "status": "published", "data": data,
-                          "import_id": import_id}
-                if row:
-                    updates.append(record)
-                else:
-                    inserts.append({**record, "provider": provider_id, "external_id": external_id})
-                changed = domain.changed_fields(row["data"], data) if row else sorted(data)
-                history.append({"course_id": course_id, "version": version, "action": f"import-{action}",
-                                "actor": actor, "changed": changed or ["status"]})
-                course = Course.model_validate({**data, "id": course_id, "version": version, "status": "published",
-                                                "provider": provider, "created_at": row["created_at"] if row else now,
-                                                "updated_at": now})
-                events.append(_course_event(CourseUpdated if action == "update" else CoursePublished, course))
-            tx.insert_courses_many(inserts)
-            tx.update_courses_many(updates)
-            tx.mark_seen(unchanged, import_id)
-            tx.record_history_many(history)
-            tx.emit_many(events)
-            if not tx.count_import(import_id, provider_id, len(valid), len(rejected)):
-                raise NotFound(f"no running import {import_id}")
+        deadline = time.monotonic() + IMPORT_ORDER_WAIT
+        while True:
+            with self.store.transaction() as tx:
+                stored = tx.lock_running_import(import_id, provider_id)
+                if stored is None:
+                    raise NotFound(f"no running import {import_id}")
+                if seq is None or stored == seq - 1:
+                    return self._store_batch(tx, provider_id, import_id, valid, rejected, actor, now)
+            if stored >= seq or time.monotonic() > deadline:
+                raise Conflict(f"batch {seq} of import {import_id} is out of order ({stored} stored)")
+            eventlet.sleep(0.01)    # the batch before this one is still being checked
+
+    def _store_batch(self, tx: CatalogueStore, provider_id: str, import_id: str, valid: dict, rejected: list,
+                     actor: str, now: datetime) -> dict:
+        unknown = set(tx.unknown_funding_codes(sorted({c for _, d in valid.values() for c in d["funding_schemes"]})))
+        for external_id, (item, data) in list(valid.items()):
+            bad = [{"field": f"funding_schemes.{i}", "message": f"unknown funding scheme {c!r}"}
+                   for i, c in enumerate(data["funding_schemes"]) if c in unknown]
+            if bad:
+                rejected.append(_rejected(item, bad))
+                del valid[external_id]
+        existing = tx.courses_by_external_ids(provider_id, list(valid))
+        provider = {"id": provider_id, "name": tx.provider_name(provider_id)}
+        inserts, updates, unchanged, history, events = [], [], [], [], []
+        for external_id, (item, data) in valid.items():
+            row = existing.get(external_id)
+            action = domain.import_action(row, data)
+            if action == "unchanged":
+                unchanged.append(row["id"])
+                continue
+            course_id = row["id"] if row else uuid.uuid4()
+            version = row["version"] + 1 if row else 1
+            record = {"id": course_id, "version": version, "status": "published", "data": data,
+                      "import_id": import_id}
+            if row:
+                updates.append(record)
+            else:
+                inserts.append({**record, "provider": provider_id, "external_id": external_id})
+            changed = domain.changed_fields(row["data"], data) if row else sorted(data)
+            history.append({"course_id": course_id, "version": version, "action": f"import-{action}",
+                            "actor": actor, "changed": changed or ["status"]})
+            course = Course.model_validate({**data, "id": course_id, "version": version, "status": "published",
+                                            "provider": provider, "created_at": row["created_at"] if row else now,
+                                            "updated_at": now})
+            events.append(_course_event(CourseUpdated if action == "update" else CoursePublished, course))
+        tx.insert_courses_many(inserts)
+        tx.update_courses_many(updates)
+        tx.mark_seen(unchanged, import_id)
+        tx.record_history_many(history)
+        tx.emit_many(events)
+        tx.count_import(import_id, len(valid), len(rejected))
         return {"accepted": len(valid), "rejected": rejected}
 
     @rpc_call

@@ -120,13 +120,20 @@ class CatalogueStore(Store):
             {"id": import_id, "p": provider_id, "f": fmt, "m": mode},
         )
 
-    def count_import(self, import_id, provider_id, accepted: int, rejected: int) -> bool:
-        cur = self.execute(
-            """UPDATE imports SET accepted = accepted + %(a)s, rejected = rejected + %(r)s
-               WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'""",
-            {"a": accepted, "r": rejected, "id": import_id, "p": provider_id},
+    def lock_running_import(self, import_id, provider_id) -> int | None:
+        """How many batches of this running import are stored, holding the import until commit
+        (batches are stored one at a time); None if there is no such running import."""
+        row = self.fetch_one(
+            """SELECT batches FROM imports WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
+               FOR UPDATE""", {"id": import_id, "p": provider_id})
+        return None if row is None else row["batches"]
+
+    def count_import(self, import_id, accepted: int, rejected: int) -> None:
+        self.execute(
+            """UPDATE imports SET accepted = accepted + %(a)s, rejected = rejected + %(r)s, batches = batches + 1
+               WHERE id = %(id)s""",
+            {"a": accepted, "r": rejected, "id": import_id},
         )
-        return cur.rowcount == 1
 
     def finish_import(self, import_id, status: str, withdrawn: int) -> None:
         self.execute(

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import socket
+from collections import deque
 from typing import Literal
 
 import eventlet
@@ -30,6 +31,7 @@ BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
 REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province"}
 IMPORT_FORMATS = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
 IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
+IMPORT_IN_FLIGHT = 2  # batches sent and not yet answered: the catalogue checks one while it stores another
 
 
 class Settings(ServiceSettings):
@@ -124,14 +126,22 @@ class GatewayService:
     # plumbing
 
     def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
-        proxy = getattr(self, service)
-        limit = timeout or self.config.get("RPC_TIMEOUT_SECONDS", 30)
-        try:
-            with eventlet.Timeout(limit):
-                return getattr(proxy, method).call_async(*args, **kwargs).result()
-        except eventlet.Timeout:
-            raise Problem(503, "Service unavailable", f"the {service} service did not answer in {limit}s",
-                          headers={"Retry-After": "5"}) from None
+        return self.call_async(service, method, *args, **kwargs)(timeout)
+
+    def call_async(self, service: str, method: str, *args, **kwargs):
+        """Send the call now; the returned function waits for its answer (a 503 after
+        ``timeout`` or RPC_TIMEOUT_SECONDS)."""
+        reply = getattr(getattr(self, service), method).call_async(*args, **kwargs)
+
+        def result(timeout: float | None = None):
+            limit = timeout or self.config.get("RPC_TIMEOUT_SECONDS", 30)
+            try:
+                with eventlet.Timeout(limit):
+                    return reply.result()
+            except eventlet.Timeout:
+                raise Problem(503, "Service unavailable", f"the {service} service did not answer in {limit}s",
+                              headers={"Retry-After": "5"}) from None
+        return result
 
     def principal(self, request) -> Principal | None:
         token = self.config["ADMIN_TOKEN"]
@@ -217,14 +227,22 @@ class GatewayService:
             raise Problem(422, "Validation failed", "unknown import mode",
                           [{"field": "mode", "message": "one of ['full-sync', 'upsert']"}])
         import_id = self.call("catalogue", "start_import", me.id, fmt, mode)
-        accepted, rejected, batch = 0, [], []
+        accepted, rejected, batch, sent = 0, [], [], []
+        in_flight: deque = deque()   # answers still to come, oldest first
 
-        def send():
+        def collect():
             nonlocal accepted
-            report = self.call("catalogue", "import_courses", me.id, import_id, batch)
+            report = in_flight.popleft()()
             accepted += report["accepted"]
             rejected.extend(report["rejected"])
+
+        def send():
+            # the catalogue checks this batch while it stores the one before (it stores them in order)
+            sent.append(len(sent) + 1)
+            in_flight.append(self.call_async("catalogue", "import_courses", me.id, import_id, list(batch), sent[-1]))
             batch.clear()
+            while len(in_flight) > IMPORT_IN_FLIGHT:
+                collect()
 
         try:
             for line, course in imports.READERS[fmt](imports.readable(request.stream)):
@@ -236,7 +254,14 @@ class GatewayService:
                     send()
             if batch:
                 send()
+            while in_flight:
+                collect()
         except Exception:
+            for answer in in_flight:       # let what was sent finish before the import is closed
+                try:
+                    answer()
+                except Exception:
+                    pass
             self.call("catalogue", "finish_import", me.id, import_id, False, True)
             raise
         report = self.call("catalogue", "finish_import", me.id, import_id, mode == "full-sync")

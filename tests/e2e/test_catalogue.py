@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import uuid
 from datetime import date, timedelta
 
@@ -241,3 +242,49 @@ def test_import_progress_can_be_polled_while_it_runs(provider):
     assert result["report"]["accepted"] == 900
     done = provider.get(f"/api/v1/courses/imports/{running['id']}").json()
     assert done["status"] == "finished" and done["accepted"] == 900
+
+
+def test_a_course_twice_in_a_big_import_ends_as_its_later_line_says(provider, watch):
+    """The gateway sends a batch before the one before it is answered; the catalogue checks them
+    side by side but stores them in file order."""
+    filler = [a_course(f"Vulling {n}", external_id=f"VUL-{n}") for n in range(1200)]
+    first, last = a_course("Eerste versie", external_id="DUBBEL-1"), a_course("Laatste versie", external_id="DUBBEL-1")
+    body = ndjson(first, *filler[:700], last, *filler[700:])      # batches of 500: lines 1 and 702
+    answer = provider.post("/api/v1/courses/import?format=ndjson", data=body,
+                           headers={"Content-Type": "application/x-ndjson"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1202 and answer.json()["rejected"] == []
+    eventually(lambda: len(watch.about(provider.id)) == 1202, timeout=30, message="every event")
+    assert [e for e in watch.about(provider.id) if e[1] == "DUBBEL-1"] == [
+        ("course_published", "DUBBEL-1", 1), ("course_updated", "DUBBEL-1", 2)]
+    course = next(c for c in _my_courses(provider) if c["external_id"] == "DUBBEL-1")
+    assert (course["title"], course["version"]) == ("Laatste versie", 2)
+    status = provider.get(f"/api/v1/courses/imports/{answer.json()['import_id']}").json()
+    assert (status["status"], status["accepted"]) == ("finished", 1202)
+
+
+def _my_courses(provider) -> list[dict]:
+    out, page = [], 1
+    while True:
+        items = provider.get("/api/v1/providers/me/courses", params={"page": page, "page_size": 100}).json()["items"]
+        out += items
+        if len(items) < 100:
+            return out
+        page += 1
+
+
+def test_a_batch_that_arrives_before_the_one_before_it_waits_for_it(provider, platform):
+    """With several catalogue instances batch 2 can be checked first: it is stored second."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}) as rpc:
+        import_id = rpc.catalogue.start_import(provider.id, "ndjson", "upsert")
+        second = rpc.catalogue.import_courses.call_async(
+            provider.id, import_id, [{"line": 2, "course": a_course("Tweede partij", external_id="VOLGORDE-1")}], 2)
+        time.sleep(0.5)                                                   # batch 2 is waiting now
+        first = rpc.catalogue.import_courses(
+            provider.id, import_id, [{"line": 1, "course": a_course("Eerste partij", external_id="VOLGORDE-1")}], 1)
+        assert first["accepted"] == 1 and second.result()["accepted"] == 1
+        rpc.catalogue.finish_import(provider.id, import_id, False)
+    course = next(c for c in _my_courses(provider) if c["external_id"] == "VOLGORDE-1")
+    assert (course["title"], course["version"]) == ("Tweede partij", 2)
