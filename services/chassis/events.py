@@ -143,6 +143,20 @@ def _event_of(payload: dict, event_type: str) -> tuple[EventEnvelope, object]:
     return envelope, model.from_envelope(envelope) if (model and event_type != "#") else envelope
 
 
+def _fresh(tx, consumer: str, batch: list[tuple[EventEnvelope, object]]) -> list:
+    """Claims the events of ``batch`` for ``consumer`` in ``tx``; the ones seen for the first
+    time (a redelivery, or a second copy in the batch, is skipped)."""
+    claimed = tx.claim_events(consumer, list(dict.fromkeys(envelope.event_id for envelope, _ in batch)))
+    fresh = []
+    for envelope, event in batch:
+        if envelope.event_id in claimed:
+            claimed.discard(envelope.event_id)
+            fresh.append(event)
+        else:
+            log.info("%s: skipping %s, already processed", consumer, envelope.event_id)
+    return fresh
+
+
 def handles(source: str, event_type: str, **kwargs):
     """Decorate ``def handle_x(self, tx, event)``; ``event_type="#"`` takes every event of
     ``source`` (the handler then gets the ``EventEnvelope``)."""
@@ -150,13 +164,11 @@ def handles(source: str, event_type: str, **kwargs):
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(self, payload):
-            envelope, event = _event_of(payload, event_type)
             consumer = f"{type(self).name}.{fn.__name__}"
+            pair = _event_of(payload, event_type)
             with getattr(self, database_attribute(type(self))).transaction() as tx:
-                if not tx.claim_events(consumer, [envelope.event_id]):
-                    log.info("%s: skipping %s, already processed", consumer, envelope.event_id)
-                    return None
-                return fn(self, tx, event)
+                fresh = _fresh(tx, consumer, [pair])
+                return fn(self, tx, fresh[0]) if fresh else None
 
         return ReliableEventHandler.decorator(source, event_type, **kwargs)(wrapper)
 
@@ -180,20 +192,13 @@ def handles_batch(source: str, event_type: str, **kwargs):
             failures, events = {}, []
             for index, payload in enumerate(payloads):
                 try:
-                    events.append((index, *_event_of(payload, event_type)))
+                    events.append((index, _event_of(payload, event_type)))
                 except Exception:       # a malformed message fails alone
                     failures[index] = sys.exc_info()
 
             def apply(batch):
                 with db.transaction() as tx:
-                    claimed = tx.claim_events(consumer, list(dict.fromkeys(e.event_id for _, e, _ in batch)))
-                    fresh = []
-                    for _, envelope, event in batch:
-                        if envelope.event_id in claimed:
-                            claimed.discard(envelope.event_id)      # a second copy in the batch is skipped
-                            fresh.append(event)
-                        else:
-                            log.info("%s: skipping %s, already processed", consumer, envelope.event_id)
+                    fresh = _fresh(tx, consumer, [pair for _, pair in batch])
                     if fresh:
                         fn(self, tx, fresh)
 

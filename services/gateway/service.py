@@ -3,6 +3,7 @@ calling, makes one RPC call and renders JSON; errors become problem+json in one 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import socket
@@ -227,7 +228,7 @@ class GatewayService:
             raise Problem(422, "Validation failed", "unknown import mode",
                           [{"field": "mode", "message": "one of ['full-sync', 'upsert']"}])
         import_id = self.call("catalogue", "start_import", me.id, fmt, mode)
-        accepted, rejected, batch, sent = 0, [], [], []
+        accepted, rejected, batch, numbers = 0, [], [], itertools.count(1)
         in_flight: deque = deque()   # answers still to come, oldest first
 
         def collect():
@@ -238,8 +239,8 @@ class GatewayService:
 
         def send():
             # the catalogue checks this batch while it stores the one before (it stores them in order)
-            sent.append(len(sent) + 1)
-            in_flight.append(self.call_async("catalogue", "import_courses", me.id, import_id, list(batch), sent[-1]))
+            in_flight.append(self.call_async("catalogue", "import_courses", me.id, import_id, list(batch),
+                                             next(numbers)))
             batch.clear()
             while len(in_flight) > IMPORT_IN_FLIGHT:
                 collect()

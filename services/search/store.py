@@ -69,20 +69,16 @@ class SearchSql:
             "level_mask": mask("level", req.level), "sector_mask": mask("sector", req.sector),
         }
 
-    def offering_conditions(self, *leave_out: str) -> list[str]:
-        req, conditions = self.req, ["o.start_date >= %(today)s"]
-        if self.offering_filters:
-            conditions.append("o.status = 'open'")
+    def offering_conditions(self) -> list[str]:
+        """Every offering filter but mode and province (those become flags, so their facets
+        can leave their own filter out)."""
+        req, conditions = self.req, ["o.start_date >= %(today)s", "o.status = 'open'"]
         if req.start_from:
             conditions.append("o.start_date >= %(start_from)s")
         if req.start_to:
             conditions.append("o.start_date <= %(start_to)s")
         if req.max_price is not None:
             conditions.append("o.price <= %(max_price)s")
-        if req.mode and "mode" not in leave_out:
-            conditions.append("o.mode = ANY(%(modes)s)")
-        if req.province and "province" not in leave_out:
-            conditions.append("o.province = ANY(%(provinces)s)")
         if self.point:
             conditions.append("o.lat BETWEEN %(lat)s - %(dlat)s AND %(lat)s + %(dlat)s")
             conditions.append("o.lon BETWEEN %(lon)s - %(dlon)s AND %(lon)s + %(dlon)s")
@@ -127,10 +123,9 @@ class SearchSql:
             # modes (provinces) of the offerings that pass the province (mode) filter, for
             # the facets that leave their own filter out
             km = KM if self.point else "NULL::float8"
-            both = " AND ".join(["o.mode = ANY(%(modes)s)"] * bool(self.req.mode)
-                                + ["o.province = ANY(%(provinces)s)"] * bool(self.req.province)) or "true"
             mode_ok = "o.mode = ANY(%(modes)s)" if self.req.mode else "true"
             province_ok = "o.province = ANY(%(provinces)s)" if self.req.province else "true"
+            both = f"{mode_ok} AND {province_ok}"
             ctes.append(sql.SQL(
                 f"matching AS MATERIALIZED (SELECT o.course_id, bool_or({both}) AS offer_ok, "
                 f"min(o.start_date) FILTER (WHERE {both}) AS next_start, "
@@ -139,7 +134,7 @@ class SearchSql:
                 f"coalesce(bit_or(1 << (array_position(%(u_mode)s, o.mode) - 1)) FILTER (WHERE {province_ok}), 0) "
                 f"AS mode_bits, "
                 f"coalesce(bit_or(1 << (array_position(%(u_province)s, o.province) - 1)) FILTER (WHERE {mode_ok}), 0) "
-                f"AS province_bits FROM offerings o WHERE " + " AND ".join(self.offering_conditions("mode", "province"))
+                f"AS province_bits FROM offerings o WHERE " + " AND ".join(self.offering_conditions())
                 + " GROUP BY o.course_id)"))
         figures = ("m.next_start, m.min_price, m.distance_km, m.mode_bits, m.province_bits, m.offer_ok"
                    if self.offering_filters else

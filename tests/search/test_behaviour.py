@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from services import places
+from services.search.documents import build_document
 from services.search.opensearch import km_between
 from tests.search import corpus
 
@@ -214,8 +215,6 @@ def test_a_late_older_version_is_ignored_and_withdrawn_or_past_courses_are_not_f
 
 
 def test_full_rebuild_hides_what_the_catalogue_no_longer_publishes(empty):
-    from datetime import datetime, timezone
-
     h = empty
     kept, gone = _course(h, "Zeepkistenbouw voor beginners"), _course(h, "Zeepkistenbouw gevorderd")
     h.put(kept), h.put(gone)
@@ -223,7 +222,7 @@ def test_full_rebuild_hides_what_the_catalogue_no_longer_publishes(empty):
     started = datetime.now(timezone.utc)
     h.backend.begin_rebuild()
     with h.tx() as tx:
-        h.backend.put(tx, __import__("services.search.documents", fromlist=["x"]).build_document(kept, True))
+        h.backend.put(tx, build_document(kept, True))
         hidden = h.backend.finish_rebuild(tx, [str(kept.id)], started)
     assert hidden == 1
     assert h.search(q="zeepkistenbouw")["ids"] == [str(kept.id)]
