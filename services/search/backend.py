@@ -19,6 +19,7 @@ from services.contracts.rpc import SearchRequest
 from services.search import analysis
 from services.search.analysis import QueryPlan
 from services.search.answers import DEFAULT_ENTRIES
+from services.search.memory import FacetIndex
 from services.search.store import SearchStore
 
 Found = tuple[list[dict], int, dict]   # hits (rows), total, facets
@@ -62,6 +63,9 @@ class SearchBackend(ABC):
         """Typo candidates per word, when the backend does not forgive typos itself."""
         return {}
 
+    def warm(self, tx: SearchStore) -> None:
+        """Load what searching keeps in memory (at start, so the first search does not wait)."""
+
     @abstractmethod
     def search(self, tx: SearchStore, req: SearchRequest, plan: QueryPlan | None, today: date,
                point: tuple[float, float] | None) -> Found: ...
@@ -86,8 +90,13 @@ def plan_query(backend: SearchBackend, tx: SearchStore, q: str | None) -> QueryP
 
 
 class PostgresBackend(SearchBackend):
+    """The read model in the search database; filters, facets and sorting over its columns in
+    memory (memory.py), text matching and the page's documents in PostgreSQL."""
     name = "postgres"
     transactional = True
+
+    def __init__(self):
+        self.index = FacetIndex()
 
     def put(self, tx, doc):
         return tx.upsert_many([doc]) == 1
@@ -107,8 +116,14 @@ class PostgresBackend(SearchBackend):
     def corrections(self, tx, words):
         return tx.corrections(words)
 
+    def warm(self, tx):
+        self.index.refresh(tx)
+
     def search(self, tx, req, plan, today, point):
-        return tx.search(req, plan, today, point)
+        self.index.refresh(tx)
+        page = self.index.search(req, None if plan is None else tx.text_matches(plan), today, point)
+        figures = dict(zip(page.course_ids, page.figures))
+        return [{**row, **figures[row["course_id"]]} for row in tx.hits(page.course_ids, plan)], page.total, page.facets
 
     def suggest(self, tx, prefix, today, limit):
         return tx.suggest(prefix, today, limit)

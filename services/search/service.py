@@ -77,6 +77,8 @@ class SearchService(HealthMixin):
             report = self._rebuild()
             log.info("search read model was %s: rebuilt %s",
                      "empty" if empty else f"built with older rules ({outdated} documents)", report)
+        with self.store.transaction() as tx:
+            self.backend.warm(tx)
 
     @timer(interval=600)
     def refresh_started_offerings(self):

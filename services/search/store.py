@@ -1,7 +1,6 @@
 """Every SQL statement of the search read model (the ``postgres`` backend)."""
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import get_args
 
@@ -10,7 +9,6 @@ from psycopg.types.json import Jsonb
 
 from services.chassis.postgres import Store
 from services.contracts.courses import Level, Mode, Province, Sector, Situation
-from services.contracts.rpc import SearchRequest
 from services.search.analysis import QueryPlan
 
 TSV = """setweight(to_tsvector('sa_dutch', %(title)s), 'A')
@@ -18,22 +16,12 @@ TSV = """setweight(to_tsvector('sa_dutch', %(title)s), 'A')
       || setweight(to_tsvector('sa_dutch', %(description)s), 'C')
       || setweight(to_tsvector('sa_dutch', %(compounds)s), 'D')"""
 
-# Relevance: Dutch full-text rank (title > keywords > description > compound parts), plus a
-# bonus when every word is in the title and when the words stand together as typed; courses
-# marked for the searcher's situation count half as much again.
+# Relevance of a text match: Dutch full-text rank (title > keywords > description > compound
+# parts), plus a bonus when every word is in the title and when the words stand together as
+# typed (memory.py adds the situation boost).
 TEXT_RANK = """ts_rank_cd('{0.05, 0.2, 0.5, 1.0}', d.tsv, query.tsq, 1)
         + CASE WHEN d.title_tsv @@ query.tsq THEN 1.0 ELSE 0 END
         + CASE WHEN query.phrase IS NOT NULL AND d.tsv @@ query.phrase THEN 0.5 ELSE 0 END"""
-BOOST = "CASE WHEN %(situation)s::text = ANY(f.situations) THEN 1.5 ELSE 1 END"
-
-ORDER = {
-    "relevance": "{p}rank DESC, {p}title, {p}course_id",
-    "start_date": "{p}next_start NULLS LAST, {p}title, {p}course_id",
-    "price": "{p}min_price NULLS LAST, {p}title, {p}course_id",
-    "distance": "{p}distance_km NULLS LAST, {p}title, {p}course_id",
-}
-HIT = "level_ok AND sector_ok AND offer_ok"   # a candidate that passes every filter
-KM = "km_between(%(lat)s, %(lon)s, o.lat, o.lon)"
 
 # Facet values and their bit in the `*_bits` columns of `facts`: the contract's order. A value
 # added at the end needs nothing; any other change of these lists needs ANALYSIS_VERSION bumped
@@ -42,141 +30,24 @@ UNIVERSES = {"level": get_args(Level), "sector": get_args(Sector), "situation": 
              "mode": get_args(Mode), "province": get_args(Province)}
 UNIVERSE_PARAMS = {f"u_{name}": list(values) for name, values in UNIVERSES.items()}
 
-
-def mask(facet: str, values: list[str]) -> int:
-    return sum(1 << UNIVERSES[facet].index(v) for v in values)
-
-
-class SearchSql:
-    """The SQL of one search request, with only its active filters (so the planner sees
-    plain conditions). Offering filters (API.md) hold for one and the same offering; an online
-    offering has no place, so it never matches `near` or `province`. A facet leaves its own
-    filter out, so its counts follow every other active filter."""
-
-    def __init__(self, req: SearchRequest, plan: QueryPlan | None, today: date, point):
-        self.req, self.plan, self.point = req, plan, point
-        self.offering_filters = bool(req.start_from or req.start_to or req.max_price is not None or req.mode
-                                     or req.province or point)
-        self.params = {
-            "today": today, "start_from": req.start_from, "start_to": req.start_to, "max_price": req.max_price,
-            "modes": req.mode, "provinces": req.province,
-            "lat": point and point[0], "lon": point and point[1], "radius": req.radius_km,
-            # a box around the circle: the index on (lat, lon) finds the candidates
-            "dlat": req.radius_km / 111.0,
-            "dlon": req.radius_km / (111.0 * max(0.1, math.cos(math.radians(point[0])))) if point else None,
-            "funding": req.funding, "situation": req.situation,
-            "limit": req.page_size, "offset": (req.page - 1) * req.page_size,
-            "level_mask": mask("level", req.level), "sector_mask": mask("sector", req.sector),
-        }
-
-    def offering_conditions(self) -> list[str]:
-        """Every offering filter but mode and province (those become flags, so their facets
-        can leave their own filter out)."""
-        req, conditions = self.req, ["o.start_date >= %(today)s", "o.status = 'open'"]
-        if req.start_from:
-            conditions.append("o.start_date >= %(start_from)s")
-        if req.start_to:
-            conditions.append("o.start_date <= %(start_to)s")
-        if req.max_price is not None:
-            conditions.append("o.price <= %(max_price)s")
-        if self.point:
-            conditions.append("o.lat BETWEEN %(lat)s - %(dlat)s AND %(lat)s + %(dlat)s")
-            conditions.append("o.lon BETWEEN %(lon)s - %(dlon)s AND %(lon)s + %(dlon)s")
-            conditions.append(f"{KM} <= %(radius)s")
-        return conditions
-
-    def course_conditions(self) -> list[str]:
-        """Conditions on the course that every facet keeps (level and sector are flags instead)."""
-        conditions = ["f.published", "f.last_start >= %(today)s"]
-        if self.req.funding:
-            conditions.append("%(funding)s = ANY(f.funding)")
-        return conditions
-
-    def flags(self) -> dict[str, str]:
-        """The filters a facet may leave out, as a column per course: name -> condition."""
-        return {
-            "level": "f.level_bits & %(level_mask)s <> 0" if self.req.level else "true",
-            "sector": "f.sector_bits & %(sector_mask)s <> 0" if self.req.sector else "true",
-        }
-
-    def source(self) -> str:
-        """The narrow per-course facts, joined with the text matches and the matching offerings."""
-        joins = ["facts f"]
-        if self.plan is not None:
-            joins.append("JOIN text t ON t.course_id = f.course_id")
-        if self.offering_filters:
-            joins.append("JOIN matching m ON m.course_id = f.course_id")
-        return " ".join(joins)
-
-    def statement(self) -> sql.Composable:
-        """One statement answers the whole search: the candidates (every filter but level and
-        sector, which become flags) are computed once; the page, the total and every facet
-        are read from them. Only the page's hits touch the wide documents."""
-        tsq, phrase = tsquery(self.plan)
-        ctes = [sql.SQL("query AS (SELECT {} AS tsq, {} AS phrase)").format(tsq, phrase)]
-        if self.plan is not None:   # the wide documents are read only for text matches
-            ctes.append(sql.SQL("text AS MATERIALIZED (SELECT d.course_id, " + TEXT_RANK + " AS rank "
-                                "FROM documents d, query WHERE d.tsv @@ query.tsq)"))
-        if self.offering_filters:
-            # per course, from its offerings that pass every offering filter but mode and
-            # province (read once): whether one passes those two as well, its figures, and the
-            # modes (provinces) of the offerings that pass the province (mode) filter, for
-            # the facets that leave their own filter out
-            km = KM if self.point else "NULL::float8"
-            mode_ok = "o.mode = ANY(%(modes)s)" if self.req.mode else "true"
-            province_ok = "o.province = ANY(%(provinces)s)" if self.req.province else "true"
-            both = f"{mode_ok} AND {province_ok}"
-            ctes.append(sql.SQL(
-                f"matching AS MATERIALIZED (SELECT o.course_id, bool_or({both}) AS offer_ok, "
-                f"min(o.start_date) FILTER (WHERE {both}) AS next_start, "
-                f"min(o.price) FILTER (WHERE {both}) AS min_price, "
-                f"min({km}) FILTER (WHERE {both}) AS distance_km, "
-                f"coalesce(bit_or(1 << (array_position(%(u_mode)s, o.mode) - 1)) FILTER (WHERE {province_ok}), 0) "
-                f"AS mode_bits, "
-                f"coalesce(bit_or(1 << (array_position(%(u_province)s, o.province) - 1)) FILTER (WHERE {mode_ok}), 0) "
-                f"AS province_bits FROM offerings o WHERE " + " AND ".join(self.offering_conditions())
-                + " GROUP BY o.course_id)"))
-        figures = ("m.next_start, m.min_price, m.distance_km, m.mode_bits, m.province_bits, m.offer_ok"
-                   if self.offering_filters else
-                   "f.next_start, f.min_price, NULL::float8 AS distance_km, f.mode_bits, f.province_bits, "
-                   "true AS offer_ok")
-        rank = f"({'t.rank' if self.plan is not None else '0'} + 0.01) * {BOOST}"
-        flags = self.flags()
-        ctes.append(sql.SQL(
-            "base AS MATERIALIZED (SELECT f.course_id, f.title, "
-            "f.level_bits, f.sector_bits, f.situation_bits, " + rank + " AS rank, " + figures + ", "
-            + ", ".join(f"{cond} AS {name}_ok" for name, cond in flags.items())
-            + " FROM " + self.source() + " WHERE " + " AND ".join(self.course_conditions()) + ")"))
-        order = ORDER[self.req.sort]
-        ctes.append(sql.SQL(
-            "page AS (SELECT * FROM base WHERE " + HIT + " ORDER BY " + order.format(p="")
-            + " LIMIT %(limit)s OFFSET %(offset)s)"))
-        hits = (
-            "SELECT p.course_id, p.title, f.level, f.sectors, f.situations, f.funding, p.rank, p.distance_km, "
-            "p.next_start, p.min_price, "
-            "d.provider_id, d.provider_name, d.credential, d.offerings, "
-            "CASE WHEN query.tsq IS NULL THEN left(d.description, 200) "
-            "ELSE ts_headline('sa_dutch', d.title || ' — ' || d.description, query.tsq, "
-            "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2') END AS snippet, "
-            "row_number() OVER (ORDER BY " + order.format(p="p.") + ") AS position "
-            "FROM page p JOIN facts f ON f.course_id = p.course_id JOIN documents d ON d.course_id = p.course_id, query")
-        return sql.SQL("WITH ") + sql.SQL(", ").join(ctes) + sql.SQL(
-            " SELECT (SELECT count(*) FROM base WHERE " + HIT + ") AS total, "
-            "(SELECT coalesce(json_agg(h ORDER BY h.position), '[]') FROM (" + hits + ") h) AS hits, "
-            "(" + self.facet_counts() + ") AS facets")
-
-    def facet_counts(self) -> str:
-        """Every facet value counted in one pass over the candidates: a JSON object of facet ->
-        counts in the order of UNIVERSES. A facet leaves its own filter out (for mode and
-        province the candidates' bit sets already come from the offerings that pass the others)."""
-        keep = {"level": "sector_ok AND offer_ok", "sector": "level_ok AND offer_ok", "situation": HIT,
-                "mode": "level_ok AND sector_ok", "province": "level_ok AND sector_ok"}
-        arrays = []
-        for name, values in UNIVERSES.items():
-            counts = ", ".join(f"count(*) FILTER (WHERE {keep[name]} AND {name}_bits & {1 << i} <> 0)"
-                               for i in range(len(values)))
-            arrays.append(f"'{name}', json_build_array({counts})")
-        return f"SELECT json_build_object({', '.join(arrays)}) FROM base"
+# What the in-memory facet index (memory.py) holds per course changed since a generation: the
+# narrow facts and its offerings as arrays (dates as days since 1970, modes and provinces as
+# positions in UNIVERSES, -1 for none). One statement, so one snapshot: the generation and the
+# courses agree.
+CHANGED_COURSES = """
+SELECT g.generation, f.course_id::text, f.published, f.title, f.funding,
+       f.last_start - DATE '1970-01-01' AS last_start, f.next_start - DATE '1970-01-01' AS next_start,
+       f.min_price::float8 AS min_price,
+       f.level_bits, f.sector_bits, f.situation_bits, f.mode_bits, f.province_bits,
+       o.starts, o.open, o.modes, o.provinces, o.lats, o.lons, o.prices
+FROM (SELECT generation FROM read_model WHERE slot = 0) g
+LEFT JOIN facts f ON f.changed > %(since)s
+LEFT JOIN LATERAL (
+    SELECT array_agg(o.start_date - DATE '1970-01-01') AS starts, array_agg(o.status = 'open') AS open,
+           array_agg(coalesce(array_position(%(u_mode)s, o.mode) - 1, -1)) AS modes,
+           array_agg(coalesce(array_position(%(u_province)s, o.province) - 1, -1)) AS provinces,
+           array_agg(o.lat) AS lats, array_agg(o.lon) AS lons, array_agg(o.price::float8) AS prices
+    FROM offerings o WHERE o.course_id = f.course_id) o ON f.course_id IS NOT NULL"""
 
 
 def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
@@ -212,17 +83,55 @@ class SearchStore(Store):
     def __init__(self, conn):
         super().__init__(conn)
         self.changed = False   # this transaction changed what a search can answer
+        self.touched: set = set()   # the courses whose facts or offerings it changed
 
     def before_commit(self) -> None:
-        # last, so a row lock is held only for the moment of the commit; one of 16 rows, so
-        # concurrent writers (another connection, mostly another slot) seldom wait at all
+        # Last, so the row lock is held only for the moment of the commit; and as everyone
+        # raises the one counter, generations follow the order of the commits: whoever has
+        # seen generation g has seen every change stamped g or lower (memory.py relies on it).
         if self.changed:
-            self.execute("UPDATE read_model SET generation = generation + 1 WHERE slot = pg_backend_pid() % 16")
+            self.execute("""WITH raised AS (UPDATE read_model SET generation = generation + 1 WHERE slot = 0
+                                            RETURNING generation)
+                            UPDATE facts f SET changed = raised.generation FROM raised
+                            WHERE f.course_id = ANY(%(courses)s::uuid[])""", {"courses": list(self.touched)})
 
     def generation(self) -> int:
         """Grows with every committed change of the read model (a cached answer of an older
         generation may be out of date)."""
-        return self.fetch_one("SELECT sum(generation)::bigint AS generation FROM read_model")["generation"]
+        return self.fetch_one("SELECT generation FROM read_model WHERE slot = 0")["generation"]
+
+    def read_model(self) -> tuple:
+        """Which store this is and its generation."""
+        row = self.fetch_one("SELECT store, generation FROM read_model WHERE slot = 0")
+        return row["store"], row["generation"]
+
+    def changed_courses(self, since: int) -> tuple[int, list[dict]]:
+        """The current generation and every course changed after generation ``since`` (with its
+        offerings): CHANGED_COURSES."""
+        rows = self.fetch_all(CHANGED_COURSES, {"since": since, **UNIVERSE_PARAMS})
+        return rows[0]["generation"], [r for r in rows if r["course_id"] is not None]
+
+    def text_matches(self, plan: QueryPlan) -> list[tuple[str, float]]:
+        """Every document the words match (published or not): its course id (as text: memory.py
+        looks up thousands) and the relevance of the match."""
+        tsq, phrase = tsquery(plan)
+        return self.execute(sql.SQL("SELECT d.course_id::text, ") + sql.SQL(TEXT_RANK) + sql.SQL(
+            " AS rank FROM documents d, (SELECT {} AS tsq, {} AS phrase) query WHERE d.tsv @@ query.tsq"
+        ).format(tsq, phrase)).fetchall()
+
+    def hits(self, course_ids: list, plan: QueryPlan | None) -> list[dict]:
+        """What a page shows of these courses, in this order: the facts, the offerings and a
+        snippet (the matched words marked)."""
+        tsq, _ = tsquery(plan)
+        return self.fetch_all(sql.SQL(
+            "SELECT f.course_id::text, f.title, f.level, f.sectors, f.situations, f.funding, "
+            "d.provider_id, d.provider_name, d.credential, d.offerings, "
+            "CASE WHEN query.tsq IS NULL THEN left(d.description, 200) "
+            "ELSE ts_headline('sa_dutch', d.title || ' — ' || d.description, query.tsq, "
+            "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2') END AS snippet "
+            "FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS p(course_id, position) "
+            "JOIN facts f ON f.course_id = p.course_id JOIN documents d ON d.course_id = p.course_id, "
+            "(SELECT {} AS tsq) query ORDER BY p.position").format(tsq), {"ids": course_ids})
 
     def upsert_many(self, docs: list[dict]) -> int:
         """Store each document unless a newer version is already there (or the same version
@@ -268,6 +177,7 @@ class SearchStore(Store):
         if cur.rowcount != 1:
             return False
         self.changed = True
+        self.touched.add(doc["course_id"])
         self.execute("DELETE FROM offerings WHERE course_id = %(course_id)s", doc)
         with self.conn.cursor() as rows:
             rows.executemany(
@@ -298,21 +208,24 @@ class SearchStore(Store):
     def refresh_started(self) -> int:
         """Courses with an offering that has started since: their figures (next start, lowest
         price, modes and provinces still ahead) follow the offerings still ahead."""
-        changed = self.execute(AHEAD + " f.next_start < current_date", UNIVERSE_PARAMS).rowcount
-        self.changed = self.changed or changed > 0
-        return changed
+        changed = [r["course_id"] for r in self.fetch_all(
+            AHEAD + " f.next_start < current_date RETURNING f.course_id", UNIVERSE_PARAMS)]
+        self.touched.update(changed)
+        self.changed = self.changed or bool(changed)
+        return len(changed)
 
     def unpublish_missing(self, seen: list, rebuilt_since) -> int:
         """After a rebuild: hide documents the catalogue no longer publishes (a missed withdrawal),
         unless an event changed them while the rebuild ran."""
-        cur = self.execute(
+        hidden = [r["course_id"] for r in self.fetch_all(
             """UPDATE facts f SET published = false FROM documents d
                WHERE d.course_id = f.course_id AND f.published AND NOT (f.course_id = ANY(%(seen)s))
-                 AND d.updated_at < %(since)s""",
+                 AND d.updated_at < %(since)s RETURNING f.course_id""",
             {"seen": seen, "since": rebuilt_since},
-        )
-        self.changed = self.changed or cur.rowcount > 0
-        return cur.rowcount
+        )]
+        self.touched.update(hidden)
+        self.changed = self.changed or bool(hidden)
+        return len(hidden)
 
     def count_documents(self) -> int:
         return self.fetch_one("SELECT count(*) AS n FROM documents")["n"]
@@ -362,17 +275,6 @@ class SearchStore(Store):
                    GROUP BY dt.term ORDER BY n DESC, length(dt.term), dt.term LIMIT %(limit)s""", params)
             found += [r["term"] for r in fuzzy][: limit - len(found)]
         return found
-
-    def search(self, req: SearchRequest, plan: QueryPlan | None, today: date,
-               point: tuple[float, float] | None = None) -> tuple[list[dict], int, dict]:
-        """``plan`` is the analysed ``q``; ``point`` the resolved ``near`` place (lat, lon)."""
-        statement = SearchSql(req, plan, today, point)
-        # the candidates of a broad search (20,000 courses) stay in memory instead of a temp file
-        self.execute("SET LOCAL work_mem = '32MB'")
-        answer = self.fetch_one(statement.statement(), {**statement.params, **UNIVERSE_PARAMS})
-        facets = {name: {value: n for value, n in zip(UNIVERSES[name], answer["facets"][name]) if n}
-                  for name in UNIVERSES}
-        return answer["hits"], answer["total"], facets
 
     # funding schemes (for situation profiles)
 

@@ -53,8 +53,10 @@ class Harness:
 
     @contextlib.contextmanager
     def tx(self):
-        with self.conn.transaction():
-            yield SearchStore(self.conn)
+        with self.conn.transaction():   # as services.chassis.postgres.Transactions does
+            store = SearchStore(self.conn)
+            yield store
+            store.before_commit()
 
     def put(self, course, published: bool = True) -> bool:
         with self.tx() as tx:

@@ -1,0 +1,329 @@
+"""Filters, facets and sorting of the ``postgres`` backend, in memory.
+
+Counting facets under every other filter over 20,000 courses and 100,000 offerings cost
+PostgreSQL 40-150 ms per search on this machine (per-row costs); the same counts over numpy
+columns cost a few milliseconds. So the search service keeps the narrow part of the read model
+(the ``facts`` per course and their ``offerings``) as columns in memory, and PostgreSQL does
+what it is good at: the Dutch full-text match and rank, and the page's documents and snippets
+(store.py).
+
+The columns follow the read model by its generation: every transaction that changes it raises
+``read_model.generation`` and stamps the courses it changed with the new generation (in commit
+order: store.py ``before_commit``), so ``refresh`` reads only the courses changed since it last
+looked. A course's offerings are appended anew and the old ones marked dead; dead rows are
+dropped when they are the majority. Another store (one lost and made anew) is read whole.
+
+The answers are the same as the SQL of the read model would give (tests/search/test_behaviour.py
+compares them with an independent oracle): offering filters hold for one and the same offering;
+a facet leaves its own filter out; ties are ordered by title, then course id (code point order,
+as PostgreSQL's C collation).
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from services.contracts.rpc import SearchRequest
+from services.search.store import UNIVERSES, SearchStore
+
+EPOCH = date(1970, 1, 1)
+NO_DATE = np.iinfo(np.int32).max   # sorts last, as NULLS LAST
+EARTH_KM = 6371.0
+
+
+def day(d: date) -> int:
+    return (d - EPOCH).days
+
+
+class Columns:
+    """Equally long numpy columns that grow by appending (capacity doubles)."""
+
+    def __init__(self, **dtypes):
+        self.n = 0
+        self._data = {name: np.zeros(0, dtype=dtype) for name, dtype in dtypes.items()}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._data[name][: self.n]
+
+    def extend(self, count: int) -> range:
+        """``count`` new rows (zeros), to be filled through ``[name][rows]``."""
+        need = self.n + count
+        for name, col in self._data.items():
+            if need > len(col):
+                grown = np.zeros(max(need, 2 * len(col), 1024), dtype=col.dtype)
+                grown[: self.n] = col[: self.n]
+                self._data[name] = grown
+        rows = range(self.n, need)
+        self.n = need
+        return rows
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Only the rows where ``mask`` is true stay (in their order)."""
+        for name, col in self._data.items():
+            self._data[name] = col[: self.n][mask].copy()
+        self.n = int(np.count_nonzero(mask))
+
+
+@dataclass
+class Page:
+    """What the columns answer: the page's courses in order with their figures, the total and
+    the facet counts."""
+    course_ids: list[str]
+    figures: list[dict]
+    total: int
+    facets: dict[str, dict[str, int]]
+
+
+class FacetIndex:
+    """The ``facts`` and ``offerings`` of the read model as columns; one per backend instance,
+    shared by its concurrent searches."""
+
+    def __init__(self, drop_dead_after: int = 10_000):
+        self._lock = threading.Lock()
+        self.drop_dead_after = drop_dead_after   # dead offering rows kept before they are dropped
+        self.store, self.generation = None, -1   # nothing read yet
+        self._empty()
+
+    def _empty(self) -> None:
+        self.rows: dict[str, int] = {}           # course id (as text) -> row of the course columns
+        self.course_ids: list[str] = []
+        self.titles: list[str] = []
+        self.funding: list[tuple[str, ...]] = []
+        self.courses = Columns(published=bool, last_start=np.int32, next_start=np.int32, min_price=np.float64,
+                               level_bits=np.int64, sector_bits=np.int64, situation_bits=np.int64,
+                               mode_bits=np.int64, province_bits=np.int64, title_rank=np.int32)
+        self.offerings = Columns(course=np.int32, start=np.int32, open=bool, mode=np.int8, province=np.int8,
+                                 lat=np.float64, lon=np.float64, price=np.float64, alive=bool)
+        self.offering_rows: dict[int, range] = {}   # course row -> its offerings (appended together)
+        self.dead = 0
+        self.titles_changed = False
+
+    # following the read model
+
+    def refresh(self, tx: SearchStore) -> None:
+        """Read what changed since the last refresh (everything the first time)."""
+        with self._lock:
+            store, generation = tx.read_model()
+            if (store, generation) == (self.store, self.generation):
+                return
+            if store != self.store:              # another store (the first, or one made anew): read it whole
+                self._empty()
+                self.store, self.generation = store, -1
+            generation, changed = tx.changed_courses(self.generation)
+            self._apply(changed)
+            self.generation = generation
+
+    def _apply(self, changed: list[dict]) -> None:
+        if not changed:
+            return
+        new = [r for r in changed if r["course_id"] not in self.rows]
+        for r, row in zip(new, self.courses.extend(len(new))):
+            self.rows[r["course_id"]] = row
+            self.course_ids.append(r["course_id"])
+            self.titles.append(r["title"])
+            self.funding.append(())
+        self.titles_changed = self.titles_changed or bool(new)
+        rows = np.array([self.rows[r["course_id"]] for r in changed], dtype=np.int64)
+        for r, row in zip(changed, rows):
+            self.titles_changed = self.titles_changed or self.titles[row] != r["title"]
+            self.titles[row] = r["title"]
+            self.funding[row] = tuple(r["funding"])
+        c = self.courses
+        c["published"][rows] = [r["published"] for r in changed]
+        c["last_start"][rows] = [r["last_start"] if r["last_start"] is not None else -1 for r in changed]
+        c["next_start"][rows] = [r["next_start"] if r["next_start"] is not None else NO_DATE for r in changed]
+        c["min_price"][rows] = [r["min_price"] if r["min_price"] is not None else math.inf for r in changed]
+        for name in ("level_bits", "sector_bits", "situation_bits", "mode_bits", "province_bits"):
+            c[name][rows] = [r[name] for r in changed]
+        self._replace_offerings(changed, rows)
+
+    def _replace_offerings(self, changed: list[dict], rows: np.ndarray) -> None:
+        o = self.offerings
+        for row in rows:
+            old = self.offering_rows.pop(int(row), None)
+            if old is not None:
+                o["alive"][old.start:old.stop] = False
+                self.dead += len(old)
+        counts = [len(r["starts"] or ()) for r in changed]
+        added = o.extend(sum(counts))
+        if len(added):
+            o["course"][added.start:] = np.repeat(rows, counts)
+            for column, key in (("start", "starts"), ("open", "open"), ("mode", "modes"), ("province", "provinces"),
+                                ("lat", "lats"), ("lon", "lons"), ("price", "prices")):
+                # (a missing place is None: NaN in the float columns, never within a radius)
+                o[column][added.start:] = np.array([v for r in changed for v in (r[key] or ())],
+                                                   dtype=o[column].dtype)
+            o["alive"][added.start:] = True
+            at = added.start
+            for row, count in zip(rows, counts):
+                if count:
+                    self.offering_rows[int(row)] = range(at, at + count)
+                    at += count
+        if self.dead > self.drop_dead_after and self.dead > o.n // 2:
+            self._drop_dead()
+
+    def _drop_dead(self) -> None:
+        o = self.offerings
+        o.keep(o["alive"])
+        self.dead = 0
+        # each course's offerings are still one run, in the same order
+        course = o["course"]
+        starts = np.flatnonzero(np.r_[True, course[1:] != course[:-1]]) if o.n else np.zeros(0, dtype=np.int64)
+        ends = np.r_[starts[1:], o.n]
+        self.offering_rows = {int(course[s]): range(int(s), int(e)) for s, e in zip(starts, ends)}
+
+    def _order_titles(self) -> None:
+        # ties of every sort order: title, then course id (code point order = PostgreSQL's C collation)
+        order = sorted(range(self.courses.n), key=lambda i: (self.titles[i], self.course_ids[i]))
+        self.courses["title_rank"][order] = np.arange(len(order), dtype=np.int32)
+        self.titles_changed = False
+
+    # answering
+
+    def search(self, req: SearchRequest, text: list[tuple[str, float]] | None, today: date,
+               point: tuple[float, float] | None) -> Page:
+        """``text`` is every course the words match (its id as text) with its text rank (None:
+        no words)."""
+        with self._lock:
+            if self.titles_changed:
+                self._order_titles()
+            return _Search(self, req, today, point).answer(text)
+
+
+def _mask(facet: str, values: list[str]) -> int:
+    return sum(1 << UNIVERSES[facet].index(v) for v in values)
+
+
+class _Search:
+    """One search over the columns (with the index locked)."""
+
+    def __init__(self, index: FacetIndex, req: SearchRequest, today: date, point):
+        self.index, self.req, self.today, self.point = index, req, day(today), point
+        self.c = index.courses
+        self.n = self.c.n
+
+    def answer(self, text: list[tuple[str, float]] | None) -> Page:
+        req, c = self.req, self.c
+        candidate = c["published"] & (c["last_start"] >= self.today)
+        if req.funding:
+            candidate &= np.fromiter((req.funding in f for f in self.index.funding), dtype=bool, count=self.n)
+        rank = np.zeros(self.n)
+        if text is not None:
+            known = self.index.rows
+            rows = np.array([known.get(cid, -1) for cid, _ in text], dtype=np.int64)
+            ranks = np.array([r for _, r in text], dtype=np.float64)
+            matched = np.zeros(self.n, dtype=bool)
+            matched[rows[rows >= 0]] = True
+            candidate &= matched
+            rank[rows[rows >= 0]] = ranks[rows >= 0]
+        rank += 0.01
+        if req.situation:
+            boosted = (c["situation_bits"] & _mask("situation", [req.situation])) != 0
+            rank = np.where(boosted, rank * 1.5, rank)
+        figures = self._offerings(candidate) if self._offering_filters() else self._ahead()
+        level_ok = (c["level_bits"] & _mask("level", req.level)) != 0 if req.level else True
+        sector_ok = (c["sector_bits"] & _mask("sector", req.sector)) != 0 if req.sector else True
+        offer_ok = figures["offer_ok"]
+        hit = candidate & level_ok & sector_ok & offer_ok
+        facets = {
+            "level": self._count("level", c["level_bits"], candidate & sector_ok & offer_ok),
+            "sector": self._count("sector", c["sector_bits"], candidate & level_ok & offer_ok),
+            "situation": self._count("situation", c["situation_bits"], hit),
+            "mode": self._count("mode", figures["mode_bits"], candidate & level_ok & sector_ok),
+            "province": self._count("province", figures["province_bits"], candidate & level_ok & sector_ok),
+        }
+        hits = np.flatnonzero(hit)
+        primary = {"relevance": -rank, "start_date": figures["next_start"], "price": figures["min_price"],
+                   "distance": figures["distance"]}[req.sort][hits]
+        order = np.lexsort((c["title_rank"][hits], primary))
+        start = (req.page - 1) * req.page_size
+        page = hits[order[start:start + req.page_size]]
+        return Page(
+            course_ids=[self.index.course_ids[r] for r in page],
+            figures=[{
+                "rank": float(rank[r]),
+                "distance_km": None if math.isinf(figures["distance"][r]) else float(figures["distance"][r]),
+                "next_start": None if figures["next_start"][r] == NO_DATE
+                else (EPOCH + timedelta(days=int(figures["next_start"][r]))).isoformat(),
+                "min_price": None if math.isinf(figures["min_price"][r]) else float(figures["min_price"][r]),
+            } for r in page],
+            total=len(hits), facets=facets)
+
+    def _offering_filters(self) -> bool:
+        req = self.req
+        return bool(req.start_from or req.start_to or req.max_price is not None or req.mode or req.province
+                    or self.point)
+
+    def _ahead(self) -> dict:
+        """Without offering filters: the figures of each course's offerings still ahead."""
+        c = self.c
+        return {"offer_ok": True, "next_start": c["next_start"], "min_price": c["min_price"],
+                "distance": np.full(self.n, math.inf), "mode_bits": c["mode_bits"], "province_bits": c["province_bits"]}
+
+    def _offerings(self, candidate: np.ndarray) -> dict:
+        """Per course, from its open offerings ahead that pass every offering filter but mode and
+        province: whether one passes those two as well (``offer_ok``) and its figures, and the
+        modes (provinces) of those that pass the province (mode) filter, for the facets. A course
+        without any such offering is no candidate at all (``candidate`` is narrowed)."""
+        req, o = self.req, self.index.offerings
+        ok = o["alive"] & o["open"] & (o["start"] >= self.today)
+        if req.start_from:
+            ok &= o["start"] >= day(req.start_from)
+        if req.start_to:
+            ok &= o["start"] <= day(req.start_to)
+        if req.max_price is not None:
+            ok &= o["price"] <= float(req.max_price)
+        km = None
+        if self.point:
+            lat, lon = self.point
+            dlat = req.radius_km / 111.0
+            dlon = req.radius_km / (111.0 * max(0.1, math.cos(math.radians(lat))))
+            ok &= (np.abs(o["lat"] - lat) <= dlat) & (np.abs(o["lon"] - lon) <= dlon)   # NaN (online): false
+        at = np.flatnonzero(ok)
+        if self.point:
+            km = _km(lat, lon, o["lat"][at], o["lon"][at])
+            near = km <= req.radius_km
+            at, km = at[near], km[near]
+        course = o["course"][at]
+        mode, province = o["mode"][at], o["province"][at]
+        mode_ok = np.isin(mode, [UNIVERSES["mode"].index(m) for m in req.mode]) if req.mode else np.ones(len(at), bool)
+        province_ok = (np.isin(province, [UNIVERSES["province"].index(p) for p in req.province]) if req.province
+                       else np.ones(len(at), bool))
+        both = mode_ok & province_ok
+        in_matching = np.zeros(self.n, dtype=bool)
+        in_matching[course] = True
+        candidate &= in_matching
+        offer_ok = np.zeros(self.n, dtype=bool)
+        offer_ok[course[both]] = True
+        figures = {"offer_ok": offer_ok}
+        for name, values, empty, dtype in (("next_start", o["start"][at], NO_DATE, np.int32),
+                                           ("min_price", o["price"][at], math.inf, np.float64),
+                                           ("distance", km, math.inf, np.float64)):
+            column = np.full(self.n, empty, dtype=dtype)
+            if values is not None:
+                np.minimum.at(column, course[both], values[both])
+            figures[name] = column
+        mode_bits = np.zeros(self.n, dtype=np.int64)
+        np.bitwise_or.at(mode_bits, course[province_ok], np.left_shift(1, mode[province_ok].astype(np.int64)))
+        placed = mode_ok & (province >= 0)
+        province_bits = np.zeros(self.n, dtype=np.int64)
+        np.bitwise_or.at(province_bits, course[placed], np.left_shift(1, province[placed].astype(np.int64)))
+        figures.update(mode_bits=mode_bits, province_bits=province_bits)
+        return figures
+
+    @staticmethod
+    def _count(facet: str, bits: np.ndarray, keep: np.ndarray) -> dict[str, int]:
+        kept = bits[keep]
+        counts = {value: int(np.count_nonzero(kept & (1 << i))) for i, value in enumerate(UNIVERSES[facet])}
+        return {value: n for value, n in counts.items() if n}
+
+
+def _km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km (haversine), as km_between in the search database."""
+    dlat, dlon = np.radians(lats - lat) / 2, np.radians(lons - lon) / 2
+    a = np.sin(dlat) ** 2 + math.cos(math.radians(lat)) * np.cos(np.radians(lats)) * np.sin(dlon) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(a))

@@ -1,0 +1,71 @@
+"""The postgres backend's in-memory columns (services/search/memory.py) follow the read model
+change by change: after many changes they answer exactly as columns read whole from the store."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from services.search.backend import PostgresBackend
+from tests.search import corpus
+from tests.search.conftest import harness
+
+QUERIES = [
+    {}, {"q": "heftruck"}, {"level": ["mbo-2"], "mode": ["online"]}, {"province": ["Utrecht", "Limburg"]},
+    {"max_price": 400, "sort": "price"}, {"near": "Utrecht", "radius_km": 40, "sort": "distance"},
+    {"sector": ["zorg-welzijn"], "sort": "start_date"}, {"q": "veiligheid", "situation": "werkgever"},
+    {"mode": ["klassikaal"], "province": ["Noord-Holland"], "level": ["mbo-3", "mbo-4"]},
+]
+
+
+@pytest.fixture
+def followed(postgres, request):
+    with harness("postgres", postgres, request) as h:
+        h.backend.index.drop_dead_after = 20     # so the changes below also drop dead rows
+        yield h
+
+
+def answers(h) -> list:
+    return [(r["ids"], r["total"], r["facets"], [x["distance_km"] for x in r["rows"]])
+            for r in (h.search(**q) for q in QUERIES)]
+
+
+def test_columns_followed_change_by_change_answer_as_columns_read_whole(followed):
+    h, rng = followed, random.Random(7)
+    courses = corpus.courses(h.today)
+    for n, course in enumerate(courses):
+        h.put(course)
+        if n % 60 == 0:
+            answers(h)                          # the columns follow the catalogue as it grows
+    provinces = ["Groningen", "Zeeland", "Utrecht", None]
+    for round_ in range(6):                     # new versions: other offerings, titles, withdrawals
+        for course in rng.sample(courses, 80):
+            offerings = [o.model_copy(update={
+                "price_eur": o.price_eur + rng.choice([-50, 0, 75]) if o.price_eur > 100 else o.price_eur,
+                "start_date": o.start_date + timedelta(days=rng.randint(-3, 30)),
+                "end_date": o.end_date + timedelta(days=40),
+            }) for o in course.offerings[: rng.randint(1, len(course.offerings))]]
+            changed = course.model_copy(update={"version": course.version + round_ + 1, "offerings": offerings,
+                                                "title": course.title + rng.choice(["", " (nieuw)"])})
+            h.put(changed, published=rng.random() > 0.1)
+        followed_answers = answers(h)
+    index = h.backend.index
+    assert index.offerings.n < sum(len(c.offerings) for c in courses) * 2, "dead offering rows were dropped"
+    fresh = PostgresBackend()
+    h.backend = fresh
+    assert answers(h) == followed_answers
+    assert fresh.index.generation == index.generation
+
+
+def test_a_store_that_was_lost_and_rebuilt_is_read_whole(followed):
+    h = followed
+    first, second = corpus.courses(h.today)[:2]
+    h.put(first)
+    assert h.search(q=first.title)["total"] >= 1
+    with h.tx() as tx:                          # a new, empty store: its generation starts again
+        tx.execute("TRUNCATE documents CASCADE")
+        tx.execute("UPDATE read_model SET generation = 0, store = gen_random_uuid()")
+    h.put(second)
+    assert str(first.id) not in h.search()["ids"]
+    assert h.search()["ids"] == [str(second.id)]
