@@ -133,17 +133,17 @@ class SearchService(HealthMixin):
         point = _point(req)
         today = date.today()
         key, answer, generation = (req.model_dump_json(), today), None, None
-        if self.backend.transactional:
-            # read before the search: an answer computed afterwards is at least this new
-            with self.store.autocommit() as db:
+        # a search only reads: each statement on its own (no BEGIN/COMMIT round trips)
+        with self.store.autocommit() as db:
+            if self.backend.transactional:
+                # read before the search: an answer computed afterwards is at least this new
                 generation = db.generation()
-            answer = self.answers.get(key, generation)
-        cached = answer is not None
-        if answer is None:
-            with self.store.transaction() as tx:
-                answer = self._answer(tx, req, point, today)
-            if generation is not None:
-                self.answers.put(key, generation, answer)
+                answer = self.answers.get(key, generation)
+            cached = answer is not None
+            if answer is None:
+                answer = self._answer(db, req, point, today)
+                if generation is not None:
+                    self.answers.put(key, generation, answer)
         response = {**answer, "search_id": uuid.uuid4().hex}
         performed = SearchPerformed(
             search_id=response["search_id"], query=req.q,
@@ -188,8 +188,8 @@ class SearchService(HealthMixin):
         prefix = " ".join(analysis.tokens(req.q))
         if len(prefix) < 2:
             return {"suggestions": []}
-        with self.store.transaction() as tx:
-            return {"suggestions": self.backend.suggest(tx, prefix, date.today(), req.limit)}
+        with self.store.autocommit() as db:
+            return {"suggestions": self.backend.suggest(db, prefix, date.today(), req.limit)}
 
     @staticmethod
     def _profile(tx: SearchStore, situation: str | None, today: date) -> Profile | None:

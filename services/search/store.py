@@ -235,10 +235,10 @@ class SearchStore(Store):
 
     def corrections(self, words: list[str]) -> dict[str, list[str]]:
         """Typo candidates for words that no indexed text contains: known words within one
-        letter (two for words of 9 letters or more), the closest first."""
+        letter (two for words of 9 letters or more), the closest first. (Trigram candidates
+        first: ``%`` is similarity >= pg_trgm's default threshold 0.3.)"""
         if not words:
             return {}
-        self.execute("SET LOCAL pg_trgm.similarity_threshold = 0.3")
         rows = self.fetch_all(
             """SELECT w AS word, c.term FROM unnest(%(words)s::text[]) w
                CROSS JOIN LATERAL (
