@@ -115,9 +115,8 @@ def direct_caller(db_url: str):
 
         def call(query):
             req = SearchRequest.model_validate(query)
-            with conn.transaction():
-                tx = SearchStore(conn)
-                backend.search(tx, req, plan_query(backend, tx, req.q), today, _point(req))
+            db = SearchStore(conn)     # statement by statement, as the search service reads
+            backend.search(db, req, plan_query(backend, db, req.q), today, _point(req))
         return call
     return make
 

@@ -20,8 +20,10 @@ as PostgreSQL's C collation).
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +32,7 @@ import numpy as np
 from services.contracts.rpc import SearchRequest
 from services.search.store import UNIVERSES, SearchStore
 
+log = logging.getLogger(__name__)
 EPOCH = date(1970, 1, 1)
 NO_DATE = np.iinfo(np.int32).max   # sorts last, as NULLS LAST
 EARTH_KM = 6371.0
@@ -113,9 +116,13 @@ class FacetIndex:
             if store != self.store:              # another store (the first, or one made anew): read it whole
                 self._empty()
                 self.store, self.generation = store, -1
+            whole, started = self.generation == -1, time.perf_counter()
             generation, changed = tx.changed_courses(self.generation)
             self._apply(changed)
             self.generation = generation
+            if whole:
+                log.info("search columns read whole: %d courses, %d offerings in %.1f s",
+                         self.courses.n, self.offerings.n, time.perf_counter() - started)
 
     def _apply(self, changed: list[dict]) -> None:
         if not changed:
