@@ -10,3 +10,6 @@ CREATE INDEX facts_changed ON facts (changed);
 -- Which store this is: a store lost and made anew starts its generations again, and whoever
 -- followed the old one must read the new one whole.
 ALTER TABLE read_model ADD COLUMN store uuid NOT NULL DEFAULT gen_random_uuid();
+-- Offerings are filtered in memory now: these indexes only cost writes.
+DROP INDEX offerings_start;
+DROP INDEX offerings_place;
