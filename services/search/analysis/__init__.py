@@ -236,6 +236,7 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
                     parts = lexicon.split(word)
                     if parts:
                         alternatives.append(" ".join(parts))
+                    alternatives += irregular_singular(word)
                     alternatives += corrections.get(word, [])
                     if word in STOP_WORDS and len(alternatives) == 1:
                         break
@@ -243,6 +244,18 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
                 break
             i += size
     return QueryPlan(q, tuple(groups))
+
+
+# Plurals the Dutch stemmer leaves apart from their singular: -man makes -mannen or -lieden
+# (timmermannen, timmerlieden -> timmerman; vaklieden -> vakman).
+IRREGULAR_PLURALS = (("mannen", "man"), ("lieden", "man"))
+
+
+def irregular_singular(word: str) -> list[str]:
+    """The singular of an irregular plural (a word of at least three letters before the
+    ending), else nothing."""
+    return [word[: -len(plural)] + singular for plural, singular in IRREGULAR_PLURALS
+            if word.endswith(plural) and len(word) - len(plural) >= 3]
 
 
 def correctable(word: str) -> bool:
