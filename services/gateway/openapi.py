@@ -32,6 +32,11 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
     for status in errors:
         out[str(status)] = {"description": "error",
                             "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+    # every /api route: a client over its rate limit (services/gateway/limits.py)
+    out["429"] = {"description": "too many requests from this client",
+                  "headers": {"Retry-After": {"description": "seconds until a request is accepted again",
+                                              "schema": {"type": "integer"}}},
+                  "content": {"application/problem+json": {"schema": _ref("Problem")}}}
     return out
 
 

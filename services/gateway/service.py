@@ -23,6 +23,7 @@ from services.chassis.settings import ServiceSettings
 from services.gateway import imports, openapi
 from services.chassis.errors import Forbidden
 from services.gateway.auth import Principal, authenticate, require
+from services.gateway.limits import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimits
 from services.gateway.problems import Problem, from_exception, problem_response
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class Settings(ServiceSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = Field(default=8000, ge=1, le=65535)
     rpc_timeout_seconds: float = Field(default=30, gt=0)
+    rate_limit_per_minute: float = Field(default=DEFAULT_PER_MINUTE, ge=0,
+                                         description="requests a client may send a minute (0: no limit)")
+    rate_limit_burst: int = Field(default=DEFAULT_BURST, ge=1, description="requests a client may save up")
 
     @field_validator("admin_token")
     @classmethod
@@ -54,6 +58,8 @@ class Settings(ServiceSettings):
         config["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
         config["ADMIN_TOKEN"] = self.admin_token or DEV_ADMIN_TOKEN
         config["RPC_TIMEOUT_SECONDS"] = self.rpc_timeout_seconds
+        config["RATE_LIMIT_PER_MINUTE"] = self.rate_limit_per_minute
+        config["RATE_LIMIT_BURST"] = self.rate_limit_burst
         if self.admin_token is None:
             logging.getLogger("gateway").warning(
                 "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)
@@ -91,6 +97,8 @@ def route(method: str, url: str):
                 # the handler an empty stream (an upload streamed without Content-Length)
                 request.environ["wsgi.input_terminated"] = True
             try:
+                if url.startswith("/api/"):      # not /health and /openapi.json
+                    self.rate_limit(request)
                 return fn(self, request, **params)
             except Exception as exc:
                 response = from_exception(exc)
@@ -118,6 +126,7 @@ class GatewayService:
     name = "gateway"
 
     config = Config()
+    rate_limit = RateLimits()
     catalogue = RpcProxy("catalogue")
     search = RpcProxy("search")
     intake = RpcProxy("intake")
