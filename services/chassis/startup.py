@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nameko.extensions import Entrypoint
+from nameko.messaging import QueueConsumer
 
 
 class OnStart(Entrypoint):
@@ -10,6 +11,12 @@ class OnStart(Entrypoint):
         self.container.spawn_managed_thread(self._run, identifier=f"on_start.{self.method_name}")
 
     def _run(self):
+        # Extensions start side by side: wait until the service consumes its queues, among
+        # them the reply queue of its RPC proxies. A call made before that had its reply
+        # dropped by the broker (no such queue yet) and waited for a retry.
+        for extension in self.container.extensions:
+            if isinstance(extension, QueueConsumer):
+                extension._consumers_ready.wait()
         self.container.spawn_worker(self, (), {})
 
 
