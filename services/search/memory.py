@@ -231,7 +231,8 @@ class _Search:
         if req.situation:
             boosted = (c["situation_bits"] & _mask("situation", [req.situation])) != 0
             rank = np.where(boosted, rank * 1.5, rank)
-        figures = self._offerings(candidate) if self._offering_filters() else self._ahead()
+        figures = self._offerings() if self._offering_filters() else self._ahead()
+        candidate = candidate & figures["has_offering"]
         level_ok = (c["level_bits"] & _mask("level", req.level)) != 0 if req.level else True
         sector_ok = (c["sector_bits"] & _mask("sector", req.sector)) != 0 if req.sector else True
         offer_ok = figures["offer_ok"]
@@ -268,14 +269,14 @@ class _Search:
     def _ahead(self) -> dict:
         """Without offering filters: the figures of each course's offerings still ahead."""
         c = self.c
-        return {"offer_ok": True, "next_start": c["next_start"], "min_price": c["min_price"],
+        return {"has_offering": True, "offer_ok": True, "next_start": c["next_start"], "min_price": c["min_price"],
                 "distance": np.full(self.n, math.inf), "mode_bits": c["mode_bits"], "province_bits": c["province_bits"]}
 
-    def _offerings(self, candidate: np.ndarray) -> dict:
+    def _offerings(self) -> dict:
         """Per course, from its open offerings ahead that pass every offering filter but mode and
-        province: whether one passes those two as well (``offer_ok``) and its figures, and the
-        modes (provinces) of those that pass the province (mode) filter, for the facets. A course
-        without any such offering is no candidate at all (``candidate`` is narrowed)."""
+        province (a course without one, ``has_offering`` false, is no candidate at all): whether
+        one passes those two as well (``offer_ok``) and its figures, and the modes (provinces) of
+        those that pass the province (mode) filter, for the facets."""
         req, o = self.req, self.index.offerings
         ok = o["alive"] & o["open"] & (o["start"] >= self.today)
         if req.start_from:
@@ -301,12 +302,11 @@ class _Search:
         province_ok = (np.isin(province, [UNIVERSES["province"].index(p) for p in req.province]) if req.province
                        else np.ones(len(at), bool))
         both = mode_ok & province_ok
-        in_matching = np.zeros(self.n, dtype=bool)
-        in_matching[course] = True
-        candidate &= in_matching
+        has_offering = np.zeros(self.n, dtype=bool)
+        has_offering[course] = True
         offer_ok = np.zeros(self.n, dtype=bool)
         offer_ok[course[both]] = True
-        figures = {"offer_ok": offer_ok}
+        figures = {"has_offering": has_offering, "offer_ok": offer_ok}
         for name, values, empty, dtype in (("next_start", o["start"][at], NO_DATE, np.int32),
                                            ("min_price", o["price"][at], math.inf, np.float64),
                                            ("distance", km, math.inf, np.float64)):
