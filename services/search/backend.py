@@ -121,7 +121,8 @@ class PostgresBackend(SearchBackend):
 
     def search(self, tx, req, plan, today, point):
         self.index.refresh(tx)
-        page = self.index.search(req, None if plan is None else tx.text_matches(plan), today, point)
+        text = None if plan is None else tx.text_matches(plan, ranked=req.sort == "relevance")
+        page = self.index.search(req, text, today, point)
         figures = dict(zip(page.course_ids, page.figures))
         return [{**row, **figures[row["course_id"]]} for row in tx.hits(page.course_ids, plan)], page.total, page.facets
 

@@ -111,11 +111,12 @@ class SearchStore(Store):
         rows = self.fetch_all(CHANGED_COURSES, {"since": since, **UNIVERSE_PARAMS})
         return rows[0]["generation"], [r for r in rows if r["course_id"] is not None]
 
-    def text_matches(self, plan: QueryPlan) -> list[tuple[str, float]]:
+    def text_matches(self, plan: QueryPlan, ranked: bool = True) -> list[tuple[str, float]]:
         """Every document the words match (published or not): its course id (as text: memory.py
-        looks up thousands) and the relevance of the match."""
+        looks up thousands) and the relevance of the match (0 unless ``ranked``: ranking reads
+        every match's text again, a search sorted otherwise does without)."""
         tsq, phrase = tsquery(plan)
-        return self.execute(sql.SQL("SELECT d.course_id::text, ") + sql.SQL(TEXT_RANK) + sql.SQL(
+        return self.execute(sql.SQL("SELECT d.course_id::text, ") + sql.SQL(TEXT_RANK if ranked else "0") + sql.SQL(
             " AS rank FROM documents d, (SELECT {} AS tsq, {} AS phrase) query WHERE d.tsv @@ query.tsq"
         ).format(tsq, phrase)).fetchall()
 

@@ -122,6 +122,12 @@ def test_sort_by_start_date_and_price(loaded):
     by_price = h.search(sort="price", sector=["ict"])
     cheapest = [min(o.price_eur for o in ahead(h, h.courses[i])) for i in by_price["ids"]]
     assert cheapest == sorted(cheapest) and len(cheapest) > 5
+    # words sorted by start date: the same courses as by relevance, in date order
+    relevant = h.search(q="veiligheid")
+    by_date = h.search(q="veiligheid", sort="start_date")
+    firsts = [min(o.start_date for o in ahead(h, h.courses[i])) for i in by_date["ids"]]
+    assert set(by_date["ids"]) == set(relevant["ids"]) and len(firsts) > 5 and firsts == sorted(firsts)
+    assert by_date["ids"] != relevant["ids"]
 
 
 def test_pages_do_not_overlap(loaded):
