@@ -85,6 +85,10 @@ def document() -> dict:
             "/health": {"get": {"summary": "Health of every service",
                                 "responses": {"200": {"description": "all services answer"},
                                               "503": {"description": "a service is unavailable"}}}},
+            "/asyncapi.json": {"get": {"summary": "The AsyncAPI 3.0 document of the events (RabbitMQ exchanges "
+                                                  "`<source>.events`) a subscriber can bind to",
+                                       "responses": {"200": {"description": "AsyncAPI document",
+                                                             "content": _json({"type": "object"})}}}},
             "/api/v1/providers": {
                 "post": {"summary": "Register a provider (returns its API key once)", "security": ADMIN,
                          "requestBody": {"required": True, "content": _json(_ref("NewProvider"))},

@@ -20,6 +20,7 @@ from pydantic import Field, field_validator
 from werkzeug.wrappers import Response
 
 from services.chassis.settings import ServiceSettings
+from services.contracts import asyncapi
 from services.gateway import imports, openapi
 from services.chassis.errors import Forbidden
 from services.gateway.auth import Principal, authenticate, require
@@ -176,6 +177,10 @@ class GatewayService:
     @route("GET", "/openapi.json")
     def openapi_document(self, request):
         return json_response(openapi.document())
+
+    @route("GET", "/asyncapi.json")
+    def asyncapi_document(self, request):
+        return json_response(asyncapi.document())
 
     # providers
 

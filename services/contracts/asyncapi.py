@@ -1,0 +1,68 @@
+"""The AsyncAPI 3.0 document of the events (DESIGN.md): what a subscriber binds to and receives.
+
+Every event is published on the topic exchange ``<source>.events`` with its type as routing key,
+as an ``EventEnvelope`` whose ``payload`` is the event's model. Analysts may bind a queue of their
+own to any of these exchanges. Built from the same pydantic models the services publish with, so
+it cannot drift from them; the gateway serves it at ``GET /asyncapi.json``.
+"""
+from __future__ import annotations
+
+import functools
+
+from pydantic.json_schema import models_json_schema
+
+from services.contracts.events import EVENT_TYPES, EventEnvelope
+
+REF = "#/components/schemas/{model}"
+
+
+@functools.cache
+def document() -> dict:
+    events = list(EVENT_TYPES.values())
+    _, defs = models_json_schema([(cls, "serialization") for cls in events], ref_template=REF)
+    schemas = dict(defs["$defs"])
+    envelope = EventEnvelope.model_json_schema(ref_template=REF)
+    channels, operations, messages = {}, {}, {}
+    for cls in events:
+        name = cls.event_type
+        exchange = f"{cls.source}.events"
+        messages[name] = {
+            "name": name,
+            "title": cls.__name__,
+            "summary": (cls.__doc__ or "").strip().split("\n")[0] or f"{name} from {cls.source}",
+            "contentType": "application/json",
+            "payload": {**envelope, "required": list(envelope["properties"]), "properties": {
+                **envelope["properties"],
+                "event_type": {"const": name},
+                "source": {"const": cls.source},
+                "schema_version": {"const": cls.schema_version},
+                "payload": {"$ref": REF.format(model=cls.__name__)},
+            }},
+        }
+        channels[name] = {
+            "address": name,
+            "description": f"routing key `{name}` on the topic exchange `{exchange}`",
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": {
+                "name": exchange, "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}}},
+        }
+        operations[f"receive_{name}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{name}"},
+            "summary": f"bind a queue to `{exchange}` with routing key `{name}` (or `#` for all)",
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Scholingsalliantie events",
+            "version": "1",
+            "description": "Facts the services publish on RabbitMQ. Bind a queue of your own to an "
+                           "exchange `<source>.events` (topic) with an event type as routing key. Course "
+                           "events carry the course `version`: ignore one older than what you have.",
+        },
+        "servers": {"rabbitmq": {"host": "rabbitmq:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}},
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }
