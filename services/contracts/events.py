@@ -70,6 +70,11 @@ class CourseEvent(Event):
     version: int
     course: Course
 
+    @property
+    def published(self) -> bool:
+        """Whether the course is published after this change (findable, open for intakes)."""
+        return self.course.status == "published"
+
 
 class CoursePublished(CourseEvent):
     event_type = "course_published"

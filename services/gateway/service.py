@@ -98,7 +98,7 @@ def route(method: str, url: str):
                 # the handler an empty stream (an upload streamed without Content-Length)
                 request.environ["wsgi.input_terminated"] = True
             try:
-                if url.startswith("/api/"):      # not /health and /openapi.json
+                if url.startswith("/api/"):      # not /health and the API documents
                     self.rate_limit(request)
                 return fn(self, request, **params)
             except Exception as exc:

@@ -23,15 +23,15 @@ class IntakeService(HealthMixin):
 
     @handles_batch("catalogue", CoursePublished.event_type)
     def handle_course_published(self, tx: IntakeStore, events: list[CoursePublished]):
-        tx.remember_courses([(e, True) for e in events])
+        tx.remember_courses(events)
 
     @handles_batch("catalogue", CourseUpdated.event_type)
     def handle_course_updated(self, tx: IntakeStore, events: list[CourseUpdated]):
-        tx.remember_courses([(e, e.course.status == "published") for e in events])
+        tx.remember_courses(events)
 
     @handles_batch("catalogue", CourseWithdrawn.event_type)
     def handle_course_withdrawn(self, tx: IntakeStore, events: list[CourseWithdrawn]):
-        tx.remember_courses([(e, False) for e in events])
+        tx.remember_courses(events)
 
     @rpc
     def known_course(self, course_id: str) -> dict | None:

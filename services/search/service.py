@@ -20,7 +20,7 @@ from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.startup import on_start
 from services.contracts.courses import Course
-from services.contracts.events import (CoursePublished, CourseUpdated, CourseWithdrawn,
+from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn,
                                        FundingSchemePublished, SearchPerformed)
 from services.contracts.rpc import Profile, SearchHit, SearchRequest, SearchResponse, SuggestRequest
 from services.search import analysis
@@ -50,15 +50,18 @@ class SearchService(HealthMixin):
     # guard of put makes a late, older event a no-op
     @handles_batch("catalogue", CoursePublished.event_type)
     def handle_course_published(self, tx: SearchStore, events: list[CoursePublished]):
-        self.backend.put_many(tx, [build_document(e.course, True) for e in events])
+        self._index(tx, events)
 
     @handles_batch("catalogue", CourseUpdated.event_type)
     def handle_course_updated(self, tx: SearchStore, events: list[CourseUpdated]):
-        self.backend.put_many(tx, [build_document(e.course, e.course.status == "published") for e in events])
+        self._index(tx, events)
 
     @handles_batch("catalogue", CourseWithdrawn.event_type)
     def handle_course_withdrawn(self, tx: SearchStore, events: list[CourseWithdrawn]):
-        self.backend.put_many(tx, [build_document(e.course, False) for e in events])
+        self._index(tx, events)
+
+    def _index(self, tx: SearchStore, events: list[CourseEvent]) -> None:
+        self.backend.put_many(tx, [build_document(e.course, e.published) for e in events])
 
     @handles("catalogue", FundingSchemePublished.event_type)
     def handle_funding_scheme_published(self, tx: SearchStore, event: FundingSchemePublished):
@@ -77,8 +80,8 @@ class SearchService(HealthMixin):
             report = self._rebuild()
             log.info("search read model was %s: rebuilt %s",
                      "empty" if empty else f"built with older rules ({outdated} documents)", report)
-        with self.store.transaction() as tx:
-            self.backend.warm(tx)
+        with self.store.autocommit() as db:
+            self.backend.warm(db)
 
     @timer(interval=600)
     def refresh_started_offerings(self):

@@ -84,6 +84,7 @@ class SearchStore(Store):
         super().__init__(conn)
         self.changed = False   # this transaction changed what a search can answer
         self.touched: set = set()   # the courses whose facts or offerings it changed
+        self._read_model: tuple | None = None
 
     def before_commit(self) -> None:
         # Last, so the row lock is held only for the moment of the commit; and as everyone
@@ -98,12 +99,15 @@ class SearchStore(Store):
     def generation(self) -> int:
         """Grows with every committed change of the read model (a cached answer of an older
         generation may be out of date)."""
-        return self.fetch_one("SELECT generation FROM read_model WHERE slot = 0")["generation"]
+        return self.read_model()[1]
 
     def read_model(self) -> tuple:
-        """Which store this is and its generation."""
-        row = self.fetch_one("SELECT store, generation FROM read_model WHERE slot = 0")
-        return row["store"], row["generation"]
+        """Which store this is and its generation, as first read through this store: the
+        answer cache and the in-memory columns of one search go by the same reading."""
+        if self._read_model is None:
+            row = self.fetch_one("SELECT store, generation FROM read_model WHERE slot = 0")
+            self._read_model = row["store"], row["generation"]
+        return self._read_model
 
     def changed_courses(self, since: int) -> tuple[int, list[dict]]:
         """The current generation and every course changed after generation ``since`` (with its
