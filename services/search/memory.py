@@ -24,13 +24,14 @@ import logging
 import math
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 
 from services.contracts.rpc import SearchRequest
-from services.search.store import UNIVERSES, SearchStore
+from services.search.store import UNIVERSES, UUID_BYTES, SearchStore, TextMatches
 
 log = logging.getLogger(__name__)
 EPOCH = date(1970, 1, 1)
@@ -94,6 +95,7 @@ class FacetIndex:
     def _empty(self) -> None:
         self.rows: dict[str, int] = {}           # course id (as text) -> row of the course columns
         self.course_ids: list[str] = []
+        self._by_id: tuple[np.ndarray, np.ndarray] | None = None   # course ids as bytes, sorted; their rows
         self.titles: list[str] = []
         self.funding: list[tuple[str, ...]] = []
         self.courses = Columns(published=bool, last_start=np.int32, next_start=np.int32, min_price=np.float64,
@@ -134,6 +136,8 @@ class FacetIndex:
             self.titles.append(r["title"])
             self.funding.append(())
         self.titles_changed = self.titles_changed or bool(new)
+        if new:
+            self._by_id = None
         rows = np.array([self.rows[r["course_id"]] for r in changed], dtype=np.int64)
         for r, row in zip(changed, rows):
             self.titles_changed = self.titles_changed or self.titles[row] != r["title"]
@@ -189,12 +193,23 @@ class FacetIndex:
         self.courses["title_rank"][order] = np.arange(len(order), dtype=np.int32)
         self.titles_changed = False
 
+    def rows_of(self, course_ids: np.ndarray) -> np.ndarray:
+        """The rows of these course ids (``UUID_BYTES``); -1 for one not read (yet)."""
+        if self._by_id is None:
+            ids = np.array([uuid.UUID(c).bytes for c in self.course_ids], dtype=UUID_BYTES)
+            order = np.argsort(ids, kind="stable")
+            self._by_id = ids[order], order
+        ids, rows = self._by_id
+        if not len(ids):
+            return np.full(len(course_ids), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, course_ids), len(ids) - 1)
+        return np.where(ids[at] == course_ids, rows[at], -1)
+
     # answering
 
-    def search(self, req: SearchRequest, text: list[tuple[str, float]] | None, today: date,
+    def search(self, req: SearchRequest, text: TextMatches | None, today: date,
                point: tuple[float, float] | None) -> Page:
-        """``text`` is every course the words match (its id as text) with its text rank (None:
-        no words)."""
+        """``text`` is every course the words match with its text rank (None: no words)."""
         with self._lock:
             if self.titles_changed:
                 self._order_titles()
@@ -213,20 +228,19 @@ class _Search:
         self.c = index.courses
         self.n = self.c.n
 
-    def answer(self, text: list[tuple[str, float]] | None) -> Page:
+    def answer(self, text: TextMatches | None) -> Page:
         req, c = self.req, self.c
         candidate = c["published"] & (c["last_start"] >= self.today)
         if req.funding:
             candidate &= np.fromiter((req.funding in f for f in self.index.funding), dtype=bool, count=self.n)
         rank = np.zeros(self.n)
         if text is not None:
-            known = self.index.rows
-            rows = np.array([known.get(cid, -1) for cid, _ in text], dtype=np.int64)
-            ranks = np.array([r for _, r in text], dtype=np.float64)
+            rows = self.index.rows_of(text.course_ids)
+            read = rows >= 0
             matched = np.zeros(self.n, dtype=bool)
-            matched[rows[rows >= 0]] = True
+            matched[rows[read]] = True
             candidate &= matched
-            rank[rows[rows >= 0]] = ranks[rows >= 0]
+            rank[rows[read]] = text.ranks[read]
         rank += 0.01
         if req.situation:
             boosted = (c["situation_bits"] & _mask("situation", [req.situation])) != 0

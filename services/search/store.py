@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import get_args
+from typing import NamedTuple, get_args
+
+import numpy as np
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -22,6 +24,15 @@ TSV = """setweight(to_tsvector('sa_dutch', %(title)s), 'A')
 TEXT_RANK = """ts_rank_cd('{0.05, 0.2, 0.5, 1.0}', d.tsv, query.tsq, 1)
         + CASE WHEN d.title_tsv @@ query.tsq THEN 1.0 ELSE 0 END
         + CASE WHEN query.phrase IS NOT NULL AND d.tsv @@ query.phrase THEN 0.5 ELSE 0 END"""
+
+UUID_BYTES = np.dtype("S16")   # a course id as its 16 bytes (uuid_send), as numpy compares them
+
+
+class TextMatches(NamedTuple):
+    """The courses the words match (``UUID_BYTES``) and the relevance of each match."""
+    course_ids: np.ndarray
+    ranks: np.ndarray
+
 
 # Facet values and their bit in the `*_bits` columns of `facts`: the contract's order. A value
 # added at the end needs nothing; any other change of these lists needs ANALYSIS_VERSION bumped
@@ -115,14 +126,18 @@ class SearchStore(Store):
         rows = self.fetch_all(CHANGED_COURSES, {"since": since, **UNIVERSE_PARAMS})
         return rows[0]["generation"], [r for r in rows if r["course_id"] is not None]
 
-    def text_matches(self, plan: QueryPlan, ranked: bool = True) -> list[tuple[str, float]]:
-        """Every document the words match (published or not): its course id (as text: memory.py
-        looks up thousands) and the relevance of the match (0 unless ``ranked``: ranking reads
-        every match's text again, a search sorted otherwise does without)."""
+    def text_matches(self, plan: QueryPlan, ranked: bool = True) -> TextMatches:
+        """Every document the words match (published or not) and the relevance of the match (0
+        unless ``ranked``: ranking reads every match's text again, a search sorted otherwise does
+        without). Thousands of matches travel as one row of two packed arrays, in the same order:
+        a row per match cost the search service more than the columns' whole answer."""
         tsq, phrase = tsquery(plan)
-        return self.execute(sql.SQL("SELECT d.course_id::text, ") + sql.SQL(TEXT_RANK if ranked else "0") + sql.SQL(
-            " AS rank FROM documents d, (SELECT {} AS tsq, {} AS phrase) query WHERE d.tsv @@ query.tsq"
-        ).format(tsq, phrase)).fetchall()
+        ids, ranks = self.execute(
+            sql.SQL("SELECT coalesce(string_agg(uuid_send(d.course_id), ''), ''), coalesce(string_agg(float8send((")
+            + sql.SQL(TEXT_RANK if ranked else "0") + sql.SQL(
+                ")::float8), ''), '') FROM documents d, (SELECT {} AS tsq, {} AS phrase) query WHERE d.tsv @@ query.tsq"
+            ).format(tsq, phrase)).fetchone()
+        return TextMatches(np.frombuffer(ids, dtype=UUID_BYTES), np.frombuffer(ranks, dtype=">f8").astype(np.float64))
 
     def hits(self, course_ids: list, plan: QueryPlan | None) -> list[dict]:
         """What a page shows of these courses, in this order: the facts, the offerings and a
