@@ -9,22 +9,29 @@ few seconds each, once through `GET /api/v1/search` and once straight to the pos
 Prints throughput and p50/p95/p99 latency for both, their ratio (the cost of our service path),
 and p50/p99 freshness. Run with `make bench-search`.
 
-The gateway runs twice: first as deployed, with the search service's answer cache (the mix of
-12 queries repeats, as popular searches do, so after the first round most are answered from
-memory: the hit rate is printed), then with the search service restarted with
-SEARCH_CACHE_ENTRIES=0, so every search is computed: that run is the one to compare with the
-direct backend."""
+The query mix: 400 distinct queries (12 chosen by hand, the rest generated from the words
+of the generated catalogue: subjects, their plurals and misspellings, with zero to three
+filters, geo, sorting and second pages), drawn with Zipf popularity (the n-th most popular
+query is asked 1/n as often as the first), as searches on a site are: a few very popular, a
+long tail asked once. Every client draws its own sequence (seeded, so runs compare).
+
+The gateway runs twice: first as deployed, with the search service's answer cache (popular
+searches come from memory, the tail is computed: the hit rate is printed), then with the search
+service restarted with SEARCH_CACHE_ENTRIES=0, so every search is computed: that run is the one
+to compare with the direct backend."""
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import get_args
 from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +41,9 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 import urllib3  # noqa: E402
 
-from bench.catalogue_import import generate, import_file  # noqa: E402
+from bench.catalogue_import import CITIES, LEVELS, SECTORS, SUBJECTS, generate, import_file  # noqa: E402
 from bench.common import bench_platform, provider_key  # noqa: E402
+from services.contracts.courses import Mode, Province, Situation  # noqa: E402
 from services.contracts.rpc import SearchRequest  # noqa: E402
 from services.search.backend import PostgresBackend, plan_query  # noqa: E402
 from services.search.service import _point  # noqa: E402
@@ -53,6 +61,58 @@ QUERIES = [
     {"q": "elektrotechniek", "situation": "werkgever"},
 ]
 CONCURRENCY = (1, 8, 32)
+MIX_SIZE = 400
+OTHER_FORM = {"heftruck": "heftrucks", "lassen": "lasser", "verpleegkunde": "verpleegkundigen",
+              "zonnepanelen": "zonnepaneel", "warmtepompen": "warmtepomp", "boekhouden": "boekhouding",
+              "leidinggeven": "leidinggevende", "elektrotechniek": "elektrotechnisch",
+              "kraanmachinist": "kraanmachinisten", "logistiek": "logistieke"}
+
+
+def misspelt(word: str, rng: random.Random) -> str:
+    """One letter dropped, doubled or swapped with the next (not the first letter)."""
+    at = rng.randrange(1, len(word) - 1)
+    return rng.choice([word[:at] + word[at + 1:], word[:at] + word[at] + word[at:],
+                       word[:at] + word[at + 1] + word[at] + word[at + 2:]])
+
+
+def query_mix(size: int = MIX_SIZE, seed: int = 11) -> list[dict]:
+    """``size`` distinct queries, most popular first: QUERIES, then generated ones."""
+    rng, today = random.Random(seed), date.today()
+    words = []
+    for subject in SUBJECTS:
+        word = subject.lower()
+        words += [word, OTHER_FORM.get(word, word), misspelt(word, rng) if len(word) > 3 else word,
+                  f"{word} {rng.choice(['basis', 'gevorderd', 'praktijk', 'cursus', 'opleiding'])}"]
+    filters = [
+        lambda: {"level": rng.sample(LEVELS, rng.randint(1, 2))},
+        lambda: {"sector": [rng.choice(SECTORS)]},
+        lambda: {"mode": [rng.choice(get_args(Mode))]},
+        lambda: {"max_price": str(rng.choice([250, 500, 1000, 2000]))},
+        lambda: {"province": [rng.choice(get_args(Province))]},
+        lambda: {"near": rng.choice(CITIES), "radius_km": rng.choice([10, 25, 50])},
+        lambda: {"start_from": str(today + timedelta(days=rng.choice([30, 60, 90]))),
+                 "start_to": str(today + timedelta(days=rng.choice([180, 270])))},
+        lambda: {"situation": rng.choice(get_args(Situation))},
+        lambda: {"sort": rng.choice(["start_date", "price"])},
+        lambda: {"page": 2},
+    ]
+    mix = [{k: v for k, v in q.items() if v is not None} for q in QUERIES]
+    seen = {repr(sorted(q.items())) for q in mix}
+    while len(mix) < size:
+        query = {"q": rng.choice(words)} if rng.random() < 0.75 else {}
+        for make in rng.sample(filters, rng.choice([0, 0, 1, 1, 2, 3])):
+            query.update(make())
+        if "near" in query and rng.random() < 0.3:
+            query["sort"] = "distance"
+        key = repr(sorted(query.items()))
+        if key not in seen:
+            seen.add(key)
+            mix.append(query)
+    return mix
+
+
+MIX = query_mix()
+CUM_WEIGHTS = [sum(1 / (n + 1) for n in range(k + 1)) for k in range(len(MIX))]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -68,17 +128,16 @@ def run_clients(make_call, clients: int, seconds: float) -> tuple[float, list[fl
     deadline = time.perf_counter() + seconds
 
     def worker(n: int):
-        call = make_call()
-        i, mine = n, []
+        call, draw = make_call(), random.Random(n)
+        mine = []
         while time.perf_counter() < deadline:
-            query = {k: v for k, v in QUERIES[i % len(QUERIES)].items() if v is not None}
+            query = draw.choices(MIX, cum_weights=CUM_WEIGHTS)[0]
             started = time.perf_counter()
             try:
                 call(query)
                 mine.append((time.perf_counter() - started) * 1000)
             except Exception:  # noqa: BLE001 - counted and reported
                 errors[0] += 1
-            i += 1
         with lock:
             latencies.extend(mine)
 
@@ -207,7 +266,9 @@ def main() -> int:
                 "FROM event_archive WHERE event_type = 'search_performed'").fetchall()
     finally:
         platform.stop()
-    print("\nsearch benchmark, {} offerings, query mix of {} (free text, filtered, geo)".format(args.offerings, len(QUERIES)))
+    print(f"\nsearch benchmark, {args.offerings} offerings, query mix of {len(MIX)} distinct queries (free text, "
+          f"filtered, geo) with Zipf popularity: the 12 most popular are {CUM_WEIGHTS[11] / CUM_WEIGHTS[-1]:.0%} "
+          f"of the searches")
     print(f"{'clients':>7} {'path':<19} {'searches/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for phase, clients, path_name, rate, latencies, _ in rows:
         label = f"{path_name} ({phase})" if path_name == "gateway" else path_name
