@@ -1,7 +1,9 @@
 """Search answers kept in memory, so a popular search costs one lookup instead of a query
-over the whole read model (search engines keep such a request cache too).
+over the whole read model (search engines keep such a request cache too); and, one level
+down, the courses that words match, so the same words under other filters, another sort or the
+next page skip PostgreSQL's text match and rank (as OpenSearch caches a query's matches).
 
-An answer is kept under the read model's generation it was computed at (``read_model`` in the
+Each is kept under the read model's generation it was computed at (``read_model`` in the
 search database, raised in the same transaction as every change) and served only while that is
 still the current generation: a change a provider published is never hidden behind an old
 answer. Only for a backend whose writes commit with that generation (``postgres``); OpenSearch
@@ -9,12 +11,14 @@ makes a write visible at its own refresh and has its own request cache.
 """
 from __future__ import annotations
 
-from typing import Hashable
+import threading
+from typing import Callable, Hashable
 
 from cachetools import LRUCache
 from nameko.extensions import DependencyProvider
 
 DEFAULT_ENTRIES = 500   # ~25 KB per answer (20 hits): ~12 MB
+DEFAULT_TEXT_MB = 32    # ~30 KB per word matching 1,300 courses; 480 KB for one matching 20,000
 
 
 class Answers:
@@ -43,3 +47,34 @@ class AnswerCache(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.answers
+
+
+class TextMatchCache:
+    """The text matches (``store.TextMatches``) of the most recently used query plans, at most
+    ``megabytes`` of them (0: keep none). Shared by the threads of one backend."""
+
+    def __init__(self, megabytes: float):
+        self._kept = (LRUCache(maxsize=int(megabytes * 2**20), getsizeof=lambda kept: _size(kept[1]))
+                      if megabytes > 0 else None)
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def matches(self, key: Hashable, generation: Hashable, compute: Callable):
+        """The matches kept for ``key`` at ``generation``, else ``compute()`` (and keep them)."""
+        if self._kept is None:
+            return compute()
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and kept[0] == generation:
+            self.hits += 1
+            return kept[1]
+        self.misses += 1
+        found = compute()
+        with self._lock:
+            if _size(found) <= self._kept.maxsize:
+                self._kept[key] = (generation, found)
+        return found
+
+
+def _size(matches) -> int:
+    return sum(array.nbytes for array in matches) + 200

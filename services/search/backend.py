@@ -18,7 +18,7 @@ from services.chassis.settings import DatabaseServiceSettings
 from services.contracts.rpc import SearchRequest
 from services.search import analysis
 from services.search.analysis import QueryPlan
-from services.search.answers import DEFAULT_ENTRIES
+from services.search.answers import DEFAULT_ENTRIES, DEFAULT_TEXT_MB, TextMatchCache
 from services.search.memory import FacetIndex
 from services.search.store import SearchStore
 
@@ -95,8 +95,9 @@ class PostgresBackend(SearchBackend):
     name = "postgres"
     transactional = True
 
-    def __init__(self):
+    def __init__(self, text_cache_mb: float = DEFAULT_TEXT_MB):
         self.index = FacetIndex()
+        self.texts = TextMatchCache(text_cache_mb)
 
     def put(self, tx, doc):
         return tx.upsert_many([doc]) == 1
@@ -121,7 +122,9 @@ class PostgresBackend(SearchBackend):
 
     def search(self, tx, req, plan, today, point):
         self.index.refresh(tx)
-        text = None if plan is None else tx.text_matches(plan, ranked=req.sort == "relevance")
+        ranked = req.sort == "relevance"
+        text = None if plan is None else self.texts.matches(
+            (plan.groups, ranked), tx.read_model(), lambda: tx.text_matches(plan, ranked=ranked))
         page = self.index.search(req, text, today, point)
         figures = dict(zip(page.course_ids, page.figures))
         return [{**row, **figures[row["course_id"]]} for row in tx.hits(page.course_ids, plan)], page.total, page.facets
@@ -142,6 +145,8 @@ class Settings(DatabaseServiceSettings):
 
     search_cache_entries: int = Field(default=DEFAULT_ENTRIES, ge=0,
                                       description="search answers kept in memory (postgres backend; 0: none)")
+    search_text_cache_mb: float = Field(
+        default=DEFAULT_TEXT_MB, ge=0, description="megabytes of text matches kept in memory (postgres backend; 0: none)")
 
     @field_validator("opensearch_url")
     @classmethod
@@ -154,7 +159,8 @@ class Settings(DatabaseServiceSettings):
         return {**super().nameko_config(), "SEARCH_BACKEND": self.search_backend,
                 "OPENSEARCH_URL": self.opensearch_url, "OPENSEARCH_INDEX": self.opensearch_index,
                 "OPENSEARCH_ANALYSIS": self.opensearch_analysis,
-                "SEARCH_CACHE_ENTRIES": self.search_cache_entries}
+                "SEARCH_CACHE_ENTRIES": self.search_cache_entries,
+                "SEARCH_TEXT_CACHE_MB": self.search_text_cache_mb}
 
 
 def make_backend(config: dict) -> SearchBackend:
@@ -165,7 +171,7 @@ def make_backend(config: dict) -> SearchBackend:
             raise ValueError("SEARCH_BACKEND=opensearch needs OPENSEARCH_URL")
         return OpenSearchBackend(config["OPENSEARCH_URL"], config.get("OPENSEARCH_INDEX", "courses"),
                                  config.get("OPENSEARCH_ANALYSIS", "dutch"))
-    return PostgresBackend()
+    return PostgresBackend(float(config.get("SEARCH_TEXT_CACHE_MB", DEFAULT_TEXT_MB)))
 
 
 class Backend(DependencyProvider):

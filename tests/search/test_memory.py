@@ -3,6 +3,7 @@ change by change: after many changes they answer exactly as columns read whole f
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -69,3 +70,30 @@ def test_a_store_that_was_lost_and_rebuilt_is_read_whole(followed):
     h.put(second)
     assert str(first.id) not in h.search()["ids"]
     assert h.search()["ids"] == [str(second.id)]
+
+
+def test_text_matches_are_kept_for_the_same_words_until_the_read_model_changes(followed):
+    h = followed
+    courses = corpus.courses(h.today)
+    for course in courses:
+        h.put(course)
+    texts = h.backend.texts
+    first = h.search(q="heftruck")
+    assert first["total"] >= 3
+    hits = texts.hits
+    narrowed = h.search(q="heftruck", mode=["klassikaal"])     # the same words under a filter
+    assert texts.hits == hits + 1, "the matches of the same words were kept"
+    assert set(narrowed["ids"]) <= set(first["ids"])
+
+    # the matched words leave one course and come to a new one: not hidden behind kept matches
+    left = next(c for c in courses if str(c.id) == first["ids"][0])
+    h.put(left.model_copy(update={"version": left.version + 1, "title": "Lassen volgens MIG",
+                                  "description": "Lassen met beschermgas in de praktijk.", "keywords": ["lassen"]}))
+    came = courses[-1].model_copy(update={"id": uuid.uuid4(), "external_id": "NIEUW-1",
+                                          "title": "Heftruckchauffeur voor beginners"})
+    h.put(came)
+    after = h.search(q="heftruck")
+    assert str(left.id) not in after["ids"] and str(came.id) in after["ids"]
+    kept = answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"]]
+    h.backend = PostgresBackend(text_cache_mb=0)
+    assert answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"]] == kept
