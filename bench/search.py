@@ -18,7 +18,9 @@ long tail asked once. Every client draws its own sequence (seeded, so runs compa
 The gateway runs twice: first as deployed, with the search service's answer cache (popular
 searches come from memory, the tail is computed: the hit rate is printed), then with the search
 service restarted with SEARCH_CACHE_ENTRIES=0, so every search is computed: that run is the one
-to compare with the direct backend."""
+to compare with the direct backend. Both keep the text matches of recent words (the backend's
+own SEARCH_TEXT_CACHE_MB, the same code on either path); the direct backend's share of searches
+whose words were kept is printed."""
 from __future__ import annotations
 
 import argparse
@@ -177,6 +179,7 @@ def direct_caller(db_url: str):
             db = SearchStore(conn)     # statement by statement, as the search service reads
             backend.search(db, req, plan_query(backend, db, req.q), today, _point(req))
         return call
+    make.backend = backend
     return make
 
 
@@ -246,7 +249,8 @@ def main() -> int:
                 time.sleep(1)
             conn.execute("VACUUM ANALYZE")
             print(f"search holds all {report['accepted']} courses ({time.perf_counter() - started:.0f} s after the import)")
-        phases = (("cached", [("gateway", gateway_caller(platform.url)), ("direct", direct_caller(search_db))]),
+        direct = direct_caller(search_db)
+        phases = (("cached", [("gateway", gateway_caller(platform.url)), ("direct", direct)]),
                   ("computed", [("gateway", gateway_caller(platform.url))]))
         for phase, paths in phases:
             if phase == "computed":
@@ -279,14 +283,18 @@ def main() -> int:
         print(f"inside the search service, {label}: {len(mine)} searches ({len(mine) / max(1, len(inside)):.0%}), "
               f"p50 {pct(mine, 50):.1f} ms, p95 {pct(mine, 95):.1f} ms, p99 {pct(mine, 99):.1f} ms")
 
+    texts = direct.backend.texts
+    print(f"direct backend: text matches kept for {texts.hits / max(1, texts.hits + texts.misses):.0%} of "
+          f"{texts.hits + texts.misses} searches with words")
+
     def row(phase, clients, path_name):
         return next(r for r in rows if r[:3] == (phase, clients, path_name))
 
     for clients in CONCURRENCY:
-        direct = row("cached", clients, "direct")[3]
-        print(f"ratio at {clients:>2} clients: gateway path is {row('computed', clients, 'gateway')[3] / direct:.0%} "
+        direct_rate = row("cached", clients, "direct")[3]
+        print(f"ratio at {clients:>2} clients: gateway path is {row('computed', clients, 'gateway')[3] / direct_rate:.0%} "
               f"of the direct backend's throughput with every search computed, "
-              f"{row('cached', clients, 'gateway')[3] / direct:.0%} with the answer cache (target >= 50%)")
+              f"{row('cached', clients, 'gateway')[3] / direct_rate:.0%} with the answer cache (target >= 50%)")
     for phase in ("cached", "computed"):
         p99_8 = pct(row(phase, 8, "gateway")[4], 99)
         print(f"p99 at 8 clients through the gateway ({phase}): {p99_8:.1f} ms (target < 100 ms) -> "
