@@ -49,18 +49,19 @@ class AnswerCache(DependencyProvider):
         return self.answers
 
 
-class TextMatchCache:
-    """The text matches (``store.TextMatches``) of the most recently used query plans, at most
-    ``megabytes`` of them (0: keep none). Shared by the threads of one backend."""
+class KeptPerGeneration:
+    """What the backend worked out for a key (words' matches, typo corrections), as of one
+    generation of the read model: the most recently used, at most ``maxsize`` (in ``sizeof``
+    units, 1 per entry by default; 0 keeps none). Shared by the threads of one backend."""
 
-    def __init__(self, megabytes: float):
-        self._kept = (LRUCache(maxsize=int(megabytes * 2**20), getsizeof=lambda kept: _size(kept[1]))
-                      if megabytes > 0 else None)
+    def __init__(self, maxsize: int, sizeof: Callable = lambda value: 1):
+        self._sizeof = sizeof
+        self._kept = LRUCache(maxsize=maxsize, getsizeof=lambda kept: sizeof(kept[1])) if maxsize > 0 else None
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def matches(self, key: Hashable, generation: Hashable, compute: Callable):
-        """The matches kept for ``key`` at ``generation``, else ``compute()`` (and keep them)."""
+    def get(self, key: Hashable, generation: Hashable, compute: Callable):
+        """The value kept for ``key`` at ``generation``, else ``compute()`` (and keep it)."""
         if self._kept is None:
             return compute()
         with self._lock:
@@ -71,10 +72,11 @@ class TextMatchCache:
         self.misses += 1
         found = compute()
         with self._lock:
-            if _size(found) <= self._kept.maxsize:
+            if self._sizeof(found) <= self._kept.maxsize:
                 self._kept[key] = (generation, found)
         return found
 
 
-def _size(matches) -> int:
-    return sum(array.nbytes for array in matches) + 200
+def text_match_cache(megabytes: float) -> KeptPerGeneration:
+    """Text matches (``store.TextMatches``) by query plan, at most ``megabytes`` of them."""
+    return KeptPerGeneration(int(megabytes * 2**20), lambda matches: sum(a.nbytes for a in matches) + 200)

@@ -18,7 +18,7 @@ from services.chassis.settings import DatabaseServiceSettings
 from services.contracts.rpc import SearchRequest
 from services.search import analysis
 from services.search.analysis import QueryPlan
-from services.search.answers import DEFAULT_ENTRIES, DEFAULT_TEXT_MB, TextMatchCache
+from services.search.answers import DEFAULT_ENTRIES, DEFAULT_TEXT_MB, KeptPerGeneration, text_match_cache
 from services.search.memory import FacetIndex
 from services.search.store import SearchStore
 
@@ -97,7 +97,10 @@ class PostgresBackend(SearchBackend):
 
     def __init__(self, text_cache_mb: float = DEFAULT_TEXT_MB):
         self.index = FacetIndex()
-        self.texts = TextMatchCache(text_cache_mb)
+        self.texts = text_match_cache(text_cache_mb)
+        # typo corrections of the words of recent searches (new words in the read model raise
+        # its generation too); kept only where text matches are
+        self.corrected = KeptPerGeneration(10_000 if text_cache_mb > 0 else 0)
 
     def put(self, tx, doc):
         return tx.upsert_many([doc]) == 1
@@ -115,7 +118,7 @@ class PostgresBackend(SearchBackend):
         return tx.unpublish_missing(seen, started)
 
     def corrections(self, tx, words):
-        return tx.corrections(words)
+        return self.corrected.get(tuple(words), tx.read_model(), lambda: tx.corrections(words))
 
     def warm(self, tx):
         self.index.refresh(tx)
@@ -123,7 +126,7 @@ class PostgresBackend(SearchBackend):
     def search(self, tx, req, plan, today, point):
         self.index.refresh(tx)
         ranked = req.sort == "relevance"
-        text = None if plan is None else self.texts.matches(
+        text = None if plan is None else self.texts.get(
             (plan.groups, ranked), tx.read_model(), lambda: tx.text_matches(plan, ranked=ranked))
         page = self.index.search(req, text, today, point)
         figures = dict(zip(page.course_ids, page.figures))

@@ -245,7 +245,7 @@ class _Search:
         if req.situation:
             boosted = (c["situation_bits"] & _mask("situation", [req.situation])) != 0
             rank = np.where(boosted, rank * 1.5, rank)
-        figures = self._offerings() if self._offering_filters() else self._ahead()
+        figures = self._offerings(candidate) if self._offering_filters() else self._ahead()
         candidate = candidate & figures["has_offering"]
         level_ok = (c["level_bits"] & _mask("level", req.level)) != 0 if req.level else True
         sector_ok = (c["sector_bits"] & _mask("sector", req.sector)) != 0 if req.sector else True
@@ -286,13 +286,14 @@ class _Search:
         return {"has_offering": True, "offer_ok": True, "next_start": c["next_start"], "min_price": c["min_price"],
                 "distance": np.full(self.n, math.inf), "mode_bits": c["mode_bits"], "province_bits": c["province_bits"]}
 
-    def _offerings(self) -> dict:
-        """Per course, from its open offerings ahead that pass every offering filter but mode and
-        province (a course without one, ``has_offering`` false, is no candidate at all): whether
-        one passes those two as well (``offer_ok``) and its figures, and the modes (provinces) of
-        those that pass the province (mode) filter, for the facets."""
+    def _offerings(self, candidate: np.ndarray) -> dict:
+        """Per candidate course, from its open offerings ahead that pass every offering filter
+        but mode and province (a course without one, ``has_offering`` false, is no candidate at
+        all): whether one passes those two as well (``offer_ok``) and its figures, and the modes
+        (provinces) of those that pass the province (mode) filter, for the facets. (Only the
+        candidates' offerings are looked at: words match a few thousand of all courses.)"""
         req, o = self.req, self.index.offerings
-        ok = o["alive"] & o["open"] & (o["start"] >= self.today)
+        ok = o["alive"] & o["open"] & (o["start"] >= self.today) & candidate[o["course"]]
         if req.start_from:
             ok &= o["start"] >= day(req.start_from)
         if req.start_to:

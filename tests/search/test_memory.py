@@ -72,7 +72,7 @@ def test_a_store_that_was_lost_and_rebuilt_is_read_whole(followed):
     assert h.search()["ids"] == [str(second.id)]
 
 
-def test_text_matches_are_kept_for_the_same_words_until_the_read_model_changes(followed):
+def test_text_matches_and_corrections_are_kept_for_the_same_words_until_the_read_model_changes(followed):
     h = followed
     courses = corpus.courses(h.today)
     for course in courses:
@@ -81,6 +81,7 @@ def test_text_matches_are_kept_for_the_same_words_until_the_read_model_changes(f
     first = h.search(q="heftruck")
     assert first["total"] >= 3
     hits = texts.hits
+    assert h.search(q="hoefsmit")["total"] == 0                # no word within one letter yet
     narrowed = h.search(q="heftruck", mode=["klassikaal"])     # the same words under a filter
     assert texts.hits == hits + 1, "the matches of the same words were kept"
     assert set(narrowed["ids"]) <= set(first["ids"])
@@ -94,6 +95,9 @@ def test_text_matches_are_kept_for_the_same_words_until_the_read_model_changes(f
     h.put(came)
     after = h.search(q="heftruck")
     assert str(left.id) not in after["ids"] and str(came.id) in after["ids"]
+    smith = courses[-2].model_copy(update={"id": uuid.uuid4(), "external_id": "NIEUW-2", "title": "Hoefsmid"})
+    h.put(smith)
+    assert h.search(q="hoefsmit")["ids"] == [str(smith.id)], "the typo is corrected to the new word"
     kept = answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"]]
     h.backend = PostgresBackend(text_cache_mb=0)
     assert answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"]] == kept
