@@ -11,6 +11,7 @@ from collections import deque
 from typing import Literal
 
 import eventlet
+import orjson
 from eventlet.greenpool import GreenPool
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
@@ -68,7 +69,10 @@ class Settings(ServiceSettings):
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
+    # orjson: a search answer (~20 hits with snippets and facets) took the standard encoder a
+    # tenth of the gateway's time per request
+    return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), status=status, mimetype="application/json",
+                    headers=headers)
 
 
 class NoDelayWebServer(WebServer):
