@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nameko.rpc import rpc
+from pydantic import Field
 
 from services.analytics.store import AnalyticsStore
 from services.chassis.events import handles_batch
@@ -13,7 +14,13 @@ from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
 from services.contracts.events import EventEnvelope
 
-Settings = DatabaseServiceSettings
+
+
+class Settings(DatabaseServiceSettings):
+    # the archive is read by people, not by a waiting request: larger batches (a search's
+    # event cost analytics ~1.2 ms of CPU alone at the common 20 ms window)
+    event_batch_window: float = Field(default=0.25, ge=0, le=5,
+                                      description="seconds a batch waits for more events after its first")
 
 
 class AnalyticsService(HealthMixin):
