@@ -50,7 +50,8 @@ class AnswerCache(DependencyProvider):
 
 
 class KeptPerGeneration:
-    """What the backend worked out for a key (words' matches, typo corrections), as of one
+    """What the backend worked out for a key (words' matches, typo corrections, a hit as the
+    page shows it for some words), as of one
     generation of the read model: the most recently used, at most ``maxsize`` (in ``sizeof``
     units, 1 per entry by default; 0 keeps none). Shared by the threads of one backend."""
 
@@ -62,19 +63,28 @@ class KeptPerGeneration:
 
     def get(self, key: Hashable, generation: Hashable, compute: Callable):
         """The value kept for ``key`` at ``generation``, else ``compute()`` (and keep it)."""
+        found = self.peek(key, generation)
+        if found is None:
+            found = compute()
+            self.put(key, generation, found)
+        return found
+
+    def peek(self, key: Hashable, generation: Hashable):
+        """The value kept for ``key`` at ``generation``, or None."""
         if self._kept is None:
-            return compute()
+            return None
         with self._lock:
             kept = self._kept.get(key)
         if kept is not None and kept[0] == generation:
             self.hits += 1
             return kept[1]
         self.misses += 1
-        found = compute()
-        with self._lock:
-            if self._sizeof(found) <= self._kept.maxsize:
-                self._kept[key] = (generation, found)
-        return found
+        return None
+
+    def put(self, key: Hashable, generation: Hashable, value) -> None:
+        if self._kept is not None and self._sizeof(value) <= self._kept.maxsize:
+            with self._lock:
+                self._kept[key] = (generation, value)
 
 
 def text_match_cache(megabytes: float) -> KeptPerGeneration:

@@ -101,6 +101,9 @@ class PostgresBackend(SearchBackend):
         # typo corrections of the words of recent searches (new words in the read model raise
         # its generation too); kept only where text matches are
         self.corrected = KeptPerGeneration(10_000 if text_cache_mb > 0 else 0)
+        # a hit's document and snippet (ts_headline) for some words: the same popular courses
+        # come back on many pages (~2 KB each)
+        self.shown = KeptPerGeneration(5_000 if text_cache_mb > 0 else 0)
 
     def put(self, tx, doc):
         return tx.upsert_many([doc]) == 1
@@ -129,8 +132,20 @@ class PostgresBackend(SearchBackend):
         text = None if plan is None else self.texts.get(
             (plan.groups, ranked), tx.read_model(), lambda: tx.text_matches(plan, ranked=ranked))
         page = self.index.search(req, text, today, point)
-        figures = dict(zip(page.course_ids, page.figures))
-        return [{**row, **figures[row["course_id"]]} for row in tx.hits(page.course_ids, plan)], page.total, page.facets
+        rows = self._hits(tx, page.course_ids, plan)
+        return ([{**rows[cid], **figures} for cid, figures in zip(page.course_ids, page.figures) if cid in rows],
+                page.total, page.facets)
+
+    def _hits(self, tx, course_ids, plan) -> dict:
+        """The page's hits by course id (a course gone since is not there), from those kept
+        at this generation and PostgreSQL for the rest."""
+        generation, words = tx.read_model(), None if plan is None else plan.groups
+        rows = {cid: self.shown.peek((cid, words), generation) for cid in course_ids}
+        missing = [cid for cid, row in rows.items() if row is None]
+        for row in tx.hits(missing, plan) if missing else ():
+            rows[row["course_id"]] = row
+            self.shown.put((row["course_id"], words), generation, row)
+        return {cid: row for cid, row in rows.items() if row is not None}
 
     def suggest(self, tx, prefix, today, limit):
         return tx.suggest(prefix, today, limit)

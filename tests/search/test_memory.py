@@ -72,12 +72,16 @@ def test_a_store_that_was_lost_and_rebuilt_is_read_whole(followed):
     assert h.search()["ids"] == [str(second.id)]
 
 
-def test_text_matches_and_corrections_are_kept_for_the_same_words_until_the_read_model_changes(followed):
+def shown(h, **params) -> list:
+    return [(r["course_id"], r["title"], r["snippet"], r["offerings"]) for r in h.search(**params)["rows"]]
+
+
+def test_text_matches_corrections_and_hits_are_kept_for_the_same_words_until_the_read_model_changes(followed):
     h = followed
     courses = corpus.courses(h.today)
     for course in courses:
         h.put(course)
-    texts = h.backend.texts
+    texts, hits_shown = h.backend.texts, h.backend.shown
     first = h.search(q="heftruck")
     assert first["total"] >= 3
     hits = texts.hits
@@ -85,19 +89,25 @@ def test_text_matches_and_corrections_are_kept_for_the_same_words_until_the_read
     narrowed = h.search(q="heftruck", mode=["klassikaal"])     # the same words under a filter
     assert texts.hits == hits + 1, "the matches of the same words were kept"
     assert set(narrowed["ids"]) <= set(first["ids"])
+    assert hits_shown.hits >= len(narrowed["ids"]), "the hits shown before were kept"
 
-    # the matched words leave one course and come to a new one: not hidden behind kept matches
+    # the matched words leave one course and come to a new one, another course is renamed:
+    # not hidden behind kept matches or hits
     left = next(c for c in courses if str(c.id) == first["ids"][0])
     h.put(left.model_copy(update={"version": left.version + 1, "title": "Lassen volgens MIG",
                                   "description": "Lassen met beschermgas in de praktijk.", "keywords": ["lassen"]}))
+    renamed = next(c for c in courses if str(c.id) == first["ids"][1])
+    h.put(renamed.model_copy(update={"version": renamed.version + 1, "title": renamed.title + " (vernieuwd)",
+                                     "offerings": renamed.offerings[:1]}))
     came = courses[-1].model_copy(update={"id": uuid.uuid4(), "external_id": "NIEUW-1",
                                           "title": "Heftruckchauffeur voor beginners"})
     h.put(came)
     after = h.search(q="heftruck")
     assert str(left.id) not in after["ids"] and str(came.id) in after["ids"]
+    assert next(r["title"] for r in after["rows"] if r["course_id"] == str(renamed.id)).endswith("(vernieuwd)")
     smith = courses[-2].model_copy(update={"id": uuid.uuid4(), "external_id": "NIEUW-2", "title": "Hoefsmid"})
     h.put(smith)
     assert h.search(q="hoefsmit")["ids"] == [str(smith.id)], "the typo is corrected to the new word"
-    kept = answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"]]
+    kept = answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"], shown(h, q="heftruck"), shown(h)]
     h.backend = PostgresBackend(text_cache_mb=0)
-    assert answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"]] == kept
+    assert answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"], shown(h, q="heftruck"), shown(h)] == kept
