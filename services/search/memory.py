@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 EPOCH = date(1970, 1, 1)
 NO_DATE = np.iinfo(np.int32).max   # sorts last, as NULLS LAST
 EARTH_KM = 6371.0
+BYTE_BITS = (np.arange(256)[:, None] >> np.arange(8)) & 1   # [byte value, bit]: is the bit set
 
 
 def day(d: date) -> int:
@@ -347,8 +348,11 @@ class _Search:
 
     @staticmethod
     def _count(facet: str, bits: np.ndarray, keep: np.ndarray) -> dict[str, int]:
-        values = UNIVERSES[facet]
-        counts = ((bits[keep][:, None] >> np.arange(len(values))) & 1).sum(axis=0)
+        # per byte of the bits: how many courses have each of its 256 values, times which
+        # bits each value has (two passes over the courses per 8 facet values)
+        values, kept = UNIVERSES[facet], bits[keep]
+        counts = np.concatenate([np.bincount((kept >> shift) & 0xFF, minlength=256) @ BYTE_BITS
+                                 for shift in range(0, len(values), 8)])
         return {value: int(n) for value, n in zip(values, counts) if n}
 
 
