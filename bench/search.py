@@ -206,6 +206,21 @@ def freshness(platform: Platform, key: str, samples: int) -> list[float]:
     return delays
 
 
+def settle(platform: Platform, timeout: float = 600) -> None:
+    """Wait until every queue of the platform is empty twice in a row (RabbitMQ's counts are a
+    few seconds old): the other services have digested the import's events, so they do not
+    share the two cores with the searches measured."""
+    started, empty_before = time.perf_counter(), False
+    while time.perf_counter() - started < timeout:
+        waiting = sum(q.get("messages", 0) or 0 for q in platform.rabbit.queues(platform.vhost))
+        if waiting == 0 and empty_before:
+            print(f"every queue empty ({time.perf_counter() - started:.0f} s later)", flush=True)
+            return
+        empty_before = waiting == 0
+        time.sleep(6)
+    print(f"queues still not empty after {timeout:.0f} s: measuring anyway", flush=True)
+
+
 def restart_search(platform: Platform, env: dict) -> None:
     """The search service again, with ``env`` added to its environment."""
     platform.stop_service("search")
@@ -249,6 +264,7 @@ def main() -> int:
                 time.sleep(1)
             conn.execute("VACUUM ANALYZE")
             print(f"search holds all {report['accepted']} courses ({time.perf_counter() - started:.0f} s after the import)")
+        settle(platform)
         direct = direct_caller(search_db)
         phases = (("cached", [("gateway", gateway_caller(platform.url)), ("direct", direct)]),
                   ("computed", [("gateway", gateway_caller(platform.url))]))
