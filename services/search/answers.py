@@ -1,7 +1,9 @@
 """Search answers kept in memory, so a popular search costs one lookup instead of a query
 over the whole read model (search engines keep such a request cache too); and, one level
-down, the courses that words match, so the same words under other filters, another sort or the
-next page skip PostgreSQL's text match and rank (as OpenSearch caches a query's matches).
+down (``KeptPerGeneration``, in the postgres backend), the courses that words match, the typo
+corrections of words and the hits shown for words, so the same words under other filters,
+another sort or the next page skip PostgreSQL's text match and rank, and a popular course on
+another page skips its snippet (as OpenSearch caches a query's matches).
 
 Each is kept under the read model's generation it was computed at (``read_model`` in the
 search database, raised in the same transaction as every change) and served only while that is
@@ -51,9 +53,9 @@ class AnswerCache(DependencyProvider):
 
 class KeptPerGeneration:
     """What the backend worked out for a key (words' matches, typo corrections, a hit as the
-    page shows it for some words), as of one
-    generation of the read model: the most recently used, at most ``maxsize`` (in ``sizeof``
-    units, 1 per entry by default; 0 keeps none). Shared by the threads of one backend."""
+    page shows it for some words), as of one generation of the read model: the most recently
+    used, at most ``maxsize`` (in ``sizeof`` units, 1 per entry by default; 0 keeps none).
+    Shared by the threads of one backend."""
 
     def __init__(self, maxsize: int, sizeof: Callable = lambda value: 1):
         self._sizeof = sizeof

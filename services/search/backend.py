@@ -164,7 +164,8 @@ class Settings(DatabaseServiceSettings):
     search_cache_entries: int = Field(default=DEFAULT_ENTRIES, ge=0,
                                       description="search answers kept in memory (postgres backend; 0: none)")
     search_text_cache_mb: float = Field(
-        default=DEFAULT_TEXT_MB, ge=0, description="megabytes of text matches kept in memory (postgres backend; 0: none)")
+        default=DEFAULT_TEXT_MB, ge=0,
+        description="megabytes of text matches kept in memory (postgres backend; 0: no matches, corrections or hits)")
 
     @field_validator("opensearch_url")
     @classmethod
