@@ -209,10 +209,12 @@ def freshness(platform: Platform, key: str, samples: int) -> list[float]:
 def settle(platform: Platform, timeout: float = 600) -> None:
     """Wait until every queue of the platform is empty twice in a row (RabbitMQ's counts are a
     few seconds old): the other services have digested the import's events, so they do not
-    share the two cores with the searches measured."""
+    share the two cores with the searches measured. (Dead letters wait for a person, not a
+    service: their queues do not count.)"""
     started, empty_before = time.perf_counter(), False
     while time.perf_counter() - started < timeout:
-        waiting = sum(q.get("messages", 0) or 0 for q in platform.rabbit.queues(platform.vhost))
+        waiting = sum(q.get("messages", 0) or 0 for q in platform.rabbit.queues(platform.vhost)
+                      if not q["name"].endswith(".dead"))
         if waiting == 0 and empty_before:
             print(f"every queue empty ({time.perf_counter() - started:.0f} s later)", flush=True)
             return
