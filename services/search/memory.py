@@ -270,8 +270,8 @@ class _Search:
         hits = np.flatnonzero(hit)
         primary = {"relevance": -rank, "start_date": figures["next_start"], "price": figures["min_price"],
                    "distance": figures["distance"]}[req.sort][hits]
-        order = np.lexsort((c["title_rank"][hits], primary))
         start = (req.page - 1) * req.page_size
+        order = first_in_order(primary, c["title_rank"][hits], start + req.page_size)
         page = hits[order[start:start + req.page_size]]
         return Page(
             course_ids=[self.index.course_ids[r] for r in page],
@@ -354,6 +354,25 @@ class _Search:
         counts = np.concatenate([np.bincount((kept >> shift) & 0xFF, minlength=256) @ BYTE_BITS
                                  for shift in range(0, len(values), 8)])
         return {value: int(n) for value, n in zip(values, counts) if n}
+
+
+def first_in_order(primary: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` first by ``primary``, then ``tie`` (unique), in that order: what
+    ``np.lexsort((tie, primary))[:k]`` gives. A first page of thousands of hits needs only its
+    first few sorted: the k-th primary value splits them in linear time."""
+    n = len(primary)
+    if k <= 0 or n < 1000 or 4 * k > n:
+        return np.lexsort((tie, primary))[:max(k, 0)]
+    kth = np.partition(primary, k - 1)[k - 1]
+    if kth != kth:                              # NaN: fewer than k comparable values
+        return np.lexsort((tie, primary))[:k]
+    before = np.flatnonzero(primary < kth)
+    equal = np.flatnonzero(primary == kth)
+    need = k - len(before)                      # 1 <= need <= len(equal)
+    if len(equal) > need:
+        equal = equal[np.argpartition(tie[equal], need - 1)[:need]]
+    chosen = np.concatenate([before, equal])
+    return chosen[np.lexsort((tie[chosen], primary[chosen]))]
 
 
 def _halves(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
