@@ -209,18 +209,24 @@ def freshness(platform: Platform, key: str, samples: int) -> list[float]:
 def settle(platform: Platform, timeout: float = 600) -> None:
     """Wait until every queue of the platform is empty twice in a row (RabbitMQ's counts are a
     few seconds old): the other services have digested the import's events, so they do not
-    share the two cores with the searches measured. (Dead letters wait for a person, not a
-    service: their queues do not count.)"""
+    share the two cores with the searches measured (dead letters wait for a person, not a
+    service: their queues do not count); then VACUUM ANALYZE every database."""
     started, empty_before = time.perf_counter(), False
     while time.perf_counter() - started < timeout:
         waiting = sum(q.get("messages", 0) or 0 for q in platform.rabbit.queues(platform.vhost)
                       if not q["name"].endswith(".dead"))
         if waiting == 0 and empty_before:
-            print(f"every queue empty ({time.perf_counter() - started:.0f} s later)", flush=True)
-            return
+            print(f"every queue empty ({time.perf_counter() - started:.0f} s later); vacuuming every database",
+                  flush=True)
+            break
         empty_before = waiting == 0
         time.sleep(6)
-    print(f"queues still not empty after {timeout:.0f} s: measuring anyway", flush=True)
+    else:
+        print(f"queues still not empty after {timeout:.0f} s: measuring anyway", flush=True)
+    # and what autovacuum would otherwise do to the import's tables while searches are measured
+    for url in platform.db_urls.values():
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
 
 
 def restart_search(platform: Platform, env: dict) -> None:
@@ -264,7 +270,6 @@ def main() -> int:
             started = time.perf_counter()
             while conn.execute("SELECT count(*) FROM facts WHERE published").fetchone()[0] < report["accepted"]:
                 time.sleep(1)
-            conn.execute("VACUUM ANALYZE")
             print(f"search holds all {report['accepted']} courses ({time.perf_counter() - started:.0f} s after the import)")
         settle(platform)
         direct = direct_caller(search_db)
