@@ -349,7 +349,7 @@ def nearest_km(offerings: list[dict], point, today: date, radius_km: float) -> f
 
 
 def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), as ``km_between`` in the postgres backend."""
+    """Great-circle distance (haversine), as ``memory._km`` for many points at once."""
     dlat, dlon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
     a = math.sin(dlat / 2) ** 2 + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(dlon / 2) ** 2
     return 2 * 6371 * math.asin(math.sqrt(a))
