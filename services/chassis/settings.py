@@ -2,6 +2,8 @@
 that names the variable when one is missing or malformed."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AmqpDsn, Field, PostgresDsn, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,6 +17,10 @@ class ConfigurationError(SystemExit):
 
     def __str__(self):
         return self.message
+
+
+# a service may wait longer for its batches (analytics): it sets its own default
+BatchWindow = Annotated[float, Field(ge=0, le=5, description="seconds a batch waits for more events after its first")]
 
 
 class ServiceSettings(BaseSettings):
@@ -34,8 +40,7 @@ class ServiceSettings(BaseSettings):
     )
     event_batch_size: int = Field(default=100, ge=1, le=10000,
                                   description="events a batching handler applies in one transaction")
-    event_batch_window: float = Field(default=0.02, ge=0, le=5,
-                                      description="seconds a batch waits for more events after its first")
+    event_batch_window: BatchWindow = 0.02
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
     def nameko_config(self) -> dict:

@@ -23,39 +23,11 @@ DEFAULT_ENTRIES = 500   # ~25 KB per answer (20 hits): ~12 MB
 DEFAULT_TEXT_MB = 32    # ~30 KB per word matching 1,300 courses; 480 KB for one matching 20,000
 
 
-class Answers:
-    """Least recently used answers, at most ``entries`` (0: keep none)."""
-
-    def __init__(self, entries: int):
-        self._kept: LRUCache | None = LRUCache(maxsize=entries) if entries > 0 else None
-
-    def get(self, key: Hashable, generation: int) -> dict | None:
-        found = self._kept.get(key) if self._kept is not None else None
-        return found[1] if found is not None and found[0] == generation else None
-
-    def put(self, key: Hashable, generation: int, answer: dict) -> None:
-        if self._kept is None:
-            return
-        kept = self._kept.get(key)
-        if kept is None or kept[0] <= generation:    # a slow, older search does not replace a newer one
-            self._kept[key] = (generation, answer)
-
-
-class AnswerCache(DependencyProvider):
-    """One ``Answers`` per service container (workers come and go; the answers stay)."""
-
-    def setup(self):
-        self.answers = Answers(int(self.container.config.get("SEARCH_CACHE_ENTRIES", DEFAULT_ENTRIES)))
-
-    def get_dependency(self, worker_ctx):
-        return self.answers
-
-
 class KeptPerGeneration:
-    """What the backend worked out for a key (words' matches, typo corrections, a hit as the
-    page shows it for some words), as of one generation of the read model: the most recently
-    used, at most ``maxsize`` (in ``sizeof`` units, 1 per entry by default; 0 keeps none).
-    Shared by the threads of one backend."""
+    """What was worked out for a key (an answer; words' matches, typo corrections, a hit as the
+    page shows it for some words), as of one generation of the read model (a plain counter, or
+    ``SearchStore.read_model()``: the store and its counter): the most recently used, at most
+    ``maxsize`` (in ``sizeof`` units, 1 per entry by default; 0 keeps none). Thread-safe."""
 
     def __init__(self, maxsize: int, sizeof: Callable = lambda value: 1):
         self._sizeof = sizeof
@@ -63,15 +35,7 @@ class KeptPerGeneration:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable, generation: Hashable, compute: Callable):
-        """The value kept for ``key`` at ``generation``, else ``compute()`` (and keep it)."""
-        found = self.peek(key, generation)
-        if found is None:
-            found = compute()
-            self.put(key, generation, found)
-        return found
-
-    def peek(self, key: Hashable, generation: Hashable):
+    def get(self, key: Hashable, generation: Hashable):
         """The value kept for ``key`` at ``generation``, or None."""
         if self._kept is None:
             return None
@@ -83,10 +47,45 @@ class KeptPerGeneration:
         self.misses += 1
         return None
 
+    def get_or_compute(self, key: Hashable, generation: Hashable, compute: Callable):
+        """The value kept for ``key`` at ``generation``, else ``compute()`` (and keep it)."""
+        found = self.get(key, generation)
+        if found is None:
+            found = compute()
+            self.put(key, generation, found)
+        return found
+
     def put(self, key: Hashable, generation: Hashable, value) -> None:
-        if self._kept is not None and self._sizeof(value) <= self._kept.maxsize:
-            with self._lock:
+        if self._kept is None or self._sizeof(value) > self._kept.maxsize:
+            return
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None or not _newer(kept[0], generation):   # a slower, older search keeps out
                 self._kept[key] = (generation, value)
+
+
+def _newer(a, b) -> bool:
+    """Generation ``a`` came after ``b`` (those of another store are not comparable)."""
+    if isinstance(a, tuple):
+        return a[0] == b[0] and a[1] > b[1]
+    return a > b
+
+
+class Answers(KeptPerGeneration):
+    """Least recently used search answers, at most ``entries`` (0: keep none)."""
+
+    def __init__(self, entries: int):
+        super().__init__(entries)
+
+
+class AnswerCache(DependencyProvider):
+    """One ``Answers`` per service container (workers come and go; the answers stay)."""
+
+    def setup(self):
+        self.answers = Answers(int(self.container.config.get("SEARCH_CACHE_ENTRIES", DEFAULT_ENTRIES)))
+
+    def get_dependency(self, worker_ctx):
+        return self.answers
 
 
 def text_match_cache(megabytes: float) -> KeptPerGeneration:

@@ -121,7 +121,7 @@ class PostgresBackend(SearchBackend):
         return tx.unpublish_missing(seen, started)
 
     def corrections(self, tx, words):
-        return self.corrected.get(tuple(words), tx.read_model(), lambda: tx.corrections(words))
+        return self.corrected.get_or_compute(tuple(words), tx.read_model(), lambda: tx.corrections(words))
 
     def warm(self, tx):
         self.index.refresh(tx)
@@ -129,7 +129,7 @@ class PostgresBackend(SearchBackend):
     def search(self, tx, req, plan, today, point):
         self.index.refresh(tx)
         ranked = req.sort == "relevance"
-        text = None if plan is None else self.texts.get(
+        text = None if plan is None else self.texts.get_or_compute(
             (plan.groups, ranked), tx.read_model(), lambda: tx.text_matches(plan, ranked=ranked))
         page = self.index.search(req, text, today, point)
         rows = self._hits(tx, page.course_ids, plan)
@@ -140,7 +140,7 @@ class PostgresBackend(SearchBackend):
         """The page's hits by course id (a course gone since is not there), from those kept
         at this generation and PostgreSQL for the rest."""
         generation, words = tx.read_model(), None if plan is None else plan.groups
-        rows = {cid: self.shown.peek((cid, words), generation) for cid in course_ids}
+        rows = {cid: self.shown.get((cid, words), generation) for cid in course_ids}
         missing = [cid for cid, row in rows.items() if row is None]
         for row in tx.hits(missing, plan) if missing else ():
             rows[row["course_id"]] = row

@@ -140,7 +140,7 @@ class SearchService(HealthMixin):
         with self.store.autocommit() as db:
             if self.backend.transactional:
                 # read before the search: an answer computed afterwards is at least this new
-                generation = db.generation()
+                generation = db.read_model()
                 answer = self.answers.get(key, generation)
             cached = answer is not None
             if answer is None:

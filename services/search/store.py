@@ -107,11 +107,6 @@ class SearchStore(Store):
                             UPDATE facts f SET changed = raised.generation FROM raised
                             WHERE f.course_id = ANY(%(courses)s::uuid[])""", {"courses": list(self.touched)})
 
-    def generation(self) -> int:
-        """Grows with every committed change of the read model (a cached answer of an older
-        generation may be out of date)."""
-        return self.read_model()[1]
-
     def read_model(self) -> tuple:
         """Which store this is and its generation, as first read through this store: the
         answer cache and the in-memory columns of one search go by the same reading."""
