@@ -48,7 +48,8 @@ class ReliableEventHandler(EventHandler):
         )
         self.dead_queue = Queue(name + DEAD_SUFFIX, exchange=default, routing_key=name + DEAD_SUFFIX, durable=True)
         self.delays = [float(d) for d in self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)]
-        self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True, serializer="json")
+        self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True,
+                                   serializer=self.container.config.get("serializer", "json"))
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:

@@ -7,6 +7,8 @@ from typing import Annotated
 from pydantic import AmqpDsn, Field, PostgresDsn, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.chassis import wire
+
 
 class ConfigurationError(SystemExit):
     """Raised (and exits the process with status 2) when the environment is wrong."""
@@ -52,6 +54,7 @@ class ServiceSettings(BaseSettings):
             "EVENT_RETRY_DELAYS": self.event_retry_delays,
             "EVENT_BATCH_SIZE": self.event_batch_size,
             "EVENT_BATCH_WINDOW": self.event_batch_window,
+            **wire.nameko_config(),
             "LOGGING": {
                 "version": 1,
                 "disable_existing_loggers": False,

@@ -34,6 +34,9 @@ def subscription(platform, anonymous):
         with Connection(platform.amqp_uri) as conn:
             bound = Queue(queue_name)(conn.channel())
             while (message := bound.get(no_ack=True)) is not None:
+                # as the document says (the services write JSON with orjson, a subscriber with
+                # any JSON decoder reads it)
+                assert (message.content_type, message.content_encoding) == ("application/json", "utf-8")
                 received.append(message.payload)
         return received
 
