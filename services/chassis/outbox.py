@@ -24,6 +24,37 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=0.5 * 2 ** attempts), MAX_BACKOFF)
 
 
+class TransactedChannel:
+    """A connection and channel in AMQP transaction mode for publishing to ``exchange`` (declared
+    durable, as nameko declares event exchanges): opened when first needed, dropped after an error
+    so that the next use opens a new one."""
+
+    def __init__(self, amqp_uri: str, exchange, on_return=None):
+        self.amqp_uri, self.exchange, self.on_return = amqp_uri, exchange, on_return
+        self._connection: Connection | None = None
+        self._channel = None
+
+    def channel(self):
+        if self._channel is None:
+            self._connection = Connection(self.amqp_uri, connect_timeout=5)
+            self._connection.connect()
+            channel = self._connection.channel()
+            if self.on_return is not None:
+                channel.events["basic_return"].add(self.on_return)
+            channel.exchange_declare(self.exchange.name, "topic", durable=True, auto_delete=False)
+            channel.tx_select()
+            self._channel = channel
+        return self._channel
+
+    def drop(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # noqa: BLE001 - already broken: nothing to close
+                pass
+
+
 class OutboxRelay:
     """Publishes a batch of outbox rows inside one AMQP transaction: ``tx.commit-ok`` means
     RabbitMQ has taken every message of the batch (persistent, into durable queues), in one
@@ -38,8 +69,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.exchange = get_event_exchange(source, {})
-        self._connection: Connection | None = None
-        self._channel = None
+        self._amqp = TransactedChannel(amqp_uri, self.exchange, on_return=self._on_return)
         self._returned: set[str] = set()
         self._wakeups: LightQueue = LightQueue(maxsize=1)
         self._running = False
@@ -54,7 +84,7 @@ class OutboxRelay:
     def stop(self) -> None:
         self._running = False
         self.wake()
-        self._disconnect()
+        self._amqp.drop()
 
     def run(self) -> None:
         self._running = True
@@ -83,7 +113,7 @@ class OutboxRelay:
                 return 0
             self._returned = set()
             try:
-                channel = self._connect()
+                channel = self._amqp.channel()
                 for _, event_id, event_type, envelope, _ in rows:
                     # published as PostgreSQL renders it: no decoding and encoding again here
                     message = Message(envelope, content_type="application/json",
@@ -92,7 +122,7 @@ class OutboxRelay:
                                           mandatory=True)
                 channel.tx_commit()
             except Exception as exc:  # broker away: every row of the batch stays for a later pass
-                self._disconnect()
+                self._amqp.drop()
                 for row_id, _, event_type, _, attempts in rows:
                     self._postpone(conn, row_id, attempts, f"{type(exc).__name__}: {exc}")
                 log.warning("cannot publish %d events (%s); they stay in the outbox", len(rows), exc)
@@ -106,27 +136,8 @@ class OutboxRelay:
                 log.debug("relayed %d events", len(sent))
         return len(sent)
 
-    def _connect(self):
-        if self._channel is None:
-            self._connection = Connection(self.amqp_uri, connect_timeout=5)
-            self._connection.connect()
-            channel = self._connection.channel()
-            channel.events["basic_return"].add(self._on_return)
-            channel.exchange_declare(self.exchange.name, "topic", durable=True, auto_delete=False)
-            channel.tx_select()
-            self._channel = channel
-        return self._channel
-
     def _on_return(self, exc, exchange, routing_key, message):
         self._returned.add(message.properties.get("message_id"))
-
-    def _disconnect(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # already broken: nothing to close
-                pass
 
     @staticmethod
     def _postpone(conn, row_id: int, attempts: int, error: str) -> None:
