@@ -58,6 +58,16 @@ class Rabbit:
     def queues(self, vhost: str) -> list[dict]:
         return requests.get(f"{self.api}/queues/{vhost}", auth=self.auth, timeout=10).json()
 
+    def close_connection(self, client_port: int) -> bool:
+        """Close the connection a client opened from ``client_port``, as the broker would on a
+        restart (False while the management plugin does not list it yet)."""
+        listed = requests.get(f"{self.api}/connections", auth=self.auth, timeout=10).json()
+        names = [c["name"] for c in listed if c.get("peer_port") == client_port]
+        for name in names:
+            requests.delete(f"{self.api}/connections/{quote(name, safe='')}", auth=self.auth,
+                            timeout=10).raise_for_status()
+        return bool(names)
+
     def ctl(self, *args: str) -> None:
         """rabbitmqctl against the test node (stop_app / start_app for broker outages)."""
         env = {**os.environ, "HOME": os.environ["SA_TEST_RABBIT_HOME"]}

@@ -28,7 +28,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from services.chassis import wire
-from services.chassis.outbox import TransactedChannel
+from services.chassis.channels import TransactedChannel
 
 log = logging.getLogger(__name__)
 

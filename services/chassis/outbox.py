@@ -11,9 +11,10 @@ from datetime import timedelta
 import eventlet
 from eventlet.queue import Empty, LightQueue
 from amqp import Message
-from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 from psycopg_pool import ConnectionPool
+
+from services.chassis.channels import TransactedChannel
 
 log = logging.getLogger(__name__)
 
@@ -22,37 +23,6 @@ MAX_BACKOFF = timedelta(seconds=60)
 
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=0.5 * 2 ** attempts), MAX_BACKOFF)
-
-
-class TransactedChannel:
-    """A connection and channel in AMQP transaction mode for publishing to ``exchange`` (declared
-    durable, as nameko declares event exchanges): opened when first needed, dropped after an error
-    so that the next use opens a new one."""
-
-    def __init__(self, amqp_uri: str, exchange, on_return=None):
-        self.amqp_uri, self.exchange, self.on_return = amqp_uri, exchange, on_return
-        self._connection: Connection | None = None
-        self._channel = None
-
-    def channel(self):
-        if self._channel is None:
-            self._connection = Connection(self.amqp_uri, connect_timeout=5)
-            self._connection.connect()
-            channel = self._connection.channel()
-            if self.on_return is not None:
-                channel.events["basic_return"].add(self.on_return)
-            channel.exchange_declare(self.exchange.name, "topic", durable=True, auto_delete=False)
-            channel.tx_select()
-            self._channel = channel
-        return self._channel
-
-    def drop(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # noqa: BLE001 - already broken: nothing to close
-                pass
 
 
 class OutboxRelay:
