@@ -3,10 +3,10 @@ a worker hands them over and goes on; one green thread publishes whatever arrive
 ``WINDOW`` seconds back to back on one channel.
 
 nameko's ``EventDispatcher`` acquires a pooled connection and producer, declares the exchange and
-wraps the publish in a retry policy for every event: a search's event cost the search service more
-CPU than answering it from the answer cache, and RabbitMQ and analytics one wake-up per event.
-Published in bursts, the event costs a fraction of that everywhere, and it no longer delays the
-answer it describes.
+wraps the publish in a retry policy for every event: a search's event cost the search service about
+as much CPU as answering it from the answer cache, and analytics one wake-up per event.
+Published in bursts, it costs the search service a fraction of that and analytics about half, and
+it no longer delays the answer it describes.
 
 What it gives up and keeps: the events of the last window are only in memory, so a crash of the
 service loses them; a graceful stop publishes them first. Each burst is one AMQP transaction, so

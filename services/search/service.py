@@ -41,7 +41,8 @@ class SearchService(HealthMixin):
     store = Database(SearchStore, MIGRATIONS)
     backend: SearchBackend = Backend()
     # search_performed is analytics data, not a change of state: handed over and published
-    # in bursts, after the answer (see the module; a search's own event cost more than a cached answer)
+    # in bursts, after the answer (see the module: published one by one it cost about as much as
+    # answering from the answer cache)
     dispatch = BufferedDispatcher()
     catalogue = RpcProxy("catalogue")
     answers = AnswerCache()
