@@ -19,6 +19,7 @@ import traceback
 import eventlet
 from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher
+from nameko.constants import DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
@@ -49,7 +50,7 @@ class ReliableEventHandler(EventHandler):
         self.dead_queue = Queue(name + DEAD_SUFFIX, exchange=default, routing_key=name + DEAD_SUFFIX, durable=True)
         self.delays = [float(d) for d in self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)]
         self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True,
-                                   serializer=self.container.config.get("serializer", "json"))
+                                   serializer=self.container.config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER))
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:

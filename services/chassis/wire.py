@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import orjson
+from nameko.constants import ACCEPT_CONFIG_KEY, SERIALIZER_CONFIG_KEY, SERIALIZERS_CONFIG_KEY
 
 NAME = "orjson"
 CONTENT_TYPE = "application/json"
@@ -38,8 +39,8 @@ def nameko_config() -> dict:
     registered for ``application/json``, so messages from clients using kombu's serializer
     are read by it too)."""
     return {
-        "SERIALIZERS": {NAME: {"encoder": f"{__name__}.encode", "decoder": f"{__name__}.decode",
+        SERIALIZERS_CONFIG_KEY: {NAME: {"encoder": f"{__name__}.encode", "decoder": f"{__name__}.decode",
                                "content_type": CONTENT_TYPE, "content_encoding": "utf-8"}},
-        "serializer": NAME,
-        "ACCEPT": [NAME],
+        SERIALIZER_CONFIG_KEY: NAME,
+        ACCEPT_CONFIG_KEY: [NAME],
     }

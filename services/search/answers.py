@@ -71,18 +71,12 @@ def _newer(a, b) -> bool:
     return a > b
 
 
-class Answers(KeptPerGeneration):
-    """Least recently used search answers, at most ``entries`` (0: keep none)."""
-
-    def __init__(self, entries: int):
-        super().__init__(entries)
-
-
 class AnswerCache(DependencyProvider):
-    """One ``Answers`` per service container (workers come and go; the answers stay)."""
+    """The search answers of a service container, at most SEARCH_CACHE_ENTRIES (workers come and
+    go; the answers stay)."""
 
     def setup(self):
-        self.answers = Answers(int(self.container.config.get("SEARCH_CACHE_ENTRIES", DEFAULT_ENTRIES)))
+        self.answers = KeptPerGeneration(int(self.container.config.get("SEARCH_CACHE_ENTRIES", DEFAULT_ENTRIES)))
 
     def get_dependency(self, worker_ctx):
         return self.answers

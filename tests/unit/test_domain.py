@@ -141,9 +141,9 @@ def test_descriptions_keep_simple_html_and_lose_scripts_and_handlers():
 
 
 def test_an_answer_is_served_only_under_the_generation_it_was_computed_at():
-    from services.search.answers import Answers
+    from services.search.answers import KeptPerGeneration
 
-    answers = Answers(entries=2)
+    answers = KeptPerGeneration(2)
     answers.put("heftruck", 7, {"total": 3})
     assert answers.get("heftruck", 7) == {"total": 3}
     assert answers.get("heftruck", 8) is None             # the read model changed since
@@ -153,6 +153,6 @@ def test_an_answer_is_served_only_under_the_generation_it_was_computed_at():
     answers.put("lassen", 9, {"total": 1})
     answers.put("vca", 9, {"total": 2})                   # over the limit: the least recently used goes
     assert answers.get("heftruck", 9) is None and answers.get("vca", 9) == {"total": 2}
-    none_kept = Answers(entries=0)
+    none_kept = KeptPerGeneration(0)
     none_kept.put("heftruck", 1, {"total": 3})
     assert none_kept.get("heftruck", 1) is None
