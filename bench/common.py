@@ -20,7 +20,9 @@ def bench_platform() -> tuple[Platform, Postgres]:
     postgres = Postgres(os.environ["PG_ADMIN_URL"])
     log_dir = ROOT / ".run" / "test" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    return Platform(rabbit, postgres, log_dir), postgres
+    # as `make run` deploys it (deploy/local/env.sh says how many search processes)
+    processes = {"search": int(os.environ.get("SEARCH_PROCESSES", "1"))}
+    return Platform(rabbit, postgres, log_dir, processes=processes), postgres
 
 
 def provider_key(platform: Platform, name: str) -> str:

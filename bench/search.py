@@ -230,11 +230,14 @@ def settle(platform: Platform, timeout: float = 600) -> None:
 
 
 def restart_search(platform: Platform, env: dict) -> None:
-    """The search service again, with ``env`` added to its environment."""
-    platform.stop_service("search")
+    """The search service again (each of its processes), with ``env`` added to its environment."""
+    names = [name for name in platform.procs if name.partition("-")[0] == "search"]
+    for name in names:
+        platform.stop_service(name)
     platform.extra_env.update(env)
     try:
-        platform.start_service("search")
+        for name in names:
+            platform.start_service(name)
     finally:
         for name in env:
             platform.extra_env.pop(name)

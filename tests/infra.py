@@ -116,6 +116,7 @@ class Platform:
     procs: dict = field(default_factory=dict)
     db_urls: dict = field(default_factory=dict)
     extra_env: dict = field(default_factory=dict)
+    processes: dict = field(default_factory=dict)   # more than one process of a service: {"search": 2}
 
     @property
     def url(self) -> str:
@@ -141,14 +142,17 @@ class Platform:
         for name in DATABASES:
             self.db_urls[name] = self.postgres.create(f"{self.prefix}_{name}")
         for name in SERVICES:
-            self.start_service(name)
+            for n in range(1, self.processes.get(name, 1) + 1):
+                self.start_service(name if n == 1 else f"{name}-{n}")
         self.wait_healthy()
         return self
 
     def start_service(self, name: str) -> None:
+        """``name`` is a service, or for a second process of one ``search-2`` (and so on)."""
+        service = name.partition("-")[0]
         log = open(self.log_dir / f"{self.prefix}-{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "services.run", name], env=self.env(name), cwd=ROOT,
+            [sys.executable, "-m", "services.run", service], env=self.env(service), cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
 

@@ -19,6 +19,9 @@ RABBIT_MGMT_PORT="${RABBIT_MGMT_PORT:-$(( _base + 3 ))}"
 RABBIT_DIST_PORT="${RABBIT_DIST_PORT:-$(( _base + 4 ))}"
 EPMD_PORT="${EPMD_PORT:-$(( _base + 5 ))}"
 GATEWAY_PORT="${GATEWAY_PORT:-8000}"
+# processes of the search service `make run` starts (the benchmarks measure the same): one
+# eventlet process uses one core, and computing answers is the busiest work of a search
+export SEARCH_PROCESSES="${SEARCH_PROCESSES:-2}"
 
 export AMQP_URI="${AMQP_URI:-amqp://guest:guest@127.0.0.1:$AMQP_PORT/}"
 export RABBIT_API_URI="${RABBIT_API_URI:-http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT}"

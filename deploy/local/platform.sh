@@ -13,6 +13,14 @@ PIDS="$RUN_DIR/pids"; LOGS="$RUN_DIR/logs"
 export GATEWAY_PORT
 GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT"
 
+instances() {  # every process to run: a service's name, then name-2, name-3 for more of it
+  local name n
+  for name in "${SERVICES[@]}"; do
+    echo "$name"
+    if [ "$name" = search ]; then for n in $(seq 2 "$SEARCH_PROCESSES"); do echo "$name-$n"; done; fi
+  done
+}
+
 service_env() {  # the environment of one service, as docker-compose.yml gives it too
   local name=$1
   echo "AMQP_URI=$AMQP_URI"
@@ -22,11 +30,11 @@ service_env() {  # the environment of one service, as docker-compose.yml gives i
 start_services() {
   mkdir -p "$PIDS" "$LOGS"
   local name pid
-  for name in "${SERVICES[@]}"; do
+  for name in $(instances); do
     if [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
       say "$name already running (pid $(cat "$PIDS/$name.pid"))"; continue
     fi
-    ( export $(service_env "$name"); exec setsid "$VENV/bin/python" -m services.run "$name" ) \
+    ( export $(service_env "${name%-*}"); exec setsid "$VENV/bin/python" -m services.run "${name%-*}" ) \
       >>"$LOGS/$name.log" 2>&1 < /dev/null &
     pid=$!
     echo "$pid" > "$PIDS/$name.pid"
@@ -35,9 +43,10 @@ start_services() {
 }
 
 stop_services() {
-  local name pid
-  for name in "${SERVICES[@]}"; do
-    [ -f "$PIDS/$name.pid" ] || continue
+  local name pid path
+  for path in "$PIDS"/*.pid; do    # whatever was started, also more processes than now configured
+    [ -f "$path" ] || continue
+    name=$(basename "$path" .pid)
     pid=$(cat "$PIDS/$name.pid")
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
@@ -45,7 +54,7 @@ stop_services() {
       kill -KILL "$pid" 2>/dev/null || true
       say "stopped $name (pid $pid)"
     fi
-    rm -f "$PIDS/$name.pid"
+    rm -f "$path"
   done
 }
 
@@ -53,7 +62,7 @@ wait_healthy() {
   local deadline=$((SECONDS + ${1:-90})) body=""
   while [ $SECONDS -lt $deadline ]; do
     body=$(curl -fsS "$GATEWAY_URL/health" 2>/dev/null) && { say "healthy: $body"; return 0; }
-    for name in "${SERVICES[@]}"; do
+    for name in $(instances); do
       if ! kill -0 "$(cat "$PIDS/$name.pid" 2>/dev/null)" 2>/dev/null; then
         echo "!! $name exited; the end of its log:" >&2; tail -n 20 "$LOGS/$name.log" >&2; return 1
       fi
@@ -85,7 +94,7 @@ MSG
   logs) mkdir -p "$LOGS"; touch "$LOGS/gateway.log"; exec tail -n 50 -F "$LOGS"/*.log ;;
   status)
     "$INFRA" status
-    for name in "${SERVICES[@]}"; do
+    for name in $(instances); do
       if [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
         echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
     done ;;

@@ -112,6 +112,18 @@ class Transactions:
             self._provider.relay.wake()
 
     @contextlib.contextmanager
+    def exclusively(self, what: str) -> Iterator[None]:
+        """Only one process of the service at a time runs the block (several instances share the
+        database): a session-level advisory lock on ``what``, held on a connection of its own
+        for as long as the block runs (it may open transactions of its own meanwhile)."""
+        with self._provider.pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (what,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (what,))
+
+    @contextlib.contextmanager
     def autocommit(self) -> Iterator[Store]:
         """Each statement its own transaction (no BEGIN/COMMIT round trips): for a single read
         on a hot path. Nothing may be written through it (no outbox, no before_commit)."""

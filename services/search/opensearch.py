@@ -160,14 +160,7 @@ class OpenSearchBackend(SearchBackend):
     def finish_rebuild(self, tx, seen: list[str], started: datetime) -> int:
         new, old = self.building, self.current_index()
         try:
-            # what events changed in the old index while we rebuilt and the new one lacks
-            changed = helpers.scan(self.client, index=old, query={
-                "query": {"range": {"indexed_at": {"gte": started.isoformat()}}}}, _source=True,
-                version=True)
-            helpers.bulk(self.client, ({"_index": new, "_id": hit["_id"], "_source": hit["_source"],
-                                        "_version": hit["_version"], "_version_type": "external_gte"}
-                                       for hit in changed), raise_on_error=False)
-            self.client.indices.refresh(index=new)
+            self._copy_changed(old, new, started)
             hidden = self.client.count(index=old, body={"query": {"bool": {
                 "filter": [{"term": {"published": True}}],
                 "must_not": [{"ids": {"values": [str(s) for s in seen]}}]}}})["count"]
@@ -176,9 +169,22 @@ class OpenSearchBackend(SearchBackend):
                 {"add": {"index": new, "alias": self.alias}}]})
         finally:
             self.building = None
+        # another search process writes events to the alias only (it does not know of the new
+        # index): what it wrote to the old index between the copy and the swap is copied again
+        self._copy_changed(old, new, started)
         self.client.indices.delete(index=old, ignore_unavailable=True)
         log.info("alias %s now points at %s (was %s)", self.alias, new, old)
         return hidden
+
+    def _copy_changed(self, old: str, new: str, started: datetime) -> None:
+        """What events changed in ``old`` since the rebuild started, into ``new`` (where it is not
+        already there in that or a newer version)."""
+        changed = helpers.scan(self.client, index=old, query={
+            "query": {"range": {"indexed_at": {"gte": started.isoformat()}}}}, _source=True, version=True)
+        helpers.bulk(self.client, ({"_index": new, "_id": hit["_id"], "_source": hit["_source"],
+                                    "_version": hit["_version"], "_version_type": "external_gte"}
+                                   for hit in changed), raise_on_error=False)
+        self.client.indices.refresh(index=new)
 
     # reads
 

@@ -32,6 +32,7 @@ from services.search.store import SearchStore
 __all__ = ["SERVICE", "Settings"]
 log = logging.getLogger(__name__)
 REBUILD_PAGE = 500
+REBUILD_LOCK = "search: rebuild of the read model"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -74,13 +75,18 @@ class SearchService(HealthMixin):
         rules is rebuilt from the catalogue."""
         log.info("search backend %s, synonyms version %s, analysis version %s",
                  self.backend.name, analysis.default_synonyms().version, ANALYSIS_VERSION)
-        with self.store.transaction() as tx:
-            empty = self.backend.count(tx) == 0
-            outdated = self.backend.outdated(tx, ANALYSIS_VERSION)
-        if empty or outdated:
-            report = self._rebuild()
-            log.info("search read model was %s: rebuilt %s",
-                     "empty" if empty else f"built with older rules ({outdated} documents)", report)
+        # several search processes may start at once: the first rebuilds, the others wait for
+        # it and then find the read model full
+        with self.store.exclusively(REBUILD_LOCK):
+            with self.store.transaction() as tx:
+                empty = self.backend.count(tx) == 0
+                outdated = self.backend.outdated(tx, ANALYSIS_VERSION)
+            if empty or outdated:
+                report = self._rebuild()
+                log.info("search read model was %s: rebuilt %s",
+                         "empty" if empty else f"built with older rules ({outdated} documents)", report)
+            else:
+                log.info("search read model is current: nothing to rebuild")
         with self.store.autocommit() as db:
             self.backend.warm(db)
 
@@ -94,8 +100,10 @@ class SearchService(HealthMixin):
 
     @rpc
     def reindex(self) -> dict:
-        """Rebuild every document from the catalogue (`make reindex`); events keep flowing meanwhile."""
-        return self._rebuild()
+        """Rebuild every document from the catalogue (`make reindex`); events keep flowing meanwhile.
+        A rebuild another search process runs finishes first."""
+        with self.store.exclusively(REBUILD_LOCK):
+            return self._rebuild()
 
     def _rebuild(self) -> dict:
         started = datetime.now(timezone.utc)

@@ -35,3 +35,47 @@ def test_reindex_repairs_a_missed_withdrawal(platform, provider, anonymous):
         report = rpc.search.reindex()
     assert report["unpublished"] >= 1
     assert not found(anonymous, word, course["id"])
+
+
+
+def test_two_search_processes_rebuild_once_and_answer_alike(platform, provider, anonymous):
+    """`make run` starts two search processes: competing consumers of the same queues on one
+    read model. Starting both on an empty store, one rebuilds and the other waits for it; after
+    that, a course published through either one is found by both (each keeps answers only for
+    the read model's current generation)."""
+    word = f"tweeling{uuid.uuid4().hex[:6]}"
+    first = provider.post("/api/v1/courses", json={**a_course(f"Tweeling {word}"), "publish": True}).json()
+    eventually(lambda: found(anonymous, word, first["id"]), message="findable")
+    logs = [platform.log_dir / f"{platform.prefix}-{name}.log" for name in ("search", "search-2")]
+    platform.stop_service("search")
+    offsets = [log.stat().st_size if log.exists() else 0 for log in logs]
+
+    def since_start() -> list[bytes]:
+        return [log.read_bytes()[offset:] if log.exists() else b"" for log, offset in zip(logs, offsets)]
+
+    with psycopg.connect(platform.db_urls["search"], autocommit=True) as conn:
+        conn.execute("TRUNCATE documents CASCADE")
+    try:
+        platform.start_service("search")
+        platform.start_service("search-2")
+        platform.wait_healthy()
+        # each process says what it found once it had the lock: one rebuilt, the other waited
+        eventually(lambda: all(b"was empty: rebuilt" in text or b"is current: nothing to rebuild" in text
+                               for text in since_start()), timeout=90, message="both processes checked the store")
+        rebuilt = sorted(text.count(b"was empty: rebuilt") for text in since_start())
+        assert rebuilt == [0, 1], f"rebuilds at start per process: {rebuilt}"
+        assert found(anonymous, word, first["id"])
+
+        # the searches below go to the two processes in turn; each keeps its own answers
+        for _ in range(4):
+            assert found(anonymous, word, first["id"])
+        second = provider.post("/api/v1/courses", json={**a_course(f"Tweeling {word} twee"), "publish": True}).json()
+        eventually(lambda: found(anonymous, word, second["id"]), message="the second course findable")
+        for _ in range(6):
+            ids = {hit["course_id"] for hit in anonymous.get("/api/v1/search", params={"q": word}).json()["hits"]}
+            assert {first["id"], second["id"]} <= ids, "one process answered from an answer of before the change"
+    finally:
+        platform.stop_service("search-2")
+        if "search" not in platform.procs:     # failed before it started again: the next tests need it
+            platform.start_service("search")
+            platform.wait_healthy()

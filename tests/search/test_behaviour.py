@@ -240,6 +240,36 @@ def test_full_rebuild_hides_what_the_catalogue_no_longer_publishes(empty):
         assert not h.backend.client.indices.exists(index=before)
 
 
+def test_a_change_another_search_process_writes_during_a_rebuild_is_kept(empty, monkeypatch):
+    """Two search processes share the read model; only the one that rebuilds knows of the new
+    index (opensearch), so the other's writes go to the old one until the alias moves, even
+    after the rebuild copied what changed there: they must end up behind the alias all the same."""
+    h = empty
+    kept, late = _course(h, "Zeepkistenbouw voor beginners"), _course(h, "Zeepkistenbouw op de valreep")
+    h.put(kept)
+    other = type(h.backend)(h.backend.url, h.backend.alias, h.backend.analysis) if hasattr(h.backend, "alias") \
+        else type(h.backend)()
+    other.start()
+
+    def the_other_process_writes():
+        with h.tx() as tx:
+            other.put(tx, build_document(late, True))
+
+    started = datetime.now(timezone.utc)
+    h.backend.begin_rebuild()
+    with h.tx() as tx:
+        h.backend.put(tx, build_document(kept, True))
+    if hasattr(h.backend, "alias"):              # opensearch: at the last moment, just before the swap
+        swap = h.backend.client.indices.update_aliases
+        monkeypatch.setattr(h.backend.client.indices, "update_aliases",
+                            lambda *a, **kw: (the_other_process_writes(), swap(*a, **kw))[1])
+    else:
+        the_other_process_writes()
+    with h.tx() as tx:
+        h.backend.finish_rebuild(tx, [str(kept.id)], started)
+    assert sorted(h.search(q="zeepkistenbouw")["ids"]) == sorted([str(kept.id), str(late.id)])
+
+
 def test_an_offering_that_starts_stops_counting(empty):
     """postgres keeps per-course figures of the offerings ahead; a timer refreshes them."""
     h = empty
