@@ -1,22 +1,23 @@
 """Every SQL statement of the analytics service."""
 from __future__ import annotations
 
-from psycopg.types.json import Jsonb
-
-from services.chassis.postgres import Store
+from services.chassis.postgres import Store, json_rows
 from services.contracts.events import EventEnvelope
 
 
 class AnalyticsStore(Store):
     def archive(self, envelopes: list[EventEnvelope]) -> None:
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO event_archive (event_id, source, event_type, schema_version, occurred_at, payload)
-                   VALUES (%(id)s, %(source)s, %(type)s, %(v)s, %(at)s, %(payload)s)
-                   ON CONFLICT (event_id) DO NOTHING""",
-                [{"id": e.event_id, "source": e.source, "type": e.event_type, "v": e.schema_version,
-                  "at": e.occurred_at, "payload": Jsonb(e.payload)} for e in sorted(envelopes, key=lambda e: e.event_id)],
-            )
+        """One statement for the batch (a statement per event cost more CPU than the events)."""
+        self.execute(
+            """INSERT INTO event_archive (event_id, source, event_type, schema_version, occurred_at, payload)
+               SELECT r.id, r.source, r.type, r.v, r.at, r.payload
+               FROM jsonb_to_recordset(%(rows)s) AS r(id uuid, source text, type text, v integer,
+                    at timestamptz, payload jsonb)
+               ORDER BY r.id
+               ON CONFLICT (event_id) DO NOTHING""",
+            {"rows": json_rows([{"id": e.event_id, "source": e.source, "type": e.event_type, "v": e.schema_version,
+                                 "at": e.occurred_at, "payload": e.payload} for e in envelopes])},
+        )
 
     def event_counts(self) -> dict[str, int]:
         rows = self.fetch_all("SELECT event_type, count(*) AS n FROM event_archive GROUP BY 1")

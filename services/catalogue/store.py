@@ -5,7 +5,7 @@ import uuid
 
 from psycopg.types.json import Jsonb
 
-from services.chassis.postgres import Store
+from services.chassis.postgres import Store, json_rows
 from services.contracts.courses import Course
 
 _COURSE_SELECT = """
@@ -71,23 +71,28 @@ class CatalogueStore(Store):
         )
         return {r["external_id"]: r for r in rows}
 
+    # Many rows in one statement each (bulk import): the rows travel as one JSON array and
+    # jsonb_to_recordset reads them back; an executemany of a row each cost more CPU than the
+    # validation of the courses.
+
     def insert_courses_many(self, rows: list[dict]) -> None:
         """rows: id, provider, external_id, version, status, data, import_id."""
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO courses (id, provider_id, external_id, version, status, data, last_import_id)
-                   VALUES (%(id)s, %(provider)s, %(external_id)s, %(version)s, %(status)s, %(data)s, %(import_id)s)""",
-                [{**r, "data": Jsonb(r["data"])} for r in rows],
-            )
+        self.execute(
+            """INSERT INTO courses (id, provider_id, external_id, version, status, data, last_import_id)
+               SELECT r.id, r.provider, r.external_id, r.version, r.status, r.data, r.import_id
+               FROM jsonb_to_recordset(%(rows)s) AS r(id uuid, provider uuid, external_id text,
+                    version integer, status text, data jsonb, import_id uuid)""",
+            {"rows": json_rows(rows)})
 
     def update_courses_many(self, rows: list[dict]) -> None:
         """rows: id, version, status, data, import_id (the version is set, not bumped)."""
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                """UPDATE courses SET version = %(version)s, status = %(status)s, data = %(data)s,
-                       last_import_id = %(import_id)s, updated_at = now() WHERE id = %(id)s""",
-                [{**r, "data": Jsonb(r["data"])} for r in rows],
-            )
+        self.execute(
+            """UPDATE courses c SET version = r.version, status = r.status, data = r.data,
+                   last_import_id = r.import_id, updated_at = now()
+               FROM jsonb_to_recordset(%(rows)s) AS r(id uuid, version integer, status text, data jsonb,
+                    import_id uuid)
+               WHERE c.id = r.id""",
+            {"rows": json_rows(rows)})
 
     def mark_seen(self, course_ids: list, import_id) -> None:
         self.execute("UPDATE courses SET last_import_id = %(i)s WHERE id = ANY(%(ids)s)",
@@ -95,10 +100,12 @@ class CatalogueStore(Store):
 
     def record_history_many(self, rows: list[dict]) -> None:
         """rows: course_id, version, action, actor, changed."""
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO course_history (course_id, version, action, actor, changed)
-                   VALUES (%(course_id)s, %(version)s, %(action)s, %(actor)s, %(changed)s)""", rows)
+        self.execute(
+            """INSERT INTO course_history (course_id, version, action, actor, changed)
+               SELECT r.course_id, r.version, r.action, r.actor, r.changed
+               FROM jsonb_to_recordset(%(rows)s) AS r(course_id uuid, version integer,
+                    action text, actor text, changed text[])""",
+            {"rows": json_rows(rows)})
 
     def published_not_seen(self, provider_id, import_id) -> list[Course]:
         rows = self.fetch_all(

@@ -20,8 +20,10 @@ import psycopg
 import psycopg.waiting
 from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from services.chassis import wire
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
 from services.contracts.events import Event
 
@@ -35,6 +37,14 @@ def assert_cooperative_psycopg() -> None:
             "psycopg does not use wait_selector: set PSYCOPG_WAIT_FUNC=wait_selector before "
             f"psycopg is imported (now {os.environ.get('PSYCOPG_WAIT_FUNC')!r})"
         )
+
+
+def json_rows(rows: list[dict]) -> Jsonb:
+    """Many rows as one parameter, for a statement that reads them back with
+    ``jsonb_to_recordset(%(rows)s) AS r(column type, ...)``: one statement for a whole batch
+    instead of a statement (or an executemany entry) per row. Ids, dates and decimals are
+    written as JSON text, which the column types read back."""
+    return Jsonb(rows, dumps=wire.encode)
 
 
 class Store:
@@ -69,13 +79,17 @@ class Store:
         return envelope.event_id
 
     def emit_many(self, events: list[Event]) -> None:
-        """Like ``emit`` for many events in one round trip (bulk imports)."""
-        envelopes = [event.envelope() for event in events]
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%(id)s, %(type)s, %(env)s::jsonb)",
-                [{"id": e.event_id, "type": e.event_type, "env": e.model_dump_json()} for e in envelopes],
-            )
+        """Like ``emit`` for many events, in their order, in one statement (bulk imports; an
+        executemany of one row per event cost the catalogue more CPU than checking the courses)."""
+        if not events:
+            return
+        envelopes = "[" + ",".join(event.envelope().model_dump_json() for event in events) + "]"
+        self.execute(
+            """INSERT INTO outbox (event_id, event_type, envelope)
+               SELECT (e ->> 'event_id')::uuid, e ->> 'event_type', e
+               FROM jsonb_array_elements(%(envelopes)s::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n""",
+            {"envelopes": envelopes},
+        )
         self.emitted.extend(events)
 
     def claim_events(self, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:

@@ -7,16 +7,10 @@ from typing import NamedTuple, get_args
 import numpy as np
 
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
-from services.chassis.postgres import Store
+from services.chassis.postgres import Store, json_rows
 from services.contracts.courses import Level, Mode, Province, Sector, Situation
 from services.search.analysis import QueryPlan
-
-TSV = """setweight(to_tsvector('sa_dutch', %(title)s), 'A')
-      || setweight(to_tsvector('sa_dutch', array_to_string(%(keywords)s::text[], ' ')), 'B')
-      || setweight(to_tsvector('sa_dutch', %(description)s), 'C')
-      || setweight(to_tsvector('sa_dutch', %(compounds)s), 'D')"""
 
 # Relevance of a text match: Dutch full-text rank (title > keywords > description > compound
 # parts), plus a bonus when every word is in the title and when the words stand together as
@@ -90,6 +84,65 @@ AHEAD = """UPDATE facts f SET
     WHERE x.course_id = f.course_id AND"""
 
 
+# Writing a batch of documents (upsert_many): each statement reads the batch as one JSON
+# array of objects (jsonb_to_recordset), in course order.
+DOCUMENT_COLUMNS = ("course_id", "version", "provider_id", "provider_name", "title", "description", "keywords",
+                    "credential", "offerings", "compounds", "analysis")
+REST_COLUMNS = ("course_id", "published", "title", "level", "sectors", "situations", "funding", "last_start",
+                "offerings", "suggest_terms")
+UPSERT_DOCUMENTS = """
+INSERT INTO documents (course_id, version, provider_id, provider_name, title, description,
+    keywords, credential, offerings, compounds, analysis, tsv, title_tsv)
+SELECT d.course_id, d.version, d.provider_id, d.provider_name, d.title, d.description, d.keywords,
+    d.credential, d.offerings, d.compounds, d.analysis,
+    setweight(to_tsvector('sa_dutch', d.title), 'A')
+      || setweight(to_tsvector('sa_dutch', array_to_string(d.keywords, ' ')), 'B')
+      || setweight(to_tsvector('sa_dutch', d.description), 'C')
+      || setweight(to_tsvector('sa_dutch', d.compounds), 'D'),
+    to_tsvector('sa_dutch', d.title)
+FROM jsonb_to_recordset(%(docs)s) AS d(course_id uuid, version integer, provider_id uuid, provider_name text,
+    title text, description text, keywords text[], credential text, offerings jsonb, compounds text,
+    analysis text)
+ORDER BY d.course_id
+ON CONFLICT (course_id) DO UPDATE SET
+    version = EXCLUDED.version, provider_id = EXCLUDED.provider_id,
+    provider_name = EXCLUDED.provider_name, title = EXCLUDED.title,
+    description = EXCLUDED.description, keywords = EXCLUDED.keywords,
+    credential = EXCLUDED.credential, offerings = EXCLUDED.offerings,
+    compounds = EXCLUDED.compounds, analysis = EXCLUDED.analysis, tsv = EXCLUDED.tsv,
+    title_tsv = EXCLUDED.title_tsv, updated_at = now()
+WHERE documents.version < EXCLUDED.version
+   OR (documents.version = EXCLUDED.version AND documents.analysis <> EXCLUDED.analysis)
+RETURNING course_id"""
+INSERT_OFFERINGS = """
+INSERT INTO offerings (course_id, external_id, start_date, status, mode, province, lat, lon, price)
+SELECT d.course_id, o.external_id, o.start_date, o.status, o.mode, o.province, o.lat, o.lon, o.price_eur
+FROM jsonb_to_recordset(%(docs)s) AS d(course_id uuid, offerings jsonb),
+     jsonb_to_recordset(d.offerings) AS o(external_id text, start_date date, status text, mode text,
+                                          province text, lat float8, lon float8, price_eur numeric)"""
+UPSERT_FACTS = """
+INSERT INTO facts (course_id, published, title, level, sectors, situations, funding, last_start,
+       next_start, min_price, level_bits, sector_bits, situation_bits, mode_bits, province_bits)
+SELECT d.course_id, d.published, d.title, d.level, d.sectors, d.situations, d.funding, d.last_start,
+       a.next_start, a.min_price, bits(ARRAY[d.level], %(u_level)s), bits(d.sectors, %(u_sector)s),
+       bits(d.situations, %(u_situation)s), bits(a.modes, %(u_mode)s), bits(a.provinces, %(u_province)s)
+FROM jsonb_to_recordset(%(docs)s) AS d(course_id uuid, published boolean, title text, level text,
+         sectors text[], situations text[], funding text[], last_start date)
+LEFT JOIN LATERAL (""" + OFFERINGS_AHEAD + """ WHERE o.course_id = d.course_id AND o.start_date >= current_date) a ON true
+ORDER BY d.course_id
+ON CONFLICT (course_id) DO UPDATE SET published = EXCLUDED.published, title = EXCLUDED.title,
+    level = EXCLUDED.level, sectors = EXCLUDED.sectors, situations = EXCLUDED.situations,
+    funding = EXCLUDED.funding, last_start = EXCLUDED.last_start,
+    next_start = EXCLUDED.next_start, min_price = EXCLUDED.min_price,
+    level_bits = EXCLUDED.level_bits, sector_bits = EXCLUDED.sector_bits,
+    situation_bits = EXCLUDED.situation_bits, mode_bits = EXCLUDED.mode_bits,
+    province_bits = EXCLUDED.province_bits"""
+INSERT_DOCUMENT_TERMS = """
+INSERT INTO document_terms (course_id, term)
+SELECT d.course_id, t FROM jsonb_to_recordset(%(docs)s) AS d(course_id uuid, suggest_terms text[]),
+     unnest(d.suggest_terms) t"""
+
+
 class SearchStore(Store):
     def __init__(self, conn):
         super().__init__(conn)
@@ -150,75 +203,45 @@ class SearchStore(Store):
 
     def upsert_many(self, docs: list[dict]) -> int:
         """Store each document unless a newer version is already there (or the same version
-        built with the same analysis), in the order given; then the words of those stored, in
-        one statement. How many were stored."""
-        stored = [doc for doc in docs if self._upsert(doc)]
-        if stored:
-            # One writer of the vocabulary at a time (until commit, which follows right after):
-            # concurrent batches of new words deadlocked on the unique index even in sorted order.
-            self.execute("SELECT pg_advisory_xact_lock(hashtext('search.terms'))")
-            self.execute("""INSERT INTO terms (term, suggest)
-                            SELECT t, bool_or(s) FROM (
-                                SELECT t, false AS s FROM unnest(%(terms)s::text[]) t
-                                UNION ALL SELECT t, true FROM unnest(%(suggest_terms)s::text[]) t) w
-                            GROUP BY t ORDER BY t
-                            ON CONFLICT (term) DO UPDATE SET suggest = true
-                            WHERE EXCLUDED.suggest AND NOT terms.suggest""",
-                         {"terms": [t for doc in stored for t in doc["terms"]],
-                          "suggest_terms": [t for doc in stored for t in doc["suggest_terms"]]})
-        return len(stored)
-
-    def _upsert(self, doc: dict) -> bool:
-        params = {**doc, "offerings": Jsonb(doc["offerings"])}
-        cur = self.execute(
-            sql.SQL("""
-            INSERT INTO documents (course_id, version, provider_id, provider_name, title, description,
-                keywords, credential, offerings, compounds, analysis, tsv, title_tsv)
-            VALUES (%(course_id)s, %(version)s, %(provider_id)s, %(provider_name)s, %(title)s,
-                %(description)s, %(keywords)s, %(credential)s, %(offerings)s, %(compounds)s, %(analysis)s,
-                {tsv}, to_tsvector('sa_dutch', %(title)s))
-            ON CONFLICT (course_id) DO UPDATE SET
-                version = EXCLUDED.version, provider_id = EXCLUDED.provider_id,
-                provider_name = EXCLUDED.provider_name, title = EXCLUDED.title,
-                description = EXCLUDED.description, keywords = EXCLUDED.keywords,
-                credential = EXCLUDED.credential, offerings = EXCLUDED.offerings,
-                compounds = EXCLUDED.compounds, analysis = EXCLUDED.analysis, tsv = EXCLUDED.tsv,
-                title_tsv = EXCLUDED.title_tsv, updated_at = now()
-            WHERE documents.version < EXCLUDED.version
-               OR (documents.version = EXCLUDED.version AND documents.analysis <> EXCLUDED.analysis)
-            """).format(tsv=sql.SQL(TSV)),
-            params,
-        )
-        if cur.rowcount != 1:
-            return False
+        built with the same analysis); then its offerings, facts and words. A few statements
+        for the whole batch, whatever its size: a statement per table and document cost the
+        search service more CPU than building the documents. How many were stored."""
+        newest: dict = {}        # of two versions of a course in one batch, the older loses anyway
+        for doc in docs:
+            kept = newest.get(doc["course_id"])
+            if kept is None or doc["version"] >= kept["version"]:
+                newest[doc["course_id"]] = doc
+        if not newest:
+            return 0
+        # rows are locked in course order, the one order of every writer (two search processes)
+        batch = sorted(newest.values(), key=lambda doc: str(doc["course_id"]))
+        stored_ids = {row["course_id"] for row in self.fetch_all(UPSERT_DOCUMENTS, {"docs": json_rows(
+            [{k: doc[k] for k in DOCUMENT_COLUMNS} for doc in batch])})}
+        stored = [doc for doc in batch if doc["course_id"] in stored_ids]
+        if not stored:
+            return 0
         self.changed = True
-        self.touched.add(doc["course_id"])
-        self.execute("DELETE FROM offerings WHERE course_id = %(course_id)s", doc)
-        with self.conn.cursor() as rows:
-            rows.executemany(
-                """INSERT INTO offerings (course_id, external_id, start_date, status, mode, province, lat, lon, price)
-                   VALUES (%(course_id)s, %(external_id)s, %(start_date)s, %(status)s, %(mode)s, %(province)s,
-                           %(lat)s, %(lon)s, %(price_eur)s)""",
-                [{**o, "course_id": doc["course_id"]} for o in doc["offerings"]])
-        self.execute(
-            """INSERT INTO facts (course_id, published, title, level, sectors, situations, funding, last_start,
-                   next_start, min_price, level_bits, sector_bits, situation_bits, mode_bits, province_bits)
-               SELECT %(course_id)s, %(published)s, %(title)s, %(level)s, %(sectors)s, %(situations)s,
-                      %(funding)s, %(last_start)s, a.next_start, a.min_price, bits(ARRAY[%(level)s], %(u_level)s), bits(%(sectors)s, %(u_sector)s),
-                      bits(%(situations)s, %(u_situation)s), bits(a.modes, %(u_mode)s),
-                      bits(a.provinces, %(u_province)s)
-               FROM (""" + OFFERINGS_AHEAD + """ WHERE o.course_id = %(course_id)s AND o.start_date >= current_date) a
-               ON CONFLICT (course_id) DO UPDATE SET published = EXCLUDED.published, title = EXCLUDED.title,
-                   level = EXCLUDED.level, sectors = EXCLUDED.sectors, situations = EXCLUDED.situations,
-                   funding = EXCLUDED.funding, last_start = EXCLUDED.last_start,
-                   next_start = EXCLUDED.next_start, min_price = EXCLUDED.min_price,
-                   level_bits = EXCLUDED.level_bits, sector_bits = EXCLUDED.sector_bits,
-                   situation_bits = EXCLUDED.situation_bits, mode_bits = EXCLUDED.mode_bits,
-                   province_bits = EXCLUDED.province_bits""", {**doc, **UNIVERSE_PARAMS})
-        self.execute("DELETE FROM document_terms WHERE course_id = %(course_id)s", doc)
-        self.execute("""INSERT INTO document_terms (course_id, term)
-                        SELECT %(course_id)s, t FROM unnest(%(suggest_terms)s::text[]) t""", doc)
-        return True
+        self.touched.update(stored_ids)
+        rest = {"ids": list(stored_ids), "docs": json_rows([{k: doc[k] for k in REST_COLUMNS} for doc in stored]),
+                **UNIVERSE_PARAMS}
+        self.execute("DELETE FROM offerings WHERE course_id = ANY(%(ids)s::uuid[])", rest)
+        self.execute(INSERT_OFFERINGS, rest)
+        self.execute(UPSERT_FACTS, rest)
+        self.execute("DELETE FROM document_terms WHERE course_id = ANY(%(ids)s::uuid[])", rest)
+        self.execute(INSERT_DOCUMENT_TERMS, rest)
+        # One writer of the vocabulary at a time (until commit, which follows right after):
+        # concurrent batches of new words deadlocked on the unique index even in sorted order.
+        self.execute("SELECT pg_advisory_xact_lock(hashtext('search.terms'))")
+        self.execute("""INSERT INTO terms (term, suggest)
+                        SELECT t, bool_or(s) FROM (
+                            SELECT t, false AS s FROM unnest(%(terms)s::text[]) t
+                            UNION ALL SELECT t, true FROM unnest(%(suggest_terms)s::text[]) t) w
+                        GROUP BY t ORDER BY t
+                        ON CONFLICT (term) DO UPDATE SET suggest = true
+                        WHERE EXCLUDED.suggest AND NOT terms.suggest""",
+                     {"terms": [t for doc in stored for t in doc["terms"]],
+                      "suggest_terms": [t for doc in stored for t in doc["suggest_terms"]]})
+        return len(stored)
 
     def refresh_started(self) -> int:
         """Courses with an offering that has started since: their figures (next start, lowest

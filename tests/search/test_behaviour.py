@@ -223,6 +223,20 @@ def test_a_late_older_version_is_ignored_and_withdrawn_or_past_courses_are_not_f
     assert h.search(q="zeepkistenbouw")["total"] == 0
 
 
+def test_a_batch_with_several_versions_of_one_course_keeps_the_newest(empty):
+    """Events arrive in batches; a bulk import can put two versions of a course in one."""
+    h = empty
+    course, other = _course(h, version=2), _course(h, "Zeepkistenbouw extra")
+    newest = course.model_copy(update={"version": 3, "title": "Zeepkistenbouw nieuwste"})
+    with h.tx() as tx:
+        h.backend.put_many(tx, [build_document(d, True) for d in (newest, course, other)])
+    assert h.search(q="nieuwste")["ids"] == [str(course.id)]
+    assert h.search(q="zeldzame")["total"] == 0            # the title of version 2
+    assert sorted(h.search(q="zeepkistenbouw")["ids"]) == sorted([str(course.id), str(other.id)])
+    assert not h.put(course)                                 # version 2 again, alone: older than what is there
+    assert h.search(q="nieuwste")["ids"] == [str(course.id)]
+
+
 def test_full_rebuild_hides_what_the_catalogue_no_longer_publishes(empty):
     h = empty
     kept, gone = _course(h, "Zeepkistenbouw voor beginners"), _course(h, "Zeepkistenbouw gevorderd")
