@@ -17,7 +17,8 @@ from services.search.analysis import QueryPlan
 # typed (memory.py adds the situation boost).
 TEXT_RANK = """ts_rank_cd('{0.05, 0.2, 0.5, 1.0}', d.tsv, query.tsq, 1)
         + CASE WHEN d.title_tsv @@ query.tsq THEN 1.0 ELSE 0 END
-        + CASE WHEN query.phrase IS NOT NULL AND d.tsv @@ query.phrase THEN 0.5 ELSE 0 END"""
+        + CASE WHEN query.phrase IS NOT NULL AND d.tsv @@ query.phrase THEN 0.5 ELSE 0 END
+        + CASE WHEN query.typed IS NOT NULL AND d.title_tsv @@ query.typed THEN 0.5 ELSE 0 END"""
 
 UUID_BYTES = np.dtype("S16")   # a course id as its 16 bytes (uuid_send), as numpy compares them
 
@@ -53,6 +54,14 @@ LEFT JOIN LATERAL (
            array_agg(coalesce(array_position(%(u_province)s, o.province) - 1, -1)) AS provinces,
            array_agg(o.lat) AS lats, array_agg(o.lon) AS lons, array_agg(o.price::float8) AS prices
     FROM offerings o WHERE o.course_id = f.course_id) o ON f.course_id IS NOT NULL"""
+
+
+def typed_in_title(plan: QueryPlan | None) -> sql.Composable:
+    """The words as typed, every one (stemmed; not their synonyms): a title that has them ranks
+    above one that has only a synonym (`zorg`: *Helpende zorg en welzijn* before *Verzorgende IG*)."""
+    if plan is None or not plan.groups:
+        return sql.SQL("NULL::tsquery")
+    return sql.SQL("plainto_tsquery('sa_dutch', {})").format(sql.Literal(" ".join(plan.words)))
 
 
 def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
@@ -183,8 +192,8 @@ class SearchStore(Store):
         ids, ranks = self.execute(
             sql.SQL("SELECT coalesce(string_agg(uuid_send(d.course_id), ''), ''), coalesce(string_agg(float8send((")
             + sql.SQL(TEXT_RANK if ranked else "0") + sql.SQL(
-                ")::float8), ''), '') FROM documents d, (SELECT {} AS tsq, {} AS phrase) query WHERE d.tsv @@ query.tsq"
-            ).format(tsq, phrase)).fetchone()
+                ")::float8), ''), '') FROM documents d, (SELECT {} AS tsq, {} AS phrase, {} AS typed) query "
+                "WHERE d.tsv @@ query.tsq").format(tsq, phrase, typed_in_title(plan))).fetchone()
         return TextMatches(np.frombuffer(ids, dtype=UUID_BYTES), np.frombuffer(ranks, dtype=">f8").astype(np.float64))
 
     def hits(self, course_ids: list, plan: QueryPlan | None) -> list[dict]:
