@@ -33,6 +33,15 @@ def test_every_variable_is_one_the_service_reads():
         assert required <= env, f"{name}: compose does not set {required - env}"
 
 
+def test_every_service_waits_for_the_broker_and_the_database():
+    """A service's own depends_on replaces the shared one (YAML merge keys do not merge the maps
+    inside): search, which also waits for OpenSearch, did not wait for RabbitMQ and PostgreSQL."""
+    for name in SERVICES:
+        depends = compose()["services"][name]["depends_on"]
+        for infra in ("rabbitmq", "postgres"):
+            assert depends.get(infra) == {"condition": "service_healthy"}, f"{name} does not wait for {infra}"
+
+
 def test_postgres_gets_one_database_per_service():
     dbs = compose()["services"]["postgres"]["environment"]["POSTGRES_MULTIPLE_DATABASES"].split(",")
     assert sorted(dbs) == sorted(s for s in SERVICES if s != "gateway")
