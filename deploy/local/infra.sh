@@ -69,8 +69,21 @@ CONF
     return
   fi
   local epmd_before; epmd_before=$(epmd_pid)
-  HOME="$HOME_RABBIT" "$RABBIT_BIN/rabbitmq-server" -detached
-  rabbitctl -q wait "$RABBITMQ_PID_FILE" --timeout 60 >/dev/null
+  # from its home folder: a node that fails writes erl_crash.dump and MnesiaCore.* where it started
+  ( cd "$HOME_RABBIT" && HOME="$HOME_RABBIT" "$RABBIT_BIN/rabbitmq-server" -detached )
+  if ! rabbitctl -q wait "$RABBITMQ_PID_FILE" --timeout 60 >/dev/null; then
+    # it never wrote its PID file: stop the node it started (found by its home folder), or the
+    # next start finds the port taken by a node nothing knows of
+    local pid; pid=$(pgrep -f -- "-home $HOME_RABBIT " | xargs || true)
+    if [ -n "$pid" ]; then
+      kill $pid 2>/dev/null || true
+      for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+      kill -9 $pid 2>/dev/null || true
+    fi
+    echo "!! RabbitMQ did not start within 60 s${pid:+ (stopped its pid $pid)}; its log:" >&2
+    tail -n 20 "$RABBITMQ_LOG_BASE"/*.log >&2 2>/dev/null || true
+    return 1
+  fi
   # rabbitmq-server starts epmd on our port when none runs there; we stop it later by PID.
   [ -z "$epmd_before" ] && epmd_pid > "$HOME_RABBIT/epmd.pid"
   say "RabbitMQ started on 127.0.0.1:$AMQP_PORT (management on $RABBIT_MGMT_PORT)"

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -67,7 +68,22 @@ def main() -> int:
             created += 1
     total = sum(len(p["courses"]) for p in json.loads(DEMO.read_text())["providers"])
     print(f"==> demo catalogue: {created} courses created, {total - created} already there")
-    return 0
+    return 0 if wait_findable(http, args.gateway, total) else 1
+
+
+def wait_findable(http: requests.Session, gateway: str, total: int, timeout: float = 60) -> bool:
+    """Search follows the catalogue by events, a moment later: the first search a person tries
+    after `make run` should already find the demo courses."""
+    deadline = time.monotonic() + timeout
+    found = 0
+    while time.monotonic() < deadline:
+        found = http.get(f"{gateway}/api/v1/search", params={"page_size": 1}, timeout=30).json()["total"]
+        if found >= total:
+            print(f"==> search finds all {found} published courses")
+            return True
+        time.sleep(0.2)
+    print(f"!! search finds {found} of {total} demo courses after {timeout:.0f} s; see `make logs`", file=sys.stderr)
+    return False
 
 
 if __name__ == "__main__":

@@ -1,0 +1,41 @@
+"""`make run` ends by loading the demo catalogue (deploy/local/load_demo.py): through the public
+API, idempotently, and it returns only once search finds every demo course. On a platform of
+its own, so its 21 courses do not change what other tests count."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import requests
+
+from tests.infra import ROOT, Platform
+
+
+def test_demo_catalogue_loads_once_and_is_findable_when_the_loader_returns(rabbit, postgres, tmp_path):
+    demo = json.loads((ROOT / "deploy/local/demo_catalogue.json").read_text())
+    total = sum(len(p["courses"]) for p in demo["providers"])
+    platform = Platform(rabbit, postgres, tmp_path)
+    try:
+        platform.start()
+        keys = tmp_path / "demo-keys.json"
+
+        def load() -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-m", "deploy.local.load_demo", "--gateway", platform.url,
+                                   "--keys", str(keys), "--admin-token", platform.env("gateway")["ADMIN_TOKEN"]],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=180)
+
+        first = load()
+        assert first.returncode == 0, first.stderr
+        assert f"{total} courses created" in first.stdout
+        # no waiting here: the loader returned only once search found them all
+        answer = requests.get(f"{platform.url}/api/v1/search", params={"page_size": 1}, timeout=30).json()
+        assert answer["total"] == total
+        assert len(json.loads(keys.read_text())) == len(demo["providers"])
+
+        again = load()
+        assert again.returncode == 0, again.stderr
+        assert f"0 courses created, {total} already there" in again.stdout
+        assert requests.get(f"{platform.url}/api/v1/search", params={"page_size": 1}, timeout=30).json()["total"] == total
+    finally:
+        platform.stop()
