@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
     logging.config.dictConfig(config["LOGGING"])
 
     from nameko.runners import ServiceRunner
+    from services.chassis import collector
     from services.chassis.postgres import assert_cooperative_psycopg
     from services.chassis.replies import unconfirmed_replies
 
@@ -52,7 +53,9 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    collector.tune()
     runner.start()
+    collector.settle()      # what starting created lives as long as the process
     logging.getLogger(name).info("%s started (pid %d)", name, os.getpid())
     try:
         runner.wait()

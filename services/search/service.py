@@ -13,6 +13,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services import places
+from services.chassis import collector
 from services.chassis.buffered import BufferedDispatcher
 from services.chassis.errors import DomainError, ValidationFailed, validated
 from services.chassis.events import handles, handles_batch
@@ -89,6 +90,7 @@ class SearchService(HealthMixin):
                 log.info("search read model is current: nothing to rebuild")
         with self.store.autocommit() as db:
             self.backend.warm(db)
+        collector.settle()      # the read model in memory, out of later collections
 
     @timer(interval=600)
     def refresh_started_offerings(self):
