@@ -47,6 +47,18 @@ def json_rows(rows: list[dict]) -> Jsonb:
     return Jsonb(rows, dumps=wire.encode)
 
 
+def newest_versions(items: list, key, version) -> list:
+    """One item per ``key(item)``, the one with the highest ``version(item)`` (the later of
+    equals): what a batch statement may write, as INSERT ... ON CONFLICT DO UPDATE cannot touch
+    one row twice, and the older version would lose to the newer one anyway."""
+    newest: dict = {}
+    for item in items:
+        kept = newest.get(key(item))
+        if kept is None or version(item) >= version(kept):
+            newest[key(item)] = item
+    return list(newest.values())
+
+
 class Store:
     """One transaction's worth of data access. Services subclass it with their domain verbs;
     every SQL statement of a service lives in its subclass (``<service>/store.py``)."""

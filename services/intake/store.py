@@ -1,7 +1,7 @@
 """Every SQL statement of the intake service."""
 from __future__ import annotations
 
-from services.chassis.postgres import Store, json_rows
+from services.chassis.postgres import Store, json_rows, newest_versions
 from services.contracts.events import CourseEvent
 
 
@@ -10,10 +10,7 @@ class IntakeStore(Store):
         """Each course as the event leaves it; an older version than the one kept changes
         nothing. One statement for the batch (the newest version of a course in it), in course
         order, so concurrent batches take the row locks in the same order."""
-        newest: dict = {}
-        for e in events:
-            if e.course_id not in newest or e.version >= newest[e.course_id].version:
-                newest[e.course_id] = e
+        newest = newest_versions(events, key=lambda e: e.course_id, version=lambda e: e.version)
         self.execute(
             """INSERT INTO courses (course_id, provider_id, title, published, version)
                SELECT r.c, r.p, r.t, r.pub, r.v
@@ -23,7 +20,7 @@ class IntakeStore(Store):
                    published = EXCLUDED.published, version = EXCLUDED.version
                WHERE courses.version < EXCLUDED.version""",
             {"rows": json_rows([{"c": e.course_id, "p": e.provider_id, "t": e.course.title, "pub": e.published,
-                                 "v": e.version} for e in newest.values()])},
+                                 "v": e.version} for e in newest])},
         )
 
     def course(self, course_id) -> dict | None:

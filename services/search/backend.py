@@ -109,7 +109,7 @@ class PostgresBackend(SearchBackend):
         return tx.upsert_many([doc]) == 1
 
     def put_many(self, tx, docs):
-        return tx.upsert_many(sorted(docs, key=_course_order))
+        return tx.upsert_many(docs)     # one statement per table, in course order itself
 
     def count(self, tx):
         return tx.count_documents()

@@ -8,7 +8,7 @@ import numpy as np
 
 from psycopg import sql
 
-from services.chassis.postgres import Store, json_rows
+from services.chassis.postgres import Store, json_rows, newest_versions
 from services.contracts.courses import Level, Mode, Province, Sector, Situation
 from services.search.analysis import QueryPlan
 
@@ -215,15 +215,11 @@ class SearchStore(Store):
         built with the same analysis); then its offerings, facts and words. A few statements
         for the whole batch, whatever its size: a statement per table and document cost the
         search service more CPU than building the documents. How many were stored."""
-        newest: dict = {}        # of two versions of a course in one batch, the older loses anyway
-        for doc in docs:
-            kept = newest.get(doc["course_id"])
-            if kept is None or doc["version"] >= kept["version"]:
-                newest[doc["course_id"]] = doc
-        if not newest:
+        # the statements take their row locks in course order (ORDER BY), the one order of every
+        # writer (two search processes)
+        batch = newest_versions(docs, key=lambda doc: doc["course_id"], version=lambda doc: doc["version"])
+        if not batch:
             return 0
-        # rows are locked in course order, the one order of every writer (two search processes)
-        batch = sorted(newest.values(), key=lambda doc: str(doc["course_id"]))
         stored_ids = {row["course_id"] for row in self.fetch_all(UPSERT_DOCUMENTS, {"docs": json_rows(
             [{k: doc[k] for k in DOCUMENT_COLUMNS} for doc in batch])})}
         stored = [doc for doc in batch if doc["course_id"] in stored_ids]
