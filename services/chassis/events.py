@@ -138,10 +138,11 @@ class BatchEventHandler(ReliableEventHandler):
         return None, exc_info
 
 
-def _event_of(payload: dict, event_type: str) -> tuple[EventEnvelope, object]:
-    """The envelope, and the event turned back into its model (``"#"``: the envelope itself)."""
+def _event_of(payload: dict, event_type: str, model=None) -> tuple[EventEnvelope, object]:
+    """The envelope, and the event turned back into ``model`` (by default the model of its
+    type; ``"#"``: the envelope itself)."""
     envelope = EventEnvelope.model_validate(payload)
-    model = EVENT_TYPES.get(envelope.event_type)
+    model = model or EVENT_TYPES.get(envelope.event_type)
     return envelope, model.from_envelope(envelope) if (model and event_type != "#") else envelope
 
 
@@ -159,15 +160,16 @@ def _fresh(tx, consumer: str, batch: list[tuple[EventEnvelope, object]]) -> list
     return fresh
 
 
-def handles(source: str, event_type: str, **kwargs):
+def handles(source: str, event_type: str, model=None, **kwargs):
     """Decorate ``def handle_x(self, tx, event)``; ``event_type="#"`` takes every event of
-    ``source`` (the handler then gets the ``EventEnvelope``)."""
+    ``source`` (the handler then gets the ``EventEnvelope``). ``model`` reads the event as
+    another model than its type's, one that reads less of it (``CourseChange``)."""
 
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(self, payload):
             consumer = f"{type(self).name}.{fn.__name__}"
-            pair = _event_of(payload, event_type)
+            pair = _event_of(payload, event_type, model)
             with getattr(self, database_attribute(type(self))).transaction() as tx:
                 fresh = _fresh(tx, consumer, [pair])
                 return fn(self, tx, fresh[0]) if fresh else None
@@ -177,14 +179,14 @@ def handles(source: str, event_type: str, **kwargs):
     return decorator
 
 
-def handles_batch(source: str, event_type: str, **kwargs):
+def handles_batch(source: str, event_type: str, model=None, **kwargs):
     """Decorate ``def handle_x(self, tx, events)`` for a handler that applies many events in
     one transaction (a bulk import's thousands of course events cost a fraction of one
     transaction each). Same guarantees as ``handles``: each event is claimed in that
     transaction, so a redelivered one is skipped; if the batch fails, its events are applied one
     transaction each, so only the one that fails is retried and dead-lettered. ``events`` is
     never empty; the method should take the rows it changes in a fixed order (no deadlock
-    between concurrent batches)."""
+    between concurrent batches). ``model`` as for ``handles``."""
 
     def decorator(fn):
         @functools.wraps(fn)
@@ -194,7 +196,7 @@ def handles_batch(source: str, event_type: str, **kwargs):
             failures, events = {}, []
             for index, payload in enumerate(payloads):
                 try:
-                    events.append((index, _event_of(payload, event_type)))
+                    events.append((index, _event_of(payload, event_type, model)))
                 except Exception:       # a malformed message fails alone
                     failures[index] = sys.exc_info()
 

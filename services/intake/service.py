@@ -10,7 +10,7 @@ from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
-from services.contracts.events import CoursePublished, CourseUpdated, CourseWithdrawn
+from services.contracts.events import CourseChange, CoursePublished, CourseUpdated, CourseWithdrawn
 from services.intake.store import IntakeStore
 
 Settings = DatabaseServiceSettings
@@ -21,16 +21,18 @@ class IntakeService(HealthMixin):
 
     store = Database(IntakeStore, Path(__file__).parent / "migrations", source="intake")
 
-    @handles_batch("catalogue", CoursePublished.event_type)
-    def handle_course_published(self, tx: IntakeStore, events: list[CoursePublished]):
+    # a course event is read for its headline (CourseChange): intake keeps a course's title
+    # and whether it is published, not its offerings
+    @handles_batch("catalogue", CoursePublished.event_type, model=CourseChange)
+    def handle_course_published(self, tx: IntakeStore, events: list[CourseChange]):
         tx.remember_courses(events)
 
-    @handles_batch("catalogue", CourseUpdated.event_type)
-    def handle_course_updated(self, tx: IntakeStore, events: list[CourseUpdated]):
+    @handles_batch("catalogue", CourseUpdated.event_type, model=CourseChange)
+    def handle_course_updated(self, tx: IntakeStore, events: list[CourseChange]):
         tx.remember_courses(events)
 
-    @handles_batch("catalogue", CourseWithdrawn.event_type)
-    def handle_course_withdrawn(self, tx: IntakeStore, events: list[CourseWithdrawn]):
+    @handles_batch("catalogue", CourseWithdrawn.event_type, model=CourseChange)
+    def handle_course_withdrawn(self, tx: IntakeStore, events: list[CourseChange]):
         tx.remember_courses(events)
 
     @rpc

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from services.chassis.postgres import Store, json_rows, newest_versions
-from services.contracts.events import CourseEvent
+from services.contracts.events import CourseChange
 
 
 class IntakeStore(Store):
-    def remember_courses(self, events: list[CourseEvent]) -> None:
+    def remember_courses(self, events: list[CourseChange]) -> None:
         """Each course as the event leaves it; an older version than the one kept changes
         nothing. One statement for the batch (the newest version of a course in it), in course
         order, so concurrent batches take the row locks in the same order."""

@@ -77,6 +77,10 @@ def test_every_service_consumes_the_catalogue_events(provider, platform):
         assert [e["event_type"] for e in archived] == ["course_published"]
         known = eventually(lambda: rpc.intake.known_course(course["id"]), message="intake knows the course")
         assert known["title"] == "Orderpicken" and known["published"] is True
+        assert provider.post(f"/api/v1/courses/{course['id']}/withdraw").status_code == 200
+        known = eventually(lambda: (k := rpc.intake.known_course(course["id"]))["version"] == 2 and k,
+                           message="intake knows the course was withdrawn")
+        assert known["title"] == "Orderpicken" and known["published"] is False
         assert eventually(lambda: rpc.notify.known_provider(provider.id), message="notify knows")["name"]
         searches = eventually(lambda: rpc.analytics.event_counts().get("search_performed"),
                               timeout=10, message="searches archived")
