@@ -183,6 +183,27 @@ def direct_caller(db_url: str):
     return make
 
 
+def service_path(url: str, requests_each: int = 400) -> dict[str, float]:
+    """p50 (ms) of one client's requests that do no search: what the path itself costs at 1
+    client. A 404 is the gateway alone (no RPC); a suggest too short to answer is one RPC round
+    trip through RabbitMQ to the search service and back (it answers 422, reading nothing)."""
+    parsed = urlparse(url)
+    pool = urllib3.HTTPConnectionPool(parsed.hostname, parsed.port, maxsize=1, timeout=30, retries=False)
+    figures = {}
+    for label, path, status in (("answered by the gateway alone (a 404)", "/api/v1/not-a-route", 404),
+                                ("with one RPC round trip to search (a 422)", "/api/v1/suggest?q=a", 422)):
+        latencies = []
+        for n in range(requests_each + 50):
+            started = time.perf_counter()
+            answer = pool.request("GET", path)
+            if answer.status != status:
+                raise RuntimeError(f"{path} answered {answer.status}, not {status}: {answer.data[:200]!r}")
+            if n >= 50:      # the first ones warm the path up
+                latencies.append((time.perf_counter() - started) * 1000)
+        figures[label] = pct(latencies, 50)
+    return figures
+
+
 def freshness(platform: Platform, key: str, samples: int) -> list[float]:
     """Seconds from a publish response to the course being found through the gateway."""
     headers = {"Authorization": f"Bearer {key}"}
@@ -277,6 +298,7 @@ def main() -> int:
                 time.sleep(1)
             print(f"search holds all {report['accepted']} courses ({time.perf_counter() - started:.0f} s after the import)")
         settle(platform)
+        path_costs = service_path(platform.url)
         direct = direct_caller(search_db)
         phases = (("cached", [("gateway", gateway_caller(platform.url)), ("direct", direct)]),
                   ("computed", [("gateway", gateway_caller(platform.url))]))
@@ -316,12 +338,15 @@ def main() -> int:
         print(f"inside the search service, {label}: {len(mine)} searches ({len(mine) / max(1, len(inside)):.0%}), "
               f"p50 {pct(mine, 50):.1f} ms, p95 {pct(mine, 95):.1f} ms, p99 {pct(mine, 99):.1f} ms")
 
+    def row(phase, clients, path_name):
+        return next(r for r in rows if r[:3] == (phase, clients, path_name))
+
+    print("the service path at 1 client, p50 of requests that do no search: " + ", ".join(
+        f"{label} {ms:.1f} ms" for label, ms in path_costs.items())
+        + f"; the direct backend's whole search: {pct(row('cached', 1, 'direct')[4], 50):.1f} ms")
     texts = direct.backend.texts
     print(f"direct backend: text matches kept for {texts.hits / max(1, texts.hits + texts.misses):.0%} of "
           f"{texts.hits + texts.misses} searches with words")
-
-    def row(phase, clients, path_name):
-        return next(r for r in rows if r[:3] == (phase, clients, path_name))
 
     for clients in CONCURRENCY:
         direct_rate = row("cached", clients, "direct")[3]
