@@ -7,7 +7,10 @@ then for 1, 8 and 32 concurrent clients runs a mix of free-text, filtered and ge
 few seconds each, once through `GET /api/v1/search` and once straight to the postgres backend
 (the search service's own code: query analysis + SQL, on its own connections, no RPC, no HTTP).
 Prints throughput and p50/p95/p99 latency for both, their ratio (the cost of our service path),
-and p50/p99 freshness. Run with `make bench-search`.
+and p50/p99 freshness. Run with `make bench-search`. Before the searches it measures the path
+alone at 1 client: a request the gateway answers itself and one that makes one RPC round trip
+(through RabbitMQ to the search service and back) without searching; at 1 client the ratio is
+one of latencies, and that round trip is the floor of every search through the gateway.
 
 The query mix: 400 distinct queries (12 chosen by hand, the rest generated from the words
 of the generated catalogue: subjects, their plurals and misspellings, with zero to three
