@@ -37,6 +37,12 @@ class SearchRequest(Strict):
     page_size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
+# a list answer's paging (``GET /api/v1/providers/me/courses``): a page further than any list
+# goes is a 422, not an offset the database cannot hold
+LIST_MAX_PAGE = 100_000
+LIST_MAX_PAGE_SIZE = 100
+
+
 class NextOffering(BaseModel):
     start_date: date
     mode: Mode

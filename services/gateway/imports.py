@@ -4,6 +4,7 @@ Each reader yields ``(line, course dict)`` or ``(line, ParseError)``; nothing he
 than one course in memory, except OOAPI, which is one JSON document."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -27,8 +28,27 @@ class ParseError(Exception):
         self.errors = [{"field": field, "message": message}]
 
 
+def _text_lines(stream: IO[bytes], not_utf8: set[int]) -> Iterator[str]:
+    """The body's lines as text (a BOM before the first is dropped). A line that is not UTF-8
+    is read with replacement characters and its number put in ``not_utf8``, so the reader can
+    reject what it was part of and go on with the next line."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            not_utf8.add(number)
+            yield raw.decode("utf-8", errors="replace")
+
+
 def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
-    for number, raw in enumerate(io.TextIOWrapper(stream, encoding="utf-8", newline="\n"), start=1):
+    not_utf8: set[int] = set()
+    for number, raw in enumerate(_text_lines(stream, not_utf8), start=1):
+        if not_utf8:
+            not_utf8.clear()
+            yield number, ParseError("line is not UTF-8 text")
+            continue
         if not raw.strip():
             continue
         try:
@@ -42,15 +62,30 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
 def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
     """Rows of one course (same external_id) must follow each other; the course is reported
     at its first row's line (the header is line 1)."""
-    reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
-    missing = {"external_id", "title", "level"} - set(reader.fieldnames or ())
+    not_utf8: set[int] = set()
+    reader = csv.DictReader(_text_lines(stream, not_utf8))
+    columns = set(reader.fieldnames or ())       # reads the header
+    if not_utf8:
+        yield 1, ParseError("the header is not UTF-8 text", "header")
+        return
+    missing = {"external_id", "title", "level"} - columns
     if missing:
         yield 1, ParseError(f"the header lacks the columns {sorted(missing)}", "header")
         return
-    current, first_line, seen = None, 0, set()
+    current, first_line, seen, broken = None, 0, set(), None
     for row in reader:
         line = reader.line_num
         external_id = (row.get("external_id") or "").strip()
+        if not_utf8:        # the row has bytes that are not UTF-8: its course is not stored at all
+            not_utf8.clear()
+            if current is not None and external_id != current["external_id"]:
+                yield first_line, current
+            current, broken = None, external_id
+            seen.add(external_id)
+            yield line, ParseError("the row is not UTF-8 text; its course is not stored")
+            continue
+        if external_id == broken:       # the course's other rows: reported with the row above
+            continue
         if current is not None and external_id == current["external_id"]:
             current["offerings"].append(_csv_offering(row))
             continue
@@ -164,7 +199,18 @@ def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         yield 0, ParseError('an OOAPI courses response has an "items" list', "items")
         return
     for number, item in enumerate(items, start=1):
-        yield number, ooapi_course(item) if isinstance(item, dict) else ParseError("not an object", f"items.{number - 1}")
+        field = f"items.{number - 1}"
+        if not isinstance(item, dict):
+            yield number, ParseError("not an object", field)
+            continue
+        try:
+            course = ooapi_course(item)
+        except ArithmeticError:
+            course = ParseError("not an OOAPI course: a priceInformation amount is not a number", field)
+        except (TypeError, AttributeError, ValueError) as exc:
+            # a part of another shape than OOAPI's (a name that is a number, a list that is not)
+            course = ParseError(f"not an OOAPI course: {type(exc).__name__}: {exc}", field)
+        yield number, course
 
 
 READERS = {"ndjson": read_ndjson, "csv": read_csv, "ooapi": read_ooapi}

@@ -6,7 +6,7 @@ import functools
 from pydantic.json_schema import models_json_schema
 
 from services.contracts.courses import Course, CourseInput, FundingSchemeInput
-from services.contracts.rpc import NewProvider, SearchRequest, SearchResponse
+from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, NewProvider, SearchRequest, SearchResponse
 
 PROBLEM = {
     "type": "object",
@@ -98,8 +98,11 @@ def document() -> dict:
             },
             "/api/v1/providers/me/courses": {
                 "get": {"summary": "The calling provider's courses", "security": PROVIDER,
-                        "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}},
-                                       {"name": "page_size", "in": "query", "schema": {"type": "integer"}}],
+                        "parameters": [
+                            {"name": "page", "in": "query",
+                             "schema": {"type": "integer", "minimum": 1, "maximum": LIST_MAX_PAGE, "default": 1}},
+                            {"name": "page_size", "in": "query",
+                             "schema": {"type": "integer", "minimum": 1, "maximum": LIST_MAX_PAGE_SIZE, "default": 20}}],
                         "responses": _responses(200, _page("Course"), 401, 403, 422)}},
             "/api/v1/providers/me/api-key": {
                 "post": {"summary": "Rotate the calling provider's API key (the old one stops working)",

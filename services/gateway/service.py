@@ -25,6 +25,7 @@ from services.chassis.settings import ServiceSettings
 from services.contracts import asyncapi
 from services.gateway import imports, openapi
 from services.chassis.errors import Forbidden
+from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.limits import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimits
 from services.gateway.problems import Problem, from_exception, problem_response
@@ -35,6 +36,7 @@ DEV_ADMIN_TOKEN = "dev-admin-token"
 BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
 REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province"}
 IMPORT_FORMATS = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
+MAX_VERSION = 2**31 - 1  # a course's version is a PostgreSQL integer
 IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
 IMPORT_IN_FLIGHT = 2  # batches sent and not yet answered: the catalogue checks one while it stores another
 
@@ -316,6 +318,9 @@ class GatewayService:
         if not if_match.isdigit():
             raise Problem(428, "Precondition required", "send the course version you changed in If-Match",
                           [{"field": "If-Match", "message": "required: the current version number"}])
+        if int(if_match) > MAX_VERSION:     # no course gets there (and no message could carry it)
+            raise Problem(412, "Precondition failed", f"version {if_match} is not the course's version",
+                          [{"field": "If-Match", "message": "not the current version number"}])
         course = self.call("catalogue", "update_course", me.id, course_id, int(if_match), read_json(request))
         return json_response(course, headers={"ETag": str(course["version"])})
 
@@ -372,9 +377,10 @@ def paging(request) -> tuple[int, int]:
     except ValueError:
         raise Problem(422, "Validation failed", "page and page_size are whole numbers",
                       [{"field": "page", "message": "must be a whole number"}]) from None
-    if page < 1 or not 1 <= page_size <= 100:
-        raise Problem(422, "Validation failed", "page >= 1 and 1 <= page_size <= 100",
-                      [{"field": "page_size" if page >= 1 else "page", "message": "out of range"}])
+    if not 1 <= page <= LIST_MAX_PAGE or not 1 <= page_size <= LIST_MAX_PAGE_SIZE:
+        raise Problem(422, "Validation failed",
+                      f"1 <= page <= {LIST_MAX_PAGE} and 1 <= page_size <= {LIST_MAX_PAGE_SIZE}",
+                      [{"field": "page" if not 1 <= page <= LIST_MAX_PAGE else "page_size", "message": "out of range"}])
     return page, page_size
 
 

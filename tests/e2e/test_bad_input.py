@@ -1,8 +1,12 @@
 """Bad input gets a clear problem+json answer naming the field, and changes nothing."""
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
+
 import pytest
 
+from tests.e2e.test_catalogue import ndjson
 from tests.e2e.test_journey import a_course
 
 
@@ -77,3 +81,64 @@ def test_another_providers_course_is_forbidden(provider, admin, platform):
 def test_unknown_search_parameter_is_422(anonymous):
     body = assert_problem(anonymous.get("/api/v1/search", params={"levle": "mbo-2"}), 422)
     assert body["errors"][0]["field"] == "levle"
+
+
+def test_an_if_match_no_course_can_reach_is_412_and_changes_nothing(provider):
+    course = provider.post("/api/v1/courses", json=a_course("Lassen")).json()
+    answer = provider.put(f"/api/v1/courses/{course['id']}", json={**a_course("Lassen nieuw"), "external_id": course["external_id"]},
+                          headers={"If-Match": "99999999999999999999"})
+    body = assert_problem(answer, 412)
+    assert body["errors"][0]["field"] == "If-Match"
+    after = provider.get(f"/api/v1/courses/{course['id']}").json()
+    assert (after["title"], after["version"]) == ("Lassen", 1)
+
+
+@pytest.mark.parametrize("params, field", [({"page": "99999999999999999999"}, "page"), ({"page": "0"}, "page"),
+                                           ({"page_size": "101"}, "page_size")])
+def test_a_page_out_of_range_is_422_naming_it(provider, params, field):
+    body = assert_problem(provider.get("/api/v1/providers/me/courses", params=params), 422)
+    assert body["errors"][0]["field"] == field
+
+
+def test_an_import_line_that_is_not_utf8_is_rejected_and_the_rest_stored(provider):
+    good = [a_course(f"Utf {n}", external_id=f"UTF-{n}") for n in range(2)]
+    body = b"\xef\xbb\xbf" + ndjson(good[0]) + b"\n" + b'{"title": "Caf\xe9"}\n' + ndjson(good[1])
+    answer = provider.post("/api/v1/courses/import?format=ndjson", data=body,
+                           headers={"Content-Type": "application/x-ndjson"})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["accepted"] == 2      # the first line starts with a BOM: read, not rejected
+    assert [(r["line"], r["errors"]) for r in report["rejected"]] == [
+        (2, [{"field": "body", "message": "line is not UTF-8 text"}])]
+    assert sorted(c["external_id"] for c in provider.get("/api/v1/providers/me/courses").json()["items"]) == \
+        ["UTF-0", "UTF-1"]
+
+
+def test_a_csv_row_that_is_not_utf8_keeps_its_whole_course_out(provider):
+    start = (date.today() + timedelta(days=40)).isoformat()
+    header = "external_id,title,level,offering_external_id,start_date,end_date,mode,city,price_eur\n"
+    rows = [f"CSV-A,Lassen,mbo-2,O1,{start},{start},klassikaal,Venlo,100\n".encode(),
+            f"CSV-B,Solderen,mbo-2,O1,{start},{start},klassikaal,Venlo,100\n".encode(),
+            f"CSV-B,Solderen,mbo-2,O2,{start},{start},klassikaal,Gen".encode() + b"\xe8ve\n",   # Latin-1
+            f"CSV-B,Solderen,mbo-2,O3,{start},{start},online,,100\n".encode(),
+            f"CSV-C,Frezen,mbo-2,O1,{start},{start},online,,100\n".encode()]
+    answer = provider.post("/api/v1/courses/import?format=csv", data=header.encode() + b"".join(rows),
+                           headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["accepted"] == 2
+    assert [(r["line"], r["errors"][0]["message"]) for r in report["rejected"]] == [
+        (4, "the row is not UTF-8 text; its course is not stored")]
+    stored = provider.get("/api/v1/providers/me/courses").json()["items"]
+    assert sorted(c["external_id"] for c in stored) == ["CSV-A", "CSV-C"]
+
+
+def test_ooapi_items_of_another_shape_are_rejected_by_position(provider):
+    body = json.dumps({"items": [7, {"name": 3}, {"name": "Lassen", "offerings": [
+        {"startDate": "2030-01-01", "priceInformation": [{"amount": "gratis"}]}]}]}).encode()
+    answer = provider.post("/api/v1/courses/import?format=ooapi", data=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert [(r["line"], r["errors"][0]["field"]) for r in answer.json()["rejected"]] == [
+        (1, "items.0"), (2, "items.1"), (3, "items.2")]
+    assert answer.json()["accepted"] == 0
+    assert course_count(provider) == 0
