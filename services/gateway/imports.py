@@ -11,6 +11,8 @@ import json
 from decimal import Decimal
 from typing import IO, Iterator
 
+from services.gateway.bodies import NUL, uncarried
+
 LIST_SEPARATOR = ";"
 CSV_COURSE_FIELDS = ("external_id", "title", "description", "keywords", "level", "sectors", "situations",
                      "credential", "languages", "study_load_hours", "url", "funding_schemes")
@@ -23,31 +25,40 @@ OOAPI_MAX_BYTES = 64 * 1024 * 1024
 
 
 class ParseError(Exception):
-    def __init__(self, message: str, field: str = "body"):
+    def __init__(self, message: str, field: str = "body", errors: list[dict] | None = None):
         super().__init__(message)
-        self.errors = [{"field": field, "message": message}]
+        self.errors = errors or [{"field": field, "message": message}]
 
 
-def _text_lines(stream: IO[bytes], not_utf8: set[int]) -> Iterator[str]:
-    """The body's lines as text (a BOM before the first is dropped). A line that is not UTF-8
-    is read with replacement characters and its number put in ``not_utf8``, so the reader can
-    reject what it was part of and go on with the next line."""
+def _carried(line_value: dict) -> dict | ParseError:
+    """The course read from a line, or why the platform cannot take it (bodies.uncarried)."""
+    errors = uncarried(line_value)
+    return ParseError(errors[0]["message"], errors=errors) if errors else line_value
+
+
+def _text_lines(stream: IO[bytes], unreadable: dict[int, str]) -> Iterator[str]:
+    """The body's lines as text (a BOM before the first is dropped). A line that is not UTF-8,
+    or holds a NUL character, is read with replacement characters and why put in
+    ``unreadable[number]``, so the reader can reject what it was part of and go on."""
     for number, raw in enumerate(stream, start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8):]
         try:
-            yield raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            not_utf8.add(number)
-            yield raw.decode("utf-8", errors="replace")
+            unreadable[number] = "is not UTF-8 text"
+            text = raw.decode("utf-8", errors="replace")
+        if NUL in text:
+            unreadable[number] = "holds a NUL character"
+            text = text.replace(NUL, "\ufffd")
+        yield text
 
 
 def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
-    not_utf8: set[int] = set()
-    for number, raw in enumerate(_text_lines(stream, not_utf8), start=1):
-        if not_utf8:
-            not_utf8.clear()
-            yield number, ParseError("line is not UTF-8 text")
+    unreadable: dict[int, str] = {}
+    for number, raw in enumerate(_text_lines(stream, unreadable), start=1):
+        if unreadable:
+            yield number, ParseError(f"line {unreadable.pop(number)}")
             continue
         if not raw.strip():
             continue
@@ -56,17 +67,20 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         except ValueError as exc:
             yield number, ParseError(f"line is not valid JSON: {exc}")
             continue
-        yield number, course if isinstance(course, dict) else ParseError("line is not a JSON object")
+        except RecursionError:
+            yield number, ParseError("line is nested too deeply")
+            continue
+        yield number, _carried(course) if isinstance(course, dict) else ParseError("line is not a JSON object")
 
 
 def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
     """Rows of one course (same external_id) must follow each other; the course is reported
     at its first row's line (the header is line 1)."""
-    not_utf8: set[int] = set()
-    reader = csv.DictReader(_text_lines(stream, not_utf8))
+    unreadable: dict[int, str] = {}
+    reader = csv.DictReader(_text_lines(stream, unreadable))
     columns = set(reader.fieldnames or ())       # reads the header
-    if not_utf8:
-        yield 1, ParseError("the header is not UTF-8 text", "header")
+    if unreadable:
+        yield 1, ParseError(f"the header {unreadable[1]}", "header")
         return
     missing = {"external_id", "title", "level"} - columns
     if missing:
@@ -76,13 +90,14 @@ def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
     for row in reader:
         line = reader.line_num
         external_id = (row.get("external_id") or "").strip()
-        if not_utf8:        # the row has bytes that are not UTF-8: its course is not stored at all
-            not_utf8.clear()
+        if unreadable:      # a line of the row is not UTF-8 or holds a NUL: its course is not stored at all
+            why = next(iter(unreadable.values()))
+            unreadable.clear()
             if current is not None and external_id != current["external_id"]:
                 yield first_line, current
             current, broken = None, external_id
             seen.add(external_id)
-            yield line, ParseError("the row is not UTF-8 text; its course is not stored")
+            yield line, ParseError(f"the row {why}; its course is not stored")
             continue
         if external_id == broken:       # the course's other rows: reported with the row above
             continue
@@ -194,6 +209,9 @@ def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
     except ValueError as exc:
         yield 0, ParseError(f"the body is not valid JSON: {exc}")
         return
+    except RecursionError:
+        yield 0, ParseError("the body is nested too deeply")
+        return
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):
         yield 0, ParseError('an OOAPI courses response has an "items" list', "items")
@@ -202,6 +220,9 @@ def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         field = f"items.{number - 1}"
         if not isinstance(item, dict):
             yield number, ParseError("not an object", field)
+            continue
+        if errors := uncarried(item, field):
+            yield number, ParseError(errors[0]["message"], errors=errors)
             continue
         try:
             course = ooapi_course(item)

@@ -142,3 +142,52 @@ def test_ooapi_items_of_another_shape_are_rejected_by_position(provider):
         (1, "items.0"), (2, "items.1"), (3, "items.2")]
     assert answer.json()["accepted"] == 0
     assert course_count(provider) == 0
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda c: c.update(title="Las\u0000sen"), "title"),
+    (lambda c: c.update(keywords=["ok", "n\u0000"]), "keywords.1"),
+    (lambda c: c["offerings"][0].update(seats_available=10**20), "offerings.0.seats_available"),
+])
+def test_a_value_no_database_or_message_can_hold_is_422_naming_it(provider, change, field):
+    course = a_course("Lassen")
+    change(course)
+    body = assert_problem(provider.post("/api/v1/courses", json=course), 422)
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert course_count(provider) == 0
+
+
+def test_json_nested_too_deeply_is_400(provider):
+    answer = provider.post("/api/v1/courses", data="[" * 100_000 + "]" * 100_000,
+                           headers={"Content-Type": "application/json"})
+    assert "nested too deeply" in assert_problem(answer, 400)["detail"]
+
+
+def test_a_query_with_a_nul_is_422_naming_the_parameter(anonymous):
+    body = assert_problem(anonymous.get("/api/v1/search", params={"q": "las\u0000sen", "level": "mbo-2"}), 422)
+    assert body["errors"] == [{"field": "q", "message": "a NUL character is not allowed"}]
+
+
+def test_an_unknown_path_or_method_is_problem_json(anonymous):
+    assert_problem(anonymous.get("/api/v1/no-such-thing"), 404)
+    answer = anonymous.request("DELETE", "/api/v1/search")
+    assert_problem(answer, 405)
+    assert set(answer.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+def test_import_lines_no_database_or_message_can_hold_are_rejected_by_field(provider):
+    good = a_course("Goed", external_id="NUL-OK")
+    body = ndjson({**a_course("Nul"), "title": "N\u0000ul"}, good, {**a_course("Groot"), "study_load_hours": 10**20})
+    answer = provider.post("/api/v1/courses/import?format=ndjson", data=body,
+                           headers={"Content-Type": "application/x-ndjson"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1
+    assert [(r["line"], r["errors"][0]["field"]) for r in answer.json()["rejected"]] == [
+        (1, "title"), (3, "study_load_hours")]
+    csv_body = b"external_id,title,level\nCSV-NUL,Fr\x00ezen,geen\nCSV-OK,Frezen,geen\n"
+    answer = provider.post("/api/v1/courses/import?format=csv", data=csv_body, headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    assert [(r["line"], r["errors"][0]["message"]) for r in answer.json()["rejected"]] == [
+        (2, "the row holds a NUL character; its course is not stored")]
+    assert sorted(c["external_id"] for c in provider.get("/api/v1/providers/me/courses").json()["items"]) == \
+        ["CSV-OK", "NUL-OK"]

@@ -1,0 +1,40 @@
+"""What a request may hold beyond JSON's own rules: a JSON body, every line of an import and
+every query string are checked for values the platform cannot carry, so they are a 422 naming
+the field instead of an error deep inside (a 500, a whole import batch lost, an event
+dead-lettered)."""
+from __future__ import annotations
+
+INT64 = (-2**63, 2**63 - 1)   # what the RPC wire (orjson) writes; a larger number fails to encode
+NUL = "\x00"                  # PostgreSQL's text and jsonb cannot hold it
+
+
+def uncarried(value, path: str = "") -> list[dict]:
+    """``{"field", "message"}`` for each integer beyond 64 bits and each string (or field
+    name) with a NUL character in ``value``, at its field path."""
+    found: list[dict] = []
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            if any(NUL in str(key) for key in item):
+                found.append({"field": where or "body", "message": "a field name with a NUL character is not allowed"})
+            stack.extend((_at(where, key), v) for key, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((_at(where, n), v) for n, v in reversed(list(enumerate(item))))
+        elif isinstance(item, str) and NUL in item:
+            found.append({"field": where or "body", "message": "a NUL character is not allowed"})
+        elif isinstance(item, int) and not isinstance(item, bool) and not INT64[0] <= item <= INT64[1]:
+            found.append({"field": where or "body", "message": "a number this large is not allowed"})
+    return found
+
+
+def _at(where: str, step) -> str:
+    return f"{where}.{step}" if where else str(step)
+
+
+def uncarried_query(args) -> list[dict]:
+    """The same for a query string (werkzeug's ``MultiDict``): a parameter with a NUL character,
+    named. A search for one would be answered, and then its ``search_performed`` event could not
+    be archived: retried, then dead-lettered."""
+    return [{"field": key, "message": "a NUL character is not allowed"}
+            for key in dict.fromkeys(key for key, value in args.items(multi=True) if NUL in key or NUL in value)]
