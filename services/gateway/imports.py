@@ -7,11 +7,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 from decimal import Decimal
 from typing import IO, Iterator
 
-from services.gateway.bodies import NUL, uncarried
+from services.gateway.bodies import NUL, loads, uncarried
 
 LIST_SEPARATOR = ";"
 CSV_COURSE_FIELDS = ("external_id", "title", "description", "keywords", "level", "sectors", "situations",
@@ -30,10 +29,10 @@ class ParseError(Exception):
         self.errors = errors or [{"field": field, "message": message}]
 
 
-def _carried(line_value: dict) -> dict | ParseError:
-    """The course read from a line, or why the platform cannot take it (bodies.uncarried)."""
-    errors = uncarried(line_value)
-    return ParseError(errors[0]["message"], errors=errors) if errors else line_value
+def _carried(course: dict, path: str = "") -> dict | ParseError:
+    """The course, or why the platform cannot take it (bodies.uncarried)."""
+    errors = uncarried(course, path)
+    return ParseError(errors[0]["message"], errors=errors) if errors else course
 
 
 def _text_lines(stream: IO[bytes], unreadable: dict[int, str]) -> Iterator[str]:
@@ -63,14 +62,17 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         if not raw.strip():
             continue
         try:
-            course = json.loads(raw)
+            course, suspect = loads(raw)
         except ValueError as exc:
             yield number, ParseError(f"line is not valid JSON: {exc}")
             continue
         except RecursionError:
             yield number, ParseError("line is nested too deeply")
             continue
-        yield number, _carried(course) if isinstance(course, dict) else ParseError("line is not a JSON object")
+        if not isinstance(course, dict):
+            yield number, ParseError("line is not a JSON object")
+            continue
+        yield number, _carried(course) if suspect else course
 
 
 def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
@@ -205,7 +207,7 @@ def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         yield 0, ParseError(f"an OOAPI document may be at most {OOAPI_MAX_BYTES // 2**20} MiB; use NDJSON")
         return
     try:
-        document = json.loads(raw)
+        document, suspect = loads(raw)
     except ValueError as exc:
         yield 0, ParseError(f"the body is not valid JSON: {exc}")
         return
@@ -221,8 +223,8 @@ def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         if not isinstance(item, dict):
             yield number, ParseError("not an object", field)
             continue
-        if errors := uncarried(item, field):
-            yield number, ParseError(errors[0]["message"], errors=errors)
+        if suspect and isinstance(carried := _carried(item, field), ParseError):
+            yield number, carried
             continue
         try:
             course = ooapi_course(item)
