@@ -254,6 +254,11 @@ class _Raw(io.RawIOBase):
         return len(data)
 
 
+READ_SIZE = 1 << 16
+
+
 def readable(stream) -> IO[bytes]:
-    """The request body as a stream the readers can wrap (any upload: sized or chunked)."""
-    return stream if hasattr(stream, "readable") else io.BufferedReader(_Raw(stream))
+    """The request body as a buffered stream the readers take lines from (any upload: sized or
+    chunked), read from the socket in large pieces: werkzeug's and eventlet's own ``readline``
+    read a line in small steps (a 100k-offering import took twice as long)."""
+    return io.BufferedReader(_Raw(stream), buffer_size=READ_SIZE)
