@@ -41,10 +41,10 @@ def main(argv: list[str]) -> int:
     from nameko.runners import ServiceRunner
     from services.chassis import collector
     from services.chassis.postgres import assert_cooperative_psycopg
-    from services.chassis.replies import unconfirmed_replies
+    from services.chassis.replies import unconfirmed_publishing
 
     assert_cooperative_psycopg()
-    unconfirmed_replies()
+    unconfirmed_publishing()
     runner = ServiceRunner(config)
     runner.add_service(module.SERVICE)
 

@@ -32,9 +32,14 @@ class KeptChannel:
             except Exception:  # noqa: BLE001 - already broken: nothing to close
                 pass
 
+    def socket(self):
+        """The open connection's socket (None before the first use)."""
+        return None if self._connection is None else self._connection.connection.sock
+
     def client_port(self) -> int | None:
         """The local port of the open connection (tests close it at the broker)."""
-        return None if self._connection is None else self._connection.connection.sock.getsockname()[1]
+        sock = self.socket()
+        return None if sock is None else sock.getsockname()[1]
 
 
 class TransactedChannel(KeptChannel):
