@@ -88,8 +88,12 @@ def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
     if missing:
         yield 1, ParseError(f"the header lacks the columns {sorted(missing)}", "header")
         return
-    current, first_line, seen, broken = None, 0, set(), None
-    for row in reader:
+    current, first_line, seen, broken, line = None, 0, set(), None, 1
+    for row in _rows(reader):
+        if isinstance(row, ParseError):     # the csv module could not read it: the row alone is rejected
+            line += 1                       # (it stopped inside the row: line_num is not past it)
+            yield line, row
+            continue
         line = reader.line_num
         external_id = (row.get("external_id") or "").strip()
         if unreadable:      # a line of the row is not UTF-8 or holds a NUL: its course is not stored at all
@@ -116,6 +120,18 @@ def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         current, first_line = _csv_course(row), line
     if current is not None:
         yield first_line, current
+
+
+def _rows(reader: csv.DictReader) -> Iterator[dict | ParseError]:
+    """The reader's rows, and a ParseError for one it cannot read (a field over the csv
+    module's size limit, say) instead of an error that ends the import."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield ParseError(f"the row cannot be read as CSV: {exc}")
 
 
 def _csv_course(row: dict) -> dict:

@@ -191,3 +191,12 @@ def test_import_lines_no_database_or_message_can_hold_are_rejected_by_field(prov
         (2, "the row holds a NUL character; its course is not stored")]
     assert sorted(c["external_id"] for c in provider.get("/api/v1/providers/me/courses").json()["items"]) == \
         ["CSV-OK", "NUL-OK"]
+
+
+def test_a_csv_row_the_csv_reader_cannot_read_is_rejected_alone(provider):
+    body = b"external_id,title,level\nCSV-1,Lassen,geen\nCSV-2,\"" + b"x" * 200_000 + b"\",geen\nCSV-3,Frezen,geen\n"
+    answer = provider.post("/api/v1/courses/import?format=csv", data=body, headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    assert [(r["line"], r["errors"][0]["message"].split(":")[0]) for r in answer.json()["rejected"]] == [
+        (3, "the row cannot be read as CSV")]
+    assert answer.json()["accepted"] == 2
