@@ -201,6 +201,7 @@ class CatalogueService(HealthMixin):
             if bad:
                 rejected.append(_rejected(item, bad))
                 del valid[external_id]
+        tx.lock_imports_of(provider_id)
         existing = tx.courses_by_external_ids(provider_id, list(valid))
         provider = {"id": provider_id, "name": tx.provider_name(provider_id)}
         inserts, updates, unchanged, history, events = [], [], [], [], []

@@ -63,10 +63,20 @@ class CatalogueStore(Store):
         )
         return self.course(course_id)
 
+    def lock_imports_of(self, provider_id) -> None:
+        """One import batch of a provider at a time, until commit: two concurrent imports of the
+        same new course would otherwise both insert it."""
+        self.execute("SELECT pg_advisory_xact_lock(hashtext('catalogue: import'), hashtext(%(p)s::text))",
+                     {"p": provider_id})
+
     def courses_by_external_ids(self, provider_id, external_ids: list[str]) -> dict[str, dict]:
+        """The provider's courses with these external ids, locked until commit (in id order, as
+        every writer takes them): the batch sets each one's next version from what it reads here,
+        so a concurrent change of one of them (a PUT, a withdrawal) waits, and the version a
+        batch writes is never written twice."""
         rows = self.fetch_all(
             """SELECT id, external_id, version, status, data, created_at FROM courses
-               WHERE provider_id = %(p)s AND external_id = ANY(%(e)s)""",
+               WHERE provider_id = %(p)s AND external_id = ANY(%(e)s) ORDER BY id FOR UPDATE""",
             {"p": provider_id, "e": external_ids},
         )
         return {r["external_id"]: r for r in rows}
@@ -110,7 +120,7 @@ class CatalogueStore(Store):
     def published_not_seen(self, provider_id, import_id) -> list[Course]:
         rows = self.fetch_all(
             _COURSE_SELECT + """ WHERE c.provider_id = %(p)s AND c.status = 'published'
-               AND c.last_import_id IS DISTINCT FROM %(i)s FOR UPDATE OF c""",
+               AND c.last_import_id IS DISTINCT FROM %(i)s ORDER BY c.id FOR UPDATE OF c""",
             {"p": provider_id, "i": import_id},
         )
         return [_to_course(r) for r in rows]

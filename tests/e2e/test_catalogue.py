@@ -288,3 +288,57 @@ def test_a_batch_that_arrives_before_the_one_before_it_waits_for_it(provider, pl
         rpc.catalogue.finish_import(provider.id, import_id, False)
     course = next(c for c in _my_courses(provider) if c["external_id"] == "VOLGORDE-1")
     assert (course["title"], course["version"]) == ("Tweede partij", 2)
+
+
+def test_concurrent_imports_and_changes_never_write_one_version_twice(provider, watch):
+    """Three imports of the same courses at once (one a full sync) and withdrawals meanwhile:
+    every change gets a version of its own, so a consumer that keeps the newest version ends
+    where the catalogue ends. (The batch read each course without a lock and wrote its version
+    + 1: two concurrent writers both wrote version 3, one withdrawn, one published.)"""
+    import threading
+
+    courses = [a_course(f"Gelijktijdig {n}", external_id=f"CON-{n}") for n in range(150)]
+    bodies = [ndjson(*({**c, "title": f"{c['title']} {k}"} for c in courses)) for k in "abc"]
+    answers = []
+
+    def load(body, mode):
+        answers.append(provider.post(f"/api/v1/courses/import?format=ndjson&mode={mode}", data=body,
+                                     headers={"Content-Type": "application/x-ndjson"}))
+
+    provider.post("/api/v1/courses/import?format=ndjson", data=bodies[0], headers={"Content-Type": "application/x-ndjson"})
+    threads = [threading.Thread(target=load, args=(body, mode)) for body, mode in
+               zip(bodies, ("upsert", "full-sync", "upsert"))]
+    for thread in threads:
+        thread.start()
+    ids = [c["id"] for c in provider.get("/api/v1/providers/me/courses", params={"page_size": 100}).json()["items"]]
+    for course_id in ids[:30]:
+        provider.post(f"/api/v1/courses/{course_id}/withdraw")
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text[:200] for a in answers]
+
+    final = {}
+    for page in (1, 2):
+        for c in provider.get("/api/v1/providers/me/courses", params={"page": page, "page_size": 100}).json()["items"]:
+            final[c["external_id"]] = (c["version"], c["status"])
+    assert len(final) == 150
+    def newest_versions():
+        top = {}
+        for _, external_id, version in watch.about(provider.id):
+            top[external_id] = max(version, top.get(external_id, 0))
+        return top
+
+    eventually(lambda: newest_versions() == {k: v for k, (v, _) in final.items()}, timeout=30,
+               message="events up to the final versions")
+    events = watch.about(provider.id)
+    seen = {}
+    for event_type, external_id, version in events:
+        assert (external_id, version) not in seen, f"{external_id} version {version} written twice"
+        seen[(external_id, version)] = event_type
+    newest = {}
+    for (external_id, version), event_type in seen.items():
+        if version > newest.get(external_id, (0, None))[0]:
+            newest[external_id] = (version, event_type)
+    # the newest event of each course says what the catalogue holds
+    assert {k: "withdrawn" if t == "course_withdrawn" else "published" for k, (_, t) in newest.items()} == \
+           {k: s for k, (_, s) in final.items()}
