@@ -155,13 +155,16 @@ def run_clients(make_call, clients: int, seconds: float) -> tuple[float, list[fl
     return len(latencies) / (time.perf_counter() - started), latencies, errors[0]
 
 
-def gateway_caller(url: str):
+def one_connection(url: str) -> urllib3.HTTPConnectionPool:
     # urllib3 rather than requests: the clients share the two cores with the platform under
     # test, and requests costs about a millisecond of CPU more per call
     parsed = urlparse(url)
+    return urllib3.HTTPConnectionPool(parsed.hostname, parsed.port, maxsize=1, timeout=30, retries=False)
 
+
+def gateway_caller(url: str):
     def make():
-        pool = urllib3.HTTPConnectionPool(parsed.hostname, parsed.port, maxsize=1, timeout=30, retries=False)
+        pool = one_connection(url)
 
         def call(query):
             answer = pool.request("GET", "/api/v1/search?" + urlencode(query, doseq=True))
@@ -190,8 +193,7 @@ def service_path(url: str, requests_each: int = 400) -> dict[str, float]:
     """p50 (ms) of one client's requests that do no search: what the path itself costs at 1
     client. A 404 is the gateway alone (no RPC); a suggest too short to answer is one RPC round
     trip through RabbitMQ to the search service and back (it answers 422, reading nothing)."""
-    parsed = urlparse(url)
-    pool = urllib3.HTTPConnectionPool(parsed.hostname, parsed.port, maxsize=1, timeout=30, retries=False)
+    pool = one_connection(url)
     figures = {}
     for label, path, status in (("answered by the gateway alone (a 404)", "/api/v1/not-a-route", 404),
                                 ("with one RPC round trip to search (a 422)", "/api/v1/suggest?q=a", 422)):

@@ -11,7 +11,8 @@ NUL = "\x00"                  # PostgreSQL's text and jsonb cannot hold it
 
 
 def loads(text: str | bytes) -> tuple[object, bool]:
-    """``json.loads``, and whether the document may hold a value ``uncarried`` finds: in JSON
+    """``json.loads`` (JSON nested too deeply is a ``ValueError`` too), and whether the
+    document may hold a value ``uncarried`` finds: in JSON
     text a NUL can only be written ``\\u0000``, and an integer beyond 64 bits has 19 digits or
     more. Only such a document needs the walk (~30 µs a course, in an import of tens of
     thousands)."""
@@ -22,7 +23,10 @@ def loads(text: str | bytes) -> tuple[object, bool]:
         long_integer = long_integer or len(digits) >= 19
         return int(digits)
 
-    value = json.loads(text, parse_int=integer)
+    try:
+        value = json.loads(text, parse_int=integer)
+    except RecursionError:      # a ValueError like any other JSON its reader cannot take
+        raise ValueError("it is nested too deeply") from None
     return value, long_integer or (b"\\u0000" if isinstance(text, bytes) else "\\u0000") in text
 
 

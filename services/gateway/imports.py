@@ -66,9 +66,6 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         except ValueError as exc:
             yield number, ParseError(f"line is not valid JSON: {exc}")
             continue
-        except RecursionError:
-            yield number, ParseError("line is nested too deeply")
-            continue
         if not isinstance(course, dict):
             yield number, ParseError("line is not a JSON object")
             continue
@@ -226,9 +223,6 @@ def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         document, suspect = loads(raw)
     except ValueError as exc:
         yield 0, ParseError(f"the body is not valid JSON: {exc}")
-        return
-    except RecursionError:
-        yield 0, ParseError("the body is nested too deeply")
         return
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):

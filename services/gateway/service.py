@@ -148,8 +148,6 @@ def read_json(request) -> dict:
         body, suspect = bodies.loads(request.get_data(as_text=True) or "null")
     except ValueError as exc:
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise Problem(400, "Malformed JSON", "the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise Problem(400, "Malformed JSON", "the body must be a JSON object")
     if suspect and (errs := bodies.uncarried(body)):
@@ -411,10 +409,12 @@ def paging(request) -> tuple[int, int]:
     except ValueError:
         raise Problem(422, "Validation failed", "page and page_size are whole numbers",
                       [{"field": "page", "message": "must be a whole number"}]) from None
-    if not 1 <= page <= LIST_MAX_PAGE or not 1 <= page_size <= LIST_MAX_PAGE_SIZE:
+    bounds = (("page", page, LIST_MAX_PAGE), ("page_size", page_size, LIST_MAX_PAGE_SIZE))
+    outside = [field for field, value, top in bounds if not 1 <= value <= top]
+    if outside:
         raise Problem(422, "Validation failed",
                       f"1 <= page <= {LIST_MAX_PAGE} and 1 <= page_size <= {LIST_MAX_PAGE_SIZE}",
-                      [{"field": "page" if not 1 <= page <= LIST_MAX_PAGE else "page_size", "message": "out of range"}])
+                      [{"field": outside[0], "message": "out of range"}])
     return page, page_size
 
 
