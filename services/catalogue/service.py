@@ -22,7 +22,7 @@ from services.contracts.courses import Course, CourseInput, FundingSchemeInput
 from services.contracts.events import (
     CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished, ProviderRegistered,
 )
-from services.contracts.rpc import NewProvider
+from services.contracts.rpc import FULL_SYNC, NewProvider
 
 Settings = DatabaseServiceSettings
 
@@ -183,17 +183,19 @@ class CatalogueService(HealthMixin):
         deadline = time.monotonic() + IMPORT_ORDER_WAIT
         while True:
             with self.store.transaction() as tx:
-                stored = tx.lock_running_import(import_id, provider_id)
-                if stored is None:
+                running = tx.lock_running_import(import_id, provider_id)
+                if running is None:
                     raise NotFound(f"no running import {import_id}")
+                stored = running["batches"]
                 if seq is None or stored == seq - 1:
-                    return self._store_batch(tx, provider_id, import_id, valid, rejected, actor, now)
+                    return self._store_batch(tx, provider_id, import_id, running["mode"] == FULL_SYNC,
+                                             valid, rejected, actor, now)
             if stored >= seq or time.monotonic() > deadline:
                 raise Conflict(f"batch {seq} of import {import_id} is out of order ({stored} stored)")
             eventlet.sleep(0.01)    # the batch before this one is still being checked
 
-    def _store_batch(self, tx: CatalogueStore, provider_id: str, import_id: str, valid: dict, rejected: list,
-                     actor: str, now: datetime) -> dict:
+    def _store_batch(self, tx: CatalogueStore, provider_id: str, import_id: str, full_sync: bool, valid: dict,
+                     rejected: list, actor: str, now: datetime) -> dict:
         unknown = set(tx.unknown_funding_codes(sorted({c for _, d in valid.values() for c in d["funding_schemes"]})))
         for external_id, (item, data) in list(valid.items()):
             bad = [{"field": f"funding_schemes.{i}", "message": f"unknown funding scheme {c!r}"}
@@ -213,8 +215,7 @@ class CatalogueService(HealthMixin):
                 continue
             course_id = row["id"] if row else uuid.uuid4()
             version = row["version"] + 1 if row else 1
-            record = {"id": course_id, "version": version, "status": "published", "data": data,
-                      "import_id": import_id}
+            record = {"id": course_id, "version": version, "status": "published", "data": data}
             if row:
                 updates.append(record)
             else:
@@ -228,7 +229,8 @@ class CatalogueService(HealthMixin):
             events.append(_course_event(CourseUpdated if action == "update" else CoursePublished, course))
         tx.insert_courses_many(inserts)
         tx.update_courses_many(updates)
-        tx.mark_seen(unchanged, import_id)
+        if full_sync:
+            tx.mark_seen(import_id, unchanged + [r["id"] for r in inserts + updates])
         tx.record_history_many(history)
         tx.emit_many(events)
         tx.count_import(import_id, len(valid), len(rejected))

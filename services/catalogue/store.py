@@ -86,26 +86,26 @@ class CatalogueStore(Store):
     # validation of the courses.
 
     def insert_courses_many(self, rows: list[dict]) -> None:
-        """rows: id, provider, external_id, version, status, data, import_id."""
+        """rows: id, provider, external_id, version, status, data."""
         self.execute(
-            """INSERT INTO courses (id, provider_id, external_id, version, status, data, last_import_id)
-               SELECT r.id, r.provider, r.external_id, r.version, r.status, r.data, r.import_id
+            """INSERT INTO courses (id, provider_id, external_id, version, status, data)
+               SELECT r.id, r.provider, r.external_id, r.version, r.status, r.data
                FROM jsonb_to_recordset(%(rows)s) AS r(id uuid, provider uuid, external_id text,
-                    version integer, status text, data jsonb, import_id uuid)""",
+                    version integer, status text, data jsonb)""",
             {"rows": json_rows(rows)})
 
     def update_courses_many(self, rows: list[dict]) -> None:
-        """rows: id, version, status, data, import_id (the version is set, not bumped)."""
+        """rows: id, version, status, data (the version is set, not bumped)."""
         self.execute(
-            """UPDATE courses c SET version = r.version, status = r.status, data = r.data,
-                   last_import_id = r.import_id, updated_at = now()
-               FROM jsonb_to_recordset(%(rows)s) AS r(id uuid, version integer, status text, data jsonb,
-                    import_id uuid)
+            """UPDATE courses c SET version = r.version, status = r.status, data = r.data, updated_at = now()
+               FROM jsonb_to_recordset(%(rows)s) AS r(id uuid, version integer, status text, data jsonb)
                WHERE c.id = r.id""",
             {"rows": json_rows(rows)})
 
-    def mark_seen(self, course_ids: list, import_id) -> None:
-        self.execute("UPDATE courses SET last_import_id = %(i)s WHERE id = ANY(%(ids)s)",
+    def mark_seen(self, import_id, course_ids: list) -> None:
+        """A full sync's courses, whatever happened to them in it (new, changed, unchanged)."""
+        self.execute("""INSERT INTO import_seen (import_id, course_id)
+                        SELECT %(i)s, unnest(%(ids)s::uuid[]) ON CONFLICT DO NOTHING""",
                      {"i": import_id, "ids": course_ids})
 
     def record_history_many(self, rows: list[dict]) -> None:
@@ -118,9 +118,14 @@ class CatalogueStore(Store):
             {"rows": json_rows(rows)})
 
     def published_not_seen(self, provider_id, import_id) -> list[Course]:
+        """The provider's published courses this full sync did not contain, unless something
+        changed them after it began (another import, a PUT, a new course): those are newer
+        than the file, whose absence cannot speak for them."""
         rows = self.fetch_all(
             _COURSE_SELECT + """ WHERE c.provider_id = %(p)s AND c.status = 'published'
-               AND c.last_import_id IS DISTINCT FROM %(i)s ORDER BY c.id FOR UPDATE OF c""",
+               AND c.updated_at < (SELECT started_at FROM imports WHERE id = %(i)s)
+               AND NOT EXISTS (SELECT 1 FROM import_seen s WHERE s.import_id = %(i)s AND s.course_id = c.id)
+               ORDER BY c.id FOR UPDATE OF c""",
             {"p": provider_id, "i": import_id},
         )
         return [_to_course(r) for r in rows]
@@ -137,13 +142,12 @@ class CatalogueStore(Store):
             {"id": import_id, "p": provider_id, "f": fmt, "m": mode},
         )
 
-    def lock_running_import(self, import_id, provider_id) -> int | None:
-        """How many batches of this running import are stored, holding the import until commit
-        (batches are stored one at a time); None if there is no such running import."""
-        row = self.fetch_one(
-            """SELECT batches FROM imports WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
+    def lock_running_import(self, import_id, provider_id) -> dict | None:
+        """This running import's mode and how many of its batches are stored, holding it until
+        commit (batches are stored one at a time); None if there is no such running import."""
+        return self.fetch_one(
+            """SELECT batches, mode FROM imports WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
                FOR UPDATE""", {"id": import_id, "p": provider_id})
-        return None if row is None else row["batches"]
 
     def count_import(self, import_id, accepted: int, rejected: int) -> None:
         self.execute(
@@ -153,6 +157,7 @@ class CatalogueStore(Store):
         )
 
     def finish_import(self, import_id, status: str, withdrawn: int) -> None:
+        self.execute("DELETE FROM import_seen WHERE import_id = %(id)s", {"id": import_id})
         self.execute(
             "UPDATE imports SET status = %(s)s, withdrawn = %(w)s, finished_at = now() WHERE id = %(id)s",
             {"s": status, "w": withdrawn, "id": import_id},

@@ -17,6 +17,11 @@ class NewProvider(Strict):
     kvk_number: Annotated[str, Field(pattern=r"^[0-9]{8}$")] | None = None
 
 
+# a bulk import's ``mode``: upsert only, or a full sync that also withdraws what its file lacks
+FULL_SYNC = "full-sync"
+IMPORT_MODES = ("upsert", FULL_SYNC)
+
+
 class SearchRequest(Strict):
     """``GET /api/v1/search`` query parameters (API.md)."""
 

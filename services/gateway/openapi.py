@@ -6,7 +6,9 @@ import functools
 from pydantic.json_schema import models_json_schema
 
 from services.contracts.courses import Course, CourseInput, FundingSchemeInput
-from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, NewProvider, SearchRequest, SearchResponse
+from services.contracts.rpc import (
+    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, NewProvider, SearchRequest, SearchResponse,
+)
 
 PROBLEM = {
     "type": "object",
@@ -114,12 +116,12 @@ def document() -> dict:
                 "delete": {"summary": "Revoke a provider's API key", "security": ADMIN,
                            "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
             "/api/v1/courses/import": {
-                "post": {"summary": "Bulk import (upsert by external_id; mode=full-sync withdraws the missing)",
+                "post": {"summary": "Bulk import (upsert by external_id; mode=full-sync withdraws the published courses missing from the file that nothing changed while it ran)",
                          "security": PROVIDER,
                          "parameters": [
                              {"name": "format", "in": "query", "schema": {"enum": ["ndjson", "csv", "ooapi"]},
                               "description": "default from Content-Type: application/x-ndjson, text/csv, application/json"},
-                             {"name": "mode", "in": "query", "schema": {"enum": ["upsert", "full-sync"], "default": "upsert"}}],
+                             {"name": "mode", "in": "query", "schema": {"enum": list(IMPORT_MODES), "default": IMPORT_MODES[0]}}],
                          "requestBody": {"required": True, "content": {
                              "application/x-ndjson": {"schema": {"type": "string"}},
                              "text/csv": {"schema": {"type": "string"}},

@@ -26,7 +26,7 @@ from services.chassis.settings import ServiceSettings
 from services.contracts import asyncapi
 from services.gateway import bodies, imports, openapi
 from services.chassis.errors import Forbidden
-from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
+from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.limits import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimits
 from services.gateway.problems import Problem, from_exception, problem_response
@@ -276,13 +276,13 @@ class GatewayService:
         """Streams the body in batches to the catalogue; valid lines are stored even when others fail."""
         me = require(self.principal(request), "provider")
         fmt = request.args.get("format") or IMPORT_FORMATS.get(request.mimetype)
-        mode = request.args.get("mode", "upsert")
+        mode = request.args.get("mode", IMPORT_MODES[0])
         if fmt not in imports.READERS:
             raise Problem(422, "Validation failed", "say which format the body has",
                           [{"field": "format", "message": f"one of {sorted(imports.READERS)}"}])
-        if mode not in ("upsert", "full-sync"):
+        if mode not in IMPORT_MODES:
             raise Problem(422, "Validation failed", "unknown import mode",
-                          [{"field": "mode", "message": "one of ['full-sync', 'upsert']"}])
+                          [{"field": "mode", "message": f"one of {sorted(IMPORT_MODES)}"}])
         import_id = self.call("catalogue", "start_import", me.id, fmt, mode)
         accepted, rejected, batch, numbers = 0, [], [], itertools.count(1)
         in_flight: deque = deque()   # answers still to come, oldest first
@@ -321,7 +321,7 @@ class GatewayService:
                     pass
             self.call("catalogue", "finish_import", me.id, import_id, False, True)
             raise
-        report = self.call("catalogue", "finish_import", me.id, import_id, mode == "full-sync")
+        report = self.call("catalogue", "finish_import", me.id, import_id, mode == FULL_SYNC)
         return json_response({"import_id": import_id, "accepted": accepted, "rejected": rejected,
                               "withdrawn": report["withdrawn_external_ids"]})
 

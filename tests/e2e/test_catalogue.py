@@ -290,6 +290,33 @@ def test_a_batch_that_arrives_before_the_one_before_it_waits_for_it(provider, pl
     assert (course["title"], course["version"]) == ("Tweede partij", 2)
 
 
+def test_full_sync_withdraws_only_what_its_file_lacks_and_nothing_changed_meanwhile(provider, platform):
+    """While a full sync runs, another import changes one of its courses and adds one, and a
+    course is created by hand: the full sync withdraws only the old course its file lacked.
+    (It withdrew every course another import had touched last, even one in its own file.)"""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    def load(*courses):
+        answer = provider.post("/api/v1/courses/import?format=ndjson", data=ndjson(*courses),
+                               headers={"Content-Type": "application/x-ndjson"})
+        assert answer.status_code == 200 and answer.json()["accepted"] == len(courses), answer.text
+
+    load(*(a_course(f"Synchroon {k}", external_id=k) for k in ("OUD-1", "SYNC-1", "SYNC-2")))
+    with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}) as rpc:
+        import_id = rpc.catalogue.start_import(provider.id, "ndjson", "full-sync")
+        stored = rpc.catalogue.import_courses(provider.id, import_id, [
+            {"line": n, "course": a_course(f"Synchroon {k}", external_id=k)} for n, k in enumerate(("SYNC-1", "SYNC-2"), 1)], 1)
+        assert stored["accepted"] == 2
+        load(a_course("Synchroon 2, intussen bijgewerkt", external_id="SYNC-2"), a_course("Intussen", external_id="NIEUW-1"))
+        by_hand = provider.post("/api/v1/courses", json={**a_course("Met de hand", external_id="NIEUW-2"), "publish": True})
+        assert by_hand.status_code == 201, by_hand.text
+        report = rpc.catalogue.finish_import(provider.id, import_id, True)
+    assert report["withdrawn_external_ids"] == ["OUD-1"]
+    assert {c["external_id"]: c["status"] for c in _my_courses(provider)} == {
+        "OUD-1": "withdrawn", "SYNC-1": "published", "SYNC-2": "published", "NIEUW-1": "published",
+        "NIEUW-2": "published"}
+
+
 def test_concurrent_imports_and_changes_never_write_one_version_twice(provider, watch):
     """Three imports of the same courses at once (one a full sync) and withdrawals meanwhile:
     every change gets a version of its own, so a consumer that keeps the newest version ends
