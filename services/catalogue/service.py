@@ -90,9 +90,8 @@ class CatalogueService(HealthMixin):
         data = domain.validate_course(course, date.today()).model_dump(mode="json")
         with self.store.transaction() as tx:
             _check_funding_codes(tx, data)
-            if tx.course_id_by_external_id(provider_id, data["external_id"]):
-                raise Conflict(f"you already have a course with external_id {data['external_id']!r}",
-                               [{"field": "external_id", "message": "already exists"}])
+            tx.lock_new_courses_of(provider_id)
+            _external_id_is_free(tx, provider_id, data["external_id"])
             created = tx.insert_course(uuid.uuid4(), provider_id, "published" if publish else "draft", data)
             tx.record_history(created.id, created.version, "create", f"provider:{provider_id}", sorted(data))
             if publish:
@@ -110,9 +109,12 @@ class CatalogueService(HealthMixin):
         data = domain.validate_course(course, date.today()).model_dump(mode="json")
         with self.store.transaction() as tx:
             _check_funding_codes(tx, data)
+            tx.lock_new_courses_of(provider_id)     # before the course, as an import batch takes them
             current = self._own_course(tx, provider_id, course_id)
             if current.version != expected_version:
                 raise PreconditionFailed(f"version {expected_version} is stale; the course is at {current.version}")
+            if data["external_id"] != current.external_id:
+                _external_id_is_free(tx, provider_id, data["external_id"])
             before = current.model_dump(mode="json", include=set(data))
             changed = domain.changed_fields(before, data)
             if not changed:
@@ -203,7 +205,7 @@ class CatalogueService(HealthMixin):
             if bad:
                 rejected.append(_rejected(item, bad))
                 del valid[external_id]
-        tx.lock_imports_of(provider_id)
+        tx.lock_new_courses_of(provider_id)
         existing = tx.courses_by_external_ids(provider_id, list(valid))
         provider = {"id": provider_id, "name": tx.provider_name(provider_id)}
         inserts, updates, unchanged, history, events = [], [], [], [], []
@@ -295,6 +297,14 @@ class CatalogueService(HealthMixin):
         if str(course.provider.id) != provider_id:
             raise Forbidden("this course belongs to another provider")
         return course
+
+
+def _external_id_is_free(tx: CatalogueStore, provider_id: str, external_id: str) -> None:
+    """409 if the provider has a course with this external_id (the caller holds lock_new_courses_of,
+    so no one takes it before commit)."""
+    if tx.course_id_by_external_id(provider_id, external_id):
+        raise Conflict(f"you already have a course with external_id {external_id!r}",
+                       [{"field": "external_id", "message": "already exists"}])
 
 
 _INPUT_FIELDS = set(CourseInput.model_fields)  # what a provider sends, without identity and lifecycle

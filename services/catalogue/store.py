@@ -63,10 +63,12 @@ class CatalogueStore(Store):
         )
         return self.course(course_id)
 
-    def lock_imports_of(self, provider_id) -> None:
-        """One import batch of a provider at a time, until commit: two concurrent imports of the
-        same new course would otherwise both insert it."""
-        self.execute("SELECT pg_advisory_xact_lock(hashtext('catalogue: import'), hashtext(%(p)s::text))",
+    def lock_new_courses_of(self, provider_id) -> None:
+        """One writer that may give a course of this provider an external_id at a time (an import
+        batch, a create, a PUT), until commit: two of them would otherwise both find an
+        external_id free, and the second would fail on the unique key. Taken before any course
+        row, so that the writers lock in one order."""
+        self.execute("SELECT pg_advisory_xact_lock(hashtext('catalogue: new courses'), hashtext(%(p)s::text))",
                      {"p": provider_id})
 
     def courses_by_external_ids(self, provider_id, external_ids: list[str]) -> dict[str, dict]:

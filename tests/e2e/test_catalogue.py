@@ -317,6 +317,31 @@ def test_full_sync_withdraws_only_what_its_file_lacks_and_nothing_changed_meanwh
         "NIEUW-2": "published"}
 
 
+def test_one_external_id_posted_many_times_at_once_is_created_once(provider):
+    """Concurrent creates of one external_id, and an import of it meanwhile: one wins, the
+    others get the 409 a later create gets (two of them used to pass the check together,
+    and the second insert failed on the unique key with a 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for attempt in range(3):
+        course = a_course("Tegelijk aangemaakt", external_id=f"RACE-{attempt}")
+        body = ndjson(course)
+        with ThreadPoolExecutor(8) as pool:
+            posts = [pool.submit(provider.post, "/api/v1/courses", json=course) for _ in range(7)]
+            imported = pool.submit(provider.post, "/api/v1/courses/import?format=ndjson", data=body,
+                                   headers={"Content-Type": "application/x-ndjson"})
+            codes = sorted(p.result().status_code for p in posts)
+        assert imported.result().status_code == 200, imported.result().text
+        assert set(codes) <= {201, 409} and codes.count(201) <= 1, codes
+        assert [c["external_id"] for c in _my_courses(provider)].count(f"RACE-{attempt}") == 1
+    taken = provider.post("/api/v1/courses", json=a_course("Nog een", external_id="RACE-0"))
+    assert taken.status_code == 409 and taken.json()["errors"][0]["field"] == "external_id"
+    other = provider.post("/api/v1/courses", json=a_course("Ander nummer", external_id="RACE-X")).json()
+    renamed = provider.put(f"/api/v1/courses/{other['id']}", json=a_course("Ander nummer", external_id="RACE-1"),
+                           headers={"If-Match": str(other["version"])})
+    assert renamed.status_code == 409 and renamed.json()["errors"][0]["field"] == "external_id", renamed.text
+
+
 def test_concurrent_imports_and_changes_never_write_one_version_twice(provider, watch):
     """Three imports of the same courses at once (one a full sync) and withdrawals meanwhile:
     every change gets a version of its own, so a consumer that keeps the newest version ends
