@@ -45,6 +45,12 @@ class SearchBackend(ABC):
         """``put`` for each document, in course and version order. How many were stored."""
         return sum(self.put(tx, doc) for doc in sorted(docs, key=_course_order))
 
+    def rebuild_many(self, tx: SearchStore, docs: list[dict]) -> int:
+        """``put_many`` from a rebuild: the catalogue's copy also replaces the same version, so a
+        read model that holds another state under one version is repaired. A backend whose
+        rebuild fills a new read model (``begin_rebuild``) needs nothing more."""
+        return self.put_many(tx, docs)
+
     @abstractmethod
     def count(self, tx: SearchStore) -> int: ...
 
@@ -110,6 +116,9 @@ class PostgresBackend(SearchBackend):
 
     def put_many(self, tx, docs):
         return tx.upsert_many(docs)     # one statement per table, in course order itself
+
+    def rebuild_many(self, tx, docs):
+        return tx.upsert_many(docs, replace_same_version=True)
 
     def count(self, tx):
         return tx.count_documents()

@@ -120,7 +120,7 @@ class SearchService(HealthMixin):
             if not page:
                 break
             with self.store.transaction() as tx:
-                self.backend.put_many(tx, [build_document(Course.model_validate(item), published=True) for item in page])
+                self.backend.rebuild_many(tx, [build_document(Course.model_validate(item), published=True) for item in page])
             seen.extend(item["id"] for item in page)
             after = page[-1]["id"]
             log.info("rebuilding the search read model: %d courses so far", len(seen))

@@ -121,7 +121,7 @@ ON CONFLICT (course_id) DO UPDATE SET
     compounds = EXCLUDED.compounds, analysis = EXCLUDED.analysis, tsv = EXCLUDED.tsv,
     title_tsv = EXCLUDED.title_tsv, updated_at = now()
 WHERE documents.version < EXCLUDED.version
-   OR (documents.version = EXCLUDED.version AND documents.analysis <> EXCLUDED.analysis)
+   OR (documents.version = EXCLUDED.version AND (%(replace_same_version)s OR documents.analysis <> EXCLUDED.analysis))
 RETURNING course_id"""
 INSERT_OFFERINGS = """
 INSERT INTO offerings (course_id, external_id, start_date, status, mode, province, lat, lon, price)
@@ -210,9 +210,10 @@ class SearchStore(Store):
             "JOIN facts f ON f.course_id = p.course_id JOIN documents d ON d.course_id = p.course_id, "
             "(SELECT {} AS tsq) query ORDER BY p.position").format(tsq), {"ids": course_ids})
 
-    def upsert_many(self, docs: list[dict]) -> int:
+    def upsert_many(self, docs: list[dict], replace_same_version: bool = False) -> int:
         """Store each document unless a newer version is already there (or the same version
-        built with the same analysis); then its offerings, facts and words. A few statements
+        built with the same analysis, unless ``replace_same_version``: a rebuild's copy of the
+        catalogue); then its offerings, facts and words. A few statements
         for the whole batch, whatever its size: a statement per table and document cost the
         search service more CPU than building the documents. How many were stored."""
         # the statements take their row locks in course order (ORDER BY), the one order of every
@@ -221,7 +222,7 @@ class SearchStore(Store):
         if not batch:
             return 0
         stored_ids = {row["course_id"] for row in self.fetch_all(UPSERT_DOCUMENTS, {"docs": json_rows(
-            [{k: doc[k] for k in DOCUMENT_COLUMNS} for doc in batch])})}
+            [{k: doc[k] for k in DOCUMENT_COLUMNS} for doc in batch]), "replace_same_version": replace_same_version})}
         stored = [doc for doc in batch if doc["course_id"] in stored_ids]
         if not stored:
             return 0

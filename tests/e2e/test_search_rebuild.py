@@ -37,6 +37,20 @@ def test_reindex_repairs_a_missed_withdrawal(platform, provider, anonymous):
     assert not found(anonymous, word, course["id"])
 
 
+def test_reindex_repairs_another_state_under_the_same_version(platform, provider, anonymous):
+    """What an old race could leave (one course version written twice with two states): the
+    read model keeps its copy of a version, so only a rebuild, which takes the catalogue's
+    copy even of the same version, repairs it."""
+    before, after = (f"zelfde{uuid.uuid4().hex[:6]}" for _ in range(2))
+    course = provider.post("/api/v1/courses", json={**a_course(f"Zelfde versie {before}"), "publish": True}).json()
+    eventually(lambda: found(anonymous, before, course["id"]), message="findable")
+    with psycopg.connect(platform.db_urls["catalogue"], autocommit=True) as conn:   # same version, new title
+        conn.execute("UPDATE courses SET data = jsonb_set(data, '{title}', to_jsonb(%s::text)) WHERE id = %s",
+                     (f"Zelfde versie {after}", course["id"]))
+    with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}, timeout=60) as rpc:
+        rpc.search.reindex()
+    assert found(anonymous, after, course["id"]) and not found(anonymous, before, course["id"])
+
 
 def test_two_search_processes_rebuild_once_and_answer_alike(platform, provider, anonymous):
     """`make run` starts two search processes: competing consumers of the same queues on one
