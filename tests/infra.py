@@ -58,6 +58,9 @@ class Rabbit:
     def queues(self, vhost: str) -> list[dict]:
         return requests.get(f"{self.api}/queues/{vhost}", auth=self.auth, timeout=10).json()
 
+    def consumers(self, vhost: str) -> list[dict]:
+        return requests.get(f"{self.api}/consumers/{quote(vhost, safe='')}", auth=self.auth, timeout=10).json()
+
     def close_connection(self, client_port: int) -> bool:
         """Close the connection a client opened from ``client_port``, as the broker would on a
         restart (False while the management plugin does not list it yet)."""

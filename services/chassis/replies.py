@@ -24,6 +24,11 @@ searches/s; gateway CPU per search 1.42-1.49 → 1.09-1.17 ms, RabbitMQ 1.33 →
 Every other proxy keeps its confirms (the gateway's writes to the catalogue: a request the
 broker has taken is persistent).
 
+Replies are taken without acknowledgements (``no_ack``): the reply queue is the caller's own,
+and a reply is consumed the moment it arrives, so an acknowledgement could only ever say
+"received". It was a frame from the caller and work for the broker per RPC; measured on the
+explore platform (8 clients, every search computed) it was 8% of the gateway's CPU.
+
 Nothing is ever read from these connections (no heartbeats, no confirms, no returns), so a
 connection with something to read has been closed by the broker (or is told it is blocked):
 it is checked before each publish and opened anew, instead of failing on it and sending that
@@ -37,7 +42,7 @@ from amqp import Message
 from eventlet import patcher
 from eventlet.semaphore import Semaphore
 from nameko.amqp.publish import Publisher
-from nameko.rpc import MethodProxy, Responder
+from nameko.rpc import MethodProxy, ReplyListener, Responder, RpcProxy
 
 from services.chassis import wire
 from services.chassis.channels import KeptChannel
@@ -114,7 +119,21 @@ class RequestPublisher(Publisher):
             super().publish(payload, **kwargs)
 
 
+class UnackedReplyListener(ReplyListener):
+    """nameko's reply listener, consuming its reply queue without acknowledgements."""
+
+    def setup(self):
+        super().setup()
+        self.queue.no_ack = True     # kombu consumes a queue as its no_ack says
+
+    def handle_message(self, body, message):
+        event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if event is not None:
+            event.send(body)         # else the caller gave up waiting (nameko's listener: the same)
+
+
 def unconfirmed_publishing() -> None:
     """For the whole process (``services.run`` calls it before a service starts)."""
     Responder.publisher_cls = ReplyPublisher
     MethodProxy.publisher_cls = RequestPublisher
+    RpcProxy.rpc_reply_listener = UnackedReplyListener()

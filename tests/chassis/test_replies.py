@@ -1,13 +1,16 @@
 """RPC replies, and the requests of a proxy without confirms, go out on a channel kept open
-(services/chassis/replies.py); when the broker has closed it, the next message opens a new one."""
+(services/chassis/replies.py); when the broker has closed it, the next message opens a new one.
+Replies are consumed without acknowledgements."""
 from __future__ import annotations
+
+from urllib.parse import unquote
 
 import pytest
 from nameko.rpc import MethodProxy, Responder, RpcProxy, rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.chassis import wire
-from services.chassis.replies import REPLIES, REQUESTS, ReplyPublisher, RequestPublisher
+from services.chassis.replies import REPLIES, REQUESTS, ReplyPublisher, RequestPublisher, UnackedReplyListener
 from tests.infra import eventually
 
 
@@ -34,6 +37,7 @@ class Relay:
 def replies_as_deployed(monkeypatch):
     monkeypatch.setattr(Responder, "publisher_cls", ReplyPublisher)   # as services.run does
     monkeypatch.setattr(MethodProxy, "publisher_cls", RequestPublisher)
+    monkeypatch.setattr(RpcProxy, "rpc_reply_listener", UnackedReplyListener())
     yield
     REPLIES.drop()
     REQUESTS.drop()
@@ -68,6 +72,22 @@ def test_requests_without_confirms_go_on_the_kept_channel_and_survive_the_broker
         assert proxy.relay.relay("after") == "after"
         assert REQUESTS.client_port() not in (None, first)
         assert [proxy.relay.relay(n) for n in range(20)] == list(range(20))
+
+
+def test_replies_are_consumed_without_acknowledgements(rabbit_config, container_factory, rabbit, replies_as_deployed):
+    """The relay's reply queue is consumed no_ack; its requests still are acknowledged. Were
+    the replies delivered for acknowledgement and never acknowledged, the broker would stop
+    after max_workers of them (the prefetch), and the calls below would time out."""
+    config = {**rabbit_config, **wire.nameko_config(), "max_workers": 4}
+    for service in (Echo, Relay):
+        container_factory(service, config).start()
+    with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
+        assert [proxy.relay.relay(n) for n in range(40)] == list(range(40))
+        vhost = unquote(rabbit_config["AMQP_URI"].rsplit("/", 1)[1])
+        eventually(lambda: len(rabbit.consumers(vhost)) >= 3, message="the management plugin lists the consumers")
+    acks = {c["queue"]["name"]: c["ack_required"] for c in rabbit.consumers(vhost)}
+    assert [ack for queue, ack in acks.items() if queue.startswith("rpc.reply-relay")] == [False], acks
+    assert acks["rpc-echo"] is True and acks["rpc-relay"] is True
 
 
 def test_a_service_that_never_ran_is_a_503_not_a_500(rabbit_config, container_factory, web_config, web_session,
