@@ -45,6 +45,9 @@ def main(argv: list[str]) -> int:
 
     assert_cooperative_psycopg()
     unconfirmed_publishing()
+    if getattr(module.SERVICE, "requests_only_read", False):
+        from services.chassis.acks import acknowledge_requests_in_batches
+        acknowledge_requests_in_batches()
     runner = ServiceRunner(config)
     runner.add_service(module.SERVICE)
 

@@ -71,11 +71,21 @@ class Rabbit:
                             timeout=10).raise_for_status()
         return bool(names)
 
-    def ctl(self, *args: str) -> None:
-        """rabbitmqctl against the test node (stop_app / start_app for broker outages)."""
+    def ctl(self, *args: str) -> str:
+        """rabbitmqctl against the test node (stop_app / start_app for broker outages); its output."""
         env = {**os.environ, "HOME": os.environ["SA_TEST_RABBIT_HOME"]}
-        subprocess.run([os.environ["SA_TEST_RABBIT_CTL"], "-q", *args], env=env, check=True,
-                       capture_output=True, timeout=120)
+        return subprocess.run([os.environ["SA_TEST_RABBIT_CTL"], "-q", *args], env=env, check=True,
+                              capture_output=True, timeout=120, text=True).stdout
+
+    def message_counts(self, vhost: str, queue: str) -> tuple[int, int]:
+        """(ready, unacknowledged) of a queue as the broker has them now (the management
+        plugin's figures lag by seconds)."""
+        for line in self.ctl("list_queues", "-p", vhost, "--no-table-headers", "name", "messages_ready",
+                             "messages_unacknowledged").splitlines():
+            name, ready, unacked = line.split("\t")
+            if name == queue:
+                return int(ready), int(unacked)
+        raise LookupError(f"no queue {queue} in {vhost}")
 
 
 class Postgres:

@@ -39,6 +39,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 class SearchService(HealthMixin):
     name = "search"
+    # its requests change nothing (a reindex rebuilds what is there): acknowledged a few at a
+    # time (services/chassis/acks.py)
+    requests_only_read = True
 
     store = Database(SearchStore, MIGRATIONS)
     backend: SearchBackend = Backend()
