@@ -2,6 +2,7 @@
 writes through the store and emits its events to the outbox in the same transaction."""
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from datetime import date, datetime, timezone
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import eventlet
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.catalogue import domain
 from services.catalogue.store import CatalogueStore
@@ -30,6 +32,11 @@ EVENT_FOR_STATUS = {"published": CoursePublished, "withdrawn": CourseWithdrawn}
 
 rpc_call = rpc(expected_exceptions=DomainError)
 IMPORT_ORDER_WAIT = 60.0   # seconds a batch waits for the one before it to be stored
+# a running import that stored no batch for this long was abandoned mid-file (its client or
+# the gateway went away): it is marked failed, so a provider polling it is not told "running"
+# for ever
+IMPORT_ABANDONED_AFTER = 15 * 60.0
+log = logging.getLogger(__name__)
 
 
 def _course_event(cls, course: Course):
@@ -252,6 +259,14 @@ class CatalogueService(HealthMixin):
             tx.finish_import(import_id, "failed" if failed else "finished", len(withdrawn))
             report = tx.imports(provider_id, import_id)[0]
         return {**_import_json(report), "withdrawn_external_ids": withdrawn}
+
+    @timer(interval=60)
+    def fail_abandoned_imports(self):
+        with self.store.transaction() as tx:
+            abandoned = tx.fail_abandoned_imports(IMPORT_ABANDONED_AFTER)
+        if abandoned:
+            log.warning("%d imports stored nothing for %.0f minutes and are marked failed: %s",
+                        len(abandoned), IMPORT_ABANDONED_AFTER / 60, ", ".join(map(str, abandoned)))
 
     @rpc_call
     def list_imports(self, provider_id: str, import_id: str | None = None) -> list[dict]:

@@ -153,7 +153,8 @@ class CatalogueStore(Store):
 
     def count_import(self, import_id, accepted: int, rejected: int) -> None:
         self.execute(
-            """UPDATE imports SET accepted = accepted + %(a)s, rejected = rejected + %(r)s, batches = batches + 1
+            """UPDATE imports SET accepted = accepted + %(a)s, rejected = rejected + %(r)s, batches = batches + 1,
+                   touched_at = now()
                WHERE id = %(id)s""",
             {"a": accepted, "r": rejected, "id": import_id},
         )
@@ -164,6 +165,17 @@ class CatalogueStore(Store):
             "UPDATE imports SET status = %(s)s, withdrawn = %(w)s, finished_at = now() WHERE id = %(id)s",
             {"s": status, "w": withdrawn, "id": import_id},
         )
+
+    def fail_abandoned_imports(self, idle_seconds: float) -> list:
+        """Mark failed the running imports that stored nothing for ``idle_seconds`` (a full sync
+        among them withdraws nothing); their ids."""
+        rows = self.fetch_all(
+            """UPDATE imports SET status = 'failed', finished_at = now()
+               WHERE status = 'running' AND touched_at < now() - make_interval(secs => %(s)s) RETURNING id""",
+            {"s": idle_seconds})
+        ids = [r["id"] for r in rows]
+        self.execute("DELETE FROM import_seen WHERE import_id = ANY(%(ids)s)", {"ids": ids})
+        return ids
 
     def imports(self, provider_id, import_id=None, limit: int = 20) -> list[dict]:
         return self.fetch_all(

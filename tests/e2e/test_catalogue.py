@@ -273,6 +273,30 @@ def _my_courses(provider) -> list[dict]:
         page += 1
 
 
+def test_an_import_abandoned_mid_file_ends_failed_and_withdraws_nothing(provider, platform):
+    """A full sync whose client went away after one batch: the catalogue's sweep (a timer,
+    every minute) marks it failed once it has stored nothing for 15 minutes; its provider sees
+    "failed", not "running" for ever, and a batch that still comes is refused."""
+    import psycopg
+    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.catalogue.service import IMPORT_ABANDONED_AFTER
+    from services.catalogue.store import CatalogueStore
+
+    with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}) as rpc:
+        import_id = rpc.catalogue.start_import(provider.id, "ndjson", "full-sync")
+        rpc.catalogue.import_courses(provider.id, import_id, [{"line": 1, "course": a_course("Verlaten")}], 1)
+        with psycopg.connect(platform.db_urls["catalogue"], autocommit=True) as conn:
+            assert CatalogueStore(conn).fail_abandoned_imports(IMPORT_ABANDONED_AFTER) == []   # still fresh
+            with conn.transaction():     # (the catalogue's own sweep waits for this one)
+                conn.execute("UPDATE imports SET touched_at = now() - interval '16 minutes' WHERE id = %s",
+                             (import_id,))
+                assert [str(i) for i in CatalogueStore(conn).fail_abandoned_imports(IMPORT_ABANDONED_AFTER)] == [import_id]
+            assert conn.execute("SELECT count(*) FROM import_seen WHERE import_id = %s", (import_id,)).fetchone()[0] == 0
+        assert provider.get(f"/api/v1/courses/imports/{import_id}").json()["status"] == "failed"
+        with pytest.raises(Exception, match="no running import"):
+            rpc.catalogue.import_courses(provider.id, import_id, [{"line": 2, "course": a_course("Te laat")}], 2)
+
+
 def test_a_batch_that_arrives_before_the_one_before_it_waits_for_it(provider, platform):
     """With several catalogue instances batch 2 can be checked first: it is stored second."""
     from nameko.standalone.rpc import ClusterRpcProxy
