@@ -61,6 +61,14 @@ class Rabbit:
     def consumers(self, vhost: str) -> list[dict]:
         return requests.get(f"{self.api}/consumers/{quote(vhost, safe='')}", auth=self.auth, timeout=10).json()
 
+    def close_connections(self, vhost: str) -> int:
+        """Close every client connection to ``vhost`` (as a broker restart would); how many."""
+        listed = requests.get(f"{self.api}/vhosts/{quote(vhost, safe='')}/connections", auth=self.auth, timeout=10).json()
+        for connection in listed:
+            requests.delete(f"{self.api}/connections/{quote(connection['name'], safe='')}", auth=self.auth,
+                            timeout=10).raise_for_status()
+        return len(listed)
+
     def close_connection(self, client_port: int) -> bool:
         """Close the connection a client opened from ``client_port``, as the broker would on a
         restart (False while the management plugin does not list it yet)."""

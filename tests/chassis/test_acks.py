@@ -75,3 +75,28 @@ def test_a_running_request_is_never_acknowledged_by_later_ones(rabbit_config, co
             while (message := conn.default_channel.basic_get("rpc-reader", no_ack=True)) is not None:
                 back.append(wire.decode(message.body)["args"])
     assert [60] in back and len(back) <= 2, back       # the long one, and at most one held short one
+
+
+def test_after_the_broker_closed_the_connection_requests_are_answered_and_acknowledged(
+        rabbit_config, container_factory, rabbit, acks):
+    """The channel's delivery tags start again on the new connection: what was unsettled on
+    the old one is the broker's again, and the new one is acknowledged by its own tags."""
+    container_factory(Reader, {**rabbit_config, **wire.nameko_config(), "max_workers": 4}).start()
+    vhost = unquote(rabbit_config["AMQP_URI"].rsplit("/", 1)[1])
+    with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
+        calls = [proxy.reader.read.call_async(0.01) for _ in range(10)]
+        assert [call.result() for call in calls] == [0.01] * 10
+    eventually(lambda: rabbit.close_connections(vhost) > 0, message="the broker closed the service's connection")
+
+    def answered():
+        try:
+            with ClusterRpcProxy(rabbit_config, timeout=2) as proxy:
+                return proxy.reader.read(0) == 0
+        except Exception:  # noqa: BLE001 - still reconnecting
+            return False
+    eventually(answered, timeout=30, message="the service consumes again")
+    with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
+        for _ in range(3):
+            calls = [proxy.reader.read.call_async(0.01) for _ in range(20)]
+            assert [call.result() for call in calls] == [0.01] * 20
+    eventually(lambda: rabbit.message_counts(vhost, "rpc-reader") == (0, 0), message="every request acknowledged")
