@@ -27,7 +27,8 @@ broker has taken is persistent).
 Replies are taken without acknowledgements (``no_ack``): the reply queue is the caller's own,
 and a reply is consumed the moment it arrives, so an acknowledgement could only ever say
 "received". It was a frame from the caller and work for the broker per RPC; measured on the
-explore platform (8 clients, every search computed) it was 8% of the gateway's CPU.
+explore platform (8 clients, every search computed) it was 8% of the gateway's CPU, and
+RabbitMQ's CPU per search fell from 0.99-1.20 to 0.68-0.75 ms without it.
 
 Nothing is ever read from these connections (no heartbeats, no confirms, no returns), so a
 connection with something to read has been closed by the broker (or is told it is blocked):
