@@ -64,20 +64,19 @@ class Rabbit:
     def close_connections(self, vhost: str) -> int:
         """Close every client connection to ``vhost`` (as a broker restart would); how many."""
         listed = requests.get(f"{self.api}/vhosts/{quote(vhost, safe='')}/connections", auth=self.auth, timeout=10).json()
-        for connection in listed:
-            requests.delete(f"{self.api}/connections/{quote(connection['name'], safe='')}", auth=self.auth,
-                            timeout=10).raise_for_status()
-        return len(listed)
+        return self._close([c["name"] for c in listed])
 
     def close_connection(self, client_port: int) -> bool:
         """Close the connection a client opened from ``client_port``, as the broker would on a
         restart (False while the management plugin does not list it yet)."""
         listed = requests.get(f"{self.api}/connections", auth=self.auth, timeout=10).json()
-        names = [c["name"] for c in listed if c.get("peer_port") == client_port]
+        return bool(self._close([c["name"] for c in listed if c.get("peer_port") == client_port]))
+
+    def _close(self, names: list[str]) -> int:
         for name in names:
             requests.delete(f"{self.api}/connections/{quote(name, safe='')}", auth=self.auth,
                             timeout=10).raise_for_status()
-        return bool(names)
+        return len(names)
 
     def ctl(self, *args: str) -> str:
         """rabbitmqctl against the test node (stop_app / start_app for broker outages); its output."""

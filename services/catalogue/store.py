@@ -160,22 +160,24 @@ class CatalogueStore(Store):
         )
 
     def finish_import(self, import_id, status: str, withdrawn: int) -> None:
-        self.execute("DELETE FROM import_seen WHERE import_id = %(id)s", {"id": import_id})
-        self.execute(
-            "UPDATE imports SET status = %(s)s, withdrawn = %(w)s, finished_at = now() WHERE id = %(id)s",
-            {"s": status, "w": withdrawn, "id": import_id},
-        )
+        self._close_imports([import_id], status, withdrawn)
 
     def fail_abandoned_imports(self, idle_seconds: float) -> list:
         """Mark failed the running imports that stored nothing for ``idle_seconds`` (a full sync
         among them withdraws nothing); their ids."""
-        rows = self.fetch_all(
-            """UPDATE imports SET status = 'failed', finished_at = now()
-               WHERE status = 'running' AND touched_at < now() - make_interval(secs => %(s)s) RETURNING id""",
-            {"s": idle_seconds})
-        ids = [r["id"] for r in rows]
-        self.execute("DELETE FROM import_seen WHERE import_id = ANY(%(ids)s)", {"ids": ids})
+        ids = [r["id"] for r in self.fetch_all(
+            """SELECT id FROM imports WHERE status = 'running'
+               AND touched_at < now() - make_interval(secs => %(s)s) FOR UPDATE""", {"s": idle_seconds})]
+        self._close_imports(ids, "failed", 0)
         return ids
+
+    def _close_imports(self, ids: list, status: str, withdrawn: int) -> None:
+        """An import ends (finished or failed): its list of seen courses goes with it."""
+        self.execute("DELETE FROM import_seen WHERE import_id = ANY(%(ids)s)", {"ids": ids})
+        self.execute(
+            "UPDATE imports SET status = %(s)s, withdrawn = %(w)s, finished_at = now() WHERE id = ANY(%(ids)s)",
+            {"s": status, "w": withdrawn, "ids": ids},
+        )
 
     def imports(self, provider_id, import_id=None, limit: int = 20) -> list[dict]:
         return self.fetch_all(

@@ -18,8 +18,8 @@ class NewProvider(Strict):
 
 
 # a bulk import's ``mode``: upsert only, or a full sync that also withdraws what its file lacks
-FULL_SYNC = "full-sync"
-IMPORT_MODES = ("upsert", FULL_SYNC)
+UPSERT, FULL_SYNC = "upsert", "full-sync"
+IMPORT_MODES = (UPSERT, FULL_SYNC)
 
 
 class SearchRequest(Strict):

@@ -7,7 +7,7 @@ from pydantic.json_schema import models_json_schema
 
 from services.contracts.courses import Course, CourseInput, FundingSchemeInput
 from services.contracts.rpc import (
-    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, NewProvider, SearchRequest, SearchResponse,
+    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, NewProvider, SearchRequest, SearchResponse,
 )
 
 PROBLEM = {
@@ -121,7 +121,7 @@ def document() -> dict:
                          "parameters": [
                              {"name": "format", "in": "query", "schema": {"enum": ["ndjson", "csv", "ooapi"]},
                               "description": "default from Content-Type: application/x-ndjson, text/csv, application/json"},
-                             {"name": "mode", "in": "query", "schema": {"enum": list(IMPORT_MODES), "default": IMPORT_MODES[0]}}],
+                             {"name": "mode", "in": "query", "schema": {"enum": list(IMPORT_MODES), "default": UPSERT}}],
                          "requestBody": {"required": True, "content": {
                              "application/x-ndjson": {"schema": {"type": "string"}},
                              "text/csv": {"schema": {"type": "string"}},

@@ -26,7 +26,7 @@ from services.chassis.settings import ServiceSettings
 from services.contracts import asyncapi
 from services.gateway import bodies, imports, openapi
 from services.chassis.errors import Forbidden
-from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
+from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.limits import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimits
 from services.gateway.problems import Problem, from_exception, problem_response
@@ -276,7 +276,7 @@ class GatewayService:
         """Streams the body in batches to the catalogue; valid lines are stored even when others fail."""
         me = require(self.principal(request), "provider")
         fmt = request.args.get("format") or IMPORT_FORMATS.get(request.mimetype)
-        mode = request.args.get("mode", IMPORT_MODES[0])
+        mode = request.args.get("mode", UPSERT)
         if fmt not in imports.READERS:
             raise Problem(422, "Validation failed", "say which format the body has",
                           [{"field": "format", "message": f"one of {sorted(imports.READERS)}"}])
