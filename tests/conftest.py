@@ -43,7 +43,8 @@ def postgres() -> Postgres:
 def platform(rabbit, postgres, tmp_path_factory):
     log_dir = ROOT / ".run" / "test" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    running = Platform(rabbit, postgres, log_dir)
+    # the gateway's import heartbeat often enough for a test to see it
+    running = Platform(rabbit, postgres, log_dir, extra_env={"IMPORT_HEARTBEAT_SECONDS": "0.5"})
     try:
         running.start()
         yield running

@@ -32,9 +32,10 @@ EVENT_FOR_STATUS = {"published": CoursePublished, "withdrawn": CourseWithdrawn}
 
 rpc_call = rpc(expected_exceptions=DomainError)
 IMPORT_ORDER_WAIT = 60.0   # seconds a batch waits for the one before it to be stored
-# a running import that stored no batch for this long was abandoned mid-file (its client or
-# the gateway went away): it is marked failed, so a provider polling it is not told "running"
-# for ever
+# a running import that neither stored a batch nor heard from the gateway reading its body
+# (touch_import) for this long was abandoned mid-file: the gateway went away. It is marked
+# failed, so a provider polling it is not told "running" for ever. (A client that goes away is
+# noticed by the gateway, which fails the import itself.)
 IMPORT_ABANDONED_AFTER = 15 * 60.0
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,13 @@ class CatalogueService(HealthMixin):
         tx.emit_many(events)
         tx.count_import(import_id, len(valid), len(rejected))
         return {"accepted": len(valid), "rejected": rejected}
+
+    @rpc_call
+    def touch_import(self, provider_id: str, import_id: str) -> bool:
+        """The gateway's heartbeat while it reads an import's body: a slow upload that has not
+        filled a batch for a while is not abandoned. False once the import is not running."""
+        with self.store.transaction() as tx:
+            return tx.touch_import(import_id, provider_id)
 
     @rpc_call
     def finish_import(self, provider_id: str, import_id: str, full_sync: bool, failed: bool = False) -> dict:

@@ -159,6 +159,13 @@ class CatalogueStore(Store):
             {"a": accepted, "r": rejected, "id": import_id},
         )
 
+    def touch_import(self, import_id, provider_id) -> bool:
+        """Its gateway is still reading the body (even if no batch is complete yet); False if the
+        import is no longer running."""
+        return self.fetch_one(
+            """UPDATE imports SET touched_at = now() WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
+               RETURNING id""", {"id": import_id, "p": provider_id}) is not None
+
     def finish_import(self, import_id, status: str, withdrawn: int) -> None:
         self._close_imports([import_id], status, withdrawn)
 

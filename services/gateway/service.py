@@ -48,6 +48,8 @@ class Settings(ServiceSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = Field(default=8000, ge=1, le=65535)
     rpc_timeout_seconds: float = Field(default=30, gt=0)
+    import_heartbeat_seconds: float = Field(
+        default=60, gt=0, description="how often the gateway tells the catalogue it is still reading an import's body")
     rate_limit_per_minute: float = Field(default=DEFAULT_PER_MINUTE, ge=0,
                                          description="requests a client may send a minute (0: no limit)")
     rate_limit_burst: int = Field(default=DEFAULT_BURST, ge=1, description="requests a client may save up")
@@ -64,6 +66,7 @@ class Settings(ServiceSettings):
         config["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
         config["ADMIN_TOKEN"] = self.admin_token or DEV_ADMIN_TOKEN
         config["RPC_TIMEOUT_SECONDS"] = self.rpc_timeout_seconds
+        config["IMPORT_HEARTBEAT_SECONDS"] = self.import_heartbeat_seconds
         config["RATE_LIMIT_PER_MINUTE"] = self.rate_limit_per_minute
         config["RATE_LIMIT_BURST"] = self.rate_limit_burst
         if self.admin_token is None:
@@ -301,6 +304,18 @@ class GatewayService:
             while len(in_flight) > IMPORT_IN_FLIGHT:
                 collect()
 
+        def heartbeat():
+            # a slow upload may take long to fill a batch: without a word from here the
+            # catalogue would take the import for abandoned (IMPORT_ABANDONED_AFTER)
+            while True:
+                eventlet.sleep(self.config.get("IMPORT_HEARTBEAT_SECONDS", 60))
+                try:
+                    if not self.call("catalogue", "touch_import", me.id, import_id):
+                        return      # it ended: the next batch is told so
+                except Exception as exc:   # a missed beat: the next may reach it
+                    log.warning("import %s: heartbeat not delivered (%s)", import_id, exc)
+
+        beating = eventlet.spawn(heartbeat)
         try:
             for line, course in imports.READERS[fmt](imports.readable(request.stream)):
                 if isinstance(course, imports.ParseError):
@@ -321,6 +336,8 @@ class GatewayService:
                     pass
             self.call("catalogue", "finish_import", me.id, import_id, False, True)
             raise
+        finally:
+            beating.kill()
         report = self.call("catalogue", "finish_import", me.id, import_id, mode == FULL_SYNC)
         return json_response({"import_id": import_id, "accepted": accepted, "rejected": rejected,
                               "withdrawn": report["withdrawn_external_ids"]})

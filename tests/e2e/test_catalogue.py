@@ -297,6 +297,69 @@ def test_an_import_abandoned_mid_file_ends_failed_and_withdraws_nothing(provider
             rpc.catalogue.import_courses(provider.id, import_id, [{"line": 2, "course": a_course("Te laat")}], 2)
 
 
+def test_a_slow_upload_is_not_taken_for_abandoned(provider, platform):
+    """A client that uploads slowly has not filled a batch for a while: the gateway reading
+    its body tells the catalogue so (every IMPORT_HEARTBEAT_SECONDS, 0.5 s in tests), so the
+    sweep for abandoned imports leaves it running, and it finishes with every line."""
+    import threading
+
+    import psycopg
+
+    from services.catalogue.store import CatalogueStore
+
+    paused, resume = threading.Event(), threading.Event()
+
+    def body():
+        yield (json.dumps(a_course("Langzaam 1", external_id="LANGZAAM-1")) + "\n").encode()
+        paused.set()
+        assert resume.wait(30)
+        yield (json.dumps(a_course("Langzaam 2", external_id="LANGZAAM-2")) + "\n").encode()
+
+    result = {}
+    upload = threading.Thread(target=lambda: result.update(report=provider.post(
+        "/api/v1/courses/import?format=ndjson", data=body(), headers={"Content-Type": "application/x-ndjson"})))
+    upload.start()
+    try:
+        assert paused.wait(30)
+        running = eventually(lambda: next(iter(provider.get("/api/v1/courses/imports").json()["items"]), None),
+                             timeout=30, message="the running import")
+        time.sleep(2.0)         # four beats; no batch is stored (one line of 500)
+        with psycopg.connect(platform.db_urls["catalogue"], autocommit=True) as conn:
+            with conn.transaction():
+                abandoned = CatalogueStore(conn).fail_abandoned_imports(1.5)
+                raise psycopg.Rollback()       # what the sweep would take, nothing else changed
+        assert running["id"] not in [str(i) for i in abandoned]
+        assert provider.get(f"/api/v1/courses/imports/{running['id']}").json()["accepted"] == 0
+    finally:
+        resume.set()
+        upload.join(60)
+    assert result["report"].status_code == 200, result["report"].text
+    assert result["report"].json()["accepted"] == 2
+    assert provider.get(f"/api/v1/courses/imports/{running['id']}").json()["status"] == "finished"
+
+
+def test_an_upload_the_client_breaks_off_ends_failed_at_once(provider, platform):
+    """The client's connection closes mid-body (chunked, no end): the gateway fails the import
+    itself, without waiting for the sweep; the batch it had sent stays stored, and a full sync
+    withdraws nothing."""
+    import socket
+
+    kept = provider.post("/api/v1/courses", json={**a_course("Blijft staan", external_id="BLIJFT-1"), "publish": True}).json()
+    lines = b"".join((json.dumps(a_course(f"Afgebroken {n}", external_id=f"AF-{n}")) + "\n").encode()
+                     for n in range(600))
+    with socket.create_connection(("127.0.0.1", platform.port)) as sock:
+        sock.sendall(b"POST /api/v1/courses/import?format=ndjson&mode=full-sync HTTP/1.1\r\n"
+                     b"Host: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n"
+                     + f"Authorization: Bearer {provider.token}\r\n\r\n".encode()
+                     + f"{len(lines):x}\r\n".encode() + lines + b"\r\n")
+        eventually(lambda: provider.get("/api/v1/courses/imports").json()["items"], timeout=30,
+                   message="the running import")
+    failed = eventually(lambda: next((i for i in provider.get("/api/v1/courses/imports").json()["items"]
+                                      if i["status"] == "failed"), None), timeout=30, message="a failed import")
+    assert (failed["accepted"], failed["withdrawn"]) == (500, 0)
+    assert provider.get(f"/api/v1/courses/{kept['id']}").json()["status"] == "published"
+
+
 def test_a_batch_that_arrives_before_the_one_before_it_waits_for_it(provider, platform):
     """With several catalogue instances batch 2 can be checked first: it is stored second."""
     from nameko.standalone.rpc import ClusterRpcProxy
