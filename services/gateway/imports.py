@@ -7,6 +7,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
+import re
 from decimal import Decimal
 from typing import IO, Iterator
 
@@ -76,8 +78,12 @@ def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
     """Rows of one course (same external_id) must follow each other; the course is reported
     at its first row's line (the header is line 1)."""
     unreadable: dict[int, str] = {}
-    reader = csv.DictReader(_text_lines(stream, unreadable))
+    lines = _text_lines(stream, unreadable)
+    header = next(lines, "")
+    delimiter = _delimiter(header)
+    reader = csv.DictReader(itertools.chain([header], lines), delimiter=delimiter)
     columns = set(reader.fieldnames or ())       # reads the header
+    decimal_comma = delimiter == ";"
     if unreadable:
         yield 1, ParseError(f"the header {unreadable[1]}", "header")
         return
@@ -105,7 +111,7 @@ def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         if external_id == broken:       # the course's other rows: reported with the row above
             continue
         if current is not None and external_id == current["external_id"]:
-            current["offerings"].append(_csv_offering(row))
+            current["offerings"].append(_csv_offering(row, decimal_comma))
             continue
         if current is not None:
             yield first_line, current
@@ -114,7 +120,7 @@ def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
             yield line, ParseError(f"the rows of course {external_id!r} are not together", "external_id")
             continue
         seen.add(external_id)
-        current, first_line = _csv_course(row), line
+        current, first_line = _csv_course(row, decimal_comma), line
     if current is not None:
         yield first_line, current
 
@@ -131,7 +137,36 @@ def _rows(reader: csv.DictReader) -> Iterator[dict | ParseError]:
             yield ParseError(f"the row cannot be read as CSV: {exc}")
 
 
-def _csv_course(row: dict) -> dict:
+def _delimiter(header: str) -> str:
+    """``,`` as RFC 4180 has it. A spreadsheet saved as CSV in a Dutch locale (Excel,
+    LibreOffice) separates with ``;``, since its decimal separator is the comma, and a
+    tab-separated export with tabs: the header, which holds only column names, tells."""
+    if "," not in header:
+        for candidate in (";", "\t"):
+            if candidate in header:
+                return candidate
+    return ","
+
+
+DUTCH_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
+
+
+def _csv_date(value: str) -> str:
+    """ISO ``2027-03-02``, or ``2-3-2027`` / ``02-03-2027`` as a Dutch spreadsheet writes it."""
+    dutch = DUTCH_DATE.fullmatch(value)
+    return f"{dutch[3]}-{int(dutch[2]):02d}-{int(dutch[1]):02d}" if dutch else value
+
+
+def _csv_price(value: str, decimal_comma: bool) -> str:
+    """A euro amount as a spreadsheet shows it: a ``€`` sign dropped and, in a ``;`` file,
+    ``1.234,50`` read as 1234.50 (a comma there is the decimal separator)."""
+    value = value.replace("€", "").replace("\u00a0", "").strip()
+    if decimal_comma and "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    return value
+
+
+def _csv_course(row: dict, decimal_comma: bool) -> dict:
     course = {}
     for field in CSV_COURSE_FIELDS:
         value = (row.get(field) or "").strip()
@@ -140,13 +175,19 @@ def _csv_course(row: dict) -> dict:
                 course[field] = [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
         elif value:
             course[field] = value
-    course["offerings"] = [_csv_offering(row)] if (row.get("offering_external_id") or "").strip() else []
+    course["offerings"] = ([_csv_offering(row, decimal_comma)] if (row.get("offering_external_id") or "").strip()
+                           else [])
     return course
 
 
-def _csv_offering(row: dict) -> dict:
+def _csv_offering(row: dict, decimal_comma: bool) -> dict:
     offering = {target: row[column].strip() for column, target in CSV_OFFERING_FIELDS.items()
                 if (row.get(column) or "").strip()}
+    for field in ("start_date", "end_date"):
+        if field in offering:
+            offering[field] = _csv_date(offering[field])
+    if "price_eur" in offering:
+        offering["price_eur"] = _csv_price(offering["price_eur"], decimal_comma)
     location = {f: row[f].strip() for f in CSV_LOCATION_FIELDS if (row.get(f) or "").strip()}
     if location:
         offering["location"] = location
