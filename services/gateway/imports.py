@@ -37,27 +37,50 @@ def _carried(course: dict, path: str = "") -> dict | ParseError:
     return ParseError(errors[0]["message"], errors=errors) if errors else course
 
 
-def _text_lines(stream: IO[bytes], unreadable: dict[int, str]) -> Iterator[str]:
-    """The body's lines as text (a BOM before the first is dropped). A line that is not UTF-8,
-    or holds a NUL character, is read with replacement characters and why put in
-    ``unreadable[number]``, so the reader can reject what it was part of and go on."""
+UTF8 = "utf-8"
+
+
+def line_encoding(fmt: str, charset: str | None) -> str:
+    """The codec of a body's declared charset (``Content-Type: text/csv; charset=windows-1252``,
+    as Excel's plain "CSV" is saved), UTF-8 if none; ValueError saying why it cannot be read.
+    The line formats take any charset that writes ASCII as ASCII (they are split at newlines
+    before decoding); an OOAPI document is JSON, which is UTF-8."""
+    if not charset:
+        return UTF8
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        raise ValueError(f"unknown charset {charset!r}") from None
+    if fmt == "ooapi" and name != UTF8:
+        raise ValueError("an OOAPI document is JSON, which is UTF-8")
+    if "\n,;\"az09".encode(name) != b"\n,;\"az09":
+        raise ValueError(f"charset {charset!r} cannot be read line by line: send UTF-8 or an 8-bit "
+                         "charset such as windows-1252")
+    return name
+
+
+def _text_lines(stream: IO[bytes], unreadable: dict[int, str], encoding: str = UTF8) -> Iterator[str]:
+    """The body's lines as text (a UTF-8 BOM before the first is dropped). A line that is not
+    text in ``encoding``, or holds a NUL character, is read with replacement characters and why
+    put in ``unreadable[number]``, so the reader can reject what it was part of and go on."""
+    named = "UTF-8" if encoding == UTF8 else encoding
     for number, raw in enumerate(stream, start=1):
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+        if number == 1 and encoding == UTF8 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8):]
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
-            unreadable[number] = "is not UTF-8 text"
-            text = raw.decode("utf-8", errors="replace")
+            unreadable[number] = f"is not {named} text"
+            text = raw.decode(encoding, errors="replace")
         if NUL in text:
             unreadable[number] = "holds a NUL character"
             text = text.replace(NUL, "\ufffd")
         yield text
 
 
-def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
+def read_ndjson(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dict | ParseError]]:
     unreadable: dict[int, str] = {}
-    for number, raw in enumerate(_text_lines(stream, unreadable), start=1):
+    for number, raw in enumerate(_text_lines(stream, unreadable, encoding), start=1):
         if unreadable:
             yield number, ParseError(f"line {unreadable.pop(number)}")
             continue
@@ -74,11 +97,11 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
         yield number, _carried(course) if suspect else course
 
 
-def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
+def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dict | ParseError]]:
     """Rows of one course (same external_id) must follow each other; the course is reported
     at its first row's line (the header is line 1)."""
     unreadable: dict[int, str] = {}
-    lines = _text_lines(stream, unreadable)
+    lines = _text_lines(stream, unreadable, encoding)
     header = next(lines, "")
     delimiter = _delimiter(header)
     reader = csv.DictReader(itertools.chain([header], lines), delimiter=delimiter)
@@ -254,8 +277,8 @@ def ooapi_course(item: dict) -> dict:
     return course
 
 
-def read_ooapi(stream: IO[bytes]) -> Iterator[tuple[int, dict | ParseError]]:
-    """Lines here are 1-based positions in ``items``."""
+def read_ooapi(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dict | ParseError]]:
+    """Lines here are 1-based positions in ``items``; the document is UTF-8 (line_encoding)."""
     raw = stream.read(OOAPI_MAX_BYTES + 1)
     if len(raw) > OOAPI_MAX_BYTES:
         yield 0, ParseError(f"an OOAPI document may be at most {OOAPI_MAX_BYTES // 2**20} MiB; use NDJSON")

@@ -124,7 +124,7 @@ def document() -> dict:
                              {"name": "mode", "in": "query", "schema": {"enum": list(IMPORT_MODES), "default": UPSERT}}],
                          "requestBody": {"required": True, "content": {
                              "application/x-ndjson": {"schema": {"type": "string"}},
-                             "text/csv": {"schema": {"type": "string", "description": "a header row, then an offering a row; cells separated by ',' or (a Dutch spreadsheet's export) ';' or tabs; dates ISO or d-m-yyyy"}},
+                             "text/csv": {"schema": {"type": "string", "description": "a header row, then an offering a row; cells separated by ',' or (a Dutch spreadsheet's export) ';' or tabs; dates ISO or d-m-yyyy; UTF-8 unless a charset is given (charset=windows-1252 for Excel's plain CSV)"}},
                              "application/json": {"schema": {"type": "object", "description": "OOAPI v5 courses response"}}}},
                          "responses": _responses(200, IMPORT_REPORT, 401, 403, 422)}},
             "/api/v1/courses/imports": {

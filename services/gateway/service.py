@@ -286,6 +286,11 @@ class GatewayService:
         if mode not in IMPORT_MODES:
             raise Problem(422, "Validation failed", "unknown import mode",
                           [{"field": "mode", "message": f"one of {sorted(IMPORT_MODES)}"}])
+        try:
+            encoding = imports.line_encoding(fmt, request.mimetype_params.get("charset"))
+        except ValueError as exc:
+            raise Problem(422, "Validation failed", "the body's charset cannot be read",
+                          [{"field": "Content-Type", "message": str(exc)}]) from None
         import_id = self.call("catalogue", "start_import", me.id, fmt, mode)
         accepted, rejected, batch, numbers = 0, [], [], itertools.count(1)
         in_flight: deque = deque()   # answers still to come, oldest first
@@ -317,7 +322,7 @@ class GatewayService:
 
         beating = eventlet.spawn(heartbeat)
         try:
-            for line, course in imports.READERS[fmt](imports.readable(request.stream)):
+            for line, course in imports.READERS[fmt](imports.readable(request.stream), encoding):
                 if isinstance(course, imports.ParseError):
                     rejected.append({"line": line, "external_id": None, "errors": course.errors})
                     continue

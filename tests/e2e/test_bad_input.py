@@ -133,6 +133,20 @@ def test_a_csv_row_that_is_not_utf8_keeps_its_whole_course_out(provider):
     assert sorted(c["external_id"] for c in stored) == ["CSV-A", "CSV-C"]
 
 
+@pytest.mark.parametrize("fmt, content_type, message", [
+    ("csv", "text/csv; charset=utf-16", "cannot be read line by line"),
+    ("csv", "text/csv; charset=klingon", "unknown charset 'klingon'"),
+    ("ooapi", "application/json; charset=latin-1", "JSON, which is UTF-8"),
+])
+def test_an_import_in_a_charset_it_cannot_read_is_refused_before_it_starts(provider, fmt, content_type, message):
+    answer = provider.post(f"/api/v1/courses/import?format={fmt}", data=b"external_id,title,level\n",
+                           headers={"Content-Type": content_type})
+    assert answer.status_code == 422, answer.text
+    error, = answer.json()["errors"]
+    assert error["field"] == "Content-Type" and message in error["message"]
+    assert provider.get("/api/v1/courses/imports").json()["items"] == []
+
+
 def test_ooapi_items_of_another_shape_are_rejected_by_position(provider):
     body = json.dumps({"items": [7, {"name": 3}, {"name": "Lassen", "offerings": [
         {"startDate": "2030-01-01", "priceInformation": [{"amount": "gratis"}]}]}]}).encode()
