@@ -22,6 +22,7 @@ CSV_OFFERING_FIELDS = {"offering_external_id": "external_id", "start_date": "sta
                        "mode": "mode", "price_eur": "price_eur", "seats_available": "seats_available",
                        "status": "status"}
 CSV_LOCATION_FIELDS = ("city", "postcode")
+CSV_COLUMNS = CSV_COURSE_FIELDS + tuple(CSV_OFFERING_FIELDS) + CSV_LOCATION_FIELDS
 OOAPI_MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -105,10 +106,18 @@ def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dic
     header = next(lines, "")
     delimiter = _delimiter(header)
     reader = csv.DictReader(itertools.chain([header], lines), delimiter=delimiter)
-    columns = set(reader.fieldnames or ())       # reads the header
+    # reads the header; a name's case and spaces around it do not matter, and the nameless
+    # columns a spreadsheet leaves after the last one are no columns
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]
+    columns = set(reader.fieldnames) - {""}
     decimal_comma = delimiter == ";"
     if unreadable:
         yield 1, ParseError(f"the header {unreadable[1]}", "header")
+        return
+    unknown = columns - set(CSV_COLUMNS)
+    if unknown:     # a misspelt column would otherwise be left out of every course unnoticed
+        yield 1, ParseError(f"the header has columns no course or offering has: {sorted(unknown)} "
+                            f"(the columns are {', '.join(CSV_COLUMNS)})", "header")
         return
     missing = {"external_id", "title", "level"} - columns
     if missing:

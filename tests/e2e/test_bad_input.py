@@ -133,6 +133,20 @@ def test_a_csv_row_that_is_not_utf8_keeps_its_whole_course_out(provider):
     assert sorted(c["external_id"] for c in stored) == ["CSV-A", "CSV-C"]
 
 
+def test_a_csv_column_no_course_has_is_named_and_nothing_stored(provider):
+    """A misspelt column (``prijs_eur``) would otherwise leave every price out unnoticed."""
+    start = (date.today() + timedelta(days=40)).isoformat()
+    body = ("external_id,title,level,offering_external_id,start_date,end_date,mode,prijs_eur\n"
+            f"CSV-P,Lassen,mbo-2,O1,{start},{start},online,100\n").encode()
+    answer = provider.post("/api/v1/courses/import?format=csv", data=body, headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    (rejected,) = answer.json()["rejected"]
+    assert (rejected["line"], rejected["errors"][0]["field"]) == (1, "header")
+    assert "['prijs_eur']" in rejected["errors"][0]["message"] and "price_eur" in rejected["errors"][0]["message"]
+    assert answer.json()["accepted"] == 0
+    assert provider.get("/api/v1/providers/me/courses").json()["items"] == []
+
+
 @pytest.mark.parametrize("fmt, content_type, message", [
     ("csv", "text/csv; charset=utf-16", "cannot be read line by line"),
     ("csv", "text/csv; charset=klingon", "unknown charset 'klingon'"),

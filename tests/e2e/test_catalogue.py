@@ -193,8 +193,8 @@ def test_csv_saved_by_a_dutch_spreadsheet_is_read(provider):
     start = date.today() + timedelta(days=40)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["external_id", "title", "level", "keywords", "offering_external_id", "start_date", "end_date",
-                     "mode", "city", "price_eur", "status"])
+    writer.writerow(["External_ID ", "Title", "level", "keywords", "offering_external_id", "start_date", "end_date",
+                     "mode", "city", "price_eur", "status", "", ""])
     writer.writerow(["NL-1", "Heftruck, coördinator", "mbo-2", "heftruck;vorkheftruck", "A",
                      f"{start.day}-{start.month}-{start.year}", f"{start:%d-%m-%Y}", "klassikaal", "Venlo",
                      "€ 1.234,50", "open"])
