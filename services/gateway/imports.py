@@ -258,6 +258,18 @@ def _mode(value) -> str:
     return OOAPI_MODES.get(str(first or "situated").lower(), "klassikaal")
 
 
+def _ooapi_price(costs: list) -> str | None:
+    """What a participant pays, in euros, from an offering's ``priceInformation``: its "total
+    costs", else the sum of its other costs. A "STAP eligible" cost is the part of the total that
+    the STAP subsidy covered, never added to it; a cost without an amount says nothing."""
+    euros = [c for c in costs if (c.get("currency") or "EUR") == "EUR" and c.get("amount") is not None]
+    kinds = [str(c.get("costType") or "").lower().replace("_", " ") for c in euros]
+    if "total costs" in kinds:
+        return str(Decimal(str(euros[kinds.index("total costs")]["amount"])))
+    parts = [c for c, kind in zip(euros, kinds) if kind != "stap eligible"] or euros
+    return str(sum(Decimal(str(c["amount"])) for c in parts)) if parts else None
+
+
 def ooapi_course(item: dict) -> dict:
     course = {
         "external_id": _code(item, "courseId"),
@@ -271,14 +283,15 @@ def ooapi_course(item: dict) -> dict:
     if item.get("link"):
         course["url"] = item["link"]
     for offering in item.get("offerings") or []:
-        prices = [p for p in offering.get("priceInformation") or [] if p.get("currency", "EUR") == "EUR"]
         entry = {
             "external_id": _code(offering, "offeringId"),
             "start_date": offering.get("startDate"),
             "end_date": offering.get("endDate") or offering.get("startDate"),
             "mode": _mode(offering.get("modeOfDelivery") or item.get("modeOfDelivery")),
-            "price_eur": str(sum(Decimal(str(p.get("amount", 0))) for p in prices)),
         }
+        price = _ooapi_price(offering.get("priceInformation") or [])
+        if price is not None:       # else the course is rejected for its missing price, not listed as free
+            entry["price_eur"] = price
         address = next(iter(offering.get("addresses") or item.get("addresses") or []), None)
         if address and (address.get("city") or address.get("zip")) and entry["mode"] != "online":
             entry["location"] = {k: v for k, v in (("city", address.get("city")), ("postcode", address.get("zip"))) if v}

@@ -224,10 +224,20 @@ def test_ooapi_import(provider):
     course = provider.get("/api/v1/providers/me/courses").json()["items"][0]
     assert (course["external_id"], course["title"], course["level"]) == ("OOAPI-LAS-2", "Lassen niveau 2", "mbo-2")
     assert course["study_load_hours"] == 60 and course["status"] == "published"
-    first, second = course["offerings"]
+    first, second, third = course["offerings"]
+    # the total costs, not the total plus the part the STAP subsidy covered
     assert (first["external_id"], first["mode"], first["price_eur"], first["location"]["province"]) == (
         "LAS2-2027-ZWO", "klassikaal", "1450.00", "Overijssel")
     assert (second["external_id"], second["mode"], second["location"]) == ("a2", "online", None)
+    assert third["price_eur"] == "125.50"           # no total given: its costs with an amount, summed
+
+
+def test_an_ooapi_offering_without_a_price_is_rejected_not_listed_as_free(provider):
+    item = {"primaryCode": {"code": "OOAPI-GRATIS"}, "name": "Prijs onbekend", "level": "bachelor",
+            "offerings": [{"offeringId": "x", "startDate": "2030-01-01", "modeOfDelivery": ["online"]}]}
+    report = provider.post("/api/v1/courses/import?format=ooapi", json={"items": [item]}).json()
+    assert report["accepted"] == 0
+    assert [e["field"] for e in report["rejected"][0]["errors"]] == ["offerings.0.price_eur"]
 
 
 def test_import_needs_a_known_format_and_mode(provider):
