@@ -234,6 +234,10 @@ OOAPI_LEVELS = {
     "associate degree": "hbo-associate-degree", "bachelor": "hbo-bachelor", "master": "hbo-master",
     "nt2-1": "nt2", "nt2-2": "nt2",
 }
+# teachingLanguage is ISO 639-2 (three letters, either form); ours are ISO 639-1. Another
+# language leaves the default (Dutch)
+OOAPI_LANGUAGES = {"nld": "nl", "dut": "nl", "eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr",
+                   "fry": "fy", "spa": "es", "pol": "pl", "tur": "tr", "ara": "ar", "ukr": "uk"}
 OOAPI_MODES = {"online": "online", "hybrid": "blended", "situated": "klassikaal", "on campus": "klassikaal",
                "distance-learning": "online", "work-based": "incompany"}
 
@@ -282,6 +286,9 @@ def ooapi_course(item: dict) -> dict:
         course["study_load_hours"] = item["studyLoad"].get("value")
     if item.get("link"):
         course["url"] = item["link"]
+    language = OOAPI_LANGUAGES.get(str(item.get("teachingLanguage") or "").lower())
+    if language:
+        course["languages"] = [language]
     for offering in item.get("offerings") or []:
         entry = {
             "external_id": _code(offering, "offeringId"),
@@ -292,6 +299,12 @@ def ooapi_course(item: dict) -> dict:
         price = _ooapi_price(offering.get("priceInformation") or [])
         if price is not None:       # else the course is rejected for its missing price, not listed as free
             entry["price_eur"] = price
+        if isinstance(offering.get("maxNumberStudents"), (int, float)):
+            enrolled = offering.get("enrolledNumberStudents")
+            entry["seats_available"] = max(0, int(offering["maxNumberStudents"]) - int(
+                enrolled if isinstance(enrolled, (int, float)) else 0))
+            if entry["seats_available"] == 0:
+                entry["status"] = "full"
         address = next(iter(offering.get("addresses") or item.get("addresses") or []), None)
         if address and (address.get("city") or address.get("zip")) and entry["mode"] != "online":
             entry["location"] = {k: v for k, v in (("city", address.get("city")), ("postcode", address.get("zip"))) if v}

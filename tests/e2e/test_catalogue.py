@@ -230,6 +230,10 @@ def test_ooapi_import(provider):
         "LAS2-2027-ZWO", "klassikaal", "1450.00", "Overijssel")
     assert (second["external_id"], second["mode"], second["location"]) == ("a2", "online", None)
     assert third["price_eur"] == "125.50"           # no total given: its costs with an amount, summed
+    # seats: maxNumberStudents less enrolledNumberStudents; none left is full; none said: unknown
+    assert [(o["seats_available"], o["status"]) for o in (first, second, third)] == [
+        (12, "open"), (0, "full"), (None, "open")]
+    assert course["languages"] == ["en"]             # teachingLanguage "eng" (ISO 639-2)
 
 
 def test_an_ooapi_offering_without_a_price_is_rejected_not_listed_as_free(provider):
