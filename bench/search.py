@@ -50,7 +50,7 @@ from bench.catalogue_import import CITIES, LEVELS, SECTORS, SUBJECTS, generate, 
 from bench.common import bench_platform, provider_key  # noqa: E402
 from services.contracts.courses import Mode, Province, Situation  # noqa: E402
 from services.contracts.rpc import SearchRequest  # noqa: E402
-from services.search.backend import PostgresBackend, plan_query  # noqa: E402
+from services.search.backend import PostgresBackend, plan_query, search_words  # noqa: E402
 from services.search.service import _point  # noqa: E402
 from services.search.store import SearchStore  # noqa: E402
 from tests.infra import Platform  # noqa: E402
@@ -183,7 +183,7 @@ def direct_caller(db_url: str):
         def call(query):
             req = SearchRequest.model_validate(query)
             db = SearchStore(conn)     # statement by statement, as the search service reads
-            backend.search(db, req, plan_query(backend, db, req.q), today, _point(req))
+            search_words(backend, db, req, plan_query(backend, db, req.q), today, _point(req))
         return call
     make.backend = backend
     return make

@@ -127,6 +127,9 @@ class SearchPerformed(Event):
     zero_results: bool
     latency_ms: float
     cached: bool = False      # answered from the search service's answer cache
+    # False: no course had every word of the query, and the answer holds courses with some of
+    # them (demand the catalogue does not meet exactly); None for a search without words
+    all_words: bool | None = None
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

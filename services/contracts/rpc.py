@@ -97,4 +97,6 @@ class SearchResponse(BaseModel):
     facets: dict[str, dict[str, int]]
     search_id: str
     profile: Profile | None = None
-    query: dict | None = None     # how the words were read: synonyms, compounds, typo corrections
+    query: dict | None = Field(default=None, description=(
+        "how the words were read: {synonyms_version, words: [{word, matches}], all_words}; "
+        "all_words is false when no course had every word and the hits have some of them"))

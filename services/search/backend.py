@@ -95,6 +95,18 @@ def plan_query(backend: SearchBackend, tx: SearchStore, q: str | None) -> QueryP
                          backend.corrections(tx, words))
 
 
+def search_words(backend: SearchBackend, tx: SearchStore, req: SearchRequest, plan: QueryPlan | None, today: date,
+                 point: tuple[float, float] | None) -> tuple[Found, QueryPlan | None]:
+    """``backend.search``, and the plan it answered with: every word, or when no course has all
+    of several (with the filters), any of them, the courses with more of them first, rather than
+    nothing (``nederlands leren`` finds *Nederlands als tweede taal*)."""
+    found = backend.search(tx, req, plan, today, point)
+    if found[1] == 0 and plan is not None and len(plan.groups) > 1:
+        plan = plan.relaxed()
+        found = backend.search(tx, req, plan, today, point)
+    return found, plan
+
+
 class PostgresBackend(SearchBackend):
     """The read model in the search database; filters, facets and sorting over its columns in
     memory (memory.py), text matching and the page's documents in PostgreSQL."""
@@ -139,7 +151,7 @@ class PostgresBackend(SearchBackend):
         self.index.refresh(tx)
         ranked = req.sort == "relevance"
         text = None if plan is None else self.texts.get_or_compute(
-            (plan.groups, ranked), tx.read_model(), lambda: tx.text_matches(plan, ranked=ranked))
+            (plan.key, ranked), tx.read_model(), lambda: tx.text_matches(plan, ranked=ranked))
         page = self.index.search(req, text, today, point)
         rows = self._hits(tx, page.course_ids, plan)
         return ([{**rows[cid], **figures} for cid, figures in zip(page.course_ids, page.figures) if cid in rows],
@@ -148,7 +160,7 @@ class PostgresBackend(SearchBackend):
     def _hits(self, tx, course_ids, plan) -> dict:
         """The page's hits by course id (a course gone since is not there), from those kept
         at this generation and PostgreSQL for the rest."""
-        generation, words = tx.read_model(), None if plan is None else plan.groups
+        generation, words = tx.read_model(), None if plan is None else plan.key
         rows = {cid: self.shown.get((cid, words), generation) for cid in course_ids}
         missing = [cid for cid, row in rows.items() if row is None]
         for row in tx.hits(missing, plan) if missing else ():

@@ -238,8 +238,9 @@ def findable(today: date) -> list[dict]:
 
 
 def text_query(plan: QueryPlan) -> list[dict]:
-    """Every group must match; within a group any alternative, as a phrase over the text
-    fields, or (for the word as typed) with OpenSearch's fuzzy matching for typos."""
+    """Every group must match (any one, for a relaxed plan: those matching more score more);
+    within a group any alternative, as a phrase over the text fields, or (for the word as typed)
+    with OpenSearch's fuzzy matching for typos."""
     fields = [f"{name}^{boost}" for name, boost in TEXT_FIELDS.items()]
     groups = []
     for group in plan.groups:
@@ -248,7 +249,7 @@ def text_query(plan: QueryPlan) -> list[dict]:
             should.append({"multi_match": {"query": group.word, "fields": fields, "fuzziness": "AUTO",
                                            "prefix_length": 1, "boost": 0.5}})
         groups.append({"bool": {"should": should, "minimum_should_match": 1}})
-    return groups
+    return [{"bool": {"should": groups, "minimum_should_match": 1}}] if plan.any_word else groups
 
 
 class Filters:

@@ -26,7 +26,7 @@ from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdat
 from services.contracts.rpc import Profile, SearchRequest, SuggestRequest
 from services.search import analysis
 from services.search.answers import AnswerCache
-from services.search.backend import Backend, SearchBackend, Settings, plan_query
+from services.search.backend import Backend, SearchBackend, Settings, plan_query, search_words
 from services.search.documents import ANALYSIS_VERSION, build_document, next_offering
 from services.search.store import SearchStore
 
@@ -167,6 +167,7 @@ class SearchService(HealthMixin):
             filters=req.model_dump(mode="json", exclude={"q", "page", "page_size"}, exclude_defaults=True),
             result_count=answer["total"], zero_results=answer["total"] == 0,
             latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,
+            all_words=None if answer["query"] is None else answer["query"]["all_words"],
         )
         envelope = performed.envelope()
         self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
@@ -174,8 +175,8 @@ class SearchService(HealthMixin):
 
     def _answer(self, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
         """The answer to ``req`` as the read model stands (without its ``search_id``)."""
-        plan = plan_query(self.backend, tx, req.q)
-        rows, total, facets = self.backend.search(tx, req, plan, today, point)
+        (rows, total, facets), plan = search_words(self.backend, tx, req, plan_query(self.backend, tx, req.q),
+                                                   today, point)
         profile = self._profile(tx, req.situation, today)
         fitting = {s.code for s in profile.funding_schemes} if profile else set()
         # The answer as SearchResponse.model_dump(mode="json") would give it, built directly:
@@ -199,6 +200,8 @@ class SearchService(HealthMixin):
             "query": None if plan is None else {
                 "synonyms_version": analysis.default_synonyms().version,
                 "words": [{"word": g.word, "matches": list(g.alternatives)} for g in plan.groups],
+                # False: no course has every word, these have some of them (the most first)
+                "all_words": not plan.any_word,
             },
         }
 

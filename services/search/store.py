@@ -64,20 +64,32 @@ def typed_in_title(plan: QueryPlan | None) -> sql.Composable:
     return sql.SQL("plainto_tsquery('sa_dutch', {})").format(sql.Literal(" ".join(plan.words)))
 
 
-def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
-    """The plan as tsquery expressions: every group must match, any alternative of a group
-    (each a phrase, stemmed by PostgreSQL); and the typed words as one phrase."""
-    if plan is None or not plan.groups:
-        return sql.SQL("NULL::tsquery"), sql.SQL("NULL::tsquery")
-    groups = [
+def _group_tsqueries(plan: QueryPlan) -> list[sql.Composable]:
+    """A tsquery per group: any alternative (each a phrase, stemmed by PostgreSQL)."""
+    return [
         sql.SQL("(") + sql.SQL(" || ").join(
             sql.SQL("phraseto_tsquery('sa_dutch', {})").format(sql.Literal(a)) for a in g.alternatives
         ) + sql.SQL(")")
         for g in plan.groups
     ]
+
+
+def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
+    """The plan as tsquery expressions: every group must match (any one, for a relaxed plan);
+    and the typed words as one phrase."""
+    if plan is None or not plan.groups:
+        return sql.SQL("NULL::tsquery"), sql.SQL("NULL::tsquery")
     phrase = (sql.SQL("phraseto_tsquery('sa_dutch', {})").format(sql.Literal(" ".join(plan.words)))
               if len(plan.groups) > 1 else sql.SQL("NULL::tsquery"))
-    return sql.SQL(" && ").join(groups), phrase
+    return sql.SQL(" || " if plan.any_word else " && ").join(_group_tsqueries(plan)), phrase
+
+
+def groups_matched(plan: QueryPlan) -> sql.Composable:
+    """For a relaxed plan, how many of its groups a document ``d`` matches: the first part of
+    its rank (a course with more of the words first); else 0."""
+    if not plan.any_word:
+        return sql.SQL("0")
+    return sql.SQL(" + ").join(sql.SQL("(d.tsv @@ {})::int").format(g) for g in _group_tsqueries(plan))
 
 
 # Per course, from its offerings still ahead: what facets and sorting read without a join.
@@ -191,7 +203,8 @@ class SearchStore(Store):
         tsq, phrase = tsquery(plan)
         ids, ranks = self.execute(
             sql.SQL("SELECT coalesce(string_agg(uuid_send(d.course_id), ''), ''), coalesce(string_agg(float8send((")
-            + sql.SQL(TEXT_RANK if ranked else "0") + sql.SQL(
+            + (sql.SQL("({}) * 10 + ").format(groups_matched(plan)) + sql.SQL(TEXT_RANK) if ranked else sql.SQL("0"))
+            + sql.SQL(
                 ")::float8), ''), '') FROM documents d, (SELECT {} AS tsq, {} AS phrase, {} AS typed) query "
                 "WHERE d.tsv @@ query.tsq").format(tsq, phrase, typed_in_title(plan))).fetchone()
         return TextMatches(np.frombuffer(ids, dtype=UUID_BYTES), np.frombuffer(ranks, dtype=">f8").astype(np.float64))

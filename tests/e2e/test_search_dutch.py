@@ -64,6 +64,23 @@ def test_a_zero_result_search_reaches_analytics_marked(anonymous, platform):
     assert "latency_ms" in event["payload"] and event["payload"]["search_id"]
 
 
+def test_a_query_no_course_has_every_word_of_finds_those_with_some_and_says_so(provider, anonymous, platform):
+    tag = uuid.uuid4().hex[:6]
+    created = provider.post("/api/v1/courses", json={**a_course(f"Taal{tag} voor nieuwkomers"), "publish": True}).json()
+    query = f"taal{tag} leren{tag}"
+    answer = eventually(lambda: (lambda a: a if a["total"] else None)(
+        anonymous.get("/api/v1/search", params={"q": query}).json()), message="found with some of the words")
+    assert [h["course_id"] for h in answer["hits"]] == [created["id"]] and answer["query"]["all_words"] is False
+    assert anonymous.get("/api/v1/search", params={"q": f"taal{tag}"}).json()["query"]["all_words"] is True
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}) as rpc:
+        # (the searches before the course was indexed found nothing, with or without every word)
+        event = eventually(lambda: next((e for e in rpc.analytics.events_about("query", query)
+                                         if e["payload"]["result_count"]), None), message="search archived")
+    assert (event["payload"]["all_words"], event["payload"]["zero_results"]) == (False, False)
+
+
 def test_a_repeated_search_is_answered_from_memory_until_the_catalogue_changes(provider, anonymous, platform):
     word = f"kraanmachinist{uuid.uuid4().hex[:6]}"
     created = provider.post("/api/v1/courses", json={**a_course(f"Basis {word}"), "publish": True}).json()

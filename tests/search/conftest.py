@@ -13,7 +13,7 @@ import pytest
 
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
 from services.contracts.rpc import SearchRequest
-from services.search.backend import PostgresBackend, plan_query
+from services.search.backend import PostgresBackend, plan_query, search_words
 from services.search.documents import build_document
 from services.search.service import MIGRATIONS, _point
 from services.search.store import SearchStore
@@ -69,8 +69,9 @@ class Harness:
         for page in pages:
             req = SearchRequest.model_validate({"page_size": 100, **params, "page": page})
             with self.tx() as tx:
-                plan = plan_query(self.backend, tx, req.q)
-                rows, total, facets = self.backend.search(tx, req, plan, self.today, _point(req))
+                (rows, total, facets), plan = search_words(self.backend, tx, req, plan_query(self.backend, tx, req.q),
+                                                           self.today, _point(req))
+            result["all_words"] = None if plan is None else not plan.any_word
             result["rows"] += rows
             result["total"], result["facets"] = total, facets
             if len(rows) < req.page_size:

@@ -315,3 +315,25 @@ def test_words_standing_together_rank_above_scattered_words(empty):
     h.put(scattered), h.put(together)
     rows = h.search(q="veilig werken")["rows"]
     assert [str(r["course_id"]) for r in rows] == [str(together.id), str(scattered.id)]
+
+
+def test_when_no_course_has_every_word_those_with_most_of_them_are_found(empty):
+    """``lassen tig onderwaterwerk``: no course has all three, so rather than nothing the
+    courses with some of them, those with more first, under the same filters; the answer says
+    not every word was found. Words that all stand in one course still must all match."""
+    h = empty
+    text = "Praktijkgerichte opleiding met examen."
+    tig = _course(h, "Lassen TIG voor beginners", description=text, level="mbo-2")
+    mig = _course(h, "Lassen MIG/MAG", description=text, level="mbo-3")
+    other = _course(h, "Heftruck basis", description=text, level="mbo-3")
+    for course in (tig, mig, other):
+        h.put(course)
+    strict = h.search(q="lassen tig")
+    assert (strict["ids"], strict["all_words"]) == ([str(tig.id)], True)
+    relaxed = h.search(q="lassen tig onderwaterwerk")
+    assert relaxed["all_words"] is False and set(relaxed["ids"]) == {str(tig.id), str(mig.id)}
+    if h.name != "opensearch-emulated":         # (no relevance on the emulator)
+        assert relaxed["ids"] == [str(tig.id), str(mig.id)]      # two of the words before one
+    assert h.search(q="lassen tig onderwaterwerk", level=["mbo-3"])["ids"] == [str(mig.id)]
+    nothing = h.search(q="onderwaterwerk zeepkistenbouw")
+    assert (nothing["total"], nothing["all_words"]) == (0, False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -190,10 +191,21 @@ class Group:
 class QueryPlan:
     text: str
     groups: tuple[Group, ...]
+    # a document matches when it matches every group; a relaxed plan (any_word) when it matches
+    # one, those matching more ranking first
+    any_word: bool = False
 
     @property
     def words(self) -> list[str]:
         return [g.word for g in self.groups]
+
+    @property
+    def key(self) -> tuple:
+        """What the matches depend on (not how the words were written)."""
+        return self.groups, self.any_word
+
+    def relaxed(self) -> "QueryPlan":
+        return dataclasses.replace(self, any_word=True)
 
 
 @lru_cache(maxsize=1)
