@@ -56,6 +56,13 @@ LEFT JOIN LATERAL (
     FROM offerings o WHERE o.course_id = f.course_id) o ON f.course_id IS NOT NULL"""
 
 
+def adjacent_swaps(word: str) -> list[str]:
+    """``word`` with two neighbouring letters swapped, each way it can be (``heftrukc`` ->
+    ``eheftrukc``..., ``heftruck``)."""
+    return list(dict.fromkeys(word[:i] + word[i + 1] + word[i] + word[i + 2:]
+                              for i in range(len(word) - 1) if word[i] != word[i + 1]))
+
+
 def typed_in_title(plan: QueryPlan | None) -> sql.Composable:
     """The words as typed, every one (stemmed; not their synonyms): a title that has them ranks
     above one that has only a synonym (`zorg`: *Helpende zorg en welzijn* before *Verzorgende IG*)."""
@@ -292,19 +299,23 @@ class SearchStore(Store):
 
     def corrections(self, words: list[str]) -> dict[str, list[str]]:
         """Typo candidates for words that no indexed text contains: known words within one
-        letter (two for words of 9 letters or more), the closest first. (Trigram candidates
-        first: ``%`` is similarity >= pg_trgm's default threshold 0.3.)"""
+        letter (two for words of 9 letters or more), two neighbouring letters swapped counting
+        as one (``heftrukc``: the commonest slip, two letters apart for Levenshtein), the closest
+        first. (Trigram candidates first: ``%`` is similarity >= pg_trgm's default threshold 0.3.)"""
         if not words:
             return {}
         rows = self.fetch_all(
-            """SELECT w AS word, c.term FROM unnest(%(words)s::text[]) w
+            """SELECT w AS word, c.term FROM unnest(%(words)s::text[], %(swaps)s::text[]) AS x(w, swaps)
                CROSS JOIN LATERAL (
-                   SELECT t.term FROM terms t
+                   SELECT t.term, CASE WHEN t.term = ANY(string_to_array(x.swaps, ' ')) THEN 1
+                                       ELSE levenshtein(t.term, w) END AS distance
+                   FROM terms t
                    WHERE t.term %% w AND t.term <> w
-                     AND levenshtein(t.term, w) <= CASE WHEN length(w) >= 9 THEN 2 ELSE 1 END
-                   ORDER BY levenshtein(t.term, w), similarity(t.term, w) DESC, t.term LIMIT 2) c
+                     AND (levenshtein(t.term, w) <= CASE WHEN length(w) >= 9 THEN 2 ELSE 1 END
+                          OR t.term = ANY(string_to_array(x.swaps, ' ')))
+                   ORDER BY distance, similarity(t.term, w) DESC, t.term LIMIT 2) c
                WHERE NOT EXISTS (SELECT 1 FROM terms t WHERE t.term = w)""",
-            {"words": words},
+            {"words": words, "swaps": [" ".join(adjacent_swaps(w)) for w in words]},
         )
         found: dict[str, list[str]] = {}
         for r in rows:

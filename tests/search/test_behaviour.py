@@ -173,6 +173,9 @@ def test_dutch_stemming_accents_and_typos(loaded):
     assert set(h.search(q="coordinator")["ids"]) == set(h.search(q="coördinator")["ids"]) != set()
     typo = [r["title"] for r in h.search(q="verplegkunde")["rows"]]
     assert "Verpleegkunde BBL" in typo
+    # two neighbouring letters swapped in a short word (a long one may be two letters off anyway)
+    swapped = [r["title"] for r in h.search(q="heftrukc")["rows"]]
+    assert "Heftruckchauffeur" in swapped
     # irregular plurals the stemmer leaves apart: -mannen / -lieden find -man
     carpenters = set(h.search(q="timmerman")["ids"])
     assert carpenters and set(h.search(q="timmermannen")["ids"]) == carpenters == set(h.search(q="timmerlieden")["ids"])
