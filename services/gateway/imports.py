@@ -54,7 +54,11 @@ def line_encoding(fmt: str, charset: str | None) -> str:
         raise ValueError(f"unknown charset {charset!r}") from None
     if fmt == "ooapi" and name != UTF8:
         raise ValueError("an OOAPI document is JSON, which is UTF-8")
-    if "\n,;\"az09".encode(name) != b"\n,;\"az09":
+    try:
+        ascii_as_ascii = "\n,;\"az09".encode(name) == b"\n,;\"az09"
+    except (LookupError, UnicodeError):     # not a text encoding at all (base64, rot13, ...)
+        ascii_as_ascii = False
+    if not ascii_as_ascii:
         raise ValueError(f"charset {charset!r} cannot be read line by line: send UTF-8 or an 8-bit "
                          "charset such as windows-1252")
     return name
@@ -189,11 +193,15 @@ def _csv_date(value: str) -> str:
     return f"{dutch[3]}-{int(dutch[2]):02d}-{int(dutch[1]):02d}" if dutch else value
 
 
+THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+
+
 def _csv_price(value: str, decimal_comma: bool) -> str:
-    """A euro amount as a spreadsheet shows it: a ``€`` sign dropped and, in a ``;`` file,
-    ``1.234,50`` read as 1234.50 (a comma there is the decimal separator)."""
+    """A euro amount as a spreadsheet shows it: a ``€`` sign dropped and, in a ``;`` file (a
+    Dutch locale, where the comma is the decimal separator and the dot groups thousands),
+    ``1.234,50`` read as 1234.50 and ``1.500`` as 1500."""
     value = value.replace("€", "").replace("\u00a0", "").strip()
-    if decimal_comma and "," in value:
+    if decimal_comma and ("," in value or THOUSANDS.fullmatch(value)):
         value = value.replace(".", "").replace(",", ".")
     return value
 

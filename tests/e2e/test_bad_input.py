@@ -150,6 +150,7 @@ def test_a_csv_column_no_course_has_is_named_and_nothing_stored(provider):
 @pytest.mark.parametrize("fmt, content_type, message", [
     ("csv", "text/csv; charset=utf-16", "cannot be read line by line"),
     ("csv", "text/csv; charset=klingon", "unknown charset 'klingon'"),
+    ("csv", "text/csv; charset=base64", "cannot be read line by line"),      # a codec, not a charset
     ("ooapi", "application/json; charset=latin-1", "JSON, which is UTF-8"),
 ])
 def test_an_import_in_a_charset_it_cannot_read_is_refused_before_it_starts(provider, fmt, content_type, message):

@@ -200,6 +200,8 @@ def test_csv_saved_by_a_dutch_spreadsheet_is_read(provider):
                      "€ 1.234,50", "open"])
     writer.writerow(["NL-1", "Heftruck, coördinator", "mbo-2", "", "B", start.isoformat(), start.isoformat(), "online", "",
                      "99", "open"])
+    writer.writerow(["NL-1", "Heftruck, coördinator", "mbo-2", "", "C", start.isoformat(), start.isoformat(), "online", "",
+                     "1.500", "open"])
     assert out.getvalue().count('"') == 2            # the keywords are quoted, the title's comma is not
     body = out.getvalue().encode("cp1252")
     report = provider.post("/api/v1/courses/import", data=body,
@@ -207,10 +209,10 @@ def test_csv_saved_by_a_dutch_spreadsheet_is_read(provider):
     assert (report["accepted"], report["rejected"]) == (1, [])
     course = provider.get("/api/v1/providers/me/courses").json()["items"][0]
     assert (course["title"], course["keywords"]) == ("Heftruck, coördinator", ["heftruck", "vorkheftruck"])
-    first, second = course["offerings"]
+    first, second, third = course["offerings"]
     assert (first["start_date"], first["end_date"], first["price_eur"]) == (start.isoformat(), start.isoformat(),
                                                                             "1234.50")
-    assert second["price_eur"] == "99.00"
+    assert (second["price_eur"], third["price_eur"]) == ("99.00", "1500.00")      # the dot groups thousands
 
 
 def test_ooapi_import(provider):
