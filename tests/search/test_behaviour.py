@@ -340,3 +340,15 @@ def test_when_no_course_has_every_word_those_with_most_of_them_are_found(empty):
     assert h.search(q="lassen tig onderwaterwerk", level=["mbo-3"])["ids"] == [str(mig.id)]
     nothing = h.search(q="onderwaterwerk zeepkistenbouw")
     assert (nothing["total"], nothing["all_words"]) == (0, False)
+
+
+def test_a_compound_ending_in_a_word_for_course_finds_its_subject(empty):
+    """``excelcursus``, ``taalcursus``: the course is about excel, about taal (a title need not
+    say cursus); a word for course alone (``opleiding``) stays as it is."""
+    h = empty
+    excel = _course(h, "Excel basis", description="Formules en grafieken.")
+    taal = _course(h, "Nederlands als tweede taal", description="Spreken en schrijven op B1.")
+    h.put(excel), h.put(taal)
+    assert h.search(q="excelcursus")["ids"] == [str(excel.id)]
+    assert h.search(q="taalcursus")["ids"] == [str(taal.id)]
+    assert h.search(q="bijscholing")["total"] == 0          # (not "bij": a stop word)

@@ -248,6 +248,7 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
                     parts = lexicon.split(word)
                     if parts:
                         alternatives.append(" ".join(parts))
+                    alternatives += course_subject(word, parts)
                     alternatives += irregular_singular(word)
                     alternatives += corrections.get(word, [])
                     if word in STOP_WORDS and len(alternatives) == 1:
@@ -256,6 +257,25 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
                 break
             i += size
     return QueryPlan(q, tuple(groups))
+
+
+# What a compound's last part may be that says only "a course" (taalcursus, heftruckopleiding)
+GENERIC_HEADS = frozenset("""cursus cursussen opleiding opleidingen training trainingen scholing workshop
+workshops les lessen""".split())
+
+
+def course_subject(word: str, parts: list[str]) -> list[str]:
+    """What a compound that ends in a word for "course" is about: a taalcursus is a course about
+    taal, so ``taal`` alone also matches (*Nederlands als tweede taal*, which no one calls a
+    taalcursus). From the compound's parts, or, for a subject the word list does not know
+    (``excelcursus``), from the word less its head (and a linking ``s``)."""
+    if len(parts) > 1 and parts[-1] in GENERIC_HEADS:
+        return [" ".join(parts[:-1])]
+    for head in sorted(GENERIC_HEADS, key=len, reverse=True):
+        subject = word[: -len(head)]
+        if word.endswith(head) and len(subject) >= 3 and subject not in STOP_WORDS:
+            return [subject] + ([subject[:-1]] if subject.endswith("s") and len(subject) >= 5 else [])
+    return []
 
 
 # Plurals the Dutch stemmer leaves apart from their singular: -man makes -mannen or -lieden
