@@ -114,7 +114,7 @@ def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dic
     # columns a spreadsheet leaves after the last one are no columns
     reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]
     columns = set(reader.fieldnames) - {""}
-    decimal_comma = delimiter == ";"
+    dutch_locale = delimiter == ";"   # the comma is its decimal separator
     if unreadable:
         yield 1, ParseError(f"the header {unreadable[1]}", "header")
         return
@@ -147,7 +147,7 @@ def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dic
         if external_id == broken:       # the course's other rows: reported with the row above
             continue
         if current is not None and external_id == current["external_id"]:
-            current["offerings"].append(_csv_offering(row, decimal_comma))
+            current["offerings"].append(_csv_offering(row, dutch_locale))
             continue
         if current is not None:
             yield first_line, current
@@ -156,7 +156,7 @@ def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dic
             yield line, ParseError(f"the rows of course {external_id!r} are not together", "external_id")
             continue
         seen.add(external_id)
-        current, first_line = _csv_course(row, decimal_comma), line
+        current, first_line = _csv_course(row, dutch_locale), line
     if current is not None:
         yield first_line, current
 
@@ -194,19 +194,20 @@ def _csv_date(value: str) -> str:
 
 
 THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+DECIMAL_COMMA = re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d+),\d{1,2}")
 
 
-def _csv_price(value: str, decimal_comma: bool) -> str:
-    """A euro amount as a spreadsheet shows it: a ``€`` sign dropped and, in a ``;`` file (a
-    Dutch locale, where the comma is the decimal separator and the dot groups thousands),
-    ``1.234,50`` read as 1234.50 and ``1.500`` as 1500."""
+def _csv_price(value: str, dutch_locale: bool) -> str:
+    """A euro amount as a spreadsheet shows it: a ``€`` sign dropped, a decimal comma read as
+    such in any file (``1.234,50`` is 1234.50; a tab-separated export of a Dutch spreadsheet has
+    them too), and in a ``;`` file, where the dot can only group thousands, ``1.500`` as 1500."""
     value = value.replace("€", "").replace("\u00a0", "").strip()
-    if decimal_comma and ("," in value or THOUSANDS.fullmatch(value)):
+    if DECIMAL_COMMA.fullmatch(value) or (dutch_locale and THOUSANDS.fullmatch(value)):
         value = value.replace(".", "").replace(",", ".")
     return value
 
 
-def _csv_course(row: dict, decimal_comma: bool) -> dict:
+def _csv_course(row: dict, dutch_locale: bool) -> dict:
     course = {}
     for field in CSV_COURSE_FIELDS:
         value = (row.get(field) or "").strip()
@@ -215,19 +216,19 @@ def _csv_course(row: dict, decimal_comma: bool) -> dict:
                 course[field] = [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
         elif value:
             course[field] = value
-    course["offerings"] = ([_csv_offering(row, decimal_comma)] if (row.get("offering_external_id") or "").strip()
+    course["offerings"] = ([_csv_offering(row, dutch_locale)] if (row.get("offering_external_id") or "").strip()
                            else [])
     return course
 
 
-def _csv_offering(row: dict, decimal_comma: bool) -> dict:
+def _csv_offering(row: dict, dutch_locale: bool) -> dict:
     offering = {target: row[column].strip() for column, target in CSV_OFFERING_FIELDS.items()
                 if (row.get(column) or "").strip()}
     for field in ("start_date", "end_date"):
         if field in offering:
             offering[field] = _csv_date(offering[field])
     if "price_eur" in offering:
-        offering["price_eur"] = _csv_price(offering["price_eur"], decimal_comma)
+        offering["price_eur"] = _csv_price(offering["price_eur"], dutch_locale)
     location = {f: row[f].strip() for f in CSV_LOCATION_FIELDS if (row.get(f) or "").strip()}
     if location:
         offering["location"] = location

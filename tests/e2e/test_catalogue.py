@@ -215,6 +215,20 @@ def test_csv_saved_by_a_dutch_spreadsheet_is_read(provider):
     assert (second["price_eur"], third["price_eur"]) == ("99.00", "1500.00")      # the dot groups thousands
 
 
+def test_a_tab_separated_export_with_decimal_commas_is_read(provider):
+    """A Dutch spreadsheet saved as tab-separated text: tabs between cells, decimal commas."""
+    start = (date.today() + timedelta(days=40)).isoformat()
+    rows = [["external_id", "title", "level", "offering_external_id", "start_date", "end_date", "mode", "price_eur"],
+            ["TAB-1", "Excel, de basis", "mbo-2", "A", start, start, "online", "295,5"],
+            ["TAB-1", "Excel, de basis", "mbo-2", "B", start, start, "online", "1.234,50"]]
+    body = "".join("\t".join(row) + "\n" for row in rows).encode()
+    report = provider.post("/api/v1/courses/import", data=body, headers={"Content-Type": "text/csv"}).json()
+    assert (report["accepted"], report["rejected"]) == (1, [])
+    course = provider.get("/api/v1/providers/me/courses").json()["items"][0]
+    assert course["title"] == "Excel, de basis"
+    assert [o["price_eur"] for o in course["offerings"]] == ["295.50", "1234.50"]
+
+
 def test_ooapi_import(provider):
     body = (ROOT / "tests/fixtures/ooapi_courses.json").read_bytes()
     report = provider.post("/api/v1/courses/import?format=ooapi", data=body,
