@@ -254,8 +254,10 @@ class CatalogueService(HealthMixin):
             return tx.touch_import(import_id, provider_id)
 
     @rpc_call
-    def finish_import(self, provider_id: str, import_id: str, full_sync: bool, failed: bool = False) -> dict:
-        """Close an import; a full sync withdraws the provider's published courses it did not contain."""
+    def finish_import(self, provider_id: str, import_id: str, full_sync: bool, failed: bool = False,
+                      failure: str | None = None) -> dict:
+        """Close an import (``failure``: why it failed, for its provider); a full sync withdraws
+        the provider's published courses it did not contain."""
         withdrawn = []
         with self.store.transaction() as tx:
             if full_sync and not failed:
@@ -264,7 +266,8 @@ class CatalogueService(HealthMixin):
                     tx.record_history(updated.id, updated.version, "import-withdraw", f"provider:{provider_id}", ["status"])
                     tx.emit(_course_event(CourseWithdrawn, updated))
                     withdrawn.append(updated.external_id)
-            tx.finish_import(import_id, "failed" if failed else "finished", len(withdrawn))
+            tx.finish_import(import_id, "failed" if failed else "finished", len(withdrawn),
+                             (failure or "failed")[:500] if failed else None)
             report = tx.imports(provider_id, import_id)[0]
         return {**_import_json(report), "withdrawn_external_ids": withdrawn}
 

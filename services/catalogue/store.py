@@ -166,8 +166,8 @@ class CatalogueStore(Store):
             """UPDATE imports SET touched_at = now() WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
                RETURNING id""", {"id": import_id, "p": provider_id}) is not None
 
-    def finish_import(self, import_id, status: str, withdrawn: int) -> None:
-        self._close_imports([import_id], status, withdrawn)
+    def finish_import(self, import_id, status: str, withdrawn: int, failure: str | None = None) -> None:
+        self._close_imports([import_id], status, withdrawn, failure)
 
     def fail_abandoned_imports(self, idle_seconds: float) -> list:
         """Mark failed the running imports that stored nothing for ``idle_seconds`` (a full sync
@@ -175,20 +175,22 @@ class CatalogueStore(Store):
         ids = [r["id"] for r in self.fetch_all(
             """SELECT id FROM imports WHERE status = 'running'
                AND touched_at < now() - make_interval(secs => %(s)s) FOR UPDATE""", {"s": idle_seconds})]
-        self._close_imports(ids, "failed", 0)
+        self._close_imports(ids, "failed", 0, f"abandoned: nothing was stored and no word came from the gateway "
+                                              f"reading it for {idle_seconds / 60:.0f} minutes")
         return ids
 
-    def _close_imports(self, ids: list, status: str, withdrawn: int) -> None:
-        """An import ends (finished or failed): its list of seen courses goes with it."""
+    def _close_imports(self, ids: list, status: str, withdrawn: int, failure: str | None = None) -> None:
+        """An import ends (finished or failed, and why): its list of seen courses goes with it."""
         self.execute("DELETE FROM import_seen WHERE import_id = ANY(%(ids)s)", {"ids": ids})
         self.execute(
-            "UPDATE imports SET status = %(s)s, withdrawn = %(w)s, finished_at = now() WHERE id = ANY(%(ids)s)",
-            {"s": status, "w": withdrawn, "ids": ids},
+            """UPDATE imports SET status = %(s)s, withdrawn = %(w)s, failure = %(f)s, finished_at = now()
+               WHERE id = ANY(%(ids)s)""",
+            {"s": status, "w": withdrawn, "f": failure, "ids": ids},
         )
 
     def imports(self, provider_id, import_id=None, limit: int = 20) -> list[dict]:
         return self.fetch_all(
-            """SELECT id, format, mode, status, accepted, rejected, withdrawn, started_at, finished_at
+            """SELECT id, format, mode, status, accepted, rejected, withdrawn, failure, started_at, finished_at
                FROM imports WHERE provider_id = %(p)s AND (%(i)s::uuid IS NULL OR id = %(i)s)
                ORDER BY started_at DESC LIMIT %(l)s""",
             {"p": provider_id, "i": import_id, "l": limit},

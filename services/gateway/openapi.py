@@ -132,7 +132,7 @@ def document() -> dict:
                         "security": PROVIDER, "responses": _responses(200, {"type": "object"}, 401, 403)}},
             "/api/v1/courses/imports/{import_id}": {
                 "parameters": [{"name": "import_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "get": {"summary": "One import: accepted and rejected so far, status", "security": PROVIDER,
+                "get": {"summary": "One import: accepted and rejected so far, status (a failed one says why: failure)", "security": PROVIDER,
                         "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
             "/api/v1/funding-schemes": {
                 "post": {"summary": "Publish a funding scheme (admin or an oo-fonds provider)",

@@ -25,7 +25,7 @@ from services.chassis import wire
 from services.chassis.settings import ServiceSettings
 from services.contracts import asyncapi
 from services.gateway import bodies, imports, openapi
-from services.chassis.errors import Forbidden
+from services.chassis.errors import DomainError, Forbidden
 from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.limits import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimits
@@ -79,6 +79,15 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
     # as messages are written (orjson): a search answer (~20 hits with snippets and facets)
     # took the standard encoder a tenth of the gateway's time per request
     return Response(wire.encode(body), status=status, mimetype="application/json", headers=headers)
+
+
+def _import_failure(exc: Exception) -> str:
+    """Why an import stopped mid-file, as its provider reads it when polling the import."""
+    if isinstance(exc, Problem):        # a service that did not answer, a batch refused
+        return f"{exc.title}: {exc.detail}"
+    if isinstance(exc, DomainError):
+        return f"the catalogue refused a batch: {exc.detail}"
+    return f"the upload broke off before the end of the body ({type(exc).__name__}: {exc})"
 
 
 class ProblemWsgiApp(WsgiApp):
@@ -333,13 +342,13 @@ class GatewayService:
                 send()
             while in_flight:
                 collect()
-        except Exception:
+        except Exception as exc:
             for answer in in_flight:       # let what was sent finish before the import is closed
                 try:
                     answer()
                 except Exception:
                     pass
-            self.call("catalogue", "finish_import", me.id, import_id, False, True)
+            self.call("catalogue", "finish_import", me.id, import_id, False, True, _import_failure(exc))
             raise
         finally:
             beating.kill()

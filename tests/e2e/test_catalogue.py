@@ -349,7 +349,8 @@ def test_an_import_abandoned_mid_file_ends_failed_and_withdraws_nothing(provider
                              (import_id,))
                 assert [str(i) for i in CatalogueStore(conn).fail_abandoned_imports(IMPORT_ABANDONED_AFTER)] == [import_id]
             assert conn.execute("SELECT count(*) FROM import_seen WHERE import_id = %s", (import_id,)).fetchone()[0] == 0
-        assert provider.get(f"/api/v1/courses/imports/{import_id}").json()["status"] == "failed"
+        abandoned = provider.get(f"/api/v1/courses/imports/{import_id}").json()
+        assert abandoned["status"] == "failed" and "no word came from the gateway" in abandoned["failure"]
         with pytest.raises(Exception, match="no running import"):
             rpc.catalogue.import_courses(provider.id, import_id, [{"line": 2, "course": a_course("Te laat")}], 2)
 
@@ -392,7 +393,8 @@ def test_a_slow_upload_is_not_taken_for_abandoned(provider, platform):
         upload.join(60)
     assert result["report"].status_code == 200, result["report"].text
     assert result["report"].json()["accepted"] == 2
-    assert provider.get(f"/api/v1/courses/imports/{running['id']}").json()["status"] == "finished"
+    finished = provider.get(f"/api/v1/courses/imports/{running['id']}").json()
+    assert (finished["status"], finished["failure"]) == ("finished", None)
 
 
 def test_an_upload_the_client_breaks_off_ends_failed_at_once(provider, platform):
@@ -414,6 +416,7 @@ def test_an_upload_the_client_breaks_off_ends_failed_at_once(provider, platform)
     failed = eventually(lambda: next((i for i in provider.get("/api/v1/courses/imports").json()["items"]
                                       if i["status"] == "failed"), None), timeout=30, message="a failed import")
     assert (failed["accepted"], failed["withdrawn"]) == (500, 0)
+    assert failed["failure"].startswith("the upload broke off before the end of the body")
     assert provider.get(f"/api/v1/courses/{kept['id']}").json()["status"] == "published"
 
 
