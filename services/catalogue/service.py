@@ -254,20 +254,18 @@ class CatalogueService(HealthMixin):
             return tx.touch_import(import_id, provider_id)
 
     @rpc_call
-    def finish_import(self, provider_id: str, import_id: str, full_sync: bool, failed: bool = False,
-                      failure: str | None = None) -> dict:
-        """Close an import (``failure``: why it failed, for its provider); a full sync withdraws
-        the provider's published courses it did not contain."""
+    def finish_import(self, provider_id: str, import_id: str, full_sync: bool, failure: str | None = None) -> dict:
+        """Close an import, or with ``failure`` (why, for its provider) mark it failed; a full
+        sync that did not fail withdraws the provider's published courses it did not contain."""
         withdrawn = []
         with self.store.transaction() as tx:
-            if full_sync and not failed:
+            if full_sync and failure is None:
                 for course in tx.published_not_seen(provider_id, import_id):
                     updated = tx.update_course(course.id, "withdrawn", course.model_dump(mode="json", include=_INPUT_FIELDS))
                     tx.record_history(updated.id, updated.version, "import-withdraw", f"provider:{provider_id}", ["status"])
                     tx.emit(_course_event(CourseWithdrawn, updated))
                     withdrawn.append(updated.external_id)
-            tx.finish_import(import_id, "failed" if failed else "finished", len(withdrawn),
-                             (failure or "failed")[:500] if failed else None)
+            tx.finish_import(import_id, len(withdrawn), None if failure is None else failure[:500])
             report = tx.imports(provider_id, import_id)[0]
         return {**_import_json(report), "withdrawn_external_ids": withdrawn}
 

@@ -166,8 +166,9 @@ class CatalogueStore(Store):
             """UPDATE imports SET touched_at = now() WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
                RETURNING id""", {"id": import_id, "p": provider_id}) is not None
 
-    def finish_import(self, import_id, status: str, withdrawn: int, failure: str | None = None) -> None:
-        self._close_imports([import_id], status, withdrawn, failure)
+    def finish_import(self, import_id, withdrawn: int, failure: str | None = None) -> None:
+        """Finished, or failed and why."""
+        self._close_imports([import_id], "finished" if failure is None else "failed", withdrawn, failure)
 
     def fail_abandoned_imports(self, idle_seconds: float) -> list:
         """Mark failed the running imports that stored nothing for ``idle_seconds`` (a full sync

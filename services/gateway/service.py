@@ -348,7 +348,7 @@ class GatewayService:
                     answer()
                 except Exception:
                     pass
-            self.call("catalogue", "finish_import", me.id, import_id, False, True, _import_failure(exc))
+            self.call("catalogue", "finish_import", me.id, import_id, False, _import_failure(exc))
             raise
         finally:
             beating.kill()

@@ -91,12 +91,13 @@ def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
     return sql.SQL(" || " if plan.any_word else " && ").join(_group_tsqueries(plan)), phrase
 
 
-def groups_matched(plan: QueryPlan) -> sql.Composable:
-    """For a relaxed plan, how many of its groups a document ``d`` matches: the first part of
-    its rank (a course with more of the words first); else 0."""
+def text_rank(plan: QueryPlan) -> sql.Composable:
+    """A match's relevance (TEXT_RANK); for a relaxed plan led by how many of its groups the
+    document ``d`` matches (a course with more of the words first)."""
     if not plan.any_word:
-        return sql.SQL("0")
-    return sql.SQL(" + ").join(sql.SQL("(d.tsv @@ {})::int").format(g) for g in _group_tsqueries(plan))
+        return sql.SQL(TEXT_RANK)
+    matched = sql.SQL(" + ").join(sql.SQL("(d.tsv @@ {})::int").format(g) for g in _group_tsqueries(plan))
+    return sql.SQL("({}) * 10 + ").format(matched) + sql.SQL(TEXT_RANK)
 
 
 # Per course, from its offerings still ahead: what facets and sorting read without a join.
@@ -210,7 +211,7 @@ class SearchStore(Store):
         tsq, phrase = tsquery(plan)
         ids, ranks = self.execute(
             sql.SQL("SELECT coalesce(string_agg(uuid_send(d.course_id), ''), ''), coalesce(string_agg(float8send((")
-            + (sql.SQL("({}) * 10 + ").format(groups_matched(plan)) + sql.SQL(TEXT_RANK) if ranked else sql.SQL("0"))
+            + (text_rank(plan) if ranked else sql.SQL("0"))
             + sql.SQL(
                 ")::float8), ''), '') FROM documents d, (SELECT {} AS tsq, {} AS phrase, {} AS typed) query "
                 "WHERE d.tsv @@ query.tsq").format(tsq, phrase, typed_in_title(plan))).fetchone()
@@ -307,13 +308,13 @@ class SearchStore(Store):
         rows = self.fetch_all(
             """SELECT w AS word, c.term FROM unnest(%(words)s::text[], %(swaps)s::text[]) AS x(w, swaps)
                CROSS JOIN LATERAL (
-                   SELECT t.term, CASE WHEN t.term = ANY(string_to_array(x.swaps, ' ')) THEN 1
-                                       ELSE levenshtein(t.term, w) END AS distance
-                   FROM terms t
-                   WHERE t.term %% w AND t.term <> w
-                     AND (levenshtein(t.term, w) <= CASE WHEN length(w) >= 9 THEN 2 ELSE 1 END
-                          OR t.term = ANY(string_to_array(x.swaps, ' ')))
-                   ORDER BY distance, similarity(t.term, w) DESC, t.term LIMIT 2) c
+                   SELECT term FROM (
+                       SELECT t.term, similarity(t.term, w) AS likeness,
+                              CASE WHEN t.term = ANY(string_to_array(x.swaps, ' ')) THEN 1
+                                   ELSE levenshtein(t.term, w) END AS distance
+                       FROM terms t WHERE t.term %% w AND t.term <> w) candidate
+                   WHERE distance <= CASE WHEN length(w) >= 9 THEN 2 ELSE 1 END
+                   ORDER BY distance, likeness DESC, term LIMIT 2) c
                WHERE NOT EXISTS (SELECT 1 FROM terms t WHERE t.term = w)""",
             {"words": words, "swaps": [" ".join(adjacent_swaps(w)) for w in words]},
         )

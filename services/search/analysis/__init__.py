@@ -260,8 +260,9 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
 
 
 # What a compound's last part may be that says only "a course" (taalcursus, heftruckopleiding)
-GENERIC_HEADS = frozenset("""cursus cursussen opleiding opleidingen training trainingen scholing workshop
-workshops les lessen""".split())
+# (longest first, so that the longest head is taken off a word)
+GENERIC_HEADS = tuple(sorted("""cursus cursussen opleiding opleidingen training trainingen scholing workshop
+workshops les lessen""".split(), key=len, reverse=True))
 
 
 def course_subject(word: str, parts: list[str]) -> list[str]:
@@ -271,7 +272,7 @@ def course_subject(word: str, parts: list[str]) -> list[str]:
     (``excelcursus``), from the word less its head (and a linking ``s``)."""
     if len(parts) > 1 and parts[-1] in GENERIC_HEADS:
         return [" ".join(parts[:-1])]
-    for head in sorted(GENERIC_HEADS, key=len, reverse=True):
+    for head in GENERIC_HEADS:
         subject = word[: -len(head)]
         if word.endswith(head) and len(subject) >= 3 and subject not in STOP_WORDS:
             return [subject] + ([subject[:-1]] if subject.endswith("s") and len(subject) >= 5 else [])
