@@ -49,14 +49,14 @@ def sanitise_html(text: str) -> str:
 
 
 def _resolve_location(location, path: str) -> list[dict]:
-    """Fill in the point and province of a location from its city (or else its postcode)."""
+    """Fill in the point and province of a location from its city and postcode (places.locate)."""
     if location.postcode:
         try:
             location.postcode = places.normalise_postcode(location.postcode)
         except places.UnknownPlace as exc:
             return [{"field": f"{path}.postcode", "message": str(exc)}]
     try:
-        place = places.city(location.city) if location.city else places.postcode(location.postcode)
+        place = places.locate(location.city, location.postcode)
     except places.UnknownPlace as exc:
         return [{"field": f"{path}.city", "message": str(exc)}]
     location.lat, location.lon, location.province = place.lat, place.lon, place.province

@@ -1,10 +1,11 @@
 """Dutch places and postcodes, resolved without network: city names from GeoNames (678 places
 with province and municipality, CC BY 4.0, see README) and postcodes by their two-digit postcode
-region. Shared by the catalogue (offering locations) and search (``near``)."""
+region. Shared by the catalogue (offering locations, ``locate``) and search (``near``)."""
 from __future__ import annotations
 
 import csv
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -62,25 +63,59 @@ def _key(name: str) -> str:
     return re.sub(r"\s+", " ", folded.strip().lower())
 
 
+# A postcode region's central place lies within ~50 km of every place of the region. A city
+# farther than this from its postcode's region is another place of that name than the one we know.
+SAME_PLACE_KM = 60
+
+
 @functools.cache
-def _places() -> dict[str, Place]:
-    places: dict[str, Place] = {}
+def _places() -> dict[str, list[Place]]:
+    """Every place under its folded name; several places share a name (two Hengelos): the
+    municipality's own seat comes first."""
+    places: dict[str, list[Place]] = {}
     with DATA.open(newline="", encoding="utf-8") as source:
         for row in csv.DictReader(source):
             place = Place(row["name"], row["province"], row["municipality"], float(row["lat"]), float(row["lon"]))
-            key = _key(place.name)
-            # Several places share a name (two Hengelos): prefer the municipality's own seat.
-            if key not in places or place.municipality == place.name:
-                places[key] = place
+            namesakes = places.setdefault(_key(place.name), [])
+            namesakes.insert(0, place) if place.municipality == place.name else namesakes.append(place)
     return places
 
 
-def city(name: str) -> Place:
+def _namesakes(name: str) -> list[Place]:
     key = _key(name)
-    place = _places().get(_key(ALIASES.get(key, name)))
-    if place is None:
+    namesakes = _places().get(_key(ALIASES.get(key, name)))
+    if not namesakes:
         raise UnknownPlace(f"unknown place {name!r} (a Dutch city or village name is expected)")
-    return place
+    return namesakes
+
+
+def city(name: str) -> Place:
+    return _namesakes(name)[0]
+
+
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine); search's in-memory backend has it for many points at once."""
+    dlat, dlon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(dlon / 2) ** 2
+    return 2 * 6371 * math.asin(math.sqrt(a))
+
+
+def km(a: Place, b: Place) -> float:
+    return km_between(a.lat, a.lon, b.lat, b.lon)
+
+
+def locate(name: str | None, code: str | None) -> Place:
+    """An address's place from its city, its postcode, or both. With both, the postcode tells
+    which of several namesakes is meant (Valkenburg in Zuid-Holland or in Limburg), and a city we
+    know only elsewhere, or not at all, is placed by its postcode region instead."""
+    if not code:
+        return city(name)
+    region = postcode(code)
+    try:
+        nearest = min(_namesakes(name), key=lambda place: km(place, region)) if name else None
+    except UnknownPlace:
+        nearest = None
+    return nearest if nearest is not None and km(nearest, region) <= SAME_PLACE_KM else region
 
 
 def normalise_postcode(postcode: str) -> str:

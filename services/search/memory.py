@@ -382,7 +382,7 @@ def _halves(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km (haversine), as ``opensearch.km_between`` for one pair."""
+    """Great-circle distance in km (haversine), as ``places.km_between`` for one pair."""
     dlat, dlon = np.radians(lats - lat) / 2, np.radians(lons - lon) / 2
     a = np.sin(dlat) ** 2 + math.cos(math.radians(lat)) * np.cos(np.radians(lats)) * np.sin(dlon) ** 2
     return 2 * EARTH_KM * np.arcsin(np.sqrt(a))

@@ -11,13 +11,13 @@ what changed meanwhile, then swaps the alias in one request and drops the old in
 from __future__ import annotations
 
 import logging
-import math
 from datetime import date, datetime, timezone
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConflictError
 
 from services.contracts.rpc import SearchRequest
+from services.places import km_between
 from services.search.analysis import QueryPlan
 from services.search.backend import Found, SearchBackend
 from services.search.documents import ANALYSIS_VERSION
@@ -353,13 +353,6 @@ def nearest_km(offerings: list[dict], point, today: date, radius_km: float) -> f
                  if o.get("lat") is not None and date.fromisoformat(o["start_date"]) >= today]
     within = [d for d in distances if d <= radius_km]
     return min(within or distances, default=None)
-
-
-def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), as ``memory._km`` for many points at once."""
-    dlat, dlon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    a = math.sin(dlat / 2) ** 2 + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(dlon / 2) ** 2
-    return 2 * 6371 * math.asin(math.sqrt(a))
 
 
 def one_edit_pattern(prefix: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from services import places
 from services.search.documents import build_document
-from services.search.opensearch import km_between
+from services.places import km_between
 from tests.search import corpus
 
 

@@ -132,6 +132,30 @@ def test_locations_are_resolved_or_named_in_the_error():
     assert errors_of(body) == ["offerings.0.location.postcode"]
 
 
+def test_a_postcode_tells_which_place_of_a_name_is_meant():
+    from services import places
+
+    def where(city, postcode):
+        body = course()
+        body["offerings"][0]["location"] = {"city": city, "postcode": postcode}
+        return domain.validate_course(body, TODAY).offerings[0].location
+
+    # Two Hengelos: alone the name is the municipality's seat; the postcode picks the other one.
+    assert where("Hengelo", None).province == "Overijssel"
+    in_bronckhorst = where("Hengelo", "7255 AB")
+    assert (in_bronckhorst.province, in_bronckhorst.lat) == ("Gelderland", pytest.approx(52.05, abs=0.01))
+    assert where("Hengelo", "7551 AB").province == "Overijssel"
+    # Valkenburg near Katwijk is not the Limburg one we know: the postcode region places it.
+    near_katwijk = where("Valkenburg", "2235 AB")
+    assert near_katwijk.province == "Zuid-Holland"
+    assert places.km_between(near_katwijk.lat, near_katwijk.lon, 52.18, 4.43) < 15
+    assert where("Valkenburg", "6301 AB").lat == pytest.approx(places.city("Valkenburg").lat)
+    # A village we do not know by name, with its postcode, is placed by the postcode: no 422.
+    bergen = where("Bergen", "1861 AB")
+    assert (bergen.province, bergen.city, bergen.postcode) == ("Noord-Holland", "Bergen", "1861 AB")
+    assert places.km_between(bergen.lat, bergen.lon, 52.67, 4.70) < 15
+
+
 def test_descriptions_keep_simple_html_and_lose_scripts_and_handlers():
     body = course(description='<p onclick="steal()">Leer <b>veilig</b> werken<script>alert(1)</script>'
                               ' <a href="javascript:x()">hier</a> <a href="https://vca.nl">VCA</a></p>')
