@@ -10,7 +10,7 @@ import nh3
 
 from services import places
 from services.chassis.errors import Conflict, ValidationFailed, validated
-from services.contracts.courses import CourseInput
+from services.contracts.courses import CourseInput, iso_639_1
 
 API_KEY_PREFIX = "sa_"
 
@@ -28,7 +28,8 @@ def validate_course(data: dict, today: date) -> CourseInput:
     """Validate a provider's course; every error names its field path."""
     course = validated(CourseInput, data, "course")
     course.description = sanitise_html(course.description)
-    errors = []
+    errors = [{"field": f"languages.{i}", "message": f"{code!r} is not a language code (ISO 639-1, such as 'nl' or 'en')"}
+              for i, code in enumerate(course.languages) if iso_639_1(code) != code]
     for i, offering in enumerate(course.offerings):
         if offering.start_date < today and offering.status != "closed":
             errors.append({"field": f"offerings.{i}.start_date",

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
 Level = Literal[
@@ -31,6 +32,20 @@ ProviderKind = Literal["oo-fonds", "brancheorganisatie", "onderwijsinstelling", 
 
 ExternalId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")]
 Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")]
+
+
+def iso_639_1(code: str) -> str | None:
+    """Our language code (ISO 639-1, two letters) for an ISO 639-1 or 639-2 code (three letters,
+    terminology or bibliographic form: ``nld``, ``dut``); None for no language, or one without a
+    two-letter code. From pycountry's copy of the ISO tables."""
+    code = code.strip().lower()
+    if len(code) == 2:
+        language = pycountry.languages.get(alpha_2=code)
+    elif len(code) == 3:
+        language = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
+    else:
+        language = None
+    return getattr(language, "alpha_2", None)
 
 
 class Strict(BaseModel):

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import IO, Iterator
 
+from services.contracts.courses import iso_639_1
 from services.gateway.bodies import NUL, loads, uncarried
 
 LIST_SEPARATOR = ";"
@@ -243,10 +244,6 @@ OOAPI_LEVELS = {
     "associate degree": "hbo-associate-degree", "bachelor": "hbo-bachelor", "master": "hbo-master",
     "nt2-1": "nt2", "nt2-2": "nt2",
 }
-# teachingLanguage is ISO 639-2 (three letters, either form); ours are ISO 639-1. Another
-# language leaves the default (Dutch)
-OOAPI_LANGUAGES = {"nld": "nl", "dut": "nl", "eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr",
-                   "fry": "fy", "spa": "es", "pol": "pl", "tur": "tr", "ara": "ar", "ukr": "uk"}
 OOAPI_MODES = {"online": "online", "hybrid": "blended", "situated": "klassikaal", "on campus": "klassikaal",
                "distance-learning": "online", "work-based": "incompany"}
 
@@ -295,7 +292,9 @@ def ooapi_course(item: dict) -> dict:
         course["study_load_hours"] = item["studyLoad"].get("value")
     if item.get("link"):
         course["url"] = item["link"]
-    language = OOAPI_LANGUAGES.get(str(item.get("teachingLanguage") or "").lower())
+    # teachingLanguage is ISO 639-2 (either form); ours are ISO 639-1. One without a two-letter
+    # code leaves the default (Dutch).
+    language = iso_639_1(str(item.get("teachingLanguage") or ""))
     if language:
         course["languages"] = [language]
     for offering in item.get("offerings") or []:

@@ -132,6 +132,15 @@ def test_locations_are_resolved_or_named_in_the_error():
     assert errors_of(body) == ["offerings.0.location.postcode"]
 
 
+def test_languages_are_iso_codes():
+    from services.contracts.courses import iso_639_1
+
+    assert [iso_639_1(code) for code in ("nl", "nld", "dut", "FRY", "ger", "xx", "zzz", "", "nlx")] == \
+        ["nl", "nl", "nl", "fy", "de", None, None, None, None]
+    assert errors_of(course(languages=["nl", "xx", "en", "qq"])) == ["languages.1", "languages.3"]
+    assert domain.validate_course(course(languages=["en", "ar"]), TODAY).languages == ["en", "ar"]
+
+
 def test_a_postcode_tells_which_place_of_a_name_is_meant():
     from services import places
 
