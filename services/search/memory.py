@@ -250,6 +250,8 @@ class _Search:
             matched[rows[read]] = True
             candidate &= matched
             rank[rows[read]] = text.ranks[read]
+        # sorted otherwise than by relevance, a text's ranks are 0 but for a relaxed plan's words matched
+        words = rank.copy() if req.sort != "relevance" and text is not None and text.ranks.any() else None
         rank += 0.01
         if req.situation:
             boosted = (c["situation_bits"] & _mask("situation", [req.situation])) != 0
@@ -271,7 +273,10 @@ class _Search:
         primary = {"relevance": -rank, "start_date": figures["next_start"], "price": figures["min_price"],
                    "distance": figures["distance"]}[req.sort][hits]
         start = (req.page - 1) * req.page_size
-        order = first_in_order(primary, c["title_rank"][hits], start + req.page_size)
+        if words is None:
+            order = first_in_order(primary, c["title_rank"][hits], start + req.page_size)
+        else:       # a relaxed search sorted otherwise: more of the words first, then the order asked
+            order = np.lexsort((c["title_rank"][hits], primary, -words[hits]))
         page = hits[order[start:start + req.page_size]]
         return Page(
             course_ids=[self.index.course_ids[r] for r in page],

@@ -191,20 +191,23 @@ class OpenSearchBackend(SearchBackend):
     def search(self, tx, req: SearchRequest, plan: QueryPlan | None, today: date,
                point: tuple[float, float] | None) -> Found:
         filters = Filters(req, today, point)
-        query = {"bool": {"filter": findable(today), "must": text_query(plan) if plan else []}}
-        if plan and len(plan.groups) > 1:
+        # a relaxed search sorted otherwise than by relevance: more of the words first, scored as
+        # the number of groups matched, then the order asked
+        counted = bool(plan and plan.any_word and req.sort != "relevance")
+        query = {"bool": {"filter": findable(today), "must": text_query(plan, counted) if plan else []}}
+        if plan and len(plan.groups) > 1 and not counted:
             query["bool"]["should"] = [
                 {"match_phrase": {"title": {"query": " ".join(plan.words), "boost": 3}}},
                 {"match": {"title": {"query": " ".join(plan.words), "operator": "and", "boost": 2}}},
             ]
-        if req.situation:
+        if req.situation and not counted:
             query = {"function_score": {"query": query, "boost_mode": "multiply", "functions": [
                 {"filter": {"term": {"situations": req.situation}}, "weight": 1.5}]}}
         body = {
             "query": query,
             "post_filter": {"bool": {"filter": filters.all()}},
             "aggs": filters.facet_aggregations(),
-            "sort": sort_clause(req, today, point),
+            "sort": ([{"_score": "desc"}] if counted else []) + sort_clause(req, today, point),
             "from": (req.page - 1) * req.page_size,
             "size": req.page_size,
             "track_total_hits": True,
@@ -237,10 +240,11 @@ def findable(today: date) -> list[dict]:
     return [{"term": {"published": True}}, {"range": {"last_start": {"gte": today.isoformat()}}}]
 
 
-def text_query(plan: QueryPlan) -> list[dict]:
-    """Every group must match (any one, for a relaxed plan: those matching more score more);
-    within a group any alternative, as a phrase over the text fields, or (for the word as typed)
-    with OpenSearch's fuzzy matching for typos."""
+def text_query(plan: QueryPlan, counted: bool = False) -> list[dict]:
+    """Every group must match (any one, for a relaxed plan: those matching more score more, and
+    ``counted``, each group scores 1: the score is how many match); within a group any
+    alternative, as a phrase over the text fields, or (for the word as typed) with OpenSearch's
+    fuzzy matching for typos."""
     fields = [f"{name}^{boost}" for name, boost in TEXT_FIELDS.items()]
     groups = []
     for group in plan.groups:
@@ -248,7 +252,8 @@ def text_query(plan: QueryPlan) -> list[dict]:
         if " " not in group.word and len(group.word) >= 5:
             should.append({"multi_match": {"query": group.word, "fields": fields, "fuzziness": "AUTO",
                                            "prefix_length": 1, "boost": 0.5}})
-        groups.append({"bool": {"should": should, "minimum_should_match": 1}})
+        group = {"bool": {"should": should, "minimum_should_match": 1}}
+        groups.append({"constant_score": {"filter": group, "boost": 1}} if counted else group)
     return [{"bool": {"should": groups, "minimum_should_match": 1}}] if plan.any_word else groups
 
 

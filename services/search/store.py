@@ -91,13 +91,21 @@ def tsquery(plan: QueryPlan | None) -> tuple[sql.Composable, sql.Composable]:
     return sql.SQL(" || " if plan.any_word else " && ").join(_group_tsqueries(plan)), phrase
 
 
-def text_rank(plan: QueryPlan) -> sql.Composable:
-    """A match's relevance (TEXT_RANK); for a relaxed plan led by how many of its groups the
-    document ``d`` matches (a course with more of the words first)."""
+def words_matched(plan: QueryPlan) -> sql.Composable:
+    """How many of a relaxed plan's groups the document ``d`` matches."""
+    return sql.SQL("({})").format(
+        sql.SQL(" + ").join(sql.SQL("(d.tsv @@ {})::int").format(g) for g in _group_tsqueries(plan)))
+
+
+def text_rank(plan: QueryPlan, ranked: bool = True) -> sql.Composable:
+    """A match's relevance (TEXT_RANK), led for a relaxed plan by how many of its groups the
+    document matches (a course with more of the words first). Not ``ranked`` (a search sorted
+    otherwise): only that count, which still comes first in any order; else nothing (0)."""
     if not plan.any_word:
-        return sql.SQL(TEXT_RANK)
-    matched = sql.SQL(" + ").join(sql.SQL("(d.tsv @@ {})::int").format(g) for g in _group_tsqueries(plan))
-    return sql.SQL("({}) * 10 + ").format(matched) + sql.SQL(TEXT_RANK)
+        return sql.SQL(TEXT_RANK if ranked else "0")
+    if not ranked:
+        return words_matched(plan)
+    return words_matched(plan) + sql.SQL(" * 10 + ") + sql.SQL(TEXT_RANK)
 
 
 # Per course, from its offerings still ahead: what facets and sorting read without a join.
@@ -204,14 +212,14 @@ class SearchStore(Store):
         return rows[0]["generation"], [r for r in rows if r["course_id"] is not None]
 
     def text_matches(self, plan: QueryPlan, ranked: bool = True) -> TextMatches:
-        """Every document the words match (published or not) and the relevance of the match (0
-        unless ``ranked``: ranking reads every match's text again, a search sorted otherwise does
-        without). Thousands of matches travel as one row of two packed arrays, in the same order:
+        """Every document the words match (published or not) and the relevance of the match
+        (``text_rank``: unless ``ranked``, 0 or a relaxed plan's words matched; ranking reads every
+        match's text again, a search sorted otherwise does without). Thousands of matches travel as one row of two packed arrays, in the same order:
         a row per match cost the search service more than the columns' whole answer."""
         tsq, phrase = tsquery(plan)
         ids, ranks = self.execute(
             sql.SQL("SELECT coalesce(string_agg(uuid_send(d.course_id), ''), ''), coalesce(string_agg(float8send((")
-            + (text_rank(plan) if ranked else sql.SQL("0"))
+            + text_rank(plan, ranked)
             + sql.SQL(
                 ")::float8), ''), '') FROM documents d, (SELECT {} AS tsq, {} AS phrase, {} AS typed) query "
                 "WHERE d.tsv @@ query.tsq").format(tsq, phrase, typed_in_title(plan))).fetchone()

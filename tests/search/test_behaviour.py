@@ -13,7 +13,6 @@ import pytest
 
 from services import places
 from services.search.documents import build_document
-from services.places import km_between
 from tests.search import corpus
 
 
@@ -43,7 +42,7 @@ def offering_ok(h, o, strict, mode=(), province=(), max_price=None, start_from=N
     if near:
         if o.location is None or o.location.lat is None:
             return False
-        return km_between(near[0], near[1], o.location.lat, o.location.lon) <= radius
+        return places.km_between(near[0], near[1], o.location.lat, o.location.lon) <= radius
     return True
 
 
@@ -340,6 +339,33 @@ def test_when_no_course_has_every_word_those_with_most_of_them_are_found(empty):
     assert h.search(q="lassen tig onderwaterwerk", level=["mbo-3"])["ids"] == [str(mig.id)]
     nothing = h.search(q="onderwaterwerk zeepkistenbouw")
     assert (nothing["total"], nothing["all_words"]) == (0, False)
+
+
+def test_a_search_with_some_of_the_words_sorted_by_price_or_date_keeps_more_words_first(empty):
+    """Relaxed (no course has every word), a search sorted by price or start date still shows
+    the courses with more of the words first, and the order asked within them: the cheapest
+    course with one of three words is not what was asked for."""
+    h = empty
+
+    def costing(title, price, days):
+        course = _course(h, title, description="Praktijkgerichte opleiding met examen.")
+        offerings = [o.model_copy(update={"price_eur": Decimal(price), "start_date": h.today + timedelta(days=days),
+                                          "end_date": h.today + timedelta(days=days + 1), "status": "open"})
+                     for o in course.offerings[:1]]
+        return course.model_copy(update={"offerings": offerings})
+
+    tig = costing("Lassen TIG voor beginners", 900, 90)
+    mig = costing("Lassen MIG/MAG", 300, 20)
+    electrode = costing("Lassen met beklede elektrode", 500, 10)
+    for course in (tig, mig, electrode):
+        h.put(course)
+    by_price = h.search(q="lassen tig onderwaterwerk", sort="price")
+    assert by_price["all_words"] is False
+    assert by_price["ids"] == [str(tig.id), str(mig.id), str(electrode.id)]
+    by_date = h.search(q="lassen tig onderwaterwerk", sort="start_date")
+    assert by_date["ids"] == [str(tig.id), str(electrode.id), str(mig.id)]
+    # every word found: the order asked alone
+    assert h.search(q="lassen", sort="price")["ids"] == [str(mig.id), str(electrode.id), str(tig.id)]
 
 
 def test_a_compound_ending_in_a_word_for_course_finds_its_subject(empty):
