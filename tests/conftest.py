@@ -71,7 +71,7 @@ class Client:
         self.http = requests.Session()
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", {}))     # the caller's dict stays as it was
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
         return self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)

@@ -22,7 +22,7 @@ from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
 from services.contracts.courses import Course, CourseInput, FundingSchemeInput
 from services.contracts.events import (
-    CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished, ProviderRegistered,
+    CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished, FundingSchemeUpdated, ProviderRegistered,
 )
 from services.contracts.rpc import FULL_SYNC, NewProvider
 
@@ -295,14 +295,42 @@ class CatalogueService(HealthMixin):
             if not tx.insert_funding_scheme(new.code, data, published_by):
                 raise Conflict(f"a funding scheme with code {new.code!r} exists",
                                [{"field": "code", "message": "already exists"}])
-            tx.emit(FundingSchemePublished(code=new.code, scheme=new))
-        return data
+            tx.emit(FundingSchemePublished(code=new.code, scheme=new, version=1))
+        return {**data, "version": 1}
 
     @rpc_call
-    def list_funding_schemes(self) -> list[dict]:
-        """The schemes valid today: an expired one drops out without anyone deleting it."""
+    def list_funding_schemes(self, expired_too: bool = False) -> list[dict]:
+        """The schemes valid today: an expired one drops out without anyone deleting it (all of
+        them ``expired_too``: what a rebuild of search copies)."""
         with self.store.transaction() as tx:
-            return tx.funding_schemes_valid_on(date.today())
+            return tx.funding_schemes_valid_on(None if expired_too else date.today())
+
+    @rpc_call
+    def get_funding_scheme(self, code: str) -> dict:
+        """One scheme, valid today or not."""
+        with self.store.transaction() as tx:
+            return _scheme_json(_known_scheme(tx, code))
+
+    @rpc_call
+    def change_funding_scheme(self, changed_by: str, code: str, expected_version: int, scheme: dict) -> dict:
+        """Its publisher (or an admin) replaces a scheme: ends it early, corrects it. Courses keep
+        naming it; search follows the ``funding_scheme_updated`` event."""
+        new = validated(FundingSchemeInput, scheme, "funding scheme")
+        if new.code != code:
+            raise ValidationFailed("a funding scheme keeps its code", [
+                {"field": "code", "message": f"must stay {code!r} (publish a new scheme for a new code)"}])
+        data = new.model_dump(mode="json")
+        with self.store.transaction() as tx:
+            current = _known_scheme(tx, code, for_update=True)
+            if changed_by != "admin" and changed_by != current["published_by"]:
+                raise Forbidden("only the scheme's publisher or an admin changes a funding scheme")
+            if current["version"] != expected_version:
+                raise PreconditionFailed(f"version {expected_version} is stale; the scheme is at {current['version']}")
+            if data == current["data"]:
+                return _scheme_json(current)
+            version = tx.update_funding_scheme(code, data)
+            tx.emit(FundingSchemeUpdated(code=code, scheme=new, version=version))
+        return {**data, "version": version}
 
     def _transition(self, provider_id: str, course_id: str, action: str) -> dict:
         with self.store.transaction() as tx:
@@ -355,6 +383,17 @@ def _visible(course: Course | None, provider_id: str | None, course_id: str) -> 
     if course is None or (course.status != "published" and str(course.provider.id) != provider_id):
         raise NotFound(f"no course {course_id}")
     return course
+
+
+def _known_scheme(tx: CatalogueStore, code: str, for_update: bool = False) -> dict:
+    row = tx.funding_scheme(code, for_update)
+    if row is None:
+        raise NotFound(f"no funding scheme {code!r}")
+    return row
+
+
+def _scheme_json(row: dict) -> dict:
+    return {**row["data"], "version": row["version"]}
 
 
 def _check_funding_codes(tx: CatalogueStore, data: dict) -> None:

@@ -262,12 +262,27 @@ class CatalogueStore(Store):
         return cur.rowcount == 1
 
     def funding_schemes_valid_on(self, day) -> list[dict]:
-        rows = self.fetch_all(
-            """SELECT data FROM funding_schemes
-               WHERE valid_from <= %(d)s AND (valid_until IS NULL OR valid_until >= %(d)s) ORDER BY code""",
+        """The schemes valid on ``day`` (None: every scheme), with their version."""
+        return [r["scheme"] for r in self.fetch_all(
+            """SELECT data || jsonb_build_object('version', version) AS scheme FROM funding_schemes
+               WHERE %(d)s::date IS NULL OR (valid_from <= %(d)s AND (valid_until IS NULL OR valid_until >= %(d)s))
+               ORDER BY code""",
             {"d": day},
-        )
-        return [r["data"] for r in rows]
+        )]
+
+    def funding_scheme(self, code: str, for_update: bool = False) -> dict | None:
+        return self.fetch_one(
+            "SELECT data, version, published_by FROM funding_schemes WHERE code = %(c)s"
+            + (" FOR UPDATE" if for_update else ""), {"c": code})
+
+    def update_funding_scheme(self, code: str, data: dict) -> int:
+        """Store a scheme's new data; its new version."""
+        return self.fetch_one(
+            """UPDATE funding_schemes SET data = %(data)s, valid_from = %(from)s, valid_until = %(until)s,
+                   version = version + 1, updated_at = now()
+               WHERE code = %(code)s RETURNING version""",
+            {"code": code, "data": Jsonb(data), "from": data["valid_from"], "until": data["valid_until"]},
+        )["version"]
 
     def unknown_funding_codes(self, codes: list[str]) -> list[str]:
         if not codes:

@@ -169,3 +169,9 @@ class FundingSchemeInput(Strict):
         if until is not None and start is not None and until < start:
             raise ValueError("valid_until is before valid_from")
         return until
+
+
+class FundingScheme(FundingSchemeInput):
+    """A funding scheme as the platform answers it: its input and its version (``If-Match``)."""
+
+    version: int

@@ -112,6 +112,14 @@ class FundingSchemePublished(Event):
 
     code: str
     scheme: FundingSchemeInput
+    # every change raises it: a consumer ignores an older one that arrives late
+    version: int = 1
+
+
+class FundingSchemeUpdated(FundingSchemePublished):
+    """Its publisher or an admin changed a scheme: ended it early (``valid_until``), corrected it."""
+
+    event_type = "funding_scheme_updated"
 
 
 class SearchPerformed(Event):
@@ -135,5 +143,5 @@ class SearchPerformed(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (ProviderRegistered, CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished,
-                SearchPerformed)
+                FundingSchemeUpdated, SearchPerformed)
 }

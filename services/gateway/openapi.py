@@ -5,7 +5,7 @@ import functools
 
 from pydantic.json_schema import models_json_schema
 
-from services.contracts.courses import Course, CourseInput, FundingSchemeInput
+from services.contracts.courses import Course, CourseInput, FundingScheme, FundingSchemeInput
 from services.contracts.rpc import (
     IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, NewProvider, SearchRequest, SearchResponse,
 )
@@ -63,7 +63,7 @@ ADMIN = [{"admin_token": []}]
 def document() -> dict:
     _, defs = models_json_schema(
         [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest, FundingSchemeInput)]
-        + [(m, "serialization") for m in (Course, SearchResponse)],
+        + [(m, "serialization") for m in (Course, SearchResponse, FundingScheme)],
         ref_template="#/components/schemas/{model}",
     )
     schemas = {**defs["$defs"], "Problem": PROBLEM}
@@ -138,9 +138,20 @@ def document() -> dict:
                 "post": {"summary": "Publish a funding scheme (admin or an oo-fonds provider)",
                          "security": ADMIN + PROVIDER,
                          "requestBody": {"required": True, "content": _json(_ref("FundingSchemeInput"))},
-                         "responses": _responses(201, _ref("FundingSchemeInput"), 400, 401, 403, 409, 422)},
+                         "responses": _responses(201, _ref("FundingScheme"), 400, 401, 403, 409, 422)},
                 "get": {"summary": "Funding schemes valid today",
-                        "responses": _responses(200, _page("FundingSchemeInput"))}},
+                        "responses": _responses(200, _page("FundingScheme"))}},
+            "/api/v1/funding-schemes/{code}": {
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {"summary": "A funding scheme, valid today or not (ETag: its version)",
+                        "responses": _responses(200, _ref("FundingScheme"), 404)},
+                "put": {"summary": "Replace a funding scheme (its publisher or an admin), e.g. end it early with "
+                                   "valid_until; If-Match carries the version you changed; the code stays",
+                        "security": ADMIN + PROVIDER,
+                        "parameters": [{"name": "If-Match", "in": "header", "required": True,
+                                        "schema": {"type": "string"}}],
+                        "requestBody": {"required": True, "content": _json(_ref("FundingSchemeInput"))},
+                        "responses": _responses(200, _ref("FundingScheme"), 400, 401, 403, 404, 412, 422, 428)}},
             "/api/v1/courses": {
                 "post": {"summary": "Create a course (add \"publish\": true to publish it at once)",
                          "security": PROVIDER,

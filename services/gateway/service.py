@@ -37,7 +37,7 @@ DEV_ADMIN_TOKEN = "dev-admin-token"
 BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
 REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province"}
 IMPORT_FORMATS = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
-MAX_VERSION = 2**31 - 1  # a course's version is a PostgreSQL integer
+MAX_VERSION = 2**31 - 1  # a course's or scheme's version is a PostgreSQL integer
 IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
 IMPORT_IN_FLIGHT = 2  # batches sent and not yet answered: the catalogue checks one while it stores another
 
@@ -165,6 +165,18 @@ def read_json(request) -> dict:
     if suspect and (errs := bodies.uncarried(body)):
         raise Problem(422, "Validation failed", "the body holds values the platform cannot store", errs)
     return body
+
+
+def expected_version(request, what: str) -> int:
+    """The version a change was made to (``If-Match``): a 428 without one."""
+    if_match = request.headers.get("If-Match", "").strip().strip('"')
+    if not if_match.isdigit():
+        raise Problem(428, "Precondition required", f"send the {what} version you changed in If-Match",
+                      [{"field": "If-Match", "message": "required: the current version number"}])
+    if int(if_match) > MAX_VERSION:     # nothing gets there (and no message could carry it)
+        raise Problem(412, "Precondition failed", f"version {if_match} is not the {what}'s version",
+                      [{"field": "If-Match", "message": "not the current version number"}])
+    return int(if_match)
 
 
 class GatewayService:
@@ -377,14 +389,8 @@ class GatewayService:
     @route("PUT", "/api/v1/courses/<course_id>")
     def update_course(self, request, course_id):
         me = require(self.principal(request), "provider")
-        if_match = request.headers.get("If-Match", "").strip().strip('"')
-        if not if_match.isdigit():
-            raise Problem(428, "Precondition required", "send the course version you changed in If-Match",
-                          [{"field": "If-Match", "message": "required: the current version number"}])
-        if int(if_match) > MAX_VERSION:     # no course gets there (and no message could carry it)
-            raise Problem(412, "Precondition failed", f"version {if_match} is not the course's version",
-                          [{"field": "If-Match", "message": "not the current version number"}])
-        course = self.call("catalogue", "update_course", me.id, course_id, int(if_match), read_json(request))
+        version = expected_version(request, "course")
+        course = self.call("catalogue", "update_course", me.id, course_id, version, read_json(request))
         return json_response(course, headers={"ETag": str(course["version"])})
 
     @route("POST", "/api/v1/courses/<course_id>/publish")
@@ -417,6 +423,20 @@ class GatewayService:
     def list_funding_schemes(self, request):
         items = self.call("catalogue", "list_funding_schemes")
         return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+
+    @route("GET", "/api/v1/funding-schemes/<code>")
+    def get_funding_scheme(self, request, code):
+        scheme = self.call("catalogue", "get_funding_scheme", code)
+        return json_response(scheme, headers={"ETag": str(scheme["version"])})
+
+    @route("PUT", "/api/v1/funding-schemes/<code>")
+    def change_funding_scheme(self, request, code):
+        """Its publisher or an admin replaces a scheme (ends it early: ``valid_until``)."""
+        me = require(self.principal(request), "admin", "provider")
+        version = expected_version(request, "funding scheme")
+        changed_by = "admin" if me.role == "admin" else f"provider:{me.id}"
+        scheme = self.call("catalogue", "change_funding_scheme", changed_by, code, version, read_json(request))
+        return json_response(scheme, headers={"ETag": str(scheme["version"])})
 
     # search
 

@@ -22,7 +22,7 @@ from services.chassis.postgres import Database
 from services.chassis.startup import on_start
 from services.contracts.courses import Course
 from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn,
-                                       FundingSchemePublished, SearchPerformed)
+                                       FundingSchemePublished, FundingSchemeUpdated, SearchPerformed)
 from services.contracts.rpc import Profile, SearchRequest, SuggestRequest
 from services.search import analysis
 from services.search.answers import AnswerCache
@@ -71,7 +71,11 @@ class SearchService(HealthMixin):
 
     @handles("catalogue", FundingSchemePublished.event_type)
     def handle_funding_scheme_published(self, tx: SearchStore, event: FundingSchemePublished):
-        tx.put_funding_scheme(event.code, event.scheme.model_dump())
+        tx.put_funding_scheme(event.code, event.scheme.model_dump(), event.version)
+
+    @handles("catalogue", FundingSchemeUpdated.event_type)
+    def handle_funding_scheme_updated(self, tx: SearchStore, event: FundingSchemeUpdated):
+        tx.put_funding_scheme(event.code, event.scheme.model_dump(), event.version)
 
     @on_start
     def rebuild_if_needed(self):
@@ -114,10 +118,10 @@ class SearchService(HealthMixin):
         started = datetime.now(timezone.utc)
         after, seen = None, []
         self.backend.begin_rebuild()
-        schemes = self._call_catalogue("list_funding_schemes")
+        schemes = self._call_catalogue("list_funding_schemes", True)     # ended ones too
         with self.store.transaction() as tx:
             for scheme in schemes:
-                tx.put_funding_scheme(scheme["code"], scheme)
+                tx.put_funding_scheme(scheme["code"], scheme, scheme["version"])
         while True:
             page = self._call_catalogue("list_published_courses", after, REBUILD_PAGE)
             if not page:

@@ -355,18 +355,21 @@ class SearchStore(Store):
 
     # funding schemes (for situation profiles)
 
-    def put_funding_scheme(self, code: str, scheme: dict) -> None:
+    def put_funding_scheme(self, code: str, scheme: dict, version: int) -> None:
+        """Store a scheme unless a newer version of it is there."""
         self.changed = True
         self.execute(
             """INSERT INTO funding_schemes (code, name, funder, valid_from, valid_until,
-                   eligible_situations, eligible_sectors, eligible_levels)
+                   eligible_situations, eligible_sectors, eligible_levels, version)
                VALUES (%(code)s, %(name)s, %(funder)s, %(valid_from)s, %(valid_until)s,
-                   %(eligible_situations)s, %(eligible_sectors)s, %(eligible_levels)s)
+                   %(eligible_situations)s, %(eligible_sectors)s, %(eligible_levels)s, %(version)s)
                ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, funder = EXCLUDED.funder,
                    valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until,
                    eligible_situations = EXCLUDED.eligible_situations,
-                   eligible_sectors = EXCLUDED.eligible_sectors, eligible_levels = EXCLUDED.eligible_levels""",
-            {**scheme, "code": code},
+                   eligible_sectors = EXCLUDED.eligible_sectors, eligible_levels = EXCLUDED.eligible_levels,
+                   version = EXCLUDED.version
+               WHERE funding_schemes.version <= EXCLUDED.version""",
+            {**scheme, "code": code, "version": version},
         )
 
     def schemes_for(self, situation: str, today: date) -> list[dict]:

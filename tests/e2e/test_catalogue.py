@@ -120,6 +120,68 @@ def test_funding_schemes(admin, provider, platform, anonymous):
     assert unknown.json()["errors"] == [{"field": "funding_schemes.1", "message": "unknown funding scheme 'bestaat-niet'"}]
 
 
+def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(admin, provider, platform,
+                                                                             anonymous, watch):
+    """A fund whose budget runs out ends its scheme (valid_until) with a PUT: only its publisher
+    or an admin may, with If-Match; the list and search's situation profile drop it, and a
+    subscriber receives funding_scheme_updated with the new version."""
+    def oo_fonds(name):
+        return Client(platform.url, admin.post("/api/v1/providers", json={"name": name, "kind": "oo-fonds"}).json()["api_key"])
+
+    fonds, other_fonds = oo_fonds("Fonds A"), oo_fonds("Fonds B")
+    code, today = f"budget-{uuid.uuid4().hex[:6]}", date.today()
+    scheme = {"code": code, "name": "Scholingsbudget", "funder": "Fonds A", "valid_from": str(today - timedelta(days=30)),
+              "valid_until": str(today + timedelta(days=365)), "eligible_situations": ["werkgever"]}
+    created = fonds.post("/api/v1/funding-schemes", json=scheme)
+    assert (created.status_code, created.json()["version"]) == (201, 1)
+
+    def in_profile():
+        answer = anonymous.get("/api/v1/search", params={"situation": "werkgever"}).json()
+        return code in [s["code"] for s in answer["profile"]["funding_schemes"]]
+
+    def listed():
+        return code in [s["code"] for s in anonymous.get("/api/v1/funding-schemes").json()["items"]]
+
+    eventually(in_profile, message="search knows the scheme")
+    url = f"/api/v1/funding-schemes/{code}"
+    got = anonymous.get(url)
+    assert (got.json()["version"], got.headers["ETag"]) == (1, "1")
+    ended = {**scheme, "valid_until": str(today - timedelta(days=1))}
+    v1 = {"If-Match": "1"}
+    assert anonymous.put(url, json=ended, headers=v1).status_code == 401
+    assert other_fonds.put(url, json=ended, headers=v1).status_code == 403     # another fund's scheme
+    assert provider.put(url, json=ended, headers=v1).status_code == 403        # not a fund at all
+    assert fonds.put(url, json=ended).status_code == 428
+    renamed = fonds.put(url, json={**ended, "code": "ander"}, headers=v1)
+    assert (renamed.status_code, renamed.json()["errors"][0]["field"]) == (422, "code")
+    backwards = fonds.put(url, json={**ended, "valid_until": "2000-01-01"}, headers=v1)
+    assert (backwards.status_code, backwards.json()["errors"][0]["field"]) == (422, "valid_until")
+    missing = f"/api/v1/funding-schemes/geen-{code}"
+    assert fonds.put(missing, json={**ended, "code": f"geen-{code}"}, headers=v1).status_code == 404
+    assert anonymous.get(missing).status_code == 404
+    assert anonymous.get(url).json()["valid_until"] == scheme["valid_until"]    # refused: nothing changed
+
+    changed = fonds.put(url, json=ended, headers=v1)
+    assert (changed.status_code, changed.json()["version"], changed.headers["ETag"]) == (200, 2, "2")
+    assert fonds.put(url, json=ended, headers=v1).status_code == 412             # stale
+    assert fonds.put(url, json=ended, headers={"If-Match": "2"}).json()["version"] == 2   # the same: no change
+    assert anonymous.get(url).json()["valid_until"] == ended["valid_until"]     # ended, still readable
+    assert not listed()
+    eventually(lambda: not in_profile(), message="search drops the ended scheme")
+    reopened = admin.put(url, json=scheme, headers={"If-Match": "2"})          # an admin may too
+    assert (reopened.status_code, reopened.json()["version"]) == (200, 3) and listed()
+    eventually(in_profile, message="search has the reopened scheme")
+
+    def scheme_events():
+        return [(e["event_type"], e["payload"]["version"], e["payload"]["scheme"]["valid_until"])
+                for e in watch.drain() if e["event_type"].startswith("funding_scheme") and e["payload"]["code"] == code]
+
+    eventually(lambda: len(scheme_events()) >= 3, message="three scheme events")
+    assert scheme_events() == [("funding_scheme_published", 1, scheme["valid_until"]),
+                               ("funding_scheme_updated", 2, ended["valid_until"]),
+                               ("funding_scheme_updated", 3, scheme["valid_until"])]
+
+
 def test_places_and_completeness_are_returned_to_the_provider(provider):
     course = a_course("Plaatsen")
     course["offerings"][0]["location"] = {"postcode": "9712cp"}
