@@ -298,7 +298,7 @@ def test_ooapi_import(provider):
     assert report["accepted"] == 1
     assert report["rejected"] == [{"line": 2, "external_id": "5b9d9a2e-5e4f-4b7a-9b0e-1c2d3e4f5a02",
                                    "errors": [{"field": "offerings.0.location.city",
-                                               "message": "unknown place 'Atlantis' (a Dutch city or village name is expected)"}]}]
+                                               "message": "unknown place 'Atlantis' (a Dutch city or village name is expected; a postcode such as '1861 AB' places any address)"}]}]
     course = provider.get("/api/v1/providers/me/courses").json()["items"][0]
     assert (course["external_id"], course["title"], course["level"]) == ("OOAPI-LAS-2", "Lassen niveau 2", "mbo-2")
     assert course["study_load_hours"] == 60 and course["status"] == "published"
