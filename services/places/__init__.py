@@ -85,7 +85,8 @@ def _namesakes(name: str) -> list[Place]:
     key = _key(name)
     namesakes = _places().get(_key(ALIASES.get(key, name)))
     if not namesakes:
-        raise UnknownPlace(f"unknown place {name!r} (a Dutch city or village name is expected; a postcode such as '1861 AB' places any address)")
+        raise UnknownPlace(f"unknown place {name!r} (a Dutch city or village name is expected; "
+                           "a postcode such as '1861 AB' places any address)")
     return namesakes
 
 
