@@ -10,7 +10,7 @@ from services.search.analysis import STOP_WORDS, default_lexicon, tokens
 
 BOOKABLE = {"open", "full"}
 # Bump when what is indexed changes: a read model built with another version is rebuilt at start.
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 TAG = re.compile(r"<[^>]*>")
 
 
@@ -43,10 +43,11 @@ def build_document(course: Course, published: bool) -> dict:
         "analysis": ANALYSIS_VERSION,
         # compound parts, indexed with the lowest weight: heftruck finds Heftruckchauffeur
         "compounds": " ".join(lexicon.parts(f"{title_words} {description}")),
-        # what suggest completes from: title and keyword words, their parts, whole keywords
+        # what suggest completes from: title and keyword words, whole keywords. Not the parts
+        # of compounds: completing 'ned' to 'neder' (of nederlands) or 'he' to 'heft' and 'heden'
+        # offers fragments nobody types; a part is offered where a course has it as a word.
         "suggest_terms": sorted({
             *(w for w in tokens(title_words) if len(w) >= 3 and w not in STOP_WORDS),
-            *lexicon.parts(title_words),
             *(" ".join(tokens(k)) for k in course.keywords if len(tokens(k)) > 1),
         }),
         # every word, for typo tolerance

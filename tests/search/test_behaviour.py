@@ -207,6 +207,15 @@ def _course(h, title="Zeldzame zeepkistenbouw", version=1, **changes):
     return type(base).model_validate(data)
 
 
+def test_suggest_offers_words_not_the_fragments_of_a_compound(empty):
+    """Suggest completes to words a course has (in its title or keywords): not to the parts the
+    compound splitter finds in them (``heft`` of Heftruckchauffeur), which search still uses."""
+    h = empty
+    h.put(_course(h, "Heftruckchauffeur met certificaat"))
+    assert h.suggest("hef") == ["heftruckchauffeur"]
+    assert h.search(q="heftruck")["total"] == 1
+
+
 def test_a_late_older_version_is_ignored_and_withdrawn_or_past_courses_are_not_found(empty):
     h = empty
     course = _course(h, version=3)
