@@ -18,7 +18,7 @@ from opensearchpy.exceptions import ConflictError
 
 from services.contracts.rpc import SearchRequest
 from services.places import km_between
-from services.search.analysis import QueryPlan
+from services.search.analysis import QueryPlan, adjacent_swaps
 from services.search.backend import Found, SearchBackend
 from services.search.documents import ANALYSIS_VERSION
 
@@ -362,8 +362,8 @@ def nearest_km(offerings: list[dict], point, today: date, radius_km: float) -> f
 
 def one_edit_pattern(prefix: str) -> str:
     """A Lucene regular expression for words starting with ``prefix`` give or take one letter
-    (one substituted, left out or added)."""
-    variants = set()
+    (one substituted, left out or added) or two neighbouring letters swapped."""
+    variants = set(adjacent_swaps(prefix))
     for i in range(len(prefix)):
         variants.add(prefix[:i] + "." + prefix[i + 1:])     # substituted
         variants.add(prefix[:i] + prefix[i + 1:])           # one too many typed

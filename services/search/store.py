@@ -10,7 +10,7 @@ from psycopg import sql
 
 from services.chassis.postgres import Store, json_rows, newest_versions
 from services.contracts.courses import Level, Mode, Province, Sector, Situation
-from services.search.analysis import QueryPlan
+from services.search.analysis import QueryPlan, adjacent_swaps
 
 # Relevance of a text match: Dutch full-text rank (title > keywords > description > compound
 # parts), plus a bonus when every word is in the title and when the words stand together as
@@ -54,13 +54,6 @@ LEFT JOIN LATERAL (
            array_agg(coalesce(array_position(%(u_province)s, o.province) - 1, -1)) AS provinces,
            array_agg(o.lat) AS lats, array_agg(o.lon) AS lons, array_agg(o.price::float8) AS prices
     FROM offerings o WHERE o.course_id = f.course_id) o ON f.course_id IS NOT NULL"""
-
-
-def adjacent_swaps(word: str) -> list[str]:
-    """``word`` with two neighbouring letters swapped, each way it can be (``heftrukc`` ->
-    ``eheftrukc``..., ``heftruck``)."""
-    return list(dict.fromkeys(word[:i] + word[i + 1] + word[i] + word[i + 2:]
-                              for i in range(len(word) - 1) if word[i] != word[i + 1]))
 
 
 def typed_in_title(plan: QueryPlan | None) -> sql.Composable:
@@ -333,8 +326,9 @@ class SearchStore(Store):
 
     def suggest(self, prefix: str, today: date, limit: int) -> list[str]:
         """Title and keyword words of findable courses that start with ``prefix`` (most used
-        first); when too few, words that start with it but for one letter."""
-        params = {"prefix": prefix, "today": today, "limit": limit}
+        first); when too few, words that start with it but for one letter (or two neighbouring
+        letters swapped)."""
+        params = {"prefix": prefix, "today": today, "limit": limit, "swaps": adjacent_swaps(prefix)}
         exact = self.fetch_all(
             """SELECT dt.term, count(*) AS n FROM document_terms dt JOIN facts f USING (course_id)
                WHERE dt.term LIKE %(prefix)s || '%%' AND f.published AND f.last_start >= %(today)s
@@ -345,9 +339,10 @@ class SearchStore(Store):
                 """SELECT dt.term, count(*) AS n
                    FROM terms t JOIN document_terms dt ON dt.term = t.term JOIN facts f USING (course_id)
                    WHERE t.suggest AND NOT t.term LIKE %(prefix)s || '%%'
-                     AND least(levenshtein(left(t.term, length(%(prefix)s)), %(prefix)s),
-                               levenshtein(left(t.term, length(%(prefix)s) + 1), %(prefix)s),
-                               levenshtein(left(t.term, length(%(prefix)s) - 1), %(prefix)s)) <= 1
+                     AND (least(levenshtein(left(t.term, length(%(prefix)s)), %(prefix)s),
+                                levenshtein(left(t.term, length(%(prefix)s) + 1), %(prefix)s),
+                                levenshtein(left(t.term, length(%(prefix)s) - 1), %(prefix)s)) <= 1
+                          OR left(t.term, length(%(prefix)s)) = ANY(%(swaps)s::text[]))
                      AND f.published AND f.last_start >= %(today)s
                    GROUP BY dt.term ORDER BY n DESC, length(dt.term), dt.term LIMIT %(limit)s""", params)
             found += [r["term"] for r in fuzzy][: limit - len(found)]

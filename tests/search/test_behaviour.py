@@ -197,6 +197,7 @@ def test_suggest_completes_and_forgives_a_typo(loaded):
     exact = [s for s in hef if s.startswith("hef")]
     assert exact and hef[:len(exact)] == exact          # completions first, near misses after
     assert any(s.startswith("verpleeg") for s in h.suggest("verpleg"))   # one letter missing
+    assert any(s.startswith("verpleeg") for s in h.suggest("verpeleg"))  # two neighbouring letters swapped
     assert h.suggest("qqzx") == []
 
 

@@ -298,3 +298,11 @@ def correctable(word: str) -> bool:
 
 def max_typos(word: str) -> int:
     return 2 if len(word) >= 9 else 1
+
+
+def adjacent_swaps(word: str) -> list[str]:
+    """``word`` with two neighbouring letters swapped, each way it can be: a typo
+    that Levenshtein counts as two, and search and suggest as one (``heftrukc`` ->
+    ``eheftrukc``..., ``heftruck``)."""
+    return list(dict.fromkeys(word[:i] + word[i + 1] + word[i] + word[i + 2:]
+                              for i in range(len(word) - 1) if word[i] != word[i + 1]))
