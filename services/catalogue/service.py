@@ -142,9 +142,10 @@ class CatalogueService(HealthMixin):
         return self._transition(provider_id, course_id, "withdraw")
 
     @rpc_call
-    def list_provider_courses(self, provider_id: str, page: int = 1, page_size: int = 20) -> dict:
+    def list_provider_courses(self, provider_id: str, page: int = 1, page_size: int = 20, status: str | None = None,
+                              external_id: str | None = None) -> dict:
         with self.store.transaction() as tx:
-            courses, total = tx.provider_courses(provider_id, page_size, (page - 1) * page_size)
+            courses, total = tx.provider_courses(provider_id, page_size, (page - 1) * page_size, status, external_id)
         return {"items": [_for_owner(c) for c in courses], "total": total,
                 "page": page, "page_size": page_size}
 

@@ -220,12 +220,15 @@ class CatalogueStore(Store):
         )
         return self.course(course_id)
 
-    def provider_courses(self, provider_id: uuid.UUID, limit: int, offset: int) -> tuple[list[Course], int]:
-        rows = self.fetch_all(
-            _COURSE_SELECT + " WHERE c.provider_id = %(p)s ORDER BY c.created_at, c.id LIMIT %(l)s OFFSET %(o)s",
-            {"p": provider_id, "l": limit, "o": offset},
-        )
-        total = self.fetch_one("SELECT count(*) AS n FROM courses WHERE provider_id = %(p)s", {"p": provider_id})
+    def provider_courses(self, provider_id: uuid.UUID, limit: int, offset: int, status: str | None = None,
+                         external_id: str | None = None) -> tuple[list[Course], int]:
+        """A page of a provider's courses (of one status, with one external_id), and how many there are."""
+        where = ("c.provider_id = %(p)s AND (%(s)s::text IS NULL OR c.status = %(s)s)"
+                 " AND (%(e)s::text IS NULL OR c.external_id = %(e)s)")
+        params = {"p": provider_id, "s": status, "e": external_id, "l": limit, "o": offset}
+        rows = self.fetch_all(_COURSE_SELECT + f" WHERE {where} ORDER BY c.created_at, c.id LIMIT %(l)s OFFSET %(o)s",
+                              params)
+        total = self.fetch_one(f"SELECT count(*) AS n FROM courses c WHERE {where}", params)
         return [_to_course(r) for r in rows], total["n"]
 
     def published_courses(self, after: uuid.UUID | None, limit: int) -> list[Course]:

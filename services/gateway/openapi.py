@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import functools
+from typing import get_args
 
 from pydantic.json_schema import models_json_schema
 
-from services.contracts.courses import Course, CourseInput, FundingScheme, FundingSchemeInput
+from services.contracts.courses import Course, CourseInput, CourseStatus, FundingScheme, FundingSchemeInput
 from services.contracts.rpc import (
     IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, NewProvider, SearchRequest, SearchResponse,
 )
@@ -104,7 +105,10 @@ def document() -> dict:
                             {"name": "page", "in": "query",
                              "schema": {"type": "integer", "minimum": 1, "maximum": LIST_MAX_PAGE, "default": 1}},
                             {"name": "page_size", "in": "query",
-                             "schema": {"type": "integer", "minimum": 1, "maximum": LIST_MAX_PAGE_SIZE, "default": 20}}],
+                             "schema": {"type": "integer", "minimum": 1, "maximum": LIST_MAX_PAGE_SIZE, "default": 20}},
+                            {"name": "status", "in": "query", "schema": {"enum": list(get_args(CourseStatus))}},
+                            {"name": "external_id", "in": "query", "schema": {"type": "string"},
+                             "description": "the provider's own id of a course: find the id to PUT to"}],
                         "responses": _responses(200, _page("Course"), 401, 403, 422)}},
             "/api/v1/providers/me/api-key": {
                 "post": {"summary": "Rotate the calling provider's API key (the old one stops working)",

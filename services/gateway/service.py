@@ -7,7 +7,7 @@ import itertools
 import logging
 import socket
 from collections import deque
-from typing import Literal
+from typing import Literal, get_args
 
 import eventlet
 from eventlet.greenpool import GreenPool
@@ -26,6 +26,7 @@ from services.chassis.settings import ServiceSettings
 from services.contracts import asyncapi
 from services.gateway import bodies, imports, openapi
 from services.chassis.errors import DomainError, Forbidden
+from services.contracts.courses import CourseStatus
 from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.limits import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimits
@@ -37,6 +38,7 @@ DEV_ADMIN_TOKEN = "dev-admin-token"
 BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
 REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province"}
 IMPORT_FORMATS = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
+COURSE_STATUSES = get_args(CourseStatus)
 MAX_VERSION = 2**31 - 1  # a course's or scheme's version is a PostgreSQL integer
 IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
 IMPORT_IN_FLIGHT = 2  # batches sent and not yet answered: the catalogue checks one while it stores another
@@ -278,9 +280,16 @@ class GatewayService:
 
     @route("GET", "/api/v1/providers/me/courses")
     def my_courses(self, request):
+        """The provider's courses, paged; ``status`` (draft, published, withdrawn) and
+        ``external_id`` (its own id: the course id to PUT to) narrow them."""
         me = require(self.principal(request), "provider")
         page, page_size = paging(request)
-        return json_response(self.call("catalogue", "list_provider_courses", me.id, page, page_size))
+        status, external_id = request.args.get("status"), request.args.get("external_id")
+        if status is not None and status not in COURSE_STATUSES:
+            raise Problem(422, "Validation failed", f"status is one of {', '.join(COURSE_STATUSES)}",
+                          [{"field": "status", "message": f"not one of {', '.join(COURSE_STATUSES)}"}])
+        return json_response(self.call("catalogue", "list_provider_courses", me.id, page, page_size,
+                                       status, external_id))
 
     # courses
 

@@ -182,6 +182,32 @@ def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(adm
                                ("funding_scheme_updated", 3, scheme["valid_until"])]
 
 
+def test_a_provider_finds_its_courses_by_status_and_by_its_own_id(provider, admin, platform):
+    """An administration that knows only its own ids finds the course to PUT to by external_id,
+    and a provider sees its drafts (or withdrawn courses) apart from the rest."""
+    other = Client(platform.url, admin.post("/api/v1/providers", json={"name": "B", "kind": "opleider"}).json()["api_key"])
+    tag = uuid.uuid4().hex[:6]
+    draft = provider.post("/api/v1/courses", json=a_course("Concept", external_id=f"D-{tag}")).json()
+    live = provider.post("/api/v1/courses", json={**a_course("Live", external_id=f"L-{tag}"), "publish": True}).json()
+    gone = provider.post("/api/v1/courses", json={**a_course("Weg", external_id=f"W-{tag}"), "publish": True}).json()
+    provider.post(f"/api/v1/courses/{gone['id']}/withdraw")
+    other.post("/api/v1/courses", json=a_course("Van B", external_id=f"L-{tag}"))    # the same id, another provider
+
+    def mine(**params):
+        answer = provider.get("/api/v1/providers/me/courses", params={"page_size": 100, **params}).json()
+        return answer["total"], [c["id"] for c in answer["items"]]
+
+    assert mine(external_id=f"L-{tag}") == (1, [live["id"]])
+    assert mine(external_id=f"X-{tag}") == (0, [])
+    drafts, withdrawn = mine(status="draft"), mine(status="withdrawn")
+    assert draft["id"] in drafts[1] and live["id"] not in drafts[1] and gone["id"] not in drafts[1]
+    assert gone["id"] in withdrawn[1] and draft["id"] not in withdrawn[1]
+    assert mine(status="published", external_id=f"D-{tag}") == (0, [])
+    assert mine()[0] == mine(status="draft")[0] + mine(status="published")[0] + mine(status="withdrawn")[0]
+    bad = provider.get("/api/v1/providers/me/courses", params={"status": "concept"})
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "status")
+
+
 def test_places_and_completeness_are_returned_to_the_provider(provider):
     course = a_course("Plaatsen")
     course["offerings"][0]["location"] = {"postcode": "9712cp"}
