@@ -66,7 +66,7 @@ class SearchHit(BaseModel):
     next_offering: NextOffering | None
     distance_km: float | None = None
     situations: list[str] = Field(default_factory=list)
-    funding_schemes: list[str] = Field(default_factory=list)   # the course's schemes that fit the profile
+    funding_schemes: list[str] = Field(default_factory=list)   # its schemes valid today (that fit the profile, if one)
 
 
 class FundingSchemeBrief(BaseModel):

@@ -367,6 +367,13 @@ class SearchStore(Store):
             {**scheme, "code": code, "version": version},
         )
 
+    def schemes_valid_on(self, codes: list[str], today: date) -> list[str]:
+        """Which of these scheme codes are of schemes valid today."""
+        return [r["code"] for r in self.fetch_all(
+            """SELECT code FROM funding_schemes WHERE code = ANY(%(codes)s::text[])
+                 AND valid_from <= %(today)s AND (valid_until IS NULL OR valid_until >= %(today)s)""",
+            {"codes": codes, "today": today})]
+
     def schemes_for(self, situation: str, today: date) -> list[dict]:
         """Schemes valid today that are open to ``situation`` (no listed situations: open to all)."""
         return self.fetch_all(

@@ -142,7 +142,15 @@ def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(adm
     def listed():
         return code in [s["code"] for s in anonymous.get("/api/v1/funding-schemes").json()["items"]]
 
+    word = f"budgetcursus{code[-6:]}"
+    provider.post("/api/v1/courses", json={**a_course(f"Cursus {word}", funding_schemes=[code]), "publish": True})
+
+    def on_hit():
+        return anonymous.get("/api/v1/search", params={"q": word}).json()["hits"][0]["funding_schemes"]
+
     eventually(in_profile, message="search knows the scheme")
+    eventually(lambda: anonymous.get("/api/v1/search", params={"q": word}).json()["total"] == 1, message="findable")
+    assert on_hit() == [code]
     url = f"/api/v1/funding-schemes/{code}"
     got = anonymous.get(url)
     assert (got.json()["version"], got.headers["ETag"]) == (1, "1")
@@ -168,9 +176,11 @@ def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(adm
     assert anonymous.get(url).json()["valid_until"] == ended["valid_until"]     # ended, still readable
     assert not listed()
     eventually(lambda: not in_profile(), message="search drops the ended scheme")
+    assert on_hit() == []                                   # the course still names it; nobody is offered it
     reopened = admin.put(url, json=scheme, headers={"If-Match": "2"})          # an admin may too
     assert (reopened.status_code, reopened.json()["version"]) == (200, 3) and listed()
     eventually(in_profile, message="search has the reopened scheme")
+    assert on_hit() == [code]
 
     def scheme_events():
         return [(e["event_type"], e["payload"]["version"], e["payload"]["scheme"]["valid_until"])
