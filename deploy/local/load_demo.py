@@ -41,8 +41,8 @@ def main() -> int:
     keys = json.loads(args.keys.read_text()) if args.keys.exists() else {}
     existing = {p["name"] for p in http.get(f"{args.gateway}/api/v1/providers", headers=admin, timeout=30).json()["items"]}
     today = date.today()
-    created = 0
-    for provider in json.loads(DEMO.read_text())["providers"]:
+    demo = json.loads(DEMO.read_text())
+    for provider in demo["providers"]:
         name = provider["name"]
         if name not in keys:
             if name in existing:
@@ -54,7 +54,14 @@ def main() -> int:
             keys[name] = answer.json()["api_key"]
             args.keys.parent.mkdir(parents=True, exist_ok=True)
             args.keys.write_text(json.dumps(keys, indent=2))
-        auth = {"Authorization": f"Bearer {keys[name]}"}
+    # the schemes before the courses that name them
+    if not publish_schemes(http, args.gateway, demo["funding_schemes"], keys, admin, today):
+        return 1
+    created = 0
+    for provider in demo["providers"]:
+        if provider["name"] not in keys:
+            continue
+        auth = {"Authorization": f"Bearer {keys[provider['name']]}"}
         mine = http.get(f"{args.gateway}/api/v1/providers/me/courses?page_size=100", headers=auth, timeout=30).json()
         have = {c["external_id"] for c in mine["items"]}
         for course in provider["courses"]:
@@ -66,9 +73,33 @@ def main() -> int:
                 print(f"!! {course['external_id']}: {answer.status_code} {answer.text}", file=sys.stderr)
                 return 1
             created += 1
-    total = sum(len(p["courses"]) for p in json.loads(DEMO.read_text())["providers"])
+    total = sum(len(p["courses"]) for p in demo["providers"])
     print(f"==> demo catalogue: {created} courses created, {total - created} already there")
     return 0 if wait_findable(http, args.gateway, findable(http, args.gateway, keys.values(), today)) else 1
+
+
+def publish_schemes(http: requests.Session, gateway: str, schemes: list[dict], keys: dict, admin: dict,
+                    today: date) -> bool:
+    """Publish the demo funding schemes not there yet, each by its publisher (a demo oo-fonds or
+    admin), valid from ``valid_from_in_days`` for ``valid_for_days``."""
+    published = 0
+    for scheme in schemes:
+        if http.get(f"{gateway}/api/v1/funding-schemes/{scheme['code']}", timeout=30).status_code == 200:
+            continue
+        if scheme["publisher"] != "admin" and scheme["publisher"] not in keys:
+            print(f"!! funding scheme {scheme['code']}: its publisher's API key is not known; skipped", file=sys.stderr)
+            continue
+        start = today + timedelta(days=scheme["valid_from_in_days"])
+        body = {k: v for k, v in scheme.items() if k not in ("publisher", "valid_from_in_days", "valid_for_days")}
+        body.update(valid_from=start.isoformat(), valid_until=(start + timedelta(days=scheme["valid_for_days"])).isoformat())
+        auth = admin if scheme["publisher"] == "admin" else {"Authorization": f"Bearer {keys[scheme['publisher']]}"}
+        answer = http.post(f"{gateway}/api/v1/funding-schemes", headers=auth, timeout=30, json=body)
+        if answer.status_code != 201:
+            print(f"!! funding scheme {scheme['code']}: {answer.status_code} {answer.text}", file=sys.stderr)
+            return False
+        published += 1
+    print(f"==> demo funding schemes: {published} published, {len(schemes) - published} already there")
+    return True
 
 
 def findable(http: requests.Session, gateway: str, keys, today: date) -> int:

@@ -28,6 +28,15 @@ def test_demo_catalogue_loads_once_and_is_findable_when_the_loader_returns(rabbi
         first = load()
         assert first.returncode == 0, first.stderr
         assert f"{total} courses created" in first.stdout
+        schemes = {s["code"] for s in demo["funding_schemes"]}
+        assert f"{len(schemes)} published, 0 already there" in first.stdout
+        listed = requests.get(f"{platform.url}/api/v1/funding-schemes", timeout=30).json()["items"]
+        assert {s["code"] for s in listed} == schemes
+        # a person in a situation is offered the demo schemes that fit it, on the courses they pay for
+        employer = requests.get(f"{platform.url}/api/v1/search", params={"q": "medicatieveiligheid", "situation": "werkgever"},
+                                timeout=30).json()
+        assert {s["code"] for s in employer["profile"]["funding_schemes"]} == schemes
+        assert set(employer["hits"][0]["funding_schemes"]) == {"zorg-scholingsfonds", "scholing-werkgevers-demo"}
         # no waiting here: the loader returned only once search found them all
         answer = requests.get(f"{platform.url}/api/v1/search", params={"page_size": 1}, timeout=30).json()
         assert answer["total"] == total
@@ -36,6 +45,7 @@ def test_demo_catalogue_loads_once_and_is_findable_when_the_loader_returns(rabbi
         again = load()
         assert again.returncode == 0, again.stderr
         assert f"0 courses created, {total} already there" in again.stdout
+        assert f"0 published, {len(schemes)} already there" in again.stdout
         assert requests.get(f"{platform.url}/api/v1/search", params={"page_size": 1}, timeout=30).json()["total"] == total
 
         # someone withdrew a demo course since: the next make run waits for the others, not for it
