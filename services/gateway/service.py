@@ -144,6 +144,8 @@ def route(method: str, url: str):
                     self.rate_limit(request)
                 if errs := bodies.uncarried_query(request.args):
                     raise Problem(422, "Validation failed", "the query holds values the platform cannot store", errs)
+                if any(bodies.NUL in value for value in params.values()):     # no table holds such an id
+                    raise Problem(404, "Not Found", "nothing has an id with a NUL character")
                 return fn(self, request, **params)
             except Exception as exc:
                 response = from_exception(exc)

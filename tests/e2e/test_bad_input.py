@@ -197,6 +197,12 @@ def test_a_query_with_a_nul_is_422_naming_the_parameter(anonymous):
     assert body["errors"] == [{"field": "q", "message": "a NUL character is not allowed"}]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/funding-schemes/a%00b", "/api/v1/courses/a%00b",
+                                  "/api/v1/courses/imports/a%00b"])
+def test_an_id_with_a_nul_is_404_not_500(provider, path):
+    assert_problem(provider.get(path), 404)
+
+
 def test_an_unknown_path_or_method_is_problem_json(anonymous):
     assert_problem(anonymous.get("/api/v1/no-such-thing"), 404)
     answer = anonymous.request("DELETE", "/api/v1/search")
