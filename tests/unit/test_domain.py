@@ -160,6 +160,8 @@ def test_a_postcode_tells_which_place_of_a_name_is_meant():
     assert places.km_between(near_katwijk.lat, near_katwijk.lon, 52.18, 4.43) < 15
     assert where("Valkenburg", "6301 AB").lat == pytest.approx(places.city("Valkenburg").lat)
     # A village we do not know by name, with its postcode, is placed by the postcode: no 422.
+    # Heusden near Helmond (5725) is not the municipality near Den Bosch we know, 46 km away
+    assert places.km_between(where("Heusden", "5725 AB").lat, where("Heusden", "5725 AB").lon, 51.48, 5.66) < 15
     bergen = where("Bergen", "1861 AB")
     assert (bergen.province, bergen.city, bergen.postcode) == ("Noord-Holland", "Bergen", "1861 AB")
     assert places.km_between(bergen.lat, bergen.lon, 52.67, 4.70) < 15
