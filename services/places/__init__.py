@@ -65,8 +65,9 @@ def _key(name: str) -> str:
 
 # A city farther than this from its postcode's region is another place of that name than the one
 # we know. Checked against the 2,049 four-digit postcodes whose place we know in the PyPI package
-# countrystatecity-postal-codes 2.0.1 (ODbL; used to check, not shipped): every place lies within 43 km of its region's central place (Den Burg, Texel), every namesake
-# of another region 45 km or more from it (Heusden near Helmond is not Heusden near Den Bosch).
+# countrystatecity-postal-codes 2.0.1 (ODbL; used to check, not shipped): every place lies within
+# 43 km of its region's central place (Den Burg, Texel), every namesake of another region 45 km or
+# more from it (Heusden near Helmond is not Heusden near Den Bosch).
 SAME_PLACE_KM = 45
 
 
