@@ -22,7 +22,7 @@ ALIASES = {
 }
 
 # The two-digit postcode region → a central place in it. A postcode resolves to that place's
-# point and province: accurate to the region (typically 10–25 km), not to the street.
+# point and province: accurate to the region (typically 10–25 km, at most 43 km), not to the street.
 POSTCODE_REGIONS = {
     10: "Amsterdam", 11: "Amstelveen", 12: "Hilversum", 13: "Almere Stad", 14: "Purmerend",
     15: "Zaandam", 16: "Hoorn", 17: "Heerhugowaard", 18: "Alkmaar", 19: "Beverwijk",
@@ -130,6 +130,6 @@ def normalise_postcode(postcode: str) -> str:
 
 
 def postcode(value: str) -> Place:
-    """The region's central place for a postcode: its province, and a point within ~25 km."""
+    """The region's central place for a postcode: its province, and a point typically within 25 km."""
     code = normalise_postcode(value)
     return city(POSTCODE_REGIONS[int(code[:2])])
