@@ -33,6 +33,7 @@ from services.search.store import SearchStore
 __all__ = ["SERVICE", "Settings"]
 log = logging.getLogger(__name__)
 REBUILD_PAGE = 500
+NO_SCHEME = "-"    # a funding code no course names (a code has two characters or more)
 REBUILD_LOCK = "search: rebuild of the read model"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -179,6 +180,9 @@ class SearchService(HealthMixin):
 
     def _answer(self, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
         """The answer to ``req`` as the read model stands (without its ``search_id``)."""
+        if req.funding and not tx.schemes_valid_on([req.funding], today):
+            # a scheme that ended (or never was) pays for nothing: filter on a code no course names
+            req = req.model_copy(update={"funding": NO_SCHEME})
         (rows, total, facets), plan = search_words(self.backend, tx, req, plan_query(self.backend, tx, req.q),
                                                    today, point)
         profile = self._profile(tx, req.situation, today)

@@ -151,6 +151,11 @@ def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(adm
     eventually(in_profile, message="search knows the scheme")
     eventually(lambda: anonymous.get("/api/v1/search", params={"q": word}).json()["total"] == 1, message="findable")
     assert on_hit() == [code]
+
+    def funded():
+        return anonymous.get("/api/v1/search", params={"q": word, "funding": code}).json()["total"]
+
+    assert funded() == 1
     url = f"/api/v1/funding-schemes/{code}"
     got = anonymous.get(url)
     assert (got.json()["version"], got.headers["ETag"]) == (1, "1")
@@ -176,11 +181,11 @@ def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(adm
     assert anonymous.get(url).json()["valid_until"] == ended["valid_until"]     # ended, still readable
     assert not listed()
     eventually(lambda: not in_profile(), message="search drops the ended scheme")
-    assert on_hit() == []                                   # the course still names it; nobody is offered it
+    assert on_hit() == [] and funded() == 0                # the course still names it; it pays for nothing
     reopened = admin.put(url, json=scheme, headers={"If-Match": "2"})          # an admin may too
     assert (reopened.status_code, reopened.json()["version"]) == (200, 3) and listed()
     eventually(in_profile, message="search has the reopened scheme")
-    assert on_hit() == [code]
+    assert on_hit() == [code] and funded() == 1
 
     def scheme_events():
         return [(e["event_type"], e["payload"]["version"], e["payload"]["scheme"]["valid_until"])
