@@ -314,8 +314,11 @@ def ooapi_course(item: dict) -> dict:
             if entry["seats_available"] == 0:
                 entry["status"] = "full"
         address = next(iter(offering.get("addresses") or item.get("addresses") or []), None)
-        if address and (address.get("city") or address.get("zip")) and entry["mode"] != "online":
-            entry["location"] = {k: v for k, v in (("city", address.get("city")), ("postcode", address.get("zip"))) if v}
+        # v5 names the postcode postalCode (earlier versions zip): with the city it tells which
+        # Valkenburg is meant, and it places a village our list lacks
+        postcode = address and (address.get("postalCode") or address.get("zip"))
+        if address and (address.get("city") or postcode) and entry["mode"] != "online":
+            entry["location"] = {k: v for k, v in (("city", address.get("city")), ("postcode", postcode)) if v}
         course["offerings"].append(entry)
     return course
 

@@ -347,6 +347,7 @@ def test_ooapi_import(provider):
     # the total costs, not the total plus the part the STAP subsidy covered
     assert (first["external_id"], first["mode"], first["price_eur"], first["location"]["province"]) == (
         "LAS2-2027-ZWO", "klassikaal", "1450.00", "Overijssel")
+    assert first["location"]["postcode"] == "8017 CA"       # v5's postalCode
     assert (second["external_id"], second["mode"], second["location"]) == ("a2", "online", None)
     assert third["price_eur"] == "125.50"           # no total given: its costs with an amount, summed
     # seats: maxNumberStudents less enrolledNumberStudents; none left is full; none said: unknown
