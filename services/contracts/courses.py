@@ -36,9 +36,10 @@ Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$"
 
 def iso_639_1(code: str) -> str | None:
     """Our language code (ISO 639-1, two letters) for an ISO 639-1 or 639-2 code (three letters,
-    terminology or bibliographic form: ``nld``, ``dut``); None for no language, or one without a
-    two-letter code. From pycountry's copy of the ISO tables."""
-    code = code.strip().lower()
+    terminology or bibliographic form: ``nld``, ``dut``), or for a language tag (RFC 3066:
+    ``nl-NL``, its first part); None for no language, or one without a two-letter code. From
+    pycountry's copy of the ISO tables."""
+    code = code.strip().lower().replace("_", "-").split("-")[0]
     if len(code) == 2:
         language = pycountry.languages.get(alpha_2=code)
     elif len(code) == 3:

@@ -292,11 +292,12 @@ def ooapi_course(item: dict) -> dict:
         course["study_load_hours"] = item["studyLoad"].get("value")
     if item.get("link"):
         course["url"] = item["link"]
-    # teachingLanguage is ISO 639-2 (either form); ours are ISO 639-1. One without a two-letter
-    # code leaves the default (Dutch).
-    language = iso_639_1(str(item.get("teachingLanguage") or ""))
-    if language:
-        course["languages"] = [language]
+    # OOAPI v5 gives a course's teachingLanguage as a language tag (nl-NL) and an offering's as
+    # ISO 639-2 (nld); ours are ISO 639-1, the course's first. None known leaves the default (Dutch).
+    tags = [item.get("teachingLanguage"), *(o.get("teachingLanguage") for o in item.get("offerings") or [])]
+    languages = list(dict.fromkeys(filter(None, (iso_639_1(str(tag)) for tag in tags if tag))))
+    if languages:
+        course["languages"] = languages
     for offering in item.get("offerings") or []:
         entry = {
             "external_id": _code(offering, "offeringId"),

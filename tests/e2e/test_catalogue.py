@@ -353,7 +353,8 @@ def test_ooapi_import(provider):
     # seats: maxNumberStudents less enrolledNumberStudents; none left is full; none said: unknown
     assert [(o["seats_available"], o["status"]) for o in (first, second, third)] == [
         (12, "open"), (0, "full"), (None, "open")]
-    assert course["languages"] == ["en"]             # teachingLanguage "eng" (ISO 639-2)
+    # the course's teachingLanguage "en-GB" (a language tag in v5), an offering's "nld" (ISO 639-2)
+    assert course["languages"] == ["en", "nl"]
 
 
 def test_an_ooapi_offering_without_a_price_is_rejected_not_listed_as_free(provider):

@@ -137,6 +137,7 @@ def test_languages_are_iso_codes():
 
     assert [iso_639_1(code) for code in ("nl", "nld", "dut", "FRY", "ger", "xx", "zzz", "", "nlx")] == \
         ["nl", "nl", "nl", "fy", "de", None, None, None, None]
+    assert [iso_639_1(tag) for tag in ("nl-NL", "en-GB", "fy_NL", "xx-YY")] == ["nl", "en", "fy", None]   # RFC 3066
     assert errors_of(course(languages=["nl", "xx", "en", "qq"])) == ["languages.1", "languages.3"]
     assert domain.validate_course(course(languages=["en", "ar"]), TODAY).languages == ["en", "ar"]
 
