@@ -85,6 +85,9 @@ class Client:
     def put(self, path, **kw):
         return self.request("PUT", path, **kw)
 
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
 
 @pytest.fixture
 def admin(platform) -> Client:

@@ -142,6 +142,16 @@ class CatalogueService(HealthMixin):
         return self._transition(provider_id, course_id, "withdraw")
 
     @rpc_call
+    def delete_course(self, provider_id: str, course_id: str) -> None:
+        """A draft can be deleted (its external_id is free again). A course that was ever
+        published stays on record: withdraw it instead."""
+        with self.store.transaction() as tx:
+            current = self._own_course(tx, provider_id, course_id)
+            if current.status != "draft":
+                raise Conflict(f"a {current.status} course is not deleted: only a draft is; withdraw it instead")
+            tx.delete_course(current.id)
+
+    @rpc_call
     def list_provider_courses(self, provider_id: str, page: int = 1, page_size: int = 20, status: str | None = None,
                               external_id: str | None = None) -> dict:
         with self.store.transaction() as tx:

@@ -239,6 +239,11 @@ class CatalogueStore(Store):
         )
         return [_to_course(r) for r in rows]
 
+    def delete_course(self, course_id: uuid.UUID) -> None:
+        """A draft and its history gone: it was never public, so no one was told of it."""
+        self.execute("DELETE FROM course_history WHERE course_id = %(id)s", {"id": course_id})
+        self.execute("DELETE FROM courses WHERE id = %(id)s AND status = 'draft'", {"id": course_id})
+
     def record_history(self, course_id: uuid.UUID, version: int, action: str, actor: str,
                        changed: list[str]) -> None:
         self.execute(

@@ -170,7 +170,11 @@ def document() -> dict:
                         "parameters": [{"name": "If-Match", "in": "header", "required": True,
                                         "schema": {"type": "string"}}],
                         "requestBody": {"required": True, "content": _json(_ref("CourseInput"))},
-                        "responses": _responses(200, _ref("Course"), 400, 401, 403, 404, 412, 422, 428)}},
+                        "responses": _responses(200, _ref("Course"), 400, 401, 403, 404, 412, 422, 428)},
+                "delete": {"summary": "Delete a draft (its external_id is free again); a course that was "
+                                      "published is a 409: withdraw it instead",
+                           "security": PROVIDER,
+                           "responses": {**_responses(204, {}, 401, 403, 404, 409), "204": {"description": "deleted"}}}},
             "/api/v1/courses/{course_id}/publish": {
                 "parameters": COURSE_ID,
                 "post": {"summary": "Publish a course", "security": PROVIDER,

@@ -414,6 +414,13 @@ class GatewayService:
         me = require(self.principal(request), "provider")
         return json_response(self.call("catalogue", "withdraw_course", me.id, course_id))
 
+    @route("DELETE", "/api/v1/courses/<course_id>")
+    def delete_course(self, request, course_id):
+        """Delete a draft (a published or withdrawn course is a 409: withdraw it)."""
+        me = require(self.principal(request), "provider")
+        self.call("catalogue", "delete_course", me.id, course_id)
+        return Response(status=204)
+
     @route("GET", "/api/v1/courses/<course_id>/history")
     def course_history(self, request, course_id):
         me = require(self.principal(request), "provider")

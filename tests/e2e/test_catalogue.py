@@ -67,12 +67,15 @@ def test_every_write_endpoint_is_closed_to_another_provider(provider, admin, pla
         provider.post(f"/api/v1/courses/{cid}/withdraw"),
         provider.post(f"/api/v1/courses/{cid}/publish"),
         provider.get(f"/api/v1/courses/{cid}/history"),
+        provider.delete(f"/api/v1/courses/{cid}"),
     ]
-    assert [a.status_code for a in attempts] == [403, 403, 403, 403]
+    assert [a.status_code for a in attempts] == [403, 403, 403, 403, 403]
     drafts = [provider.get(f"/api/v1/courses/{did}"), provider.post(f"/api/v1/courses/{did}/publish"),
               provider.put(f"/api/v1/courses/{did}", json=a_course("x", external_id=draft["external_id"]),
-                           headers={"If-Match": "1"})]
-    assert [a.status_code for a in drafts] == [404, 404, 404]
+                           headers={"If-Match": "1"}),
+              provider.delete(f"/api/v1/courses/{did}")]
+    assert [a.status_code for a in drafts] == [404, 404, 404, 404]
+    assert other.get(f"/api/v1/courses/{did}").status_code == 200      # B's draft is still there
     # importing the same external_id makes a course of one's own, not a change to B's
     answer = provider.post("/api/v1/courses/import?format=ndjson", data=ndjson(a_course("Eigen", external_id=theirs["external_id"])))
     assert answer.json()["accepted"] == 1
@@ -221,6 +224,32 @@ def test_a_provider_finds_its_courses_by_status_and_by_its_own_id(provider, admi
     assert mine()[0] == mine(status="draft")[0] + mine(status="published")[0] + mine(status="withdrawn")[0]
     bad = provider.get("/api/v1/providers/me/courses", params={"status": "concept"})
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "status")
+
+
+def test_a_draft_can_be_deleted_and_a_course_once_published_cannot(provider, anonymous, watch):
+    """A draft made by mistake goes, and its external_id is free again; a course that was public
+    stays on record (withdraw it). Deleting a draft tells no one: no one was told of it."""
+    draft = provider.post("/api/v1/courses", json=a_course("Per ongeluk", external_id="OOPS-1")).json()
+    provider.put(f"/api/v1/courses/{draft['id']}", json=a_course("Per ongeluk 2", external_id="OOPS-1"),
+                 headers={"If-Match": "1"})                      # history to go with it
+    assert anonymous.delete(f"/api/v1/courses/{draft['id']}").status_code == 401
+    assert provider.delete(f"/api/v1/courses/{draft['id']}").status_code == 204
+    assert provider.get(f"/api/v1/courses/{draft['id']}").status_code == 404
+    assert provider.delete(f"/api/v1/courses/{draft['id']}").status_code == 404
+    assert provider.get("/api/v1/providers/me/courses", params={"external_id": "OOPS-1"}).json()["total"] == 0
+    again = provider.post("/api/v1/courses", json=a_course("Nu goed", external_id="OOPS-1"))
+    assert again.status_code == 201 and again.json()["id"] != draft["id"]
+
+    live = provider.post("/api/v1/courses", json={**a_course("Openbaar", external_id="LIVE-1"), "publish": True}).json()
+    refused = provider.delete(f"/api/v1/courses/{live['id']}")
+    assert refused.status_code == 409 and "withdraw" in refused.json()["detail"]
+    provider.post(f"/api/v1/courses/{live['id']}/withdraw")
+    assert provider.delete(f"/api/v1/courses/{live['id']}").status_code == 409
+    assert provider.get(f"/api/v1/courses/{live['id']}").json()["status"] == "withdrawn"
+    assert provider.delete("/api/v1/courses/not-a-uuid").status_code == 404
+    eventually(lambda: any(e["payload"].get("course", {}).get("id") == live["id"] for e in watch.drain()),
+               message="the published course's events")
+    assert not [e for e in watch.drain() if e["payload"].get("course", {}).get("id") in (draft["id"], again.json()["id"])]
 
 
 def test_places_and_completeness_are_returned_to_the_provider(provider):
