@@ -120,6 +120,12 @@ class CourseInput(Strict):
     funding_schemes: list[Slug] = Field(default_factory=list, max_length=50)
     offerings: list[Offering] = Field(default_factory=list, max_length=1000)
 
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages_in_lower_case(cls, languages):
+        # 'NL' in a spreadsheet's languages column means nl
+        return [v.strip().lower() if isinstance(v, str) else v for v in languages] if isinstance(languages, list) else languages
+
     @field_validator("offerings")
     @classmethod
     def _unique_offerings(cls, offerings: list[Offering]) -> list[Offering]:

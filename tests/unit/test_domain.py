@@ -140,6 +140,7 @@ def test_languages_are_iso_codes():
     assert [iso_639_1(tag) for tag in ("nl-NL", "en-GB", "fy_NL", "xx-YY")] == ["nl", "en", "fy", None]   # RFC 3066
     assert errors_of(course(languages=["nl", "xx", "en", "qq"])) == ["languages.1", "languages.3"]
     assert domain.validate_course(course(languages=["en", "ar"]), TODAY).languages == ["en", "ar"]
+    assert domain.validate_course(course(languages=["NL", " En "]), TODAY).languages == ["nl", "en"]
 
 
 def test_a_postcode_tells_which_place_of_a_name_is_meant():
