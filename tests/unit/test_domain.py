@@ -113,6 +113,12 @@ def test_places_resolve_cities_aliases_and_postcodes():
     assert places.city("  venlo ").name == "Venlo"
     assert places.city("Hengelo").province == "Overijssel"          # the municipality's own seat
     assert places.postcode("9712cp").name == "Groningen"
+    # a postcode is placed at its own place where GeoNames knows it: 1791 is Den Burg on Texel,
+    # 43 km from its region's centre (Heerhugowaard)
+    assert (places.postcode("1791 AB").name, places.postcode("1791 AB").municipality) == ("Den Burg", "Texel")
+    # else at its region's centre, in the province the postcode list gives: Abcoude (1391) is in
+    # Utrecht, its region (13, Almere) in Flevoland
+    assert (places.postcode("1391 AB").name, places.postcode("1391 AB").province) == ("Almere Stad", "Utrecht")
     assert places.normalise_postcode("9712cp") == "9712 CP"
     # every postcode region points at a place that exists
     assert {places.city(name).name for name in places.POSTCODE_REGIONS.values()}
