@@ -97,7 +97,18 @@ def _namesakes(name: str) -> list[Place]:
 
 
 def city(name: str) -> Place:
-    return _namesakes(name)[0]
+    """A place by name: GeoNames' (the municipality's seat among namesakes), else one the postcode
+    list knows (a village GeoNames lacks: Zuiderwoude, Bergen L) at its postcode's point, unless
+    its postcodes lie far apart (Den Hoorn is on Texel and near Delft: the postcode says which)."""
+    try:
+        return _namesakes(name)[0]
+    except UnknownPlace:
+        codes = _postcodes_of().get(_key(name))
+        if not codes:
+            raise
+    if _apart(codes):
+        raise UnknownPlace(f"{name!r} is the name of more than one place: add its postcode")
+    return _postcode_place(codes[0])
 
 
 def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -139,18 +150,42 @@ def _postcode_places() -> dict[int, tuple[str, str]]:
         return {int(row["postcode"]): (row["place"], row["province"]) for row in csv.DictReader(source)}
 
 
+@functools.cache
+def _postcodes_of() -> dict[str, list[int]]:
+    """A place's folded name, as the list writes it -> its four-digit postcodes. The list tells
+    some namesakes apart by a province tag ('Bergen' is in Noord-Holland, 'Bergen L' in Limburg)."""
+    names: dict[str, list[int]] = {}
+    for code, (name, _) in sorted(_postcode_places().items()):
+        names.setdefault(_key(name), []).append(code)
+    return names
+
+
+def _apart(codes: list[int]) -> bool:
+    """Whether postcodes lie in regions too far apart to be one place (namesakes)."""
+    centres = [_namesakes(POSTCODE_REGIONS[code // 100])[0] for code in sorted({c // 100 * 100 for c in codes})]
+    return any(km(a, b) > SAME_PLACE_KM for a in centres for b in centres)
+
+
 def postcode(value: str) -> Place:
-    """A postcode's place: the one its four digits belong to where GeoNames knows it (the
+    """A postcode's place (``_postcode_place``), or UnknownPlace for one malformed."""
+    return _postcode_place(int(normalise_postcode(value)[:4]))
+
+
+def _postcode_place(code: int) -> Place:
+    """The place of a four-digit postcode: the one it belongs to where GeoNames knows it (the
     namesake nearest its region), else its two-digit region's central place (a point typically
     within 25 km) in the province the postcode list gives, if it gives one (for the postcodes of
     places GeoNames knows, the region's province was wrong for 5.6%, the list's for 0.3%)."""
-    code = normalise_postcode(value)
-    region = city(POSTCODE_REGIONS[int(code[:2])])
-    name, province = _postcode_places().get(int(code[:4]), ("", ""))
+    region = _namesakes(POSTCODE_REGIONS[code // 100])[0]
+    name, province = _postcode_places().get(code, ("", ""))
     try:
         nearest = min(_namesakes(name), key=lambda namesake: km(namesake, region)) if name else None
     except UnknownPlace:
         nearest = None
     if nearest is not None and km(nearest, region) <= SAME_PLACE_KM:
         return nearest
-    return dataclasses.replace(region, province=province) if province else region
+    # the list mixes up the provinces of namesakes (Den Hoorn 2635, Rozenburg 1437): its
+    # province counts only for a name that is one place
+    if province and not _apart(_postcodes_of()[_key(name)]):
+        return dataclasses.replace(region, province=province)
+    return region

@@ -119,6 +119,13 @@ def test_places_resolve_cities_aliases_and_postcodes():
     # else at its region's centre, in the province the postcode list gives: Abcoude (1391) is in
     # Utrecht, its region (13, Almere) in Flevoland
     assert (places.postcode("1391 AB").name, places.postcode("1391 AB").province) == ("Almere Stad", "Utrecht")
+    # ... unless the list has that place's name more than once: it mixes up namesakes' provinces
+    assert places.postcode("2635 AB").province == "Zuid-Holland"        # Den Hoorn near Delft, not on Texel
+    # a village GeoNames lacks is found by name in the postcode list, at its postcode's point
+    assert places.city("Zuiderwoude").province == "Noord-Holland"
+    assert places.city("Bergen L").province == "Limburg"                # the list's name for it
+    with pytest.raises(places.UnknownPlace, match="more than one place"):
+        places.city("Den Hoorn")                                        # Texel or Delft: say which
     assert places.normalise_postcode("9712cp") == "9712 CP"
     # every postcode region points at a place that exists
     assert {places.city(name).name for name in places.POSTCODE_REGIONS.values()}
