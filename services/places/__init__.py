@@ -125,15 +125,15 @@ def km(a: Place, b: Place) -> float:
 def locate(name: str | None, code: str | None) -> Place:
     """An address's place from its city, its postcode, or both. With both, the postcode tells
     which of several namesakes is meant (Valkenburg in Zuid-Holland or in Limburg), and a city we
-    know only elsewhere, or not at all, is placed by its postcode region instead."""
+    know only elsewhere, or not at all, is placed by its postcode instead."""
     if not code:
         return city(name)
-    region = postcode(code)
+    by_postcode = postcode(code)
     try:
-        nearest = min(_namesakes(name), key=lambda place: km(place, region)) if name else None
+        nearest = min(_namesakes(name), key=lambda place: km(place, by_postcode)) if name else None
     except UnknownPlace:
         nearest = None
-    return nearest if nearest is not None and km(nearest, region) <= SAME_PLACE_KM else region
+    return nearest if nearest is not None and km(nearest, by_postcode) <= SAME_PLACE_KM else by_postcode
 
 
 def normalise_postcode(postcode: str) -> str:
@@ -162,7 +162,7 @@ def _postcodes_of() -> dict[str, list[int]]:
 
 def _apart(codes: list[int]) -> bool:
     """Whether postcodes lie in regions too far apart to be one place (namesakes)."""
-    centres = [_namesakes(POSTCODE_REGIONS[code // 100])[0] for code in sorted({c // 100 * 100 for c in codes})]
+    centres = [_namesakes(POSTCODE_REGIONS[region])[0] for region in {code // 100 for code in codes}]
     return any(km(a, b) > SAME_PLACE_KM for a in centres for b in centres)
 
 
