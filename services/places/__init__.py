@@ -122,6 +122,15 @@ def km(a: Place, b: Place) -> float:
     return km_between(a.lat, a.lon, b.lat, b.lon)
 
 
+def _namesake_near(name: str, point: Place) -> Place | None:
+    """The GeoNames place of this name nearest ``point``, if within SAME_PLACE_KM of it."""
+    try:
+        nearest = min(_namesakes(name), key=lambda place: km(place, point))
+    except UnknownPlace:
+        return None
+    return nearest if km(nearest, point) <= SAME_PLACE_KM else None
+
+
 def locate(name: str | None, code: str | None) -> Place:
     """An address's place from its city, its postcode, or both. With both, the postcode tells
     which of several namesakes is meant (Valkenburg in Zuid-Holland or in Limburg), and a city we
@@ -129,11 +138,7 @@ def locate(name: str | None, code: str | None) -> Place:
     if not code:
         return city(name)
     by_postcode = postcode(code)
-    try:
-        nearest = min(_namesakes(name), key=lambda place: km(place, by_postcode)) if name else None
-    except UnknownPlace:
-        nearest = None
-    return nearest if nearest is not None and km(nearest, by_postcode) <= SAME_PLACE_KM else by_postcode
+    return (_namesake_near(name, by_postcode) if name else None) or by_postcode
 
 
 def normalise_postcode(postcode: str) -> str:
@@ -178,11 +183,8 @@ def _postcode_place(code: int) -> Place:
     places GeoNames knows, the region's province was wrong for 5.6%, the list's for 0.3%)."""
     region = _namesakes(POSTCODE_REGIONS[code // 100])[0]
     name, province = _postcode_places().get(code, ("", ""))
-    try:
-        nearest = min(_namesakes(name), key=lambda namesake: km(namesake, region)) if name else None
-    except UnknownPlace:
-        nearest = None
-    if nearest is not None and km(nearest, region) <= SAME_PLACE_KM:
+    nearest = _namesake_near(name, region) if name else None
+    if nearest is not None:
         return nearest
     # the list mixes up the provinces of namesakes (Den Hoorn 2635, Rozenburg 1437): its
     # province counts only for a name that is one place
