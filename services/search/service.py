@@ -250,7 +250,8 @@ def _point(req: SearchRequest) -> tuple[float, float] | None:
     try:
         place = places.postcode(req.near) if places.POSTCODE.match(req.near) else places.city(req.near)
     except places.UnknownPlace as exc:
-        raise ValidationFailed("near is not a place that can be found", [{"field": "near", "message": str(exc)}]) from None
+        raise ValidationFailed("near is not a place that can be found",
+                               [{"field": "near", "message": str(exc)}]) from None
     return place.lat, place.lon
 
 
