@@ -176,6 +176,7 @@ def postcode(value: str) -> Place:
     return _postcode_place(int(normalise_postcode(value)[:4]))
 
 
+@functools.cache       # at most the 9,000 four-digit codes; an import asks for the same ones again and again
 def _postcode_place(code: int) -> Place:
     """The place of a four-digit postcode: the one it belongs to where GeoNames knows it (the
     namesake nearest its region's centre), else a point near it, that of the nearest-numbered
