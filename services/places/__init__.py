@@ -171,6 +171,16 @@ def _apart(codes: list[int]) -> bool:
     return any(km(a, b) > SAME_PLACE_KM for a in centres for b in centres)
 
 
+def where(value: str) -> Place:
+    """What a person types for where they are: a postcode, its four digits alone (``3511``), or
+    a city or village name."""
+    if POSTCODE.match(value):
+        return postcode(value)
+    if re.fullmatch(r"\s*[1-9][0-9]{3}\s*", value):
+        return _postcode_place(int(value))
+    return city(value)
+
+
 def postcode(value: str) -> Place:
     """A postcode's place (``_postcode_place``), or UnknownPlace for one malformed."""
     return _postcode_place(int(normalise_postcode(value)[:4]))

@@ -248,7 +248,7 @@ def _point(req: SearchRequest) -> tuple[float, float] | None:
                                    [{"field": "sort", "message": "sort=distance needs near=<city or postcode>"}])
         return None
     try:
-        place = places.postcode(req.near) if places.POSTCODE.match(req.near) else places.city(req.near)
+        place = places.where(req.near)
     except places.UnknownPlace as exc:
         raise ValidationFailed("near is not a place that can be found",
                                [{"field": "near", "message": str(exc)}]) from None

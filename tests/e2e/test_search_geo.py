@@ -39,6 +39,9 @@ def test_near_radius_distance_and_sort(provider, anonymous):
     by_distance = search(near="9712 CP", radius_km=300, sort="distance")
     assert [h["course_id"] for h in by_distance["hits"]] == [both["id"], venlo["id"]]
     assert 200 < by_distance["hits"][1]["distance_km"] < 260
+    # a postcode's four digits alone, as people often type it
+    assert [h["course_id"] for h in search(near="9712", radius_km=300, sort="distance")["hits"]] == \
+        [both["id"], venlo["id"]]
     assert online["id"] not in [h["course_id"] for h in by_distance["hits"]]
     assert [h["course_id"] for h in search(mode="online")["hits"]] == [online["id"]]
 

@@ -123,6 +123,9 @@ def test_places_resolve_cities_aliases_and_postcodes():
     assert places.km_between(abcoude.lat, abcoude.lon, 52.27, 4.97) < 10        # Almere is 20 km off
     # ... unless the list has that place's name more than once: it mixes up namesakes' provinces
     assert places.postcode("2635 AB").province == "Zuid-Holland"        # Den Hoorn near Delft, not on Texel
+    # where a person is: a postcode, its four digits, or a name
+    assert [places.where(v).name for v in ("3511 AB", "3511", " 9712 ", "Utrecht")] == \
+        ["Utrecht", "Utrecht", "Groningen", "Utrecht"]
     # a village GeoNames lacks is found by name in the postcode list, at its postcode's point
     assert places.city("Zuiderwoude").province == "Noord-Holland"
     assert places.city("Bergen L").province == "Limburg"                # the list's name for it
