@@ -39,7 +39,6 @@ def test_columns_followed_change_by_change_answer_as_columns_read_whole(followed
         h.put(course)
         if n % 60 == 0:
             answers(h)                          # the columns follow the catalogue as it grows
-    provinces = ["Groningen", "Zeeland", "Utrecht", None]
     for round_ in range(6):                     # new versions: other offerings, titles, withdrawals
         for course in rng.sample(courses, 80):
             offerings = [o.model_copy(update={
