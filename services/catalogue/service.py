@@ -307,14 +307,14 @@ class CatalogueService(HealthMixin):
                 raise Conflict(f"a funding scheme with code {new.code!r} exists",
                                [{"field": "code", "message": "already exists"}])
             tx.emit(FundingSchemePublished(code=new.code, scheme=new, version=1))
-        return {**data, "version": 1}
+        return _scheme_json({"data": data, "version": 1})
 
     @rpc_call
     def list_funding_schemes(self, expired_too: bool = False) -> list[dict]:
         """The schemes valid today: an expired one drops out without anyone deleting it (all of
         them ``expired_too``: what a rebuild of search copies)."""
         with self.store.transaction() as tx:
-            return tx.funding_schemes_valid_on(None if expired_too else date.today())
+            return [_scheme_json(row) for row in tx.funding_schemes_valid_on(None if expired_too else date.today())]
 
     @rpc_call
     def get_funding_scheme(self, code: str) -> dict:
@@ -341,7 +341,7 @@ class CatalogueService(HealthMixin):
                 return _scheme_json(current)
             version = tx.update_funding_scheme(code, data)
             tx.emit(FundingSchemeUpdated(code=code, scheme=new, version=version))
-        return {**data, "version": version}
+        return _scheme_json({"data": data, "version": version})
 
     def _transition(self, provider_id: str, course_id: str, action: str) -> dict:
         with self.store.transaction() as tx:

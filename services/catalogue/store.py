@@ -270,13 +270,13 @@ class CatalogueStore(Store):
         return cur.rowcount == 1
 
     def funding_schemes_valid_on(self, day) -> list[dict]:
-        """The schemes valid on ``day`` (None: every scheme), with their version."""
-        return [r["scheme"] for r in self.fetch_all(
-            """SELECT data || jsonb_build_object('version', version) AS scheme FROM funding_schemes
+        """The schemes valid on ``day`` (None: every scheme): their data and version."""
+        return self.fetch_all(
+            """SELECT data, version FROM funding_schemes
                WHERE %(d)s::date IS NULL OR (valid_from <= %(d)s AND (valid_until IS NULL OR valid_until >= %(d)s))
                ORDER BY code""",
             {"d": day},
-        )]
+        )
 
     def funding_scheme(self, code: str, for_update: bool = False) -> dict | None:
         return self.fetch_one(

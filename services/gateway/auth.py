@@ -14,6 +14,11 @@ class Principal:
     name: str | None = None
     kind: str | None = None      # the provider kind (oo-fonds, ...)
 
+    @property
+    def actor(self) -> str:
+        """Who did it, as the catalogue records it: ``admin`` or ``provider:<id>``."""
+        return "admin" if self.role == "admin" else f"provider:{self.id}"
+
 
 def bearer_token(request) -> str | None:
     header = request.headers.get("Authorization", "")

@@ -434,8 +434,7 @@ class GatewayService:
         me = require(self.principal(request), "admin", "provider")
         if me.role == "provider" and me.kind != "oo-fonds":
             raise Forbidden("only an admin or an O&O-fonds publishes funding schemes")
-        publisher = "admin" if me.role == "admin" else f"provider:{me.id}"
-        return json_response(self.call("catalogue", "publish_funding_scheme", publisher, read_json(request)), 201)
+        return json_response(self.call("catalogue", "publish_funding_scheme", me.actor, read_json(request)), 201)
 
     @route("GET", "/api/v1/funding-schemes")
     def list_funding_schemes(self, request):
@@ -452,8 +451,7 @@ class GatewayService:
         """Its publisher or an admin replaces a scheme (ends it early: ``valid_until``)."""
         me = require(self.principal(request), "admin", "provider")
         version = expected_version(request, "funding scheme")
-        changed_by = "admin" if me.role == "admin" else f"provider:{me.id}"
-        scheme = self.call("catalogue", "change_funding_scheme", changed_by, code, version, read_json(request))
+        scheme = self.call("catalogue", "change_funding_scheme", me.actor, code, version, read_json(request))
         return json_response(scheme, headers={"ETag": str(scheme["version"])})
 
     # search

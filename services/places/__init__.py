@@ -17,6 +17,7 @@ from pathlib import Path
 DATA = Path(__file__).with_name("places_nl.csv")
 POSTCODES = Path(__file__).with_name("postcodes_nl.csv")
 POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+POSTCODE_DIGITS = re.compile(r"^\s*[1-9][0-9]{3}\s*$")      # as people type it for where they are
 
 # Names people use that GeoNames spells otherwise.
 ALIASES = {
@@ -176,7 +177,7 @@ def where(value: str) -> Place:
     a city or village name."""
     if POSTCODE.match(value):
         return postcode(value)
-    if re.fullmatch(r"\s*[1-9][0-9]{3}\s*", value):
+    if POSTCODE_DIGITS.match(value):
         return _postcode_place(int(value))
     return city(value)
 
