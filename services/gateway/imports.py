@@ -241,9 +241,16 @@ def _csv_offering(row: dict, dutch_locale: bool) -> dict:
 OOAPI_LEVELS = {
     "secondary vocational education 1": "mbo-1", "secondary vocational education 2": "mbo-2",
     "secondary vocational education 3": "mbo-3", "secondary vocational education 4": "mbo-4",
-    "associate degree": "hbo-associate-degree", "bachelor": "hbo-bachelor", "master": "hbo-master",
-    "nt2-1": "nt2", "nt2-2": "nt2",
+    "associate degree": "hbo-associate-degree", "nt2-1": "nt2", "nt2-2": "nt2",
 }
+# A bachelor or master is hbo or wo by the education's sector, which OOAPI gives on the education
+# specification (its `sector`), not on the course; a feed that lacks it says it on the import
+# (higher_education=wo: a university's feed), else it is hbo
+OOAPI_SECTORS = {"higher professional education": "hbo", "university education": "wo"}
+HIGHER_EDUCATION = ("hbo", "wo")
+OOAPI_DEGREES = ("bachelor", "master")
+# OOAPI's study load units that count hours; an EC is 28 hours of study (WHW art. 7.4)
+OOAPI_HOURS_PER_UNIT = {"hour": 1, "sbu": 1, "ects": 28}
 OOAPI_MODES = {"online": "online", "hybrid": "blended", "situated": "klassikaal", "on campus": "klassikaal",
                "distance-learning": "online", "work-based": "incompany"}
 
@@ -280,16 +287,46 @@ def _ooapi_price(costs: list) -> str | None:
     return str(sum(Decimal(str(c["amount"])) for c in parts)) if parts else None
 
 
-def ooapi_course(item: dict) -> dict:
+def _level(item: dict, higher_education: str) -> str:
+    level = str(item.get("level") or "").lower()
+    if level in OOAPI_DEGREES:
+        specification = item.get("educationSpecification")
+        sector = item.get("sector") or (specification.get("sector") if isinstance(specification, dict) else None)
+        return f"{OOAPI_SECTORS.get(str(sector).lower(), higher_education)}-{level}"
+    return OOAPI_LEVELS.get(level, "geen")
+
+
+def _study_load_hours(item: dict):
+    """Hours from ``studyLoad`` (in hours, SBU or EC), else from a course's ``ects``; a load in
+    contact time or study points says nothing of the hours of study. A value that is not a number
+    is passed on for the course's validation to name."""
+    load = item.get("studyLoad") or {}
+    unit = str(load.get("studyLoadUnit") or load.get("typeOfStudyLoad") or "").lower()
+    if unit:
+        value, per = load.get("value"), OOAPI_HOURS_PER_UNIT.get(unit)
+    else:
+        value, per = item.get("ects"), OOAPI_HOURS_PER_UNIT["ects"]
+    if value is None or per is None:
+        return None
+    if per == 1:
+        return value
+    try:
+        return round(float(value) * per)
+    except (TypeError, ValueError):
+        return value
+
+
+def ooapi_course(item: dict, higher_education: str = "hbo") -> dict:
     course = {
         "external_id": _code(item, "courseId"),
         "title": _text(item.get("name")),
         "description": _text(item.get("description")),
-        "level": OOAPI_LEVELS.get(str(item.get("level", "")).lower(), "geen"),
+        "level": _level(item, higher_education),
         "offerings": [],
     }
-    if item.get("studyLoad", {}).get("studyLoadUnit") == "hour":
-        course["study_load_hours"] = item["studyLoad"].get("value")
+    hours = _study_load_hours(item)
+    if hours is not None:
+        course["study_load_hours"] = hours
     if item.get("link"):
         course["url"] = item["link"]
     # OOAPI v5 gives a course's teachingLanguage as a language tag (nl-NL) and an offering's as
@@ -324,8 +361,10 @@ def ooapi_course(item: dict) -> dict:
     return course
 
 
-def read_ooapi(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dict | ParseError]]:
-    """Lines here are 1-based positions in ``items``; the document is UTF-8 (line_encoding)."""
+def read_ooapi(stream: IO[bytes], encoding: str = UTF8,
+               higher_education: str = "hbo") -> Iterator[tuple[int, dict | ParseError]]:
+    """Lines here are 1-based positions in ``items``; the document is UTF-8 (line_encoding).
+    ``higher_education``: what a bachelor or master is where the feed does not say (hbo or wo)."""
     raw = stream.read(OOAPI_MAX_BYTES + 1)
     if len(raw) > OOAPI_MAX_BYTES:
         yield 0, ParseError(f"an OOAPI document may be at most {OOAPI_MAX_BYTES // 2**20} MiB; use NDJSON")
@@ -348,7 +387,7 @@ def read_ooapi(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, d
             yield number, carried
             continue
         try:
-            course = ooapi_course(item)
+            course = ooapi_course(item, higher_education)
         except ArithmeticError:
             course = ParseError("not an OOAPI course: a priceInformation amount is not a number", field)
         except (TypeError, AttributeError, ValueError) as exc:

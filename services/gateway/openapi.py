@@ -125,7 +125,9 @@ def document() -> dict:
                          "parameters": [
                              {"name": "format", "in": "query", "schema": {"enum": ["ndjson", "csv", "ooapi"]},
                               "description": "default from Content-Type: application/x-ndjson, text/csv, application/json"},
-                             {"name": "mode", "in": "query", "schema": {"enum": list(IMPORT_MODES), "default": UPSERT}}],
+                             {"name": "mode", "in": "query", "schema": {"enum": list(IMPORT_MODES), "default": UPSERT}},
+                             {"name": "higher_education", "in": "query", "schema": {"enum": ["hbo", "wo"], "default": "hbo"},
+                              "description": "format=ooapi only: what a bachelor or master is when the course's educationSpecification gives no sector"}],
                          "requestBody": {"required": True, "content": {
                              "application/x-ndjson": {"schema": {"type": "string"}},
                              "text/csv": {"schema": {"type": "string", "description": "a header row, then an offering a row; cells separated by ',' or (a Dutch spreadsheet's export) ';' or tabs; dates ISO or d-m-yyyy; UTF-8 unless a charset is given (charset=windows-1252 for Excel's plain CSV)"}},

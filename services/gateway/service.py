@@ -318,6 +318,13 @@ class GatewayService:
         if mode not in IMPORT_MODES:
             raise Problem(422, "Validation failed", "unknown import mode",
                           [{"field": "mode", "message": f"one of {sorted(IMPORT_MODES)}"}])
+        options = {}
+        if "higher_education" in request.args:
+            options["higher_education"] = request.args["higher_education"]
+            if fmt != "ooapi" or options["higher_education"] not in imports.HIGHER_EDUCATION:
+                raise Problem(422, "Validation failed", "higher_education tells what an OOAPI bachelor or master is",
+                              [{"field": "higher_education",
+                                "message": f"one of {list(imports.HIGHER_EDUCATION)}, with format=ooapi"}])
         try:
             encoding = imports.line_encoding(fmt, request.mimetype_params.get("charset"))
         except ValueError as exc:
@@ -354,7 +361,7 @@ class GatewayService:
 
         beating = eventlet.spawn(heartbeat)
         try:
-            for line, course in imports.READERS[fmt](imports.readable(request.stream), encoding):
+            for line, course in imports.READERS[fmt](imports.readable(request.stream), encoding, **options):
                 if isinstance(course, imports.ParseError):
                     rejected.append({"line": line, "external_id": None, "errors": course.errors})
                     continue

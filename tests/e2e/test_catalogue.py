@@ -394,6 +394,46 @@ def test_an_ooapi_offering_without_a_price_is_rejected_not_listed_as_free(provid
     assert [e["field"] for e in report["rejected"][0]["errors"]] == ["offerings.0.price_eur"]
 
 
+def _ooapi_item(code: str, **fields) -> dict:
+    return {"primaryCode": {"code": code}, "name": f"Cursus {code}", "description": "Een cursus.",
+            "offerings": [{"offeringId": "x", "startDate": "2030-01-01", "modeOfDelivery": ["online"],
+                           "priceInformation": [{"costType": "total costs", "amount": 100}]}], **fields}
+
+
+def test_ooapi_bachelor_and_master_are_hbo_or_wo_and_credits_are_hours(provider):
+    """OOAPI has one "bachelor": whether it is hbo or wo is the education specification's
+    sector, else what the import says (higher_education), else hbo. An EC is 28 hours."""
+    items = [
+        _ooapi_item("UNI-BA", level="bachelor", educationSpecification={"sector": "university education"},
+                    studyLoad={"studyLoadUnit": "ects", "value": 7.5}),
+        _ooapi_item("HS-MA", level="master", educationSpecification={"sector": "higher professional education"},
+                    ects=3),
+        _ooapi_item("ANY-MA", level="Master", studyLoad={"studyLoadUnit": "contacttime", "value": 12}),
+        _ooapi_item("MBO-3", level="secondary vocational education 3", studyLoad={"typeOfStudyLoad": "sbu", "value": 40}),
+    ]
+
+    def imported(query: str) -> dict:
+        report = provider.post(f"/api/v1/courses/import?format=ooapi{query}", json={"items": items}).json()
+        assert (report["accepted"], report["rejected"]) == (4, [])
+        return {c["external_id"]: (c["level"], c["study_load_hours"])
+                for c in provider.get("/api/v1/providers/me/courses").json()["items"]}
+
+    assert imported("") == {"UNI-BA": ("wo-bachelor", 210), "HS-MA": ("hbo-master", 84),
+                            "ANY-MA": ("hbo-master", None), "MBO-3": ("mbo-3", 40)}
+    # a university's feed without sectors: its degrees are wo, a sector given still wins
+    assert imported("&higher_education=wo") == {"UNI-BA": ("wo-bachelor", 210), "HS-MA": ("hbo-master", 84),
+                                               "ANY-MA": ("wo-master", None), "MBO-3": ("mbo-3", 40)}
+
+
+def test_higher_education_is_said_only_of_an_ooapi_import(provider):
+    before = provider.get("/api/v1/courses/imports").json()["total"]
+    for query in ("format=ooapi&higher_education=universiteit", "format=ndjson&higher_education=wo"):
+        answer = provider.post(f"/api/v1/courses/import?{query}", json={"items": [_ooapi_item("X", level="bachelor")]})
+        assert answer.status_code == 422, query
+        assert answer.json()["errors"][0]["field"] == "higher_education"
+    assert provider.get("/api/v1/courses/imports").json()["total"] == before     # no import was started
+
+
 def test_import_needs_a_known_format_and_mode(provider):
     assert provider.post("/api/v1/courses/import", data=b"x", headers={"Content-Type": "text/plain"}).status_code == 422
     answer = provider.post("/api/v1/courses/import?format=ndjson&mode=all", data=b"")
