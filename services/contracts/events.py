@@ -138,6 +138,9 @@ class SearchPerformed(Event):
     # False: no course had every word of the query, and the answer holds courses with some of
     # them (demand the catalogue does not meet exactly); None for a search without words
     all_words: bool | None = None
+    # the place read from the query's words and searched as one (heftruck rotterdam: near
+    # Rotterdam): {words, near, radius_km} or {words, province}; None when there was none
+    place: dict[str, Any] | None = None
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

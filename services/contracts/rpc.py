@@ -98,5 +98,7 @@ class SearchResponse(BaseModel):
     search_id: str
     profile: Profile | None = None
     query: dict | None = Field(default=None, description=(
-        "how the words were read: {synonyms_version, words: [{word, matches}], all_words}; "
-        "all_words is false when no course had every word and the hits have some of them"))
+        "how the words were read: {synonyms_version, words: [{word, matches}], all_words, place?}; "
+        "all_words is false when no course had every word and the hits have some of them; place, "
+        "when the words named one at their end or start (heftruck rotterdam) and courses were found "
+        "there: {words, near, radius_km} (searched near that city) or {words, province}"))

@@ -63,7 +63,8 @@ class UnknownPlace(ValueError):
     pass
 
 
-def _key(name: str) -> str:
+def fold(name: str) -> str:
+    """A name as compared: accents and case folded, spaces collapsed."""
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"\s+", " ", folded.strip().lower())
 
@@ -83,14 +84,14 @@ def _places() -> dict[str, list[Place]]:
     with DATA.open(newline="", encoding="utf-8") as source:
         for row in csv.DictReader(source):
             place = Place(row["name"], row["province"], row["municipality"], float(row["lat"]), float(row["lon"]))
-            namesakes = places.setdefault(_key(place.name), [])
+            namesakes = places.setdefault(fold(place.name), [])
             namesakes.insert(0, place) if place.municipality == place.name else namesakes.append(place)
     return places
 
 
 def _namesakes(name: str) -> list[Place]:
-    key = _key(name)
-    namesakes = _places().get(_key(ALIASES.get(key, name)))
+    key = fold(name)
+    namesakes = _places().get(fold(ALIASES.get(key, name)))
     if not namesakes:
         raise UnknownPlace(f"unknown place {name!r} (a Dutch city or village name is expected; "
                            "a postcode such as '1861 AB' places any address)")
@@ -104,12 +105,22 @@ def city(name: str) -> Place:
     try:
         return _namesakes(name)[0]
     except UnknownPlace:
-        codes = _postcodes_of().get(_key(name))
+        codes = _postcodes_of().get(fold(name))
         if not codes:
             raise
     if _apart(codes):
         raise UnknownPlace(f"{name!r} is the name of more than one place: add its postcode")
     return _postcode_place(codes[0])
+
+
+def known(name: str) -> Place | None:
+    """The place GeoNames has by this name (the municipality's seat among namesakes), or None.
+    The postcode list is not asked: its 4,072 place names include many words (search reads place
+    names out of the words people type)."""
+    try:
+        return _namesakes(name)[0]
+    except UnknownPlace:
+        return None
 
 
 def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -162,7 +173,7 @@ def _postcodes_of() -> dict[str, list[int]]:
     some namesakes apart by a province tag ('Bergen' is in Noord-Holland, 'Bergen L' in Limburg)."""
     names: dict[str, list[int]] = {}
     for code, (name, _) in sorted(_postcode_places().items()):
-        names.setdefault(_key(name), []).append(code)
+        names.setdefault(fold(name), []).append(code)
     return names
 
 
@@ -208,7 +219,7 @@ def _postcode_place(code: int) -> Place:
         point = known[min((i for i in (at - 1, at) if 0 <= i < len(codes)), key=lambda i: abs(codes[i] - code))]
     # the list mixes up the provinces of namesakes (Den Hoorn 2635, Rozenburg 1437): its
     # province counts only for a name that is one place
-    if not (province and not _apart(_postcodes_of()[_key(name)])):
+    if not (province and not _apart(_postcodes_of()[fold(name)])):
         province = region.province
     return Place(name or region.name, province, "", point.lat, point.lon)
 

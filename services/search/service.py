@@ -28,6 +28,7 @@ from services.search import analysis
 from services.search.answers import AnswerCache
 from services.search.backend import Backend, SearchBackend, Settings, plan_query, search_words
 from services.search.documents import ANALYSIS_VERSION, build_document, next_offering
+from services.search.place_words import place_words
 from services.search.store import SearchStore
 
 __all__ = ["SERVICE", "Settings"]
@@ -173,13 +174,32 @@ class SearchService(HealthMixin):
             result_count=answer["total"], zero_results=answer["total"] == 0,
             latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,
             all_words=None if answer["query"] is None else answer["query"]["all_words"],
+            place=None if answer["query"] is None else answer["query"].get("place"),
         )
         envelope = performed.envelope()
         self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
         return response
 
     def _answer(self, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
-        """The answer to ``req`` as the read model stands (without its ``search_id``)."""
+        """The answer to ``req`` as the read model stands (without its ``search_id``). A place
+        named in the words (heftruck rotterdam) is searched as one (place_words), unless the
+        request says where already or nothing is found there: then the words are searched as
+        typed."""
+        said = place_words(req.q) if req.q and req.near is None and not req.province else None
+        if said:
+            if said.province:
+                local, local_point = req.model_copy(update={"q": said.rest, "province": [said.province]}), None
+            else:
+                local = req.model_copy(update={"q": said.rest, "near": said.place.name})
+                local_point = (said.place.lat, said.place.lon)
+            answer = self._computed(tx, local, local_point, today)
+            if answer["total"]:
+                query = answer["query"] or {"synonyms_version": analysis.default_synonyms().version,
+                                            "words": [], "all_words": True}
+                return {**answer, "query": {**query, "place": said.described(req.radius_km)}}
+        return self._computed(tx, req, point, today)
+
+    def _computed(self, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
         if req.funding and not tx.schemes_valid_on([req.funding], today):
             # a scheme that ended (or never was) pays for nothing: filter on a code no course names
             req = req.model_copy(update={"funding": NO_SCHEME})

@@ -49,3 +49,56 @@ def test_near_radius_distance_and_sort(provider, anonymous):
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "near"
     no_place = anonymous.get("/api/v1/search", params={"sort": "distance"})
     assert no_place.status_code == 422 and no_place.json()["errors"][0]["field"] == "sort"
+
+
+def test_a_place_in_the_words_is_searched_as_one(provider, anonymous, platform):
+    """"heftruck zwolle": no course says Zwolle, so as words it found heftruck courses anywhere.
+    Read as a place (at the end or start of the words, a city GeoNames knows or a province), it
+    is searched near that city or in that province; where nothing is found there, the words are
+    searched as typed. A place name that is also a word (houten: wooden) is a place after "in"."""
+    word = f"plaatswoord{uuid.uuid4().hex[:6]}"
+
+    def publish(external_id: str, city: str | None, mode: str = "klassikaal") -> str:
+        return provider.post("/api/v1/courses", json={**a_course(f"{word} cursus", external_id=external_id,
+                             offerings=[offering(external_id, city, mode=mode)]), "publish": True}).json()["id"]
+
+    zwolle, venlo, houten, online = (publish("P-Z", "Zwolle"), publish("P-V", "Venlo"), publish("P-H", "Houten"),
+                                     publish("P-O", None, mode="online"))
+
+    def search(q: str, **params) -> dict:
+        answer = anonymous.get("/api/v1/search", params={"q": q, **params})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def ids(answer: dict) -> set[str]:
+        return {h["course_id"] for h in answer["hits"]}
+
+    eventually(lambda: search(word)["total"] == 4, message="all four indexed")
+    near = search(f"{word} Zwolle")
+    assert ids(near) == {zwolle} and near["hits"][0]["distance_km"] == 0.0
+    assert near["query"]["place"] == {"words": "Zwolle", "near": "Zwolle", "radius_km": 25}
+    assert [w["word"] for w in near["query"]["words"]] == [word] and near["query"]["all_words"] is True
+    # at the start, after "in", with the request's radius; a province
+    assert ids(search(f"in Venlo {word}", radius_km=5)) == {venlo}
+    in_limburg = search(f"{word} limburg")
+    assert ids(in_limburg) == {venlo} and in_limburg["query"]["place"] == {"words": "limburg", "province": "Limburg"}
+    # as with province=Limburg, its facet still counts the other provinces, to widen to
+    assert in_limburg["facets"]["province"] == {"Limburg": 1, "Overijssel": 1, "Utrecht": 1}
+    # nothing of these near Groningen: the words as typed, the place one of them that no course has
+    elsewhere = search(f"{word} Groningen")
+    assert ids(elsewhere) >= {zwolle, venlo, houten, online}     # (and any course that says Groningen)
+    assert "place" not in elsewhere["query"] and elsewhere["query"]["all_words"] is False
+    # houten alone is a word (wooden); in houten, the place
+    assert "place" not in search(f"{word} houten")["query"]
+    assert ids(search(f"{word} in houten")) == {houten}
+    # the place alone lists what is near it; a request that says where itself is taken as it is
+    assert ids(search("Venlo", radius_km=5)) >= {venlo} and zwolle not in ids(search("Venlo", radius_km=5))
+    told = search(f"{word} Zwolle", near="Venlo", radius_km=5)
+    assert ids(told) == {venlo} and "place" not in told["query"]      # the word, near Venlo
+
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}) as rpc:
+        event = eventually(lambda: (rpc.analytics.events_about("query", f"{word} limburg") or [None])[0],
+                           message="search archived")
+    assert event["payload"]["place"] == {"words": "limburg", "province": "Limburg"}

@@ -1,0 +1,80 @@
+"""A place in the search box. People type where as well as what: ``heftruck rotterdam``,
+``vca in den bosch``, ``zorg limburg``. No course text says "Rotterdam", so read as words such a
+search found heftruck courses anywhere (the place was one word of two matched by none). Read
+here, the place's words become ``near`` (a city) or ``province`` (a province name) and the rest
+is the text searched; the search service falls back to the words as typed when that finds nothing.
+
+Only the words at the end or at the start of the query are read as a place, after an optional
+``in``/``bij``/``rond``; a city is one GeoNames knows (places.known), never a name of the postcode
+list, whose 4,072 villages include many words."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services import places
+from services.places import Place
+
+LONGEST = 4         # words of the longest place name people type (Ouderkerk aan de Amstel)
+PREPOSITIONS = frozenset({"in", "bij", "rond", "nabij", "omgeving", "regio", "near"})
+# Province names as people type them → the province. Groningen and Utrecht are read as their
+# city (near it, within the radius), as people more often mean the city.
+PROVINCES = {
+    "drenthe": "Drenthe", "flevoland": "Flevoland", "friesland": "Friesland", "fryslan": "Friesland",
+    "gelderland": "Gelderland", "limburg": "Limburg", "brabant": "Noord-Brabant",
+    "noord-brabant": "Noord-Brabant", "noord brabant": "Noord-Brabant", "noord-holland": "Noord-Holland",
+    "noord holland": "Noord-Holland", "overijssel": "Overijssel", "zeeland": "Zeeland",
+    "zuid-holland": "Zuid-Holland", "zuid holland": "Zuid-Holland",
+}
+# Place names that are also Dutch (or English) words someone may search for: houten (wooden),
+# dieren (animals), tegelen (to tile), klimmen (to climb), best. Alone they stay words; after
+# "in" or "bij" they are places. The list: the names of places_nl.csv found in the Debian
+# wdutch word list, less those whose word nobody would search for in a course (leiden, gouda,
+# kampen, delft...), plus English words (born, son, made, grave).
+WORDS_FIRST = frozenset({
+    "baak", "balk", "beek", "berg", "best", "borger", "born", "dalen", "dieren", "duiven", "eerde",
+    "ens", "goor", "grave", "halfweg", "haren", "heer", "houten", "huizen", "klimmen", "leek",
+    "leesten", "leeuwen", "losser", "made", "marken", "monster", "nes", "reek", "ruinen", "sibbe",
+    "sluis", "son", "tegelen", "tuk", "villapark", "voorst", "vries", "zetten",
+})
+SEPARATORS = re.compile(r"[\s,]+")
+
+
+@dataclass(frozen=True)
+class PlaceWords:
+    said: str                   # the words that named the place, as typed
+    rest: str | None            # what is left to search for (None: the place was all)
+    place: Place | None = None  # a city: near it
+    province: str | None = None
+
+    def described(self, radius_km: float) -> dict:
+        """How the answer read the place (the answer's ``query.place``)."""
+        if self.province:
+            return {"words": self.said, "province": self.province}
+        return {"words": self.said, "near": self.place.name, "radius_km": radius_km}
+
+
+def place_words(q: str) -> PlaceWords | None:
+    """The place the query names at its end or start (the longest name first), or None."""
+    words = [w for w in SEPARATORS.split(q.strip()) if w]
+    lead = 1 if words and words[0].lower() in PREPOSITIONS else 0
+    for size in range(min(LONGEST, len(words) - lead), 0, -1):
+        for start in dict.fromkeys((len(words) - size, lead)):     # the end first
+            found = _named(words, start, size)
+            if found:
+                return found
+    return None
+
+
+def _named(words: list[str], start: int, size: int) -> PlaceWords | None:
+    name = places.fold(" ".join(words[start:start + size]))
+    # a preposition before the name is part of what says the place, and makes it a place
+    first = start - 1 if start > 0 and words[start - 1].lower() in PREPOSITIONS else start
+    said = " ".join(words[first:start + size])
+    rest = " ".join(words[:first] + words[start + size:]) or None
+    if name in PROVINCES:
+        return PlaceWords(said, rest, province=PROVINCES[name])
+    if name in WORDS_FIRST and first == start:
+        return None
+    place = places.known(name)
+    return PlaceWords(said, rest, place=place) if place else None
