@@ -11,13 +11,15 @@ PROVINCES = {
     "Flevoland": "Flevoland", "Gelderland": "Gelderland", "Utrecht": "Utrecht", "Zeeland": "Zeeland",
     "Limburg": "Limburg",
 }
+# GeoNames names the seat of government by its English exonym; people here call it Den Haag
+DUTCH_NAMES = {"The Hague": "Den Haag"}
 
 rows = []
 with open(sys.argv[1], newline="", encoding="utf-8") as source:
     for row in csv.DictReader(line.replace("\r", "") for line in source):
         if row["cc"] == "NL":
             municipality = row["admin2"].removeprefix("Gemeente").strip()
-            rows.append((row["name"], PROVINCES[row["admin1"]], municipality, row["lat"], row["lon"]))
+            rows.append((DUTCH_NAMES.get(row["name"], row["name"]), PROVINCES[row["admin1"]], municipality, row["lat"], row["lon"]))
 out = csv.writer(sys.stdout, lineterminator="\n")
 out.writerow(("name", "province", "municipality", "lat", "lon"))
 out.writerows(sorted(rows))

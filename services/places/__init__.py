@@ -21,7 +21,7 @@ POSTCODE_DIGITS = re.compile(r"^\s*[1-9][0-9]{3}\s*$")      # as people type it 
 
 # Names people use that GeoNames spells otherwise.
 ALIASES = {
-    "den haag": "The Hague", "'s-gravenhage": "The Hague", "s-gravenhage": "The Hague",
+    "the hague": "Den Haag", "'s-gravenhage": "Den Haag", "s-gravenhage": "Den Haag",
     "den bosch": "'s-Hertogenbosch", "s-hertogenbosch": "'s-Hertogenbosch",
     "almere": "Almere Stad", "katwijk": "Katwijk aan Zee",
 }
@@ -32,7 +32,7 @@ POSTCODE_REGIONS = {
     10: "Amsterdam", 11: "Amstelveen", 12: "Hilversum", 13: "Almere Stad", 14: "Purmerend",
     15: "Zaandam", 16: "Hoorn", 17: "Heerhugowaard", 18: "Alkmaar", 19: "Beverwijk",
     20: "Haarlem", 21: "Hoofddorp", 22: "Katwijk aan Zee", 23: "Leiden", 24: "Alphen aan den Rijn",
-    25: "The Hague", 26: "Delft", 27: "Zoetermeer", 28: "Gouda", 29: "Capelle aan den IJssel",
+    25: "Den Haag", 26: "Delft", 27: "Zoetermeer", 28: "Gouda", 29: "Capelle aan den IJssel",
     30: "Rotterdam", 31: "Schiedam", 32: "Spijkenisse", 33: "Dordrecht", 34: "Nieuwegein",
     35: "Utrecht", 36: "Maarssen", 37: "Zeist", 38: "Amersfoort", 39: "Veenendaal",
     40: "Tiel", 41: "Culemborg", 42: "Gorinchem", 43: "Middelburg", 44: "Goes",
