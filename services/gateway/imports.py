@@ -251,6 +251,7 @@ HIGHER_EDUCATION = ("hbo", "wo")
 OOAPI_DEGREES = ("bachelor", "master")
 # OOAPI's study load units that count hours; an EC is 28 hours of study (WHW art. 7.4)
 OOAPI_HOURS_PER_UNIT = {"hour": 1, "sbu": 1, "ects": 28}
+OOAPI_ADDRESS_RANK = {"teaching": 0, "visit": 1, "postal": 3, "billing": 4}    # others: 2
 OOAPI_MODES = {"online": "online", "hybrid": "blended", "situated": "klassikaal", "on campus": "klassikaal",
                "distance-learning": "online", "work-based": "incompany"}
 
@@ -273,6 +274,13 @@ def _code(item: dict, id_field: str) -> str:
 def _mode(value) -> str:
     first = value[0] if isinstance(value, list) and value else value
     return OOAPI_MODES.get(str(first or "situated").lower(), "klassikaal")
+
+
+def _address(addresses: list) -> dict | None:
+    """Where an offering is taught: its teaching address, else its visiting address, else any
+    other it has; a postal or billing address (a PO box at the head office) only when alone."""
+    return min((a for a in addresses if isinstance(a, dict)), default=None,
+               key=lambda a: OOAPI_ADDRESS_RANK.get(str(a.get("addressType") or "").lower(), 2))
 
 
 def _ooapi_price(costs: list) -> str | None:
@@ -351,7 +359,7 @@ def ooapi_course(item: dict, higher_education: str = "hbo") -> dict:
                 enrolled if isinstance(enrolled, (int, float)) else 0))
             if entry["seats_available"] == 0:
                 entry["status"] = "full"
-        address = next(iter(offering.get("addresses") or item.get("addresses") or []), None)
+        address = _address(offering.get("addresses") or item.get("addresses") or [])
         # v5 names the postcode postalCode (earlier versions zip): with the city it tells which
         # Valkenburg is meant, and it places a village our list lacks
         postcode = address and (address.get("postalCode") or address.get("zip"))

@@ -425,6 +425,22 @@ def test_ooapi_bachelor_and_master_are_hbo_or_wo_and_credits_are_hours(provider)
                                                "ANY-MA": ("wo-master", None), "MBO-3": ("mbo-3", 40)}
 
 
+def test_an_ooapi_offering_is_placed_where_it_is_taught(provider):
+    """An institution lists its postal address (a PO box at the head office) beside the place
+    where a course is taught; the offering is there, not at the PO box."""
+    head_office = {"addressType": "postal", "street": "Postbus 85", "postalCode": "3500 AB", "city": "Utrecht"}
+    taught = {"addressType": "teaching", "street": "Campus 1", "postalCode": "3811 AA", "city": "Amersfoort"}
+    course = _ooapi_item("ADRES", level="secondary vocational education 2", addresses=[head_office, taught])
+    course["offerings"][0]["modeOfDelivery"] = ["situated"]
+    only_postal = _ooapi_item("POSTBUS", level="secondary vocational education 2", addresses=[head_office])
+    only_postal["offerings"][0]["modeOfDelivery"] = ["situated"]
+    report = provider.post("/api/v1/courses/import?format=ooapi", json={"items": [course, only_postal]}).json()
+    assert (report["accepted"], report["rejected"]) == (2, [])
+    cities = {c["external_id"]: c["offerings"][0]["location"]["city"]
+              for c in provider.get("/api/v1/providers/me/courses").json()["items"]}
+    assert cities == {"ADRES": "Amersfoort", "POSTBUS": "Utrecht"}      # a postal address when it is all
+
+
 def test_higher_education_is_said_only_of_an_ooapi_import(provider):
     before = provider.get("/api/v1/courses/imports").json()["total"]
     for query in ("format=ooapi&higher_education=universiteit", "format=ndjson&higher_education=wo"):
