@@ -28,7 +28,7 @@ from services.search import analysis
 from services.search.answers import AnswerCache
 from services.search.backend import Backend, SearchBackend, Settings, plan_query, search_words
 from services.search.documents import ANALYSIS_VERSION, build_document, next_offering
-from services.search.place_words import place_words
+from services.search.place_words import PlaceWords, place_words
 from services.search.store import SearchStore
 
 __all__ = ["SERVICE", "Settings"]
@@ -153,7 +153,9 @@ class SearchService(HealthMixin):
     def search(self, request: dict) -> dict:
         started = time.perf_counter()
         req = validated(SearchRequest, request, "search request")
-        point = _point(req)
+        said = place_words(req.q) if req.q and req.near is None and not req.province else None
+        # sorted by distance, a city in the words is the place it is sorted from
+        point = None if said and said.place and req.sort == "distance" else _point(req)
         today = date.today()
         key, answer, generation = (req.model_dump_json(), today), None, None
         # a search only reads: each statement on its own (no BEGIN/COMMIT round trips)
@@ -164,7 +166,7 @@ class SearchService(HealthMixin):
                 answer = self.answers.get(key, generation)
             cached = answer is not None
             if answer is None:
-                answer = self._answer(db, req, point, today)
+                answer = self._answer(db, req, point, today, said)
                 if generation is not None:
                     self.answers.put(key, generation, answer)
         response = {**answer, "search_id": uuid.uuid4().hex}
@@ -180,12 +182,11 @@ class SearchService(HealthMixin):
         self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
         return response
 
-    def _answer(self, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
+    def _answer(self, tx: SearchStore, req: SearchRequest, point, today: date, said: PlaceWords | None) -> dict:
         """The answer to ``req`` as the read model stands (without its ``search_id``). A place
-        named in the words (heftruck rotterdam) is searched as one (place_words), unless the
-        request says where already or nothing is found there: then the words are searched as
-        typed."""
-        said = place_words(req.q) if req.q and req.near is None and not req.province else None
+        ``said`` in the words (heftruck rotterdam: place_words) is searched as one unless nothing
+        is found there; then the words are searched as typed. Sorted by distance, the place
+        holds even then: it is what the hits would be sorted from."""
         if said:
             if said.province:
                 local, local_point = req.model_copy(update={"q": said.rest, "province": [said.province]}), None
@@ -193,7 +194,7 @@ class SearchService(HealthMixin):
                 local = req.model_copy(update={"q": said.rest, "near": said.place.name})
                 local_point = (said.place.lat, said.place.lon)
             answer = self._computed(tx, local, local_point, today)
-            if answer["total"]:
+            if answer["total"] or req.sort == "distance":
                 query = answer["query"] or {"synonyms_version": analysis.default_synonyms().version,
                                             "words": [], "all_words": True}
                 return {**answer, "query": {**query, "place": said.described(req.radius_km)}}

@@ -88,6 +88,11 @@ def test_a_place_in_the_words_is_searched_as_one(provider, anonymous, platform):
     elsewhere = search(f"{word} Groningen")
     assert ids(elsewhere) >= {zwolle, venlo, houten, online}     # (and any course that says Groningen)
     assert "place" not in elsewhere["query"] and elsewhere["query"]["all_words"] is False
+    # sorted by distance, the city in the words is where from, even where none is near
+    by_distance = search(f"{word} Zwolle", sort="distance", radius_km=300)
+    assert [h["course_id"] for h in by_distance["hits"]] == [zwolle, houten, venlo]
+    none_near = search(f"{word} Groningen", sort="distance")
+    assert none_near["total"] == 0 and none_near["query"]["place"]["near"] == "Groningen"
     # houten alone is a word (wooden); in houten, the place
     assert "place" not in search(f"{word} houten")["query"]
     assert ids(search(f"{word} in houten")) == {houten}
