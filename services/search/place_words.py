@@ -16,7 +16,10 @@ from services import places
 from services.places import Place
 
 LONGEST = 4         # words of the longest place name people type (Ouderkerk aan de Amstel)
-PREPOSITIONS = frozenset({"in", "bij", "rond", "nabij", "omgeving", "regio", "near"})
+# what people put before a place, longest first ("in de buurt van utrecht")
+PREPOSITIONS = sorted((tuple(p.split()) for p in (
+    "in", "bij", "rond", "nabij", "vlakbij", "dichtbij", "omgeving", "regio", "near", "in de buurt van",
+    "in de omgeving van", "in de regio", "omgeving van", "regio van", "buurt van", "rondom")), key=len, reverse=True)
 # Province names as people type them → the province. Groningen and Utrecht are read as their
 # city (near it, within the radius), as people more often mean the city.
 PROVINCES = {
@@ -57,7 +60,7 @@ class PlaceWords:
 def place_words(q: str) -> PlaceWords | None:
     """The place the query names at its end or start (the longest name first), or None."""
     words = [w for w in SEPARATORS.split(q.strip()) if w]
-    lead = 1 if words and words[0].lower() in PREPOSITIONS else 0
+    lead = _leading_preposition(words)
     for size in range(min(LONGEST, len(words) - lead), 0, -1):
         for start in dict.fromkeys((len(words) - size, lead)):     # the end first
             found = _named(words, start, size)
@@ -66,10 +69,26 @@ def place_words(q: str) -> PlaceWords | None:
     return None
 
 
+def _preposition_before(words: list[str], start: int) -> int:
+    """How many of the words before ``start`` say "in" (in, bij, in de buurt van, ...)."""
+    for phrase in PREPOSITIONS:
+        if start >= len(phrase) and tuple(w.lower() for w in words[start - len(phrase):start]) == phrase:
+            return len(phrase)
+    return 0
+
+
+def _leading_preposition(words: list[str]) -> int:
+    """How many words at the start say "in" before a place (the longest that leaves a word)."""
+    for phrase in PREPOSITIONS:
+        if len(words) > len(phrase) and tuple(w.lower() for w in words[:len(phrase)]) == phrase:
+            return len(phrase)
+    return 0
+
+
 def _named(words: list[str], start: int, size: int) -> PlaceWords | None:
     name = places.fold(" ".join(words[start:start + size]))
-    # a preposition before the name is part of what says the place, and makes it a place
-    first = start - 1 if start > 0 and words[start - 1].lower() in PREPOSITIONS else start
+    # what says "in" before the name is part of what says the place, and makes it a place
+    first = start - _preposition_before(words, start)
     said = " ".join(words[first:start + size])
     rest = " ".join(words[:first] + words[start + size:]) or None
     if name in PROVINCES:

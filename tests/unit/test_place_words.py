@@ -18,6 +18,8 @@ from services.search.place_words import place_words
     ("heftruck zeeland", "heftruck", None, "Zeeland", "zeeland"),           # the province, not the village
     ("rotterdam", None, "Rotterdam", None, "rotterdam"),
     ("cursus bij best", "cursus", "Best", None, "bij best"),                # a word, made a place by "bij"
+    ("heftruck in de buurt van utrecht", "heftruck", "Utrecht", None, "in de buurt van utrecht"),
+    ("in de regio Zwolle lassen", "lassen", "Zwolle", None, "in de regio Zwolle"),
 ])
 def test_a_place_is_read(q, rest, near, province, said):
     found = place_words(q)
@@ -28,7 +30,7 @@ def test_a_place_is_read(q, rest, near, province, said):
 
 @pytest.mark.parametrize("q", [
     "heftruck", "best practices", "houten kozijnen", "dieren verzorgen", "best", "heftruck in", "in",
-    "verpleegkunde", "lassen", "tegelen", "rotterdamse haven",
+    "verpleegkunde", "lassen", "tegelen", "rotterdamse haven", "in de buurt van",
 ])
 def test_words_stay_words(q):
     assert place_words(q) is None
