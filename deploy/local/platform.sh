@@ -43,18 +43,24 @@ start_services() {
 }
 
 stop_services() {
-  local name pid path
+  # every service is asked at once, then each is waited for (up to 10 s from the ask, then
+  # killed): a service that cannot reach RabbitMQ any more takes its time to stop, and one
+  # after another that added up
+  local name pid path deadline
+  declare -A asked=()
   for path in "$PIDS"/*.pid; do    # whatever was started, also more processes than now configured
     [ -f "$path" ] || continue
     name=$(basename "$path" .pid)
-    pid=$(cat "$PIDS/$name.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-      say "stopped $name (pid $pid)"
-    fi
-    rm -f "$path"
+    pid=$(cat "$path")
+    if kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null; then asked[$name]=$pid; else rm -f "$path"; fi
+  done
+  deadline=$((SECONDS + 10))
+  for name in "${!asked[@]}"; do
+    pid=${asked[$name]}
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$PIDS/$name.pid"
+    say "stopped $name (pid $pid)"
   done
 }
 
