@@ -5,8 +5,8 @@ here, the place's words become ``near`` (a city) or ``province`` (a province nam
 is the text searched; the search service falls back to the words as typed when that finds nothing.
 
 Only the words at the end or at the start of the query are read as a place, after an optional
-``in``/``bij``/``rond``; a city is one GeoNames knows (places.known), never a name of the postcode
-list, whose 4,072 villages include many words."""
+``in``/``bij``/``in de buurt van``...; a city is one GeoNames knows (places.known), never a name of
+the postcode list, whose 4,072 villages include many words; a whole postcode (3511 AB) is one too."""
 from __future__ import annotations
 
 import re
@@ -95,5 +95,9 @@ def _named(words: list[str], start: int, size: int) -> PlaceWords | None:
         return PlaceWords(said, rest, province=PROVINCES[name])
     if name in WORDS_FIRST and first == start:
         return None
-    place = places.known(name)
+    # a whole postcode (3511 AB): its four digits alone are too often a year or a number (excel 2016)
+    try:
+        place = places.postcode(name) if places.POSTCODE.match(name) else places.known(name)
+    except places.UnknownPlace:
+        return None
     return PlaceWords(said, rest, place=place) if place else None

@@ -20,6 +20,8 @@ from services.search.place_words import place_words
     ("cursus bij best", "cursus", "Best", None, "bij best"),                # a word, made a place by "bij"
     ("heftruck in de buurt van utrecht", "heftruck", "Utrecht", None, "in de buurt van utrecht"),
     ("in de regio Zwolle lassen", "lassen", "Zwolle", None, "in de regio Zwolle"),
+    ("vca 3511 AB", "vca", "Utrecht", None, "3511 AB"),                     # a whole postcode
+    ("1011ab heftruck", "heftruck", "Amsterdam", None, "1011ab"),
 ])
 def test_a_place_is_read(q, rest, near, province, said):
     found = place_words(q)
@@ -31,6 +33,7 @@ def test_a_place_is_read(q, rest, near, province, said):
 @pytest.mark.parametrize("q", [
     "heftruck", "best practices", "houten kozijnen", "dieren verzorgen", "best", "heftruck in", "in",
     "verpleegkunde", "lassen", "tegelen", "rotterdamse haven", "in de buurt van",
+    "excel 2016", "vca 3511",     # four digits alone are a year or a number as often as a postcode
 ])
 def test_words_stay_words(q):
     assert place_words(q) is None
