@@ -30,14 +30,15 @@ PROVINCES = {
     "zuid-holland": "Zuid-Holland", "zuid holland": "Zuid-Holland",
 }
 # Place names that are also Dutch (or English) words someone may search for: houten (wooden),
-# dieren (animals), tegelen (to tile), klimmen (to climb), best. Alone they stay words; after
-# "in" or "bij" they are places. The list: the names of places_nl.csv found in the Debian
-# wdutch word list, less those whose word nobody would search for in a course (leiden, gouda,
-# kampen, delft...), plus English words (born, son, made, grave).
+# dieren (animals), tegelen (to tile), klimmen (to climb), leiden (to lead: een team leiden),
+# best. Alone they stay words; after "in" or "bij" they are places. The list: the names of
+# places_nl.csv found in the Debian wdutch word list, less those whose word nobody would search
+# for in a course (gouda, kampen, delft...), plus English words (born, son, made, grave). Of the
+# relevance catalogue's course texts, only "leiden" and "amsterdam" are words that name a place.
 WORDS_FIRST = frozenset({
     "baak", "balk", "beek", "berg", "best", "borger", "born", "dalen", "dieren", "duiven", "eerde",
     "ens", "goor", "grave", "halfweg", "haren", "heer", "houten", "huizen", "klimmen", "leek",
-    "leesten", "leeuwen", "losser", "made", "marken", "monster", "nes", "reek", "ruinen", "sibbe",
+    "leesten", "leeuwen", "leiden", "losser", "made", "marken", "monster", "nes", "reek", "ruinen", "sibbe",
     "sluis", "son", "tegelen", "tuk", "villapark", "voorst", "vries", "zetten",
 })
 SEPARATORS = re.compile(r"[\s,]+")

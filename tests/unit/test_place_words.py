@@ -18,6 +18,7 @@ from services.search.place_words import place_words
     ("heftruck zeeland", "heftruck", None, "Zeeland", "zeeland"),           # the province, not the village
     ("rotterdam", None, "Rotterdam", None, "rotterdam"),
     ("cursus bij best", "cursus", "Best", None, "bij best"),                # a word, made a place by "bij"
+    ("vca in Leiden", "vca", "Leiden", None, "in Leiden"),
     ("heftruck in de buurt van utrecht", "heftruck", "Utrecht", None, "in de buurt van utrecht"),
     ("in de regio Zwolle lassen", "lassen", "Zwolle", None, "in de regio Zwolle"),
     ("vca 3511 AB", "vca", "Utrecht", None, "3511 AB"),                     # a whole postcode
@@ -33,7 +34,7 @@ def test_a_place_is_read(q, rest, near, province, said):
 @pytest.mark.parametrize("q", [
     "heftruck", "best practices", "houten kozijnen", "dieren verzorgen", "best", "heftruck in", "in",
     "verpleegkunde", "lassen", "tegelen", "rotterdamse haven", "in de buurt van",
-    "excel 2016", "vca 3511",     # four digits alone are a year or a number as often as a postcode
+    "teams leiden", "excel 2016", "vca 3511",     # four digits alone are a year or a number as often as a postcode
 ])
 def test_words_stay_words(q):
     assert place_words(q) is None
