@@ -63,7 +63,8 @@ class SearchHit(BaseModel):
     sectors: list[str]
     credential: str
     snippet: str
-    next_offering: NextOffering | None
+    next_offering: NextOffering | None = Field(description=(
+        "the first open offering ahead that the search's offering filters hold for (else the course's first)"))
     distance_km: float | None = None
     situations: list[str] = Field(default_factory=list)
     funding_schemes: list[str] = Field(default_factory=list)   # its schemes valid today (that fit the profile, if one)

@@ -27,7 +27,7 @@ from services.contracts.rpc import Profile, SearchRequest, SuggestRequest
 from services.search import analysis
 from services.search.answers import AnswerCache
 from services.search.backend import Backend, SearchBackend, Settings, plan_query, search_words
-from services.search.documents import ANALYSIS_VERSION, build_document, next_offering
+from services.search.documents import ANALYSIS_VERSION, build_document, next_offering, offering_filters
 from services.search.place_words import PlaceWords, place_words
 from services.search.store import SearchStore
 
@@ -214,6 +214,7 @@ class SearchService(HealthMixin):
         else:
             named = sorted({code for r in rows for code in r["funding"]})
             fitting = set(tx.schemes_valid_on(named, today)) if named else set()
+        fits = offering_filters(req, point)
         # The answer as SearchResponse.model_dump(mode="json") would give it, built directly:
         # validating and dumping 20 hits through pydantic took ~12% of the search service's
         # CPU per computed search. tests/e2e/test_search_contract.py holds answers to the model.
@@ -222,7 +223,7 @@ class SearchService(HealthMixin):
                 "course_id": str(r["course_id"]), "title": r["title"],
                 "provider": {"id": str(r["provider_id"]), "name": r["provider_name"]},
                 "level": r["level"], "sectors": list(r["sectors"]), "credential": r["credential"],
-                "snippet": r["snippet"], "next_offering": next_offering(r["offerings"], today),
+                "snippet": r["snippet"], "next_offering": next_offering(r["offerings"], today, fits),
                 "distance_km": None if r["distance_km"] is None else round(float(r["distance_km"]), 1),
                 "situations": list(r["situations"]),
                 "funding_schemes": [code for code in r["funding"] if code in fitting],

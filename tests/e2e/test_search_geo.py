@@ -109,3 +109,32 @@ def test_a_place_in_the_words_is_searched_as_one(provider, anonymous, platform):
         event = eventually(lambda: (rpc.analytics.events_about("query", f"{word} limburg") or [None])[0],
                            message="search archived")
     assert event["payload"]["place"] == {"words": "limburg", "province": "Limburg"}
+
+
+def test_a_hit_shows_the_offering_it_was_found_by(provider, anonymous):
+    """Offering filters hold for one and the same offering; the hit's next_offering is that
+    offering (the first open one ahead that they hold for), not the course's first anywhere."""
+    from datetime import date, timedelta
+
+    word = f"volgende{uuid.uuid4().hex[:6]}"
+    soon, later = date.today() + timedelta(days=20), date.today() + timedelta(days=90)
+    offerings = [offering("GRO", "Groningen", start_date=soon.isoformat(), end_date=soon.isoformat(), price_eur=900),
+                 offering("VEN", "Venlo", start_date=later.isoformat(), end_date=later.isoformat(), price_eur=300),
+                 offering("WEB", None, mode="online", start_date=later.isoformat(), end_date=later.isoformat())]
+    created = provider.post("/api/v1/courses", json={**a_course(word, offerings=offerings), "publish": True}).json()
+
+    def shown(**params) -> dict:
+        answer = anonymous.get("/api/v1/search", params={"q": word, **params})
+        assert answer.status_code == 200, answer.text
+        hits = answer.json()["hits"]
+        assert [h["course_id"] for h in hits] == [created["id"]]
+        return hits[0]["next_offering"]
+
+    eventually(lambda: anonymous.get("/api/v1/search", params={"q": word}).json()["total"] == 1, message="indexed")
+    assert shown()["city"] == "Groningen"                                   # no filters: the first
+    assert shown(near="Venlo", radius_km=10)["city"] == "Venlo"
+    assert shown(max_price=500, mode="klassikaal")["city"] == "Venlo"
+    assert shown(province="Limburg")["city"] == "Venlo"
+    assert shown(mode="online")["mode"] == "online"
+    assert shown(start_from=(soon + timedelta(days=1)).isoformat(), mode="klassikaal")["start_date"] == later.isoformat()
+    assert shown(q=f"{word} venlo")["city"] == "Venlo"                      # the place in the words
