@@ -20,7 +20,7 @@ from services.contracts.rpc import SearchRequest
 from services.places import km_between
 from services.search.analysis import QueryPlan, adjacent_swaps
 from services.search.backend import Found, SearchBackend
-from services.search.documents import ANALYSIS_VERSION
+from services.search.documents import ANALYSIS_VERSION, offering_filters
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,8 @@ class OpenSearchBackend(SearchBackend):
                                                           "description": {}}},
         }
         answer = self.client.search(index=self.alias, body=body)
-        rows = [hit_row(hit, point, today, req.radius_km) for hit in answer["hits"]["hits"]]
+        fits = offering_filters(req, point)
+        rows = [hit_row(hit, point, today, fits) for hit in answer["hits"]["hits"]]
         return rows, answer["hits"]["total"]["value"], facets_of(answer.get("aggregations", {}))
 
     def suggest(self, tx, prefix: str, today: date, limit: int) -> list[str]:
@@ -337,7 +338,7 @@ def sort_clause(req: SearchRequest, today: date, point) -> list:
     return ["_score", by_title]
 
 
-def hit_row(hit: dict, point, today: date, radius_km: float) -> dict:
+def hit_row(hit: dict, point, today: date, fits) -> dict:
     src = hit["_source"]
     highlight = hit.get("highlight", {})
     fragments = highlight.get("title", []) + highlight.get("description", [])
@@ -347,17 +348,18 @@ def hit_row(hit: dict, point, today: date, radius_km: float) -> dict:
         "credential": src["credential"], "offerings": src["offerings"], "situations": src["situations"],
         "funding": src["funding"],
         "snippet": " … ".join(fragments) if fragments else src["description"][:200],
-        "distance_km": nearest_km(src["offerings"], point, today, radius_km),
+        "distance_km": nearest_km(src["offerings"], point, today, fits),
     }
 
 
-def nearest_km(offerings: list[dict], point, today: date, radius_km: float) -> float | None:
+def nearest_km(offerings: list[dict], point, today: date, fits) -> float | None:
+    """How far the nearest offering the course was found by is (open, ahead, passing every
+    offering filter: ``offering_filters``), as the postgres backend answers it."""
     if point is None:
         return None
-    distances = [km_between(point[0], point[1], o["lat"], o["lon"]) for o in offerings
-                 if o.get("lat") is not None and date.fromisoformat(o["start_date"]) >= today]
-    within = [d for d in distances if d <= radius_km]
-    return min(within or distances, default=None)
+    ahead = [o for o in offerings if o.get("lat") is not None and date.fromisoformat(o["start_date"]) >= today]
+    found = [o for o in ahead if o["status"] == "open" and fits(o)] or ahead
+    return min((km_between(point[0], point[1], o["lat"], o["lon"]) for o in found), default=None)
 
 
 def one_edit_pattern(prefix: str) -> str:

@@ -113,6 +113,26 @@ def test_near_a_place_within_a_radius_sorted_by_distance(loaded):
                for i in postcode["ids"])
 
 
+def test_a_hit_is_as_far_as_the_nearest_offering_it_was_found_by(loaded):
+    """With other offering filters, the distance is that of the nearest offering they all hold
+    for, not of a nearer one that is too dear."""
+    h = loaded
+    utrecht = places.city("Utrecht")
+    point, filters = (utrecht.lat, utrecht.lon), {"max_price": 500, "radius": 150}
+    got = h.search(near="Utrecht", radius_km=150, max_price=500)
+    assert set(got["ids"]) == expected(h, near=point, **filters) and got["ids"]
+    farther = 0
+    for row in got["rows"]:
+        course = h.courses[row["course_id"]]
+        fitting = [places.km_between(*point, o.location.lat, o.location.lon)
+                   for o in ahead(h, course) if offering_ok(h, o, True, near=point, **filters)]
+        nearest = min(places.km_between(*point, o.location.lat, o.location.lon)
+                      for o in ahead(h, course) if o.location and o.location.lat is not None)
+        assert row["distance_km"] == pytest.approx(min(fitting), abs=0.05)
+        farther += min(fitting) > nearest + 1
+    assert farther, "no course in the corpus has a nearer offering that is too dear: the test proves nothing"
+
+
 def test_sort_by_start_date_and_price(loaded):
     h = loaded
     by_date = h.search(sort="start_date", level=["mbo-3"])
