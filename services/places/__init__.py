@@ -90,8 +90,7 @@ def _places() -> dict[str, list[Place]]:
 
 
 def _namesakes(name: str) -> list[Place]:
-    key = fold(name)
-    namesakes = _places().get(fold(ALIASES.get(key, name)))
+    namesakes = _places().get(fold(ALIASES.get(fold(name), name)))
     if not namesakes:
         raise UnknownPlace(f"unknown place {name!r} (a Dutch city or village name is expected; "
                            "a postcode such as '1861 AB' places any address)")
@@ -117,10 +116,14 @@ def known(name: str) -> Place | None:
     """The place GeoNames has by this name (the municipality's seat among namesakes), or None.
     The postcode list is not asked: its 4,072 place names include many words (search reads place
     names out of the words people type)."""
-    try:
-        return _namesakes(name)[0]
-    except UnknownPlace:
-        return None
+    namesakes = _places().get(fold(ALIASES.get(fold(name), name)))
+    return namesakes[0] if namesakes else None
+
+
+@functools.cache
+def known_names() -> frozenset[str]:
+    """Every name ``known`` knows, folded (aliases too)."""
+    return frozenset(_places()) | frozenset(ALIASES)
 
 
 def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

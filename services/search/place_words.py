@@ -9,6 +9,7 @@ Only the words at the end or at the start of the query are read as a place, afte
 the postcode list, whose 4,072 villages include many words; a whole postcode (3511 AB) is one too."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ LONGEST = 4         # words of the longest place name people type (Ouderkerk aan
 PREPOSITIONS = sorted((tuple(p.split()) for p in (
     "in", "bij", "rond", "nabij", "vlakbij", "dichtbij", "omgeving", "regio", "near", "in de buurt van",
     "in de omgeving van", "in de regio", "omgeving van", "regio van", "buurt van", "rondom")), key=len, reverse=True)
+PREPOSITION_STARTS = frozenset(phrase[0] for phrase in PREPOSITIONS)
 # Province names as people type them → the province. Groningen and Utrecht are read as their
 # city (near it, within the radius), as people more often mean the city.
 PROVINCES = {
@@ -61,10 +63,11 @@ class PlaceWords:
 def place_words(q: str) -> PlaceWords | None:
     """The place the query names at its end or start (the longest name first), or None."""
     words = [w for w in SEPARATORS.split(q.strip()) if w]
+    folded = [w.lower() if w.isascii() else places.fold(w) for w in words]    # (fold, the common case fast)
     lead = _leading_preposition(words)
     for size in range(min(LONGEST, len(words) - lead), 0, -1):
         for start in dict.fromkeys((len(words) - size, lead)):     # the end first
-            found = _named(words, start, size)
+            found = _named(words, folded, start, size)
             if found:
                 return found
     return None
@@ -80,14 +83,24 @@ def _preposition_before(words: list[str], start: int) -> int:
 
 def _leading_preposition(words: list[str]) -> int:
     """How many words at the start say "in" before a place (the longest that leaves a word)."""
+    if not words or words[0].lower() not in PREPOSITION_STARTS:
+        return 0
     for phrase in PREPOSITIONS:
         if len(words) > len(phrase) and tuple(w.lower() for w in words[:len(phrase)]) == phrase:
             return len(phrase)
     return 0
 
 
-def _named(words: list[str], start: int, size: int) -> PlaceWords | None:
-    name = places.fold(" ".join(words[start:start + size]))
+@functools.cache
+def _first_words() -> frozenset[str]:
+    """The first word of every place and province name: a span starting otherwise names none."""
+    return frozenset(name.split()[0] for name in (*places.known_names(), *PROVINCES))
+
+
+def _named(words: list[str], folded: list[str], start: int, size: int) -> PlaceWords | None:
+    if not (words[start][:1].isdigit() or folded[start] in _first_words()):
+        return None     # (most spans of most queries)
+    name = " ".join(folded[start:start + size])
     # what says "in" before the name is part of what says the place, and makes it a place
     first = start - _preposition_before(words, start)
     said = " ".join(words[first:start + size])
