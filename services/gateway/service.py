@@ -83,6 +83,16 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
     return Response(wire.encode(body), status=status, mimetype="application/json", headers=headers)
 
 
+def versioned_response(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """A course or funding scheme, with its version as the ETag a change sends back in If-Match."""
+    return json_response(body, status, {**(headers or {}), "ETag": str(body["version"])})
+
+
+def whole_list(items: list) -> Response:
+    """A list answered whole, in the shape of a list page (API.md)."""
+    return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+
+
 def _import_failure(exc: Exception) -> str:
     """Why an import stopped mid-file, as its provider reads it when polling the import."""
     if isinstance(exc, Problem):        # a service that did not answer, a batch refused
@@ -263,7 +273,7 @@ class GatewayService:
     def list_providers(self, request):
         require(self.principal(request), "admin")
         items = self.call("catalogue", "list_providers")
-        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+        return whole_list(items)
 
     @route("POST", "/api/v1/providers/me/api-key")
     def rotate_own_api_key(self, request):
@@ -304,7 +314,7 @@ class GatewayService:
             raise Problem(422, "Validation failed", "publish must be true or false",
                           [{"field": "publish", "message": "must be a boolean"}])
         course = self.call("catalogue", "create_course", me.id, body, publish)
-        return json_response(course, 201, {"Location": f"/api/v1/courses/{course['id']}", "ETag": str(course["version"])})
+        return versioned_response(course, 201, {"Location": f"/api/v1/courses/{course['id']}"})
 
     @route("POST", "/api/v1/courses/import")
     def import_courses(self, request):
@@ -390,7 +400,7 @@ class GatewayService:
     def list_imports(self, request):
         me = require(self.principal(request), "provider")
         items = self.call("catalogue", "list_imports", me.id)
-        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+        return whole_list(items)
 
     @route("GET", "/api/v1/courses/imports/<import_id>")
     def get_import(self, request, import_id):
@@ -402,14 +412,14 @@ class GatewayService:
     def get_course(self, request, course_id):
         me = self.principal(request)
         course = self.call("catalogue", "get_course", course_id, me.id if me else None)
-        return json_response(course, headers={"ETag": str(course["version"])})
+        return versioned_response(course)
 
     @route("PUT", "/api/v1/courses/<course_id>")
     def update_course(self, request, course_id):
         me = require(self.principal(request), "provider")
         version = expected_version(request, "course")
         course = self.call("catalogue", "update_course", me.id, course_id, version, read_json(request))
-        return json_response(course, headers={"ETag": str(course["version"])})
+        return versioned_response(course)
 
     @route("POST", "/api/v1/courses/<course_id>/publish")
     def publish_course(self, request, course_id):
@@ -432,7 +442,7 @@ class GatewayService:
     def course_history(self, request, course_id):
         me = require(self.principal(request), "provider")
         items = self.call("catalogue", "course_history", me.id, course_id)
-        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+        return whole_list(items)
 
     # funding schemes
 
@@ -446,12 +456,12 @@ class GatewayService:
     @route("GET", "/api/v1/funding-schemes")
     def list_funding_schemes(self, request):
         items = self.call("catalogue", "list_funding_schemes")
-        return json_response({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+        return whole_list(items)
 
     @route("GET", "/api/v1/funding-schemes/<code>")
     def get_funding_scheme(self, request, code):
         scheme = self.call("catalogue", "get_funding_scheme", code)
-        return json_response(scheme, headers={"ETag": str(scheme["version"])})
+        return versioned_response(scheme)
 
     @route("PUT", "/api/v1/funding-schemes/<code>")
     def change_funding_scheme(self, request, code):
@@ -459,7 +469,7 @@ class GatewayService:
         me = require(self.principal(request), "admin", "provider")
         version = expected_version(request, "funding scheme")
         scheme = self.call("catalogue", "change_funding_scheme", me.actor, code, version, read_json(request))
-        return json_response(scheme, headers={"ETag": str(scheme["version"])})
+        return versioned_response(scheme)
 
     # search
 

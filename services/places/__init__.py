@@ -89,8 +89,13 @@ def _places() -> dict[str, list[Place]]:
     return places
 
 
+def _of_name(name: str) -> list[Place]:
+    """GeoNames' places of this name or alias, the municipality's seat first (none: empty)."""
+    return _places().get(fold(ALIASES.get(fold(name), name)), [])
+
+
 def _namesakes(name: str) -> list[Place]:
-    namesakes = _places().get(fold(ALIASES.get(fold(name), name)))
+    namesakes = _of_name(name)
     if not namesakes:
         raise UnknownPlace(f"unknown place {name!r} (a Dutch city or village name is expected; "
                            "a postcode such as '1861 AB' places any address)")
@@ -116,7 +121,7 @@ def known(name: str) -> Place | None:
     """The place GeoNames has by this name (the municipality's seat among namesakes), or None.
     The postcode list is not asked: its 4,072 place names include many words (search reads place
     names out of the words people type)."""
-    namesakes = _places().get(fold(ALIASES.get(fold(name), name)))
+    namesakes = _of_name(name)
     return namesakes[0] if namesakes else None
 
 

@@ -17,11 +17,11 @@ from services import places
 from services.places import Place
 
 LONGEST = 4         # words of the longest place name people type (Ouderkerk aan de Amstel)
-# what people put before a place, longest first ("in de buurt van utrecht")
-PREPOSITIONS = sorted((tuple(p.split()) for p in (
+# what people put before a place ("in de buurt van utrecht")
+PREPOSITIONS = frozenset(tuple(p.split()) for p in (
     "in", "bij", "rond", "nabij", "vlakbij", "dichtbij", "omgeving", "regio", "near", "in de buurt van",
-    "in de omgeving van", "in de regio", "omgeving van", "regio van", "buurt van", "rondom")), key=len, reverse=True)
-PREPOSITION_STARTS = frozenset(phrase[0] for phrase in PREPOSITIONS)
+    "in de omgeving van", "in de regio", "omgeving van", "regio van", "buurt van", "rondom"))
+LONGEST_PREPOSITION = max(map(len, PREPOSITIONS))
 # Province names as people type them → the province. Groningen and Utrecht are read as their
 # city (near it, within the radius), as people more often mean the city.
 PROVINCES = {
@@ -60,11 +60,12 @@ class PlaceWords:
         return {"words": self.said, "near": self.place.name, "radius_km": radius_km}
 
 
+@functools.lru_cache(maxsize=4096)      # read for every search, cached answers too; popular ones repeat
 def place_words(q: str) -> PlaceWords | None:
     """The place the query names at its end or start (the longest name first), or None."""
     words = [w for w in SEPARATORS.split(q.strip()) if w]
     folded = [w.lower() if w.isascii() else places.fold(w) for w in words]    # (fold, the common case fast)
-    lead = _leading_preposition(words)
+    lead = _leading_preposition(folded)
     for size in range(min(LONGEST, len(words) - lead), 0, -1):
         for start in dict.fromkeys((len(words) - size, lead)):     # the end first
             found = _named(words, folded, start, size)
@@ -73,22 +74,16 @@ def place_words(q: str) -> PlaceWords | None:
     return None
 
 
-def _preposition_before(words: list[str], start: int) -> int:
-    """How many of the words before ``start`` say "in" (in, bij, in de buurt van, ...)."""
-    for phrase in PREPOSITIONS:
-        if start >= len(phrase) and tuple(w.lower() for w in words[start - len(phrase):start]) == phrase:
-            return len(phrase)
-    return 0
+def _preposition_before(folded: list[str], start: int) -> int:
+    """How many of the words before ``start`` say "in" (in, bij, in de buurt van, ...), the most first."""
+    return next((n for n in range(min(LONGEST_PREPOSITION, start), 0, -1)
+                 if tuple(folded[start - n:start]) in PREPOSITIONS), 0)
 
 
-def _leading_preposition(words: list[str]) -> int:
-    """How many words at the start say "in" before a place (the longest that leaves a word)."""
-    if not words or words[0].lower() not in PREPOSITION_STARTS:
-        return 0
-    for phrase in PREPOSITIONS:
-        if len(words) > len(phrase) and tuple(w.lower() for w in words[:len(phrase)]) == phrase:
-            return len(phrase)
-    return 0
+def _leading_preposition(folded: list[str]) -> int:
+    """How many words at the start say "in" before a place (the most that leaves a word)."""
+    return next((n for n in range(min(LONGEST_PREPOSITION, len(folded) - 1), 0, -1)
+                 if tuple(folded[:n]) in PREPOSITIONS), 0)
 
 
 @functools.cache
@@ -102,7 +97,7 @@ def _named(words: list[str], folded: list[str], start: int, size: int) -> PlaceW
         return None     # (most spans of most queries)
     name = " ".join(folded[start:start + size])
     # what says "in" before the name is part of what says the place, and makes it a place
-    first = start - _preposition_before(words, start)
+    first = start - _preposition_before(folded, start)
     said = " ".join(words[first:start + size])
     rest = " ".join(words[:first] + words[start + size:]) or None
     if name in PROVINCES:
