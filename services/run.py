@@ -9,7 +9,7 @@ import sys
 import warnings
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_selector")
-warnings.filterwarnings("ignore", message="\nEventlet is deprecated")  # known; see RUNTIME-NOTES
+warnings.filterwarnings("ignore", message="\nEventlet is deprecated")  # known; see docs/runtime.md
 
 import eventlet  # noqa: E402
 
@@ -40,14 +40,9 @@ def main(argv: list[str]) -> int:
 
     from nameko.runners import ServiceRunner
     from services.chassis import collector
-    from services.chassis.postgres import assert_cooperative_psycopg
-    from services.chassis.replies import unconfirmed_publishing
+    from services.chassis.runtime import prepare
 
-    assert_cooperative_psycopg()
-    unconfirmed_publishing()
-    if getattr(module.SERVICE, "requests_only_read", False):
-        from services.chassis.acks import acknowledge_requests_in_batches
-        acknowledge_requests_in_batches()
+    prepare(module.SERVICE)
     runner = ServiceRunner(config)
     runner.add_service(module.SERVICE)
 

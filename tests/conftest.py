@@ -53,6 +53,21 @@ def platform(rabbit, postgres, tmp_path_factory):
 
 
 @pytest.fixture
+def service_container(container_factory, monkeypatch):
+    """nameko's ``container_factory`` with the process prepared as ``services.run`` prepares it
+    (services/chassis/runtime.py), the patches undone after the test."""
+    from services.chassis import replies, runtime
+
+    def make(service_cls, config: dict):
+        runtime.prepare(service_cls, monkeypatch.setattr)
+        return container_factory(service_cls, config)
+
+    yield make
+    replies.REPLIES.drop()      # the kept channels of this test's vhost
+    replies.REQUESTS.drop()
+
+
+@pytest.fixture
 def database(postgres):
     """A throw-away database for one test, dropped afterwards."""
     name = f"t{uuid.uuid4().hex[:10]}_unit"

@@ -83,6 +83,7 @@ class BatchAckQueueConsumer(QueueConsumer):
         super().requeue_message(message)
 
 
-def acknowledge_requests_in_batches() -> None:
-    """For the whole process (``services.run``, for a service with ``requests_only_read``)."""
-    RpcConsumer.queue_consumer = BatchAckQueueConsumer()
+def patches() -> list[tuple[object, str, object]]:
+    """(class, attribute, value) for the whole process of a service with ``requests_only_read``;
+    installed by ``services.chassis.runtime.prepare``."""
+    return [(RpcConsumer, "queue_consumer", BatchAckQueueConsumer())]

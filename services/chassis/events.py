@@ -30,9 +30,6 @@ from services.contracts.events import EVENT_TYPES, EventEnvelope
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-sa-attempts"
-DEFAULT_RETRY_DELAYS = (1, 5, 30, 120)
-DEFAULT_BATCH_SIZE = 100
-DEFAULT_BATCH_WINDOW = 0.02   # seconds a first message waits for others to join its batch
 DEAD_SUFFIX = ".dead"
 
 
@@ -48,7 +45,7 @@ class ReliableEventHandler(EventHandler):
             queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
         )
         self.dead_queue = Queue(name + DEAD_SUFFIX, exchange=default, routing_key=name + DEAD_SUFFIX, durable=True)
-        self.delays = [float(d) for d in self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)]
+        self.delays = [float(d) for d in self.container.config["EVENT_RETRY_DELAYS"]]
         self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True,
                                    serializer=self.container.config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER))
 
@@ -88,7 +85,7 @@ class BatchQueueConsumer(QueueConsumer):
 
     @property
     def prefetch_count(self):
-        return 2 * int(self.container.config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+        return 2 * int(self.container.config["EVENT_BATCH_SIZE"])
 
 
 class BatchEventHandler(ReliableEventHandler):
@@ -102,8 +99,8 @@ class BatchEventHandler(ReliableEventHandler):
     def setup(self):
         super().setup()
         config = self.container.config
-        self.batch_size = int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE))
-        self.window = float(config.get("EVENT_BATCH_WINDOW", DEFAULT_BATCH_WINDOW))
+        self.batch_size = int(config["EVENT_BATCH_SIZE"])
+        self.window = float(config["EVENT_BATCH_WINDOW"])  # seconds a first message waits for others
         self._pending: list = []
         self._timer = None
 

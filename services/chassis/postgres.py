@@ -186,7 +186,7 @@ class Database(DependencyProvider):
 
             self.relay = OutboxRelay(
                 self.pool, self.container.config["AMQP_URI"], self.source,
-                poll_seconds=float(self.container.config.get("OUTBOX_POLL_SECONDS", 1.0)),
+                poll_seconds=float(self.container.config["OUTBOX_POLL_SECONDS"]),
             )
 
     def start(self):

@@ -133,8 +133,9 @@ class UnackedReplyListener(ReplyListener):
             event.send(body)         # else the caller gave up waiting (nameko's listener: the same)
 
 
-def unconfirmed_publishing() -> None:
-    """For the whole process (``services.run`` calls it before a service starts)."""
-    Responder.publisher_cls = ReplyPublisher
-    MethodProxy.publisher_cls = RequestPublisher
-    RpcProxy.rpc_reply_listener = UnackedReplyListener()
+def patches() -> list[tuple[object, str, object]]:
+    """(class, attribute, value) for the whole process: replies and unconfirmed requests go out
+    on the kept channels, replies are consumed without acknowledgements. Installed by
+    ``services.chassis.runtime.prepare`` (services.run, and the tests' in-process containers)."""
+    return [(Responder, "publisher_cls", ReplyPublisher), (MethodProxy, "publisher_cls", RequestPublisher),
+            (RpcProxy, "rpc_reply_listener", UnackedReplyListener())]

@@ -93,3 +93,11 @@ def load_settings(cls: type[ServiceSettings], required: tuple[str, ...] = ()) ->
             "configuration error:\n" + "\n".join(f"  {name} is missing" for name in missing)
         )
     return settings
+
+
+def config_of(cls: type[ServiceSettings], **values) -> dict:
+    """The nameko config a service started with these settings would run with: ``values`` by
+    field name, every other setting its default (or its environment variable). For containers
+    and backends that tests and benchmarks start in-process, so they run with the defaults a
+    deployed service has, stated once, in the settings model."""
+    return cls(**values).nameko_config()

@@ -8,7 +8,7 @@ import eventlet
 import pytest
 from amqp.channel import Channel
 from kombu import Connection
-from nameko.rpc import RpcConsumer, rpc
+from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.chassis import wire
@@ -18,6 +18,7 @@ from tests.infra import eventually
 
 class Reader:
     name = "reader"
+    requests_only_read = True      # so its process acknowledges in batches (runtime.patches)
 
     @rpc
     def read(self, seconds):
@@ -27,8 +28,8 @@ class Reader:
 
 @pytest.fixture
 def acks(monkeypatch):
-    """Batched acks as services.run sets them up; every ack sent on the reader's channel."""
-    monkeypatch.setattr(RpcConsumer, "queue_consumer", BatchAckQueueConsumer())
+    """Every ack sent on the reader's channel (its batched acks are installed as services.run
+    installs them: the service_container fixture)."""
     channels, sent = set(), []
     handle, basic_ack = BatchAckQueueConsumer.handle_message, Channel.basic_ack
 
@@ -46,8 +47,8 @@ def acks(monkeypatch):
     return sent
 
 
-def test_finished_requests_are_acknowledged_together_and_none_is_left(rabbit_config, container_factory, rabbit, acks):
-    container_factory(Reader, {**rabbit_config, **wire.nameko_config(), "max_workers": 4}).start()
+def test_finished_requests_are_acknowledged_together_and_none_is_left(rabbit_config, service_container, rabbit, acks):
+    service_container(Reader, {**rabbit_config, **wire.nameko_config(), "max_workers": 4}).start()
     with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
         for _ in range(3):
             calls = [proxy.reader.read.call_async(0.01) for _ in range(20)]
@@ -57,11 +58,11 @@ def test_finished_requests_are_acknowledged_together_and_none_is_left(rabbit_con
     assert 0 < len(acks) < 60 and any(multiple for _, multiple in acks), acks
 
 
-def test_a_running_request_is_never_acknowledged_by_later_ones(rabbit_config, container_factory, rabbit, acks):
+def test_a_running_request_is_never_acknowledged_by_later_ones(rabbit_config, service_container, rabbit, acks):
     """A long request first, then many short ones through max_workers=4 (prefetch 4): the
     short ones are answered (acknowledged one by one while the long one holds the multiple
     ack back), and when the service dies the long one goes back to the queue."""
-    container = container_factory(Reader, {**rabbit_config, **wire.nameko_config(), "max_workers": 4})
+    container = service_container(Reader, {**rabbit_config, **wire.nameko_config(), "max_workers": 4})
     container.start()
     vhost = unquote(rabbit_config["AMQP_URI"].rsplit("/", 1)[1])
     with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
@@ -80,10 +81,10 @@ def test_a_running_request_is_never_acknowledged_by_later_ones(rabbit_config, co
 
 
 def test_after_the_broker_closed_the_connection_requests_are_answered_and_acknowledged(
-        rabbit_config, container_factory, rabbit, acks):
+        rabbit_config, service_container, rabbit, acks):
     """The channel's delivery tags start again on the new connection: what was unsettled on
     the old one is the broker's again, and the new one is acknowledged by its own tags."""
-    container_factory(Reader, {**rabbit_config, **wire.nameko_config(), "max_workers": 4}).start()
+    service_container(Reader, {**rabbit_config, **wire.nameko_config(), "max_workers": 4}).start()
     vhost = unquote(rabbit_config["AMQP_URI"].rsplit("/", 1)[1])
     with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
         calls = [proxy.reader.read.call_async(0.01) for _ in range(10)]

@@ -14,6 +14,7 @@ from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook
 
+from services.chassis.settings import DatabaseServiceSettings, config_of
 from services.catalogue.service import CatalogueService
 from services.catalogue.store import CatalogueStore
 from services.chassis.deadletters import replay
@@ -106,8 +107,9 @@ def test_commit_then_crash_before_publish_loses_nothing(platform, provider, anon
 # -- in-process containers: the outbox across a broker outage, retries and dead letters --
 
 def config_for(rabbit_config, database) -> dict:
-    return {"AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": database,
-            "EVENT_RETRY_DELAYS": [0.1, 0.2, 0.3], "OUTBOX_POLL_SECONDS": 0.2}
+    """A service's settings (their defaults) with quick retries and outbox polls."""
+    return config_of(DatabaseServiceSettings, amqp_uri=rabbit_config["AMQP_URI"], database_url=database,
+                     event_retry_delays=[0.1, 0.2, 0.3], outbox_poll_seconds=0.2)
 
 
 def watch_catalogue_events(amqp_uri: str) -> Queue:
@@ -129,10 +131,10 @@ def received(amqp_uri: str, queue: Queue) -> list[dict]:
 
 @pytest.mark.slow
 def test_course_committed_while_broker_is_down_is_published_when_it_is_back(
-        rabbit_config, database, container_factory, rabbit):
+        rabbit_config, database, service_container, rabbit):
     amqp_uri = rabbit_config["AMQP_URI"]
     watch = watch_catalogue_events(amqp_uri)
-    container = container_factory(CatalogueService, config_for(rabbit_config, database))
+    container = service_container(CatalogueService, config_for(rabbit_config, database))
     container.start()
     with entrypoint_hook(container, "register_provider") as register:
         provider = register({"name": "Uitvalbestendig", "kind": "opleider"})
@@ -179,10 +181,10 @@ class FlakyService:
 
 
 def test_failing_handler_is_retried_then_dead_lettered_and_can_be_replayed(
-        rabbit_config, database, container_factory):
+        rabbit_config, database, service_container):
     amqp_uri = rabbit_config["AMQP_URI"]
     FlakyService.fail_times = 100
-    container = container_factory(FlakyService, config_for(rabbit_config, database))
+    container = service_container(FlakyService, config_for(rabbit_config, database))
     container.start()
     event = course_event("Blijft falen")
     envelope = event.envelope().model_dump(mode="json")
@@ -212,9 +214,9 @@ def test_failing_handler_is_retried_then_dead_lettered_and_can_be_replayed(
                             (envelope["event_id"],)).fetchone() == (1,)
 
 
-def test_handler_that_fails_once_is_retried_and_applied_once(rabbit_config, database, container_factory):
+def test_handler_that_fails_once_is_retried_and_applied_once(rabbit_config, database, service_container):
     FlakyService.fail_times = 1
-    container = container_factory(FlakyService, config_for(rabbit_config, database))
+    container = service_container(FlakyService, config_for(rabbit_config, database))
     container.start()
     event = course_event("Faalt een keer")
     envelope = event.envelope().model_dump(mode="json")
@@ -242,9 +244,9 @@ class BatchService:
             applied[str(event.course_id)] = applied.get(str(event.course_id), 0) + 1
 
 
-def test_a_batch_is_applied_once_and_a_poisoned_event_dead_letters_alone(rabbit_config, database, container_factory):
+def test_a_batch_is_applied_once_and_a_poisoned_event_dead_letters_alone(rabbit_config, database, service_container):
     amqp_uri = rabbit_config["AMQP_URI"]
-    container = container_factory(BatchService, {**config_for(rabbit_config, database), "EVENT_BATCH_WINDOW": 0.2})
+    container = service_container(BatchService, {**config_for(rabbit_config, database), "EVENT_BATCH_WINDOW": 0.2})
     container.start()
     good = [course_event(f"Partij {n}") for n in range(40)]
     poison = course_event("Gif in de partij")
@@ -304,9 +306,9 @@ def test_running_platform_recovers_from_a_broker_restart(platform, provider, ano
     eventually(lambda: found(anonymous, word, created.json()["id"]), timeout=20, message="findable after restart")
 
 
-def test_event_no_queue_takes_stays_in_the_outbox_until_one_is_bound(rabbit_config, database, container_factory):
+def test_event_no_queue_takes_stays_in_the_outbox_until_one_is_bound(rabbit_config, database, service_container):
     amqp_uri = rabbit_config["AMQP_URI"]
-    container = container_factory(CatalogueService, config_for(rabbit_config, database))
+    container = service_container(CatalogueService, config_for(rabbit_config, database))
     container.start()
     with entrypoint_hook(container, "register_provider") as register:
         register({"name": "Nog niemand luistert", "kind": "opleider"})

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-import pytest
-from nameko.rpc import MethodProxy, Responder, RpcProxy, rpc
+from nameko.rpc import RpcProxy, rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.chassis import wire
-from services.chassis.replies import REPLIES, REQUESTS, ReplyPublisher, RequestPublisher, UnackedReplyListener
+from services.chassis.replies import REPLIES, REQUESTS
 from tests.infra import eventually
 
 
@@ -33,19 +32,9 @@ class Relay:
         return self.echo.echo(value)
 
 
-@pytest.fixture
-def replies_as_deployed(monkeypatch):
-    monkeypatch.setattr(Responder, "publisher_cls", ReplyPublisher)   # as services.run does
-    monkeypatch.setattr(MethodProxy, "publisher_cls", RequestPublisher)
-    monkeypatch.setattr(RpcProxy, "rpc_reply_listener", UnackedReplyListener())
-    yield
-    REPLIES.drop()
-    REQUESTS.drop()
-
-
 def test_a_reply_survives_the_broker_closing_the_reply_channel(
-        rabbit_config, container_factory, rabbit, replies_as_deployed):
-    container = container_factory(Echo, {**rabbit_config, **wire.nameko_config()})
+        rabbit_config, service_container, rabbit):
+    container = service_container(Echo, {**rabbit_config, **wire.nameko_config()})
     container.start()
     with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
         assert proxy.echo.echo({"a": [1, "é", None]}) == {"a": [1, "é", None]}
@@ -57,10 +46,10 @@ def test_a_reply_survives_the_broker_closing_the_reply_channel(
 
 
 def test_requests_without_confirms_go_on_the_kept_channel_and_survive_the_broker_closing_it(
-        rabbit_config, container_factory, rabbit, replies_as_deployed):
+        rabbit_config, service_container, rabbit):
     config = {**rabbit_config, **wire.nameko_config()}
     for service in (Echo, Relay):
-        container_factory(service, config).start()
+        service_container(service, config).start()
     with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
         assert proxy.echo.echo("confirmed") == "confirmed"
         assert REQUESTS.client_port() is None             # a proxy with confirms: nameko's way
@@ -74,13 +63,13 @@ def test_requests_without_confirms_go_on_the_kept_channel_and_survive_the_broker
         assert [proxy.relay.relay(n) for n in range(20)] == list(range(20))
 
 
-def test_replies_are_consumed_without_acknowledgements(rabbit_config, container_factory, rabbit, replies_as_deployed):
+def test_replies_are_consumed_without_acknowledgements(rabbit_config, service_container, rabbit):
     """The relay's reply queue is consumed no_ack; its requests still are acknowledged. Were
     the replies delivered for acknowledgement and never acknowledged, the broker would stop
     after max_workers of them (the prefetch), and the calls below would time out."""
     config = {**rabbit_config, **wire.nameko_config(), "max_workers": 4}
     for service in (Echo, Relay):
-        container_factory(service, config).start()
+        service_container(service, config).start()
     with ClusterRpcProxy(rabbit_config, timeout=10) as proxy:
         assert [proxy.relay.relay(n) for n in range(40)] == list(range(40))
         vhost = unquote(rabbit_config["AMQP_URI"].rsplit("/", 1)[1])
@@ -90,17 +79,17 @@ def test_replies_are_consumed_without_acknowledgements(rabbit_config, container_
     assert acks["rpc-echo"] is True and acks["rpc-relay"] is True
 
 
-def test_a_service_that_never_ran_is_a_503_not_a_500(rabbit_config, container_factory, web_config, web_session,
-                                                     replies_as_deployed):
+def test_a_service_that_never_ran_is_a_503_not_a_500(rabbit_config, service_container, web_config, web_session):
     """The gateway alone on a broker: the catalogue's confirmed request is returned at once;
     search's unconfirmed one is dropped, and the gateway answers after its RPC timeout."""
-    from services.gateway.service import GatewayService
+    from services.chassis.settings import config_of
+    from services.gateway.service import GatewayService, Settings
 
-    config = {**rabbit_config, **wire.nameko_config(), **web_config, "ADMIN_TOKEN": "admin", "RPC_TIMEOUT_SECONDS": 1,
-              "RATE_LIMIT_PER_MINUTE": 0}
-    container_factory(GatewayService, config).start()
+    config = {**config_of(Settings, amqp_uri=rabbit_config["AMQP_URI"], admin_token="admin-token-of-this-test",
+                          rpc_timeout_seconds=1, rate_limit_per_minute=0), **web_config}
+    service_container(GatewayService, config).start()
     answer = web_session.post("/api/v1/providers", json={"name": "Aanbieder", "kind": "opleider"},
-                              headers={"Authorization": "Bearer admin"})
+                              headers={"Authorization": "Bearer admin-token-of-this-test"})
     assert answer.status_code == 503, answer.text
     assert answer.headers["Content-Type"] == "application/problem+json"
     assert answer.json()["detail"] == "the catalogue service is not running"
