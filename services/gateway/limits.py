@@ -1,5 +1,5 @@
 """Rate limits: each client gets a token bucket, ``RATE_LIMIT_PER_MINUTE`` tokens a minute up to
-``RATE_LIMIT_BURST`` saved; a request without a token is a 429 with ``Retry-After`` (API.md).
+``RATE_LIMIT_BURST`` saved; a request without a token is a 429 with ``Retry-After``.
 
 A client is its credential when it sends one (a provider's key, the analyst or admin token:
 hashed, never kept), else its address, so clients behind one address with their own keys do
@@ -19,8 +19,6 @@ from nameko.extensions import DependencyProvider
 
 from services.gateway.problems import Problem
 
-DEFAULT_PER_MINUTE = 1200
-DEFAULT_BURST = 200
 MAX_CLIENTS = 100_000
 
 
@@ -57,8 +55,7 @@ class RateLimits(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.buckets = Buckets(float(config.get("RATE_LIMIT_PER_MINUTE", DEFAULT_PER_MINUTE)),
-                               int(config.get("RATE_LIMIT_BURST", DEFAULT_BURST)))
+        self.buckets = Buckets(float(config["RATE_LIMIT_PER_MINUTE"]), int(config["RATE_LIMIT_BURST"]))
 
     def get_dependency(self, worker_ctx):
         return self.check

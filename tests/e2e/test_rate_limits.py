@@ -1,4 +1,4 @@
-"""Too many requests (API.md): a client beyond its rate limit gets a 429 problem with
+"""Too many requests (the public contract): a client beyond its rate limit gets a 429 problem with
 Retry-After; other clients (another address, or a credential of their own) are not held back,
 and /health is never limited. The gateway is restarted with a small limit for this test and
 with the test platform's settings after it."""

@@ -1,0 +1,139 @@
+"""The conversation of a bulk import upload: the body is read as a stream (import_formats.py)
+and sent to the catalogue in batches while it is still arriving, a few batches in flight, with a
+heartbeat while a slow upload fills the next batch; valid lines are stored even when others fail,
+and an upload that breaks off is recorded as a failed import with its reason."""
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import eventlet
+
+from services.chassis.errors import DomainError
+from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, UPSERT
+from services.gateway import import_formats
+from services.gateway.ooapi import HIGHER_EDUCATION
+from services.gateway.problems import Problem
+
+log = logging.getLogger(__name__)
+
+FORMATS_BY_TYPE = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
+IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
+IMPORT_IN_FLIGHT = 2  # batches sent and not yet answered: the catalogue checks one while it stores another
+
+
+@dataclass
+class ImportRequest:
+    """What an upload asks for, checked before anything is started."""
+    fmt: str
+    mode: str
+    encoding: str
+    options: dict
+
+
+def import_request(request) -> ImportRequest:
+    """The upload's format, mode, charset and options, or a 422 naming the parameter."""
+    fmt = request.args.get("format") or FORMATS_BY_TYPE.get(request.mimetype)
+    mode = request.args.get("mode", UPSERT)
+    if fmt not in import_formats.READERS:
+        raise Problem(422, "Validation failed", "say which format the body has",
+                      [{"field": "format", "message": f"one of {sorted(import_formats.READERS)}"}])
+    if mode not in IMPORT_MODES:
+        raise Problem(422, "Validation failed", "unknown import mode",
+                      [{"field": "mode", "message": f"one of {sorted(IMPORT_MODES)}"}])
+    options = {}
+    if "higher_education" in request.args:
+        options["higher_education"] = request.args["higher_education"]
+        if fmt != "ooapi" or options["higher_education"] not in HIGHER_EDUCATION:
+            raise Problem(422, "Validation failed", "higher_education tells what an OOAPI bachelor or master is",
+                          [{"field": "higher_education",
+                            "message": f"one of {list(HIGHER_EDUCATION)}, with format=ooapi"}])
+    try:
+        encoding = import_formats.line_encoding(fmt, request.mimetype_params.get("charset"))
+    except ValueError as exc:
+        raise Problem(422, "Validation failed", "the body's charset cannot be read",
+                      [{"field": "Content-Type", "message": str(exc)}]) from None
+    return ImportRequest(fmt, mode, encoding, options)
+
+
+class Upload:
+    """One upload of provider ``provider_id`` as import ``import_id``: ``run(stream)`` reads it
+    to the end and answers the import report. ``calls`` is the gateway (``call``/``call_async``)."""
+
+    def __init__(self, calls, provider_id: str, import_id: str, heartbeat_seconds: float):
+        self.calls, self.provider_id, self.import_id = calls, provider_id, import_id
+        self.heartbeat_seconds = heartbeat_seconds
+        self.accepted, self.rejected, self.batch = 0, [], []
+        self.numbers = itertools.count(1)
+        self.in_flight: deque = deque()   # answers still to come, oldest first
+
+    def run(self, stream, wanted: ImportRequest) -> dict:
+        beating = eventlet.spawn(self._heartbeat)
+        try:
+            self._send_all(stream, wanted)
+        except Exception as exc:
+            for answer in self.in_flight:       # let what was sent finish before the import is closed
+                try:
+                    answer()
+                except Exception:
+                    pass
+            self._finish(False, _failure(exc))
+            raise
+        finally:
+            beating.kill()
+        report = self._finish(wanted.mode == FULL_SYNC)
+        return {"import_id": self.import_id, "accepted": self.accepted, "rejected": self.rejected,
+                "withdrawn": report["withdrawn_external_ids"]}
+
+    def _send_all(self, stream, wanted: ImportRequest) -> None:
+        reader = import_formats.READERS[wanted.fmt]
+        for line, course in reader(import_formats.readable(stream), wanted.encoding, **wanted.options):
+            if isinstance(course, import_formats.ParseError):
+                self.rejected.append({"line": line, "external_id": None, "errors": course.errors})
+                continue
+            self.batch.append({"line": line, "course": course})
+            if len(self.batch) >= IMPORT_BATCH:
+                self._send()
+        if self.batch:
+            self._send()
+        while self.in_flight:
+            self._collect()
+
+    def _send(self) -> None:
+        # the catalogue checks this batch while it stores the one before (it stores them in order)
+        self.in_flight.append(self.calls.call_async("catalogue", "import_courses", self.provider_id, self.import_id,
+                                                    list(self.batch), next(self.numbers)))
+        self.batch.clear()
+        while len(self.in_flight) > IMPORT_IN_FLIGHT:
+            self._collect()
+
+    def _collect(self) -> None:
+        report = self.in_flight.popleft()()
+        self.accepted += report["accepted"]
+        self.rejected.extend(report["rejected"])
+
+    def _heartbeat(self) -> None:
+        # a slow upload may take long to fill a batch: without a word from here the
+        # catalogue would take the import for abandoned (IMPORT_ABANDONED_AFTER)
+        while True:
+            eventlet.sleep(self.heartbeat_seconds)
+            try:
+                if not self.calls.call("catalogue", "touch_import", self.provider_id, self.import_id):
+                    return      # it ended: the next batch is told so
+            except Exception as exc:   # a missed beat: the next may reach it
+                log.warning("import %s: heartbeat not delivered (%s)", self.import_id, exc)
+
+    def _finish(self, complete_sync: bool, failure: str | None = None) -> dict:
+        args = (self.provider_id, self.import_id, complete_sync) + ((failure,) if failure else ())
+        return self.calls.call("catalogue", "finish_import", *args)
+
+
+def _failure(exc: Exception) -> str:
+    """Why an import stopped mid-file, as its provider reads it when polling the import."""
+    if isinstance(exc, Problem):        # a service that did not answer, a batch refused
+        return f"{exc.title}: {exc.detail}"
+    if isinstance(exc, DomainError):
+        return f"the catalogue refused a batch: {exc.detail}"
+    return f"the upload broke off before the end of the body ({type(exc).__name__}: {exc})"

@@ -1,0 +1,20 @@
+"""Search routes: the public search and word completion, answered by the search service."""
+from __future__ import annotations
+
+from services.gateway.http import json_response, route
+
+REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province"}
+
+
+class SearchRoutes:
+    @route("GET", "/api/v1/search")
+    def search_courses(self, request):
+        params = {
+            key: request.args.getlist(key) if key in REPEATABLE_SEARCH_PARAMS else request.args.get(key)
+            for key in request.args.keys()
+        }
+        return json_response(self.call("search", "search", params))
+
+    @route("GET", "/api/v1/suggest")
+    def suggest(self, request):
+        return json_response(self.call("search", "suggest", dict(request.args.items())))
