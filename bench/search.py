@@ -5,7 +5,9 @@ Starts its own platform (as bench/catalogue_import.py does), imports N offerings
 100,000 over 20,000 courses) through the gateway, waits until the search read model holds them,
 then for 1, 8 and 32 concurrent clients runs a mix of free-text, filtered and geo queries for a
 few seconds each, once through `GET /api/v1/search` and once straight to the postgres backend
-(the search service's own code: query analysis + SQL, on its own connections, no RPC, no HTTP).
+(the search service's own answer pipeline, services/search/pipeline.py ``answer``: place words,
+query analysis, SQL and the shaped hits, on its own connections, with no answer cache, no RPC and
+no HTTP).
 Prints throughput and p50/p95/p99 latency for both, their ratio (the cost of our service path),
 and p50/p99 freshness. Run with `make bench-search`. Before the searches it measures the path
 alone at 1 client: a request the gateway answers itself and one that makes one RPC round trip
@@ -50,8 +52,10 @@ from bench.catalogue_import import CITIES, LEVELS, SECTORS, SUBJECTS, generate, 
 from bench.common import bench_platform, provider_key  # noqa: E402
 from services.contracts.courses import Mode, Province, Situation  # noqa: E402
 from services.contracts.rpc import SearchRequest  # noqa: E402
-from services.search.backend import PostgresBackend, plan_query, search_words  # noqa: E402
-from services.search.service import _point  # noqa: E402
+from services.chassis.settings import config_of  # noqa: E402
+from services.search import pipeline  # noqa: E402
+from services.search.backends import make_backend  # noqa: E402
+from services.search.service import Settings as SearchSettings  # noqa: E402
 from services.search.store import SearchStore  # noqa: E402
 from tests.infra import Platform  # noqa: E402
 
@@ -175,7 +179,9 @@ def gateway_caller(url: str):
 
 
 def direct_caller(db_url: str):
-    backend, today = PostgresBackend(), date.today()
+    # the postgres backend as a search service with its default settings has it
+    backend = make_backend(config_of(SearchSettings, amqp_uri="amqp://unused/", database_url=db_url))
+    today = date.today()
 
     def make():
         conn = psycopg.connect(db_url, autocommit=True)
@@ -183,7 +189,7 @@ def direct_caller(db_url: str):
         def call(query):
             req = SearchRequest.model_validate(query)
             db = SearchStore(conn)     # statement by statement, as the search service reads
-            search_words(backend, db, req, plan_query(backend, db, req.q), today, _point(req))
+            pipeline.answer(backend, db, req, today)     # the whole answer, as the service computes it
         return call
     make.backend = backend
     return make

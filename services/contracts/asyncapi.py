@@ -1,4 +1,4 @@
-"""The AsyncAPI 3.0 document of the events (DESIGN.md): what a subscriber binds to and receives.
+"""The AsyncAPI 3.0 document of the events (docs/architecture.md): what a subscriber binds to and receives.
 
 Every event is published on the topic exchange ``<source>.events`` with its type as routing key,
 as an ``EventEnvelope`` whose ``payload`` is the event's model. Analysts may bind a queue of their

@@ -1,4 +1,4 @@
-"""The course model of API.md: what a provider sends (``CourseInput``) and what the
+"""The course model of the public API: what a provider sends (``CourseInput``) and what the
 platform stores and tells others (``Course``). Validation errors name the field path."""
 from __future__ import annotations
 

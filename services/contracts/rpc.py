@@ -23,7 +23,7 @@ IMPORT_MODES = (UPSERT, FULL_SYNC)
 
 
 class SearchRequest(Strict):
-    """``GET /api/v1/search`` query parameters (API.md)."""
+    """``GET /api/v1/search`` query parameters (the public contract: /openapi.json)."""
 
     q: Annotated[str, Field(max_length=200)] | None = None
     situation: Situation | None = None

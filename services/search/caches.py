@@ -19,8 +19,6 @@ from typing import Callable, Hashable
 from cachetools import LRUCache
 from nameko.extensions import DependencyProvider
 
-DEFAULT_ENTRIES = 500   # ~25 KB per answer (20 hits): ~12 MB
-DEFAULT_TEXT_MB = 32    # ~30 KB per word matching 1,300 courses; 480 KB for one matching 20,000
 
 
 class KeptPerGeneration:
@@ -76,7 +74,7 @@ class AnswerCache(DependencyProvider):
     go; the answers stay)."""
 
     def setup(self):
-        self.answers = KeptPerGeneration(int(self.container.config.get("SEARCH_CACHE_ENTRIES", DEFAULT_ENTRIES)))
+        self.answers = KeptPerGeneration(int(self.container.config["SEARCH_CACHE_ENTRIES"]))
 
     def get_dependency(self, worker_ctx):
         return self.answers

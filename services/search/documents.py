@@ -3,13 +3,8 @@ course alone (no I/O), so both backends and the tests build it the same way."""
 from __future__ import annotations
 
 import re
-from datetime import date
-from decimal import Decimal
-from typing import Callable
 
-from services import places
 from services.contracts.courses import Course
-from services.contracts.rpc import SearchRequest
 from services.search.analysis import STOP_WORDS, default_lexicon, tokens
 
 BOOKABLE = {"open", "full"}
@@ -73,34 +68,3 @@ def _offering(o) -> dict:
         "lon": o.location.lon if o.location else None,
         "price_eur": str(o.price_eur),
     }
-
-
-def next_offering(offerings: list[dict], today: date, fits: Callable[[dict], bool] | None = None) -> dict | None:
-    """The first open offering that has not started yet (else the first bookable one ahead).
-    With ``fits`` (a search's offering filters, ``offering_filters``), the first open one ahead
-    that they hold for: the offering the course was found by, not one in another city."""
-    ahead = [o for o in offerings if date.fromisoformat(o["start_date"]) >= today]
-    chosen = next((o for o in ahead if o["status"] == "open" and fits(o)), None) if fits else None
-    if chosen is None:
-        chosen = next((o for o in ahead if o["status"] == "open"), ahead[0] if ahead else None)
-    if chosen is None:
-        return None
-    return {k: chosen[k] for k in ("start_date", "mode", "city", "price_eur")}
-
-
-def offering_filters(req: SearchRequest, point: tuple[float, float] | None) -> Callable[[dict], bool] | None:
-    """Whether an offering (of a document) passes the request's offering filters, which hold for
-    one and the same offering; None when the request has none."""
-    if not (req.start_from or req.start_to or req.max_price is not None or req.mode or req.province or point):
-        return None
-
-    def fits(o: dict) -> bool:
-        start = date.fromisoformat(o["start_date"])
-        return ((req.start_from is None or start >= req.start_from)
-                and (req.start_to is None or start <= req.start_to)
-                and (req.max_price is None or Decimal(o["price_eur"]) <= req.max_price)
-                and (not req.mode or o["mode"] in req.mode)
-                and (not req.province or o["province"] in req.province)
-                and (point is None or (o["lat"] is not None
-                                       and places.km_between(*point, o["lat"], o["lon"]) <= req.radius_km)))
-    return fits

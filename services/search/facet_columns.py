@@ -31,6 +31,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from services.contracts.rpc import SearchRequest
+from services.search.rules import SITUATION_BOOST, has_offering_filters
 from services.search.store import UNIVERSES, UUID_BYTES, SearchStore, TextMatches
 
 log = logging.getLogger(__name__)
@@ -255,8 +256,8 @@ class _Search:
         rank += 0.01
         if req.situation:
             boosted = (c["situation_bits"] & _mask("situation", [req.situation])) != 0
-            rank = np.where(boosted, rank * 1.5, rank)
-        figures = self._offerings(candidate) if self._offering_filters() else self._ahead()
+            rank = np.where(boosted, rank * SITUATION_BOOST, rank)
+        figures = self._offerings(candidate) if has_offering_filters(req, self.point) else self._ahead()
         candidate = candidate & figures["has_offering"]
         level_ok = (c["level_bits"] & _mask("level", req.level)) != 0 if req.level else True
         sector_ok = (c["sector_bits"] & _mask("sector", req.sector)) != 0 if req.sector else True
@@ -288,11 +289,6 @@ class _Search:
                 "min_price": None if math.isinf(figures["min_price"][r]) else float(figures["min_price"][r]),
             } for r in page],
             total=len(hits), facets=facets)
-
-    def _offering_filters(self) -> bool:
-        req = self.req
-        return bool(req.start_from or req.start_to or req.max_price is not None or req.mode or req.province
-                    or self.point)
 
     def _ahead(self) -> dict:
         """Without offering filters: the figures of each course's offerings still ahead."""

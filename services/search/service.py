@@ -1,42 +1,71 @@
-"""The search service: keeps its read model current from catalogue events and answers searches."""
+"""The search service: keeps its read model current from catalogue events and answers searches.
+A search goes: ``search`` (here: validate, answer cache) → ``pipeline.answer`` (words, match,
+shape) → the backend (``backends/``) → its store (``store.py``, every SQL statement)."""
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
-import eventlet
-from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
+from pydantic import Field, ValidationInfo, field_validator
 
-from services import places
 from services.chassis import collector
 from services.chassis.buffered import BufferedDispatcher
-from services.chassis.errors import DomainError, ValidationFailed, validated
+from services.chassis.errors import DomainError, validated
 from services.chassis.events import handles, handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
+from services.chassis.settings import DatabaseServiceSettings
 from services.chassis.startup import on_start
-from services.contracts.courses import Course
 from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn,
                                        FundingSchemePublished, FundingSchemeUpdated, SearchPerformed)
-from services.contracts.rpc import Profile, SearchRequest, SuggestRequest
-from services.search import analysis
-from services.search.answers import AnswerCache
-from services.search.backend import Backend, SearchBackend, Settings, plan_query, search_words
-from services.search.documents import ANALYSIS_VERSION, build_document, next_offering, offering_filters
-from services.search.place_words import PlaceWords, place_words
+from services.contracts.rpc import SearchRequest, SuggestRequest
+from services.search import analysis, pipeline
+from services.search.backends import Backend
+from services.search.backends.base import SearchBackend
+from services.search.caches import AnswerCache
+from services.search.documents import ANALYSIS_VERSION, build_document
+from services.search.rebuild import REBUILD_LOCK, rebuild
 from services.search.store import SearchStore
 
-__all__ = ["SERVICE", "Settings"]
 log = logging.getLogger(__name__)
-REBUILD_PAGE = 500
-NO_SCHEME = "-"    # a funding code no course names (a code has two characters or more)
-REBUILD_LOCK = "search: rebuild of the read model"
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Settings(DatabaseServiceSettings):
+    search_backend: str = Field(default="postgres", pattern="^(postgres|opensearch)$",
+                                description="where the read model lives: postgres or opensearch")
+    opensearch_url: str | None = Field(default=None, validate_default=True,
+                                       description="OpenSearch, e.g. http://127.0.0.1:9200")
+    opensearch_index: str = Field(default="courses", pattern="^[a-z0-9_-]+$",
+                                  description="the alias searched; indexes are named <alias>-v<n>")
+    opensearch_analysis: str = Field(default="dutch", pattern="^(dutch|standard)$",
+                                     description="text analysis of new indexes: dutch, or standard for emulators")
+    # ~25 KB per answer (20 hits): ~12 MB
+    search_cache_entries: int = Field(default=500, ge=0,
+                                      description="search answers kept in memory (postgres backend; 0: none)")
+    # ~30 KB per word matching 1,300 courses; 480 KB for one matching 20,000
+    search_text_cache_mb: float = Field(
+        default=32, ge=0,
+        description="megabytes of text matches kept in memory (postgres backend; 0: no matches, corrections or hits)")
+
+    @field_validator("opensearch_url")
+    @classmethod
+    def _url_for_opensearch(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("search_backend") == "opensearch" and not url:
+            raise ValueError("SEARCH_BACKEND=opensearch needs OPENSEARCH_URL")
+        return url
+
+    def nameko_config(self) -> dict:
+        return {**super().nameko_config(), "SEARCH_BACKEND": self.search_backend,
+                "OPENSEARCH_URL": self.opensearch_url, "OPENSEARCH_INDEX": self.opensearch_index,
+                "OPENSEARCH_ANALYSIS": self.opensearch_analysis,
+                "SEARCH_CACHE_ENTRIES": self.search_cache_entries,
+                "SEARCH_TEXT_CACHE_MB": self.search_text_cache_mb}
 
 
 class SearchService(HealthMixin):
@@ -92,7 +121,7 @@ class SearchService(HealthMixin):
                 empty = self.backend.count(tx) == 0
                 outdated = self.backend.outdated(tx, ANALYSIS_VERSION)
             if empty or outdated:
-                report = self._rebuild()
+                report = rebuild(self.store, self.backend, self.catalogue)
                 log.info("search read model was %s: rebuilt %s",
                          "empty" if empty else f"built with older rules ({outdated} documents)", report)
             else:
@@ -114,50 +143,13 @@ class SearchService(HealthMixin):
         """Rebuild every document from the catalogue (`make reindex`); events keep flowing meanwhile.
         A rebuild another search process runs finishes first."""
         with self.store.exclusively(REBUILD_LOCK):
-            return self._rebuild()
-
-    def _rebuild(self) -> dict:
-        started = datetime.now(timezone.utc)
-        after, seen = None, []
-        self.backend.begin_rebuild()
-        schemes = self._call_catalogue("list_funding_schemes", True)     # ended ones too
-        with self.store.transaction() as tx:
-            for scheme in schemes:
-                tx.put_funding_scheme(scheme["code"], scheme, scheme["version"])
-        while True:
-            page = self._call_catalogue("list_published_courses", after, REBUILD_PAGE)
-            if not page:
-                break
-            with self.store.transaction() as tx:
-                self.backend.rebuild_many(tx, [build_document(Course.model_validate(item), published=True) for item in page])
-            seen.extend(item["id"] for item in page)
-            after = page[-1]["id"]
-            log.info("rebuilding the search read model: %d courses so far", len(seen))
-        with self.store.transaction() as tx:
-            hidden = self.backend.finish_rebuild(tx, seen, started)
-        return {"published": len(seen), "unpublished": hidden}
-
-    def _call_catalogue(self, method: str, *args, attempts: int = 60):
-        # The catalogue may still be starting, and right at our own start the reply queue may not
-        # be consumed yet (a reply sent before that is lost): short timeouts, many attempts.
-        for attempt in range(1, attempts + 1):
-            try:
-                with eventlet.Timeout(5):
-                    return getattr(self.catalogue, method)(*args)
-            except (eventlet.Timeout, UnknownService) as exc:
-                log.warning("catalogue not answering (%s), attempt %d of %d", type(exc).__name__, attempt, attempts)
-                eventlet.sleep(min(attempt, 5))
-        raise RuntimeError("the catalogue did not answer; the read model was not rebuilt")
+            return rebuild(self.store, self.backend, self.catalogue)
 
     @rpc(expected_exceptions=DomainError)
     def search(self, request: dict) -> dict:
         started = time.perf_counter()
         req = validated(SearchRequest, request, "search request")
-        said = place_words(req.q) if req.q and req.near is None and not req.province else None
-        # sorted by distance, a city in the words is the place it is sorted from
-        point = None if said and said.place and req.sort == "distance" else _point(req)
-        today = date.today()
-        key, answer, generation = (req.model_dump_json(), today), None, None
+        key, answer, generation = (req.model_dump_json(), date.today()), None, None
         # a search only reads: each statement on its own (no BEGIN/COMMIT round trips)
         with self.store.autocommit() as db:
             if self.backend.transactional:
@@ -166,80 +158,20 @@ class SearchService(HealthMixin):
                 answer = self.answers.get(key, generation)
             cached = answer is not None
             if answer is None:
-                answer = self._answer(db, req, point, today, said)
+                answer = pipeline.answer(self.backend, db, req, key[1])
                 if generation is not None:
                     self.answers.put(key, generation, answer)
         response = {**answer, "search_id": uuid.uuid4().hex}
-        performed = SearchPerformed(
+        query = answer["query"] or {}
+        envelope = SearchPerformed(
             search_id=response["search_id"], query=req.q,
             filters=req.model_dump(mode="json", exclude={"q", "page", "page_size"}, exclude_defaults=True),
             result_count=answer["total"], zero_results=answer["total"] == 0,
             latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,
-            all_words=None if answer["query"] is None else answer["query"]["all_words"],
-            place=None if answer["query"] is None else answer["query"].get("place"),
-        )
-        envelope = performed.envelope()
+            all_words=query.get("all_words"), place=query.get("place"),
+        ).envelope()
         self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
         return response
-
-    def _answer(self, tx: SearchStore, req: SearchRequest, point, today: date, said: PlaceWords | None) -> dict:
-        """The answer to ``req`` as the read model stands (without its ``search_id``). A place
-        ``said`` in the words (heftruck rotterdam: place_words) is searched as one unless nothing
-        is found there; then the words are searched as typed. Sorted by distance, the place
-        holds even then: it is what the hits would be sorted from."""
-        if said:
-            if said.province:
-                local, local_point = req.model_copy(update={"q": said.rest, "province": [said.province]}), None
-            else:
-                local = req.model_copy(update={"q": said.rest, "near": said.place.name})
-                local_point = (said.place.lat, said.place.lon)
-            answer = self._computed(tx, local, local_point, today)
-            if answer["total"] or req.sort == "distance":
-                query = answer["query"] or {"synonyms_version": analysis.default_synonyms().version,
-                                            "words": [], "all_words": True}
-                return {**answer, "query": {**query, "place": said.described(req.radius_km)}}
-        return self._computed(tx, req, point, today)
-
-    def _computed(self, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
-        if req.funding and not tx.schemes_valid_on([req.funding], today):
-            # a scheme that ended (or never was) pays for nothing: filter on a code no course names
-            req = req.model_copy(update={"funding": NO_SCHEME})
-        (rows, total, facets), plan = search_words(self.backend, tx, req, plan_query(self.backend, tx, req.q),
-                                                   today, point)
-        profile = self._profile(tx, req.situation, today)
-        # the schemes a hit names that pay today (and, with a profile, fit the situation): one
-        # that ended (its budget ran out) is not offered to anyone
-        if profile:
-            fitting = {s.code for s in profile.funding_schemes}
-        else:
-            named = sorted({code for r in rows for code in r["funding"]})
-            fitting = set(tx.schemes_valid_on(named, today)) if named else set()
-        fits = offering_filters(req, point)
-        # The answer as SearchResponse.model_dump(mode="json") would give it, built directly:
-        # validating and dumping 20 hits through pydantic took ~12% of the search service's
-        # CPU per computed search. tests/e2e/test_search_contract.py holds answers to the model.
-        hits = [
-            {
-                "course_id": str(r["course_id"]), "title": r["title"],
-                "provider": {"id": str(r["provider_id"]), "name": r["provider_name"]},
-                "level": r["level"], "sectors": list(r["sectors"]), "credential": r["credential"],
-                "snippet": r["snippet"], "next_offering": next_offering(r["offerings"], today, fits),
-                "distance_km": None if r["distance_km"] is None else round(float(r["distance_km"]), 1),
-                "situations": list(r["situations"]),
-                "funding_schemes": [code for code in r["funding"] if code in fitting],
-            }
-            for r in rows
-        ]
-        return {
-            "total": int(total), "page": req.page, "page_size": req.page_size, "hits": hits,
-            "facets": facets, "profile": None if profile is None else profile.model_dump(mode="json"),
-            "query": None if plan is None else {
-                "synonyms_version": analysis.default_synonyms().version,
-                "words": [{"word": g.word, "matches": list(g.alternatives)} for g in plan.groups],
-                # False: no course has every word, these have some of them (the most first)
-                "all_words": not plan.any_word,
-            },
-        }
 
     @rpc(expected_exceptions=DomainError)
     def suggest(self, request: dict) -> dict:
@@ -249,32 +181,6 @@ class SearchService(HealthMixin):
             return {"suggestions": []}
         with self.store.autocommit() as db:
             return {"suggestions": self.backend.suggest(db, prefix, date.today(), req.limit)}
-
-    @staticmethod
-    def _profile(tx: SearchStore, situation: str | None, today: date) -> Profile | None:
-        if situation is None:
-            return None
-        return Profile(situation=situation, boosted=True, funding_schemes=tx.schemes_for(situation, today))
-
-    @rpc
-    def document_count(self) -> int:
-        with self.store.transaction() as tx:
-            return tx.count_documents()
-
-
-def _point(req: SearchRequest) -> tuple[float, float] | None:
-    """Where ``near`` is (a city or a postcode), or a 422 naming the parameter."""
-    if req.near is None:
-        if req.sort == "distance":
-            raise ValidationFailed("sorting by distance needs a place",
-                                   [{"field": "sort", "message": "sort=distance needs near=<city or postcode>"}])
-        return None
-    try:
-        place = places.where(req.near)
-    except places.UnknownPlace as exc:
-        raise ValidationFailed("near is not a place that can be found",
-                               [{"field": "near", "message": str(exc)}]) from None
-    return place.lat, place.lon
 
 
 SERVICE = SearchService

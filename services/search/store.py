@@ -180,6 +180,14 @@ class SearchStore(Store):
         self.touched: set = set()   # the courses whose facts or offerings it changed
         self._read_model: tuple | None = None
 
+    def mark_changed(self, course_ids=()) -> None:
+        """This transaction changed what a search can answer (of these courses, if any): at
+        commit the read model's generation rises and the courses are stamped with it, so the
+        answer caches and the in-memory columns follow. Every write of the read model goes
+        through here (tests/search/test_marking.py checks each one)."""
+        self.changed = True
+        self.touched.update(course_ids)
+
     def before_commit(self) -> None:
         # Last, so the row lock is held only for the moment of the commit; and as everyone
         # raises the one counter, generations follow the order of the commits: whoever has
@@ -248,8 +256,7 @@ class SearchStore(Store):
         stored = [doc for doc in batch if doc["course_id"] in stored_ids]
         if not stored:
             return 0
-        self.changed = True
-        self.touched.update(stored_ids)
+        self.mark_changed(stored_ids)
         rest = {"ids": list(stored_ids), "docs": json_rows([{k: doc[k] for k in REST_COLUMNS} for doc in stored]),
                 **UNIVERSE_PARAMS}
         self.execute("DELETE FROM offerings WHERE course_id = ANY(%(ids)s::uuid[])", rest)
@@ -276,8 +283,8 @@ class SearchStore(Store):
         price, modes and provinces still ahead) follow the offerings still ahead."""
         changed = [r["course_id"] for r in self.fetch_all(
             AHEAD + " f.next_start < current_date RETURNING f.course_id", UNIVERSE_PARAMS)]
-        self.touched.update(changed)
-        self.changed = self.changed or bool(changed)
+        if changed:
+            self.mark_changed(changed)
         return len(changed)
 
     def unpublish_missing(self, seen: list, rebuilt_since) -> int:
@@ -289,8 +296,8 @@ class SearchStore(Store):
                  AND d.updated_at < %(since)s RETURNING f.course_id""",
             {"seen": seen, "since": rebuilt_since},
         )]
-        self.touched.update(hidden)
-        self.changed = self.changed or bool(hidden)
+        if hidden:
+            self.mark_changed(hidden)
         return len(hidden)
 
     def count_documents(self) -> int:
@@ -352,7 +359,7 @@ class SearchStore(Store):
 
     def put_funding_scheme(self, code: str, scheme: dict, version: int) -> None:
         """Store a scheme unless a newer version of it is there."""
-        self.changed = True
+        self.mark_changed()     # a scheme changes which hits it is offered with
         self.execute(
             """INSERT INTO funding_schemes (code, name, funder, valid_from, valid_until,
                    eligible_situations, eligible_sectors, eligible_levels, version)

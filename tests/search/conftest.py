@@ -13,9 +13,11 @@ import pytest
 
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
 from services.contracts.rpc import SearchRequest
-from services.search.backend import PostgresBackend, plan_query, search_words
+from services.chassis.settings import config_of
+from services.search import pipeline
+from services.search.backends import make_backend
 from services.search.documents import build_document
-from services.search.service import MIGRATIONS, _point
+from services.search.service import MIGRATIONS, Settings
 from services.search.store import SearchStore
 from tests.search import corpus
 
@@ -47,8 +49,9 @@ def osmem():
 class Harness:
     """Puts documents and searches exactly as the search service does, on one backend."""
 
-    def __init__(self, name: str, backend, conn: psycopg.Connection):
+    def __init__(self, name: str, backend, conn: psycopg.Connection, config: dict):
         self.name, self.backend, self.conn = name, backend, conn
+        self.config = config    # the search service settings the backend was made from
         self.today = date.today()
 
     @contextlib.contextmanager
@@ -69,8 +72,9 @@ class Harness:
         for page in pages:
             req = SearchRequest.model_validate({"page_size": 100, **params, "page": page})
             with self.tx() as tx:
-                (rows, total, facets), plan = search_words(self.backend, tx, req, plan_query(self.backend, tx, req.q),
-                                                           self.today, _point(req))
+                (rows, total, facets), plan = pipeline.match(self.backend, tx, req,
+                                                             pipeline.plan_query(self.backend, tx, req.q),
+                                                             self.today, pipeline.point_of(req))
             result["all_words"] = None if plan is None else not plan.any_word
             result["rows"] += rows
             result["total"], result["facets"] = total, facets
@@ -84,6 +88,18 @@ class Harness:
             return self.backend.suggest(tx, prefix, self.today, limit)
 
 
+def backend_config(name: str, database_url: str, request=None, **settings) -> dict:
+    """The search settings of a service on backend ``name`` (its defaults but for ``settings``)."""
+    values = {"amqp_uri": "amqp://unused/", "database_url": database_url, **settings}
+    if name == "opensearch":
+        values.update(search_backend="opensearch", opensearch_url=REAL_OPENSEARCH,
+                      opensearch_index=f"t{uuid.uuid4().hex[:10]}", opensearch_analysis="dutch")
+    elif name == "opensearch-emulated":
+        values.update(search_backend="opensearch", opensearch_url=request.getfixturevalue("osmem").url,
+                      opensearch_index=f"t{uuid.uuid4().hex[:10]}", opensearch_analysis="standard")
+    return config_of(Settings, **values)
+
+
 @contextlib.contextmanager
 def harness(name: str, postgres, request) -> Harness:
     db = f"t{uuid.uuid4().hex[:10]}_search"
@@ -92,17 +108,10 @@ def harness(name: str, postgres, request) -> Harness:
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             migrate(conn, ("chassis", CHASSIS_MIGRATIONS), ("search", MIGRATIONS))
-            if name == "postgres":
-                backend = PostgresBackend()
-            else:
-                from services.search.opensearch import OpenSearchBackend
-                if name == "opensearch":
-                    backend = OpenSearchBackend(REAL_OPENSEARCH, f"t{uuid.uuid4().hex[:10]}", "dutch")
-                else:
-                    server = request.getfixturevalue("osmem")
-                    backend = OpenSearchBackend(server.url, f"t{uuid.uuid4().hex[:10]}", "standard")
+            config = backend_config(name, url, request)
+            backend = make_backend(config)
             backend.start()
-            yield Harness(name, backend, conn)
+            yield Harness(name, backend, conn, config)
     finally:
         if backend is not None and name != "postgres":
             drop_index(backend.client, backend.alias)

@@ -1,4 +1,4 @@
-"""One behaviour suite for both search backends (DESIGN.md): filters on one and the same
+"""One behaviour suite for both search backends (docs/search.md): filters on one and the same
 offering, facets that respect the other filters, geo, sorting, paging, version guard, hiding,
 suggest, situation profiles, full rebuild. Expected results come from an independent reading of
 the catalogue in plain Python. Tests that depend on Dutch stemming do not run on the emulator."""
@@ -12,13 +12,14 @@ from decimal import Decimal
 import pytest
 
 from services import places
+from services.search.backends import make_backend
 from services.search.documents import build_document
 from tests.search import corpus
 
 
 def needs_dutch_analysis(h):
     if h.name == "opensearch-emulated":
-        pytest.skip("osmem-server does not analyse Dutch text (RUNTIME-NOTES.md)")
+        pytest.skip("osmem-server does not analyse Dutch text (docs/runtime.md)")
 
 
 def ahead(h, course):
@@ -293,8 +294,7 @@ def test_a_change_another_search_process_writes_during_a_rebuild_is_kept(empty, 
     h = empty
     kept, late = _course(h, "Zeepkistenbouw voor beginners"), _course(h, "Zeepkistenbouw op de valreep")
     h.put(kept)
-    other = type(h.backend)(h.backend.url, h.backend.alias, h.backend.analysis) if hasattr(h.backend, "alias") \
-        else type(h.backend)()
+    other = make_backend(h.config)     # a second search process with the same settings
     other.start()
 
     def the_other_process_writes():

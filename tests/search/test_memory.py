@@ -1,4 +1,4 @@
-"""The postgres backend's in-memory columns (services/search/memory.py) follow the read model
+"""The postgres backend's in-memory columns (services/search/facet_columns.py) follow the read model
 change by change: after many changes they answer exactly as columns read whole from the store."""
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.search.backend import PostgresBackend
+from services.search.backends import make_backend
 from tests.search import corpus
-from tests.search.conftest import harness
+from tests.search.conftest import backend_config, harness
 
 QUERIES = [
     {}, {"q": "heftruck"}, {"level": ["mbo-2"], "mode": ["online"]}, {"province": ["Utrecht", "Limburg"]},
@@ -52,7 +52,7 @@ def test_columns_followed_change_by_change_answer_as_columns_read_whole(followed
         followed_answers = answers(h)
     index = h.backend.index
     assert index.offerings.n < sum(len(c.offerings) for c in courses) * 2, "dead offering rows were dropped"
-    fresh = PostgresBackend()
+    fresh = make_backend(backend_config("postgres", "postgresql://unused/x"))
     h.backend = fresh
     assert answers(h) == followed_answers
     assert fresh.index.generation == index.generation
@@ -108,5 +108,5 @@ def test_text_matches_corrections_and_hits_are_kept_for_the_same_words_until_the
     h.put(smith)
     assert h.search(q="hoefsmit")["ids"] == [str(smith.id)], "the typo is corrected to the new word"
     kept = answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"], shown(h, q="heftruck"), shown(h)]
-    h.backend = PostgresBackend(text_cache_mb=0)
+    h.backend = make_backend(backend_config("postgres", "postgresql://unused/x", search_text_cache_mb=0))
     assert answers(h) + [h.search(q="heftruck", mode=["klassikaal"])["ids"], shown(h, q="heftruck"), shown(h)] == kept

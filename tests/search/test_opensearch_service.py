@@ -7,28 +7,29 @@ import uuid
 
 from nameko.testing.services import entrypoint_hook
 
-from services.catalogue.service import CatalogueService
-from services.search.backend import Backend
-from services.search.service import SearchService
+from services.catalogue.service import CatalogueService, Settings as CatalogueSettings
+from services.chassis.settings import config_of
+from services.search.backends import Backend
+from services.search.service import SearchService, Settings as SearchSettings
 from tests.e2e.test_journey import a_course
 from tests.search.conftest import drop_index
 from tests.infra import eventually
 
 
-def test_search_service_on_opensearch_follows_the_catalogue(rabbit_config, postgres, osmem, container_factory):
+def test_search_service_on_opensearch_follows_the_catalogue(rabbit_config, postgres, osmem, service_container):
     tag = uuid.uuid4().hex[:8]
     names = [f"t{uuid.uuid4().hex[:10]}_{s}" for s in ("catalogue", "search")]
     catalogue_db, search_db = (postgres.create(name) for name in names)
     alias = f"t{tag}"
-    base = {"AMQP_URI": rabbit_config["AMQP_URI"], "EVENT_RETRY_DELAYS": [0.2, 0.5], "OUTBOX_POLL_SECONDS": 0.2}
+    base = {"amqp_uri": rabbit_config["AMQP_URI"], "event_retry_delays": [0.2, 0.5], "outbox_poll_seconds": 0.2}
     containers = []
     try:
-        catalogue = container_factory(CatalogueService, {**base, "DATABASE_URL": catalogue_db})
+        catalogue = service_container(CatalogueService, config_of(CatalogueSettings, **base, database_url=catalogue_db))
         containers.append(catalogue)
         catalogue.start()
-        search = container_factory(SearchService, {
-            **base, "DATABASE_URL": search_db, "SEARCH_BACKEND": "opensearch", "OPENSEARCH_URL": osmem.url,
-            "OPENSEARCH_INDEX": alias, "OPENSEARCH_ANALYSIS": "standard"})
+        search = service_container(SearchService, config_of(
+            SearchSettings, **base, database_url=search_db, search_backend="opensearch", opensearch_url=osmem.url,
+            opensearch_index=alias, opensearch_analysis="standard"))
         containers.append(search)
         search.start()
 

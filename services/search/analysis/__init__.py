@@ -162,11 +162,6 @@ class Synonyms:
                 rules.setdefault(source, set()).update(t for t in targets if t != source)
         return cls(version, {k: frozenset(v) for k, v in rules.items()})
 
-    def as_rules(self) -> list[str]:
-        """The rules in Solr synonym format (for OpenSearch's synonym_graph filter)."""
-        return [f"{' '.join(k)} => {', '.join(' '.join(t) for t in sorted({k, *v}))}"
-                for k, v in sorted(self.rules.items())]
-
 
 def _entries(text: str) -> list[tuple[str, ...]]:
     return [tuple(tokens(e)) for e in text.split(",") if tokens(e)]
@@ -294,10 +289,6 @@ def irregular_singular(word: str) -> list[str]:
 def correctable(word: str) -> bool:
     """Words long enough to look for a typo in (short ones are too ambiguous)."""
     return len(word) >= 5 and not word.isdigit()
-
-
-def max_typos(word: str) -> int:
-    return 2 if len(word) >= 9 else 1
 
 
 def adjacent_swaps(word: str) -> list[str]:

@@ -19,13 +19,14 @@ from opensearchpy.exceptions import ConflictError
 from services.contracts.rpc import SearchRequest
 from services.places import km_between
 from services.search.analysis import QueryPlan, adjacent_swaps
-from services.search.backend import Found, SearchBackend
-from services.search.documents import ANALYSIS_VERSION, offering_filters
+from services.search.backends.base import Found, SearchBackend
+from services.search.documents import ANALYSIS_VERSION
+from services.search.rules import SITUATION_BOOST, has_offering_filters, offering_filters
 
 log = logging.getLogger(__name__)
 
 # `dutch`: the production chain. `standard`: for the osmem-server emulator in tests, which
-# matches every document with a custom chain (RUNTIME-NOTES.md); relevance is never judged there.
+# matches every document with a custom chain (docs/runtime.md); relevance is never judged there.
 ANALYSIS = {
     "dutch": {
         "filter": {
@@ -202,7 +203,7 @@ class OpenSearchBackend(SearchBackend):
             ]
         if req.situation and not counted:
             query = {"function_score": {"query": query, "boost_mode": "multiply", "functions": [
-                {"filter": {"term": {"situations": req.situation}}, "weight": 1.5}]}}
+                {"filter": {"term": {"situations": req.situation}}, "weight": SITUATION_BOOST}]}}
         body = {
             "query": query,
             "post_filter": {"bool": {"filter": filters.all()}},
@@ -264,8 +265,7 @@ class Filters:
 
     def __init__(self, req: SearchRequest, today: date, point: tuple[float, float] | None):
         self.req, self.today, self.point = req, today, point
-        self.strict = bool(req.start_from or req.start_to or req.max_price is not None or req.mode
-                           or req.province or point)
+        self.strict = has_offering_filters(req, point)
 
     def document(self, leave_out: str | None = None) -> list[dict]:
         req, clauses = self.req, []

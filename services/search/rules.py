@@ -1,0 +1,50 @@
+"""The search rules every backend applies alike, each in one place: which offering a search's
+filters hold for, the boost of a course that suits the situation asked, the offering a hit shows."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Callable
+
+from services import places
+from services.contracts.rpc import SearchRequest
+
+# a course that lists the situation asked ranks this much higher (never filtered out)
+SITUATION_BOOST = 1.5
+
+
+def has_offering_filters(req: SearchRequest, point: tuple[float, float] | None) -> bool:
+    """Whether the request filters on offerings (date, price, mode, province, distance): those
+    filters hold for one and the same offering, which must then also be open."""
+    return bool(req.start_from or req.start_to or req.max_price is not None or req.mode or req.province or point)
+
+
+def offering_filters(req: SearchRequest, point: tuple[float, float] | None) -> Callable[[dict], bool] | None:
+    """Whether an offering (of a document) passes the request's offering filters, which hold for
+    one and the same offering; None when the request has none."""
+    if not has_offering_filters(req, point):
+        return None
+
+    def fits(o: dict) -> bool:
+        start = date.fromisoformat(o["start_date"])
+        return ((req.start_from is None or start >= req.start_from)
+                and (req.start_to is None or start <= req.start_to)
+                and (req.max_price is None or Decimal(o["price_eur"]) <= req.max_price)
+                and (not req.mode or o["mode"] in req.mode)
+                and (not req.province or o["province"] in req.province)
+                and (point is None or (o["lat"] is not None
+                                       and places.km_between(*point, o["lat"], o["lon"]) <= req.radius_km)))
+    return fits
+
+
+def next_offering(offerings: list[dict], today: date, fits: Callable[[dict], bool] | None = None) -> dict | None:
+    """The first open offering that has not started yet (else the first bookable one ahead).
+    With ``fits`` (a search's offering filters, ``offering_filters``), the first open one ahead
+    that they hold for: the offering the course was found by, not one in another city."""
+    ahead = [o for o in offerings if date.fromisoformat(o["start_date"]) >= today]
+    chosen = next((o for o in ahead if o["status"] == "open" and fits(o)), None) if fits else None
+    if chosen is None:
+        chosen = next((o for o in ahead if o["status"] == "open"), ahead[0] if ahead else None)
+    if chosen is None:
+        return None
+    return {k: chosen[k] for k in ("start_date", "mode", "city", "price_eur")}
