@@ -1,4 +1,4 @@
-"""The AsyncAPI document (DESIGN.md: analysts bind their own queue to any `<service>.events`
+"""The AsyncAPI document (docs/architecture.md: analysts bind their own queue to any `<service>.events`
 exchange) tells the truth: a subscriber that binds where the document says receives the events a
 provider's publish and a search cause, and each one is valid against its message schema."""
 from __future__ import annotations
