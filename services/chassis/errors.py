@@ -41,6 +41,16 @@ class PreconditionFailed(DomainError):
 
 
 @deserialize_to_instance
+class TooManyRequests(DomainError):
+    """Too many requests of one kind from one client or for one contact: ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, errors: list[dict] | None = None, retry_after: int = 60):
+        super().__init__(detail, errors)
+        self.retry_after = int(retry_after)
+        self.args = (detail, self.errors, self.retry_after)     # what crosses RPC
+
+
+@deserialize_to_instance
 class ValidationFailed(DomainError):
     """``errors`` lists ``{"field": "offerings.0.start_date", "message": ...}``."""
 

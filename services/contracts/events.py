@@ -6,7 +6,7 @@ An event crosses the wire as ``EventEnvelope.model_dump(mode="json")`` on the ex
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -59,12 +59,38 @@ class ProviderRegistered(Event):
     kind: str
 
 
+class OfferingPlace(BaseModel):
+    """Where an offering of a course runs, as a consumer that routes by place reads it."""
+
+    postcode: str | None = None
+    province: str | None = None
+
+
+class OfferingHeadline(BaseModel):
+    start_date: date
+    status: str
+    location: OfferingPlace | None = None
+
+
 class CourseHeadline(BaseModel):
     """The part of a course a consumer that does not index it reads (the rest of the event's
     course is ignored, not validated)."""
 
     title: str
     status: CourseStatus
+
+
+class CourseHeadlineWithPlaces(CourseHeadline):
+    """The headline and where the course's offerings run (intake routes a request without a
+    postcode by the place of the course's next offering)."""
+
+    offerings: list[OfferingHeadline] = []
+
+    def next_place(self, today: date) -> OfferingPlace | None:
+        """The place of the first open offering ahead that has one (intake routes by it)."""
+        ahead = sorted((o for o in self.offerings if o.status == "open" and o.start_date >= today and o.location),
+                       key=lambda o: o.start_date)
+        return ahead[0].location if ahead else None
 
 
 class CourseChange(Event):
@@ -85,6 +111,12 @@ class CourseChange(Event):
     def published(self) -> bool:
         """Whether the course is published after this change (findable, open for intakes)."""
         return self.course.status == "published"
+
+
+class CourseChangeWithPlaces(CourseChange):
+    """Any course event, read for its headline and its offerings' places. Read only."""
+
+    course: CourseHeadlineWithPlaces
 
 
 class CourseEvent(CourseChange):
@@ -143,8 +175,87 @@ class SearchPerformed(Event):
     place: dict[str, Any] | None = None
 
 
+class IntakeFacts(Event):
+    """What every intake event says of its request: ids and non-personal facts only (never a
+    name, an e-mail address or a phone number: analytics keeps every event for years)."""
+
+    source = "intake"
+
+    intake_id: uuid.UUID
+    team: str
+    situation: str
+    course_id: uuid.UUID | None = None
+    provider_id: uuid.UUID | None = None
+
+
+class IntakeSubmitted(IntakeFacts):
+    """A person asked to be called back (``search_id`` ties it to the search it came from)."""
+
+    event_type = "intake_submitted"
+
+    search_id: str | None = None
+    preferred_contact: str
+    language: str
+    share_with_provider: bool
+    callback_due_by: datetime
+
+
+class IntakeAssigned(IntakeFacts):
+    """The request went to this advisor team (by the person's postcode, the course's place, or
+    the national team)."""
+
+    event_type = "intake_assigned"
+
+    routed_by: str            # postcode | course | national
+
+
+class CallbackDueSoon(IntakeFacts):
+    """Three quarters of the allowed working time have passed and nobody gave advice yet."""
+
+    event_type = "callback_due_soon"
+
+    callback_due_by: datetime
+
+
+class CallbackOverdue(IntakeFacts):
+    """The callback deadline passed without advice given."""
+
+    event_type = "callback_overdue"
+
+    callback_due_by: datetime
+
+
+class IntakeOutcomeRecorded(IntakeFacts):
+    """An advisor recorded a step (call_attempted, waiting_for_person, advice_given, enrolled,
+    closed); no note travels, only the step and the status it led to."""
+
+    event_type = "intake_outcome_recorded"
+
+    step: str
+    status: str
+    callback_due_by: datetime | None = None
+
+
+class IntakeErased(IntakeFacts):
+    """The person's data was erased (on their request or after the retention period):
+    every service removes what it holds about this intake."""
+
+    event_type = "intake_erased"
+
+    reason: str               # person | retention
+
+
+class LeadShared(IntakeFacts):
+    """The person allowed the course's provider to receive their contact details: notify sends
+    the provider a thin signed webhook (ids and a link), the provider reads the details through
+    an authenticated, logged request."""
+
+    event_type = "lead_shared"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (ProviderRegistered, CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished,
-                FundingSchemeUpdated, SearchPerformed)
+                FundingSchemeUpdated, SearchPerformed, IntakeSubmitted, IntakeAssigned, CallbackDueSoon,
+                CallbackOverdue, IntakeOutcomeRecorded, IntakeErased, LeadShared)
 }

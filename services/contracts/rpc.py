@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 
 from services.contracts.courses import Level, Mode, Province, ProviderKind, Sector, Situation, Strict
 
@@ -15,6 +15,22 @@ class NewProvider(Strict):
     kind: ProviderKind
     website: HttpUrl | None = None
     kvk_number: Annotated[str, Field(pattern=r"^[0-9]{8}$")] | None = None
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email     # syntax only: no DNS here
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not an e-mail address: {exc}") from None
+
+
+EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+
+
+class NewAnalyst(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: EmailAddress
 
 
 # a bulk import's ``mode``: upsert only, or a full sync that also withdraws what its file lacks

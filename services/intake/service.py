@@ -1,45 +1,336 @@
-"""The intake service. For now it keeps the list of courses a person can ask about current;
-intake requests and advisors build on it."""
+"""The intake service: "ik wil dit" becomes a callback from the person's own Leerwerkloket. It
+keeps advisor teams and advisors, takes intake requests (the only place personal data lives),
+routes each to a team with a deadline, warns before the deadline passes, records the advisors'
+steps, logs every read of personal data, and lets the person see, export and erase their data.
+Events carry ids and facts only."""
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
+from pydantic import Field
 
+from services.chassis.errors import (Conflict, DomainError, NotFound, TooManyRequests, Unauthorized,
+                                     ValidationFailed, validated)
 from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
-from services.contracts.events import CourseChange, CoursePublished, CourseUpdated, CourseWithdrawn
-from services.intake.store import IntakeStore
+from services.contracts.events import (CallbackDueSoon, CallbackOverdue, CourseChangeWithPlaces, CoursePublished, CourseUpdated,
+                                       CourseWithdrawn, IntakeAssigned, IntakeErased, IntakeOutcomeRecorded,
+                                       IntakeSubmitted, LeadShared)
+from services.contracts.intake import NewAdvisor, NewIntake, NewStep, NewTeam
+from services.intake import domain
+from services.intake.store import IntakeStore, calendar_of, region_of
+from services.intake.views import export_json, history_json, intake_json, status_json, team_json
 
-Settings = DatabaseServiceSettings
+log = logging.getLogger(__name__)
+rpc_call = rpc(expected_exceptions=DomainError)
+WARNING_BATCH = 1000
+WARNINGS = {"due_soon": CallbackDueSoon, "overdue": CallbackOverdue}
+
+
+class Settings(DatabaseServiceSettings):
+    intake_retention_days: int = Field(default=365, ge=1, description="days personal data of a finished request is kept")
+    intake_hash_key: str = Field(default="dev-intake-hash-key", min_length=8,
+                                 description="key of the hashes that count submissions per address and contact")
+    intake_limit_per_address: int = Field(default=10, ge=1, description="intakes one client address may send an hour")
+    intake_limit_per_contact: int = Field(default=3, ge=1, description="intakes for one e-mail address or phone a day")
+
+    def nameko_config(self) -> dict:
+        return {**super().nameko_config(), "INTAKE_RETENTION_DAYS": self.intake_retention_days,
+                "INTAKE_HASH_KEY": self.intake_hash_key, "INTAKE_LIMIT_PER_ADDRESS": self.intake_limit_per_address,
+                "INTAKE_LIMIT_PER_CONTACT": self.intake_limit_per_contact}
 
 
 class IntakeService(HealthMixin):
     name = "intake"
 
     store = Database(IntakeStore, Path(__file__).parent / "migrations", source="intake")
+    config = Config()
 
-    # a course event is read for its headline (CourseChange): intake keeps a course's title
-    # and whether it is published, not its offerings
-    @handles_batch("catalogue", CoursePublished.event_type, model=CourseChange)
-    def handle_course_published(self, tx: IntakeStore, events: list[CourseChange]):
+    # a course event is read for its headline and its offerings' places, not the whole course
+    @handles_batch("catalogue", CoursePublished.event_type, model=CourseChangeWithPlaces)
+    def handle_course_published(self, tx: IntakeStore, events: list[CourseChangeWithPlaces]):
         tx.remember_courses(events)
 
-    @handles_batch("catalogue", CourseUpdated.event_type, model=CourseChange)
-    def handle_course_updated(self, tx: IntakeStore, events: list[CourseChange]):
+    @handles_batch("catalogue", CourseUpdated.event_type, model=CourseChangeWithPlaces)
+    def handle_course_updated(self, tx: IntakeStore, events: list[CourseChangeWithPlaces]):
         tx.remember_courses(events)
 
-    @handles_batch("catalogue", CourseWithdrawn.event_type, model=CourseChange)
-    def handle_course_withdrawn(self, tx: IntakeStore, events: list[CourseChange]):
+    @handles_batch("catalogue", CourseWithdrawn.event_type, model=CourseChangeWithPlaces)
+    def handle_course_withdrawn(self, tx: IntakeStore, events: list[CourseChangeWithPlaces]):
         tx.remember_courses(events)
 
     @rpc
     def known_course(self, course_id: str) -> dict | None:
         with self.store.transaction() as tx:
-            row = tx.course(course_id)
+            row = tx.course(_uuid(course_id, "course_id", NotFound))
         return row and {**row, "course_id": str(row["course_id"]), "provider_id": str(row["provider_id"])}
+
+    # teams, advisors (admin)
+
+    @rpc_call
+    def create_team(self, body: dict) -> dict:
+        team = validated(NewTeam, body, "advisor team")
+        with self.store.transaction() as tx:
+            clash = domain.region_conflict(region_of(team.model_dump()), [region_of(t) for t in tx.teams(lock=True)])
+            if clash:
+                raise Conflict(clash["message"], [clash])
+            tx.insert_team(team.model_dump())
+            return team_json(tx.team(team.code))
+
+    @rpc_call
+    def list_teams(self) -> list[dict]:
+        with self.store.transaction() as tx:
+            return [team_json(t) for t in tx.teams()]
+
+    @rpc_call
+    def create_advisor(self, body: dict) -> dict:
+        new = validated(NewAdvisor, body, "advisor")
+        advisor_id, token = uuid.uuid4(), domain.new_token("advisor")
+        with self.store.transaction() as tx:
+            if tx.team(new.team) is None:
+                raise ValidationFailed("no such team", [{"field": "team", "message": f"no team {new.team}"}])
+            tx.insert_advisor(advisor_id, new.name, new.email, new.team, domain.token_hash(token))
+        return {"id": str(advisor_id), "name": new.name, "team": new.team, "token": token}
+
+    @rpc_call
+    def revoke_advisor(self, advisor_id: str) -> None:
+        with self.store.transaction() as tx:
+            if not tx.revoke_advisor(_uuid(advisor_id, "id", NotFound)):
+                raise NotFound(f"no advisor {advisor_id} with a valid token")
+
+    @rpc_call
+    def authenticate_advisor(self, token: str) -> dict:
+        with self.store.transaction() as tx:
+            advisor = tx.advisor_by_token(domain.token_hash(token))
+        if advisor is None:
+            raise Unauthorized("unknown or revoked advisor token")
+        return advisor
+
+    # the person
+
+    @rpc_call
+    def submit_intake(self, body: dict, client_address: str | None = None) -> dict:
+        new = validated(NewIntake, body, "intake request")
+        if new.website:      # the hidden field only a bot fills in: answer as if accepted, keep nothing
+            return {"id": str(uuid.uuid4()), "status": "new", "team": None, "callback_due_by": None, "token": None}
+        contact, errors = domain.contact_details(new.email, new.phone, new.postcode, new.preferred_contact)
+        now = datetime.now(timezone.utc)
+        with self.store.transaction() as tx:
+            course = self._published_course(tx, new.course_id, errors)
+            if errors:
+                raise ValidationFailed("the intake request is not valid", errors)
+            self._within_limits(tx, now, client_address, contact)
+            teams = {t["code"]: t for t in tx.teams()}
+            course_place = course and domain.whereabouts(course["postcode"], course["province"])
+            person = contact["postcode"] and domain.whereabouts(contact["postcode"])
+            code = domain.route([region_of(t) for t in teams.values()], person or None, course_place or None)
+            calendar = calendar_of(teams[code])
+            intake_id, token = uuid.uuid4(), domain.new_token("person")
+            record = {
+                "id": intake_id, "team": code, "situation": new.situation, "search_id": new.search_id,
+                "routed_by": "postcode" if person and code != domain.NATIONAL_TEAM else
+                             "course" if course_place and code != domain.NATIONAL_TEAM else "national",
+                "course_id": course and course["course_id"], "provider_id": course and course["provider_id"],
+                "preferred_contact": new.preferred_contact, "language": new.language,
+                "share_with_provider": bool(new.share_with_provider and course),
+                "consent": {"callback": True, "share_with_provider": bool(new.share_with_provider and course),
+                            "at": now.isoformat(), "version": domain.CONSENT_VERSION},
+                "token_hash": domain.token_hash(token), "name": new.name, "message": new.message, **contact,
+                "received_at": now, "callback_due_by": domain.callback_due_by(now, calendar),
+                "due_soon_at": domain.due_soon_at(now, calendar)}
+            tx.insert_intake(record)
+            facts = _facts(record)
+            tx.emit(IntakeSubmitted(**facts, search_id=new.search_id, preferred_contact=new.preferred_contact,
+                                    language=new.language, share_with_provider=record["share_with_provider"],
+                                    callback_due_by=record["callback_due_by"]))
+            tx.emit(IntakeAssigned(**facts, routed_by=record["routed_by"]))
+            if record["share_with_provider"]:
+                tx.emit(LeadShared(**facts))
+        return {"id": str(intake_id), "status": "new", "team": {"code": code, "name": teams[code]["name"]},
+                "callback_due_by": record["callback_due_by"].astimezone(domain.AMSTERDAM).isoformat(), "token": token}
+
+    @rpc_call
+    def intake_status(self, intake_id: str, token: str) -> dict:
+        with self.store.transaction() as tx:
+            row = self._by_token(tx, intake_id, token)
+            return status_json(row, tx.history(row["id"], with_notes=False))
+
+    @rpc_call
+    def export_intake(self, intake_id: str, token: str) -> dict:
+        with self.store.transaction() as tx:
+            row = self._by_token(tx, intake_id, token)
+            tx.log_access(row["id"], "the person", "person", "exported their data")
+            return export_json(row, tx.history(row["id"], with_notes=False), tx.access_log(row["id"]))
+
+    @rpc_call
+    def erase_intake(self, intake_id: str, token: str) -> None:
+        with self.store.transaction() as tx:
+            row = self._by_token(tx, intake_id, token, for_update=True)
+            self._erase(tx, [row], "person")
+
+    # advisors at work (their team's requests; an admin sees every team's)
+
+    @rpc_call
+    def list_intakes(self, principal: dict, status: str | None, overdue: bool, page: int, page_size: int) -> dict:
+        team = None if principal["role"] == "admin" else principal["team"]
+        with self.store.transaction() as tx:
+            rows, total = tx.list_intakes(team, status, overdue, page, page_size, datetime.now(timezone.utc))
+        items = [{k: v for k, v in intake_json(r).items() if k not in domain.PERSONAL_FIELDS} for r in rows]
+        return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+    @rpc_call
+    def read_intake(self, principal: dict, intake_id: str) -> dict:
+        with self.store.transaction() as tx:
+            row = self._of_team(tx, principal, intake_id)
+            tx.log_access(row["id"], _who(principal), principal["role"], "read the request with contact details")
+            return {**intake_json(row), "history": history_json(tx.history(row["id"], with_notes=True), True)}
+
+    @rpc_call
+    def record_step(self, principal: dict, intake_id: str, body: dict) -> dict:
+        step = validated(NewStep, body, "step")
+        now = datetime.now(timezone.utc)
+        with self.store.transaction() as tx:
+            row = self._of_team(tx, principal, intake_id, for_update=True)
+            status = domain.next_status(row["status"], step.type)
+            due = soon = None
+            if step.type == "waiting_for_person":
+                calendar = calendar_of(tx.team(row["team"]))
+                due = domain.resumed_deadline(now, row["callback_due_by"], step.until, calendar)
+                soon = domain.resumed_deadline(now, row["due_soon_at"], step.until, calendar)
+            tx.set_status(row["id"], status, due, soon, step.until)
+            tx.add_history(row["id"], step.type, _actor(principal), step.note)
+            tx.emit(IntakeOutcomeRecorded(**_facts(row), step=step.type, status=status, callback_due_by=due))
+            tx.log_access(row["id"], _who(principal), principal["role"], f"recorded {step.type}")
+            return {**intake_json(tx.intake(row["id"])), "history": history_json(tx.history(row["id"], with_notes=True), True)}
+
+    # providers' leads
+
+    @rpc_call
+    def provider_leads(self, provider_id: str, page: int, page_size: int) -> dict:
+        with self.store.transaction() as tx:
+            rows, total, unshared = tx.provider_leads(provider_id, page, page_size)
+        items = [{**r, "received_at": r["received_at"].isoformat()} for r in rows]
+        return {"items": items, "total": total, "page": page, "page_size": page_size, "without_consent": unshared}
+
+    @rpc_call
+    def provider_lead(self, provider: dict, intake_id: str) -> dict:
+        with self.store.transaction() as tx:
+            row = tx.intake(_uuid(intake_id, "id", NotFound))
+            if row is None or row["provider_id"] != provider["id"] or not row["share_with_provider"] or row["erased_at"]:
+                raise NotFound(f"no lead {intake_id}")
+            tx.log_access(row["id"], provider["name"], "provider", "read the contact details as a lead")
+        lead = intake_json(row)
+        return {k: lead[k] for k in ("id", "course_id", "course_title", "situation", "name", "email", "phone",
+                                     "preferred_contact", "language", "message", "received_at")}
+
+    # timers: claimed rows, so a restart loses nothing and two instances never send one warning twice
+
+    @timer(interval=5)
+    def warn_before_breach(self):
+        with self.store.transaction() as tx:
+            sent = sweep_warnings(tx, datetime.now(timezone.utc))
+        if any(sent.values()):
+            log.info("callback warnings sent: %s", sent)
+
+    @timer(interval=3600)
+    def purge_expired(self):
+        before = datetime.now(timezone.utc) - timedelta(days=self.config["INTAKE_RETENTION_DAYS"])
+        with self.store.transaction() as tx:
+            expired = tx.claim_expired(before, WARNING_BATCH)
+            if expired:
+                self._erase(tx, expired, "retention")
+        if expired:
+            log.info("%d finished intakes past the retention period: personal data erased", len(expired))
+
+    # helpers
+
+    def _erase(self, tx: IntakeStore, rows: list[dict], reason: str) -> None:
+        tx.erase([r["id"] for r in rows])
+        for row in rows:
+            tx.add_history(row["id"], "erased", "person" if reason == "person" else "system")
+        tx.emit_many([IntakeErased(**_facts(r), reason=reason) for r in rows])
+
+    def _published_course(self, tx: IntakeStore, course_id: str | None, errors: list[dict]) -> dict | None:
+        if course_id is None:
+            return None
+        course = tx.course(_uuid(course_id, "course_id", ValidationFailed))
+        if course is None or not course["published"]:
+            errors.append({"field": "course_id", "message": "deze opleiding is niet (meer) te vinden"})
+            return None
+        return course
+
+    def _within_limits(self, tx: IntakeStore, now: datetime, address: str | None, contact: dict) -> None:
+        key = self.config["INTAKE_HASH_KEY"]
+        limits = [(f, domain.keyed_hash(key, f"{f}:{v}"), self.config["INTAKE_LIMIT_PER_CONTACT"],
+                   timedelta(days=1)) for f, v in (("email", contact["email"]), ("phone", contact["phone"])) if v]
+        if address:
+            limits.append(("address", domain.keyed_hash(key, f"address:{address}"),
+                           self.config["INTAKE_LIMIT_PER_ADDRESS"], timedelta(hours=1)))
+        seen = tx.recent_submissions([h for _, h, _, _ in limits], now - timedelta(days=1))
+        for what, hashed, limit, window in limits:
+            wait = domain.wait_for_limit(seen.get(hashed, []), limit, window, now)
+            if wait:
+                field_name = "body" if what == "address" else what
+                raise TooManyRequests(f"too many intake requests {'from this address' if what == 'address' else 'for this ' + what}",
+                                      [{"field": field_name, "message": "te veel aanvragen: probeer het later opnieuw"}],
+                                      retry_after=wait)
+        tx.record_submission([h for _, h, _, _ in limits])
+
+    def _by_token(self, tx: IntakeStore, intake_id: str, token: str | None, for_update: bool = False) -> dict:
+        row = tx.intake(_uuid(intake_id, "id", NotFound), for_update)
+        if row is None or not token or row["token_hash"] != domain.token_hash(token) or row["erased_at"]:
+            raise NotFound(f"no intake {intake_id} for this token")
+        return row
+
+    def _of_team(self, tx: IntakeStore, principal: dict, intake_id: str, for_update: bool = False) -> dict:
+        row = tx.intake(_uuid(intake_id, "id", NotFound), for_update)
+        if row is None or (principal["role"] != "admin" and row["team"] != principal["team"]):
+            raise NotFound(f"no intake {intake_id} in your team")      # another team's: as if absent
+        return row
+
+
+def sweep_warnings(tx: IntakeStore, now: datetime) -> dict[str, int]:
+    """Each warning that is due, inside its team's office hours, emitted once: the rows are
+    claimed (FOR UPDATE SKIP LOCKED) and marked in the same transaction as the outbox rows."""
+    calendars = {t["code"]: calendar_of(t) for t in tx.teams()}
+    sent = {}
+    for kind, event in WARNINGS.items():
+        due = [r for r in tx.claim_warnings(kind, now, WARNING_BATCH) if domain.in_office_hours(now, calendars[r["team"]])]
+        if due:
+            tx.mark_warned(kind, [r["id"] for r in due])
+            tx.emit_many([event(**_facts(r), callback_due_by=r["callback_due_by"]) for r in due])
+        sent[kind] = len(due)
+    return sent
+
+
+def _facts(row: dict) -> dict:
+    return {"intake_id": row["id"], "team": row["team"], "situation": row["situation"],
+            "course_id": row["course_id"], "provider_id": row["provider_id"]}
+
+
+def _who(principal: dict) -> str:
+    return principal.get("name") or principal["role"]
+
+
+def _actor(principal: dict) -> str:
+    return "admin" if principal["role"] == "admin" else f"advisor:{principal['id']}"
+
+
+def _uuid(value, field_name: str, error=ValidationFailed) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        if error is NotFound:
+            raise NotFound(f"no {field_name} {value}") from None
+        raise ValidationFailed(f"{field_name} is not an id", [{"field": field_name, "message": "not an id"}]) from None
 
 
 SERVICE = IntakeService

@@ -1,0 +1,89 @@
+"""Request models of the intake service's RPC calls (the gateway passes bodies through as they
+came; intake validates into these and names every bad field)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from services.contracts.courses import Province, Situation, Strict
+from services.contracts.rpc import EmailAddress
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=2, max_length=40)]
+IntakeStatus = Literal["new", "in_progress", "advised", "enrolled", "closed"]
+StepType = Literal["call_attempted", "waiting_for_person", "advice_given", "enrolled", "closed"]
+
+
+class NewIntake(Strict):
+    """``POST /api/v1/intakes``. The contact fields are checked by the intake's own rules
+    (email-validator, phonenumbers, postcodes) so their messages are Dutch and name the field."""
+    course_id: str | None = None
+    search_id: Annotated[str, Field(max_length=64)] | None = None
+    situation: Situation
+    name: Name
+    email: Annotated[str, Field(max_length=254)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    postcode: Annotated[str, Field(max_length=10)] | None = None
+    message: Annotated[str, Field(max_length=2000)] | None = None
+    preferred_contact: Literal["phone", "email"]
+    language: Literal["nl", "en"] = "nl"
+    share_with_provider: bool = False
+    consent: bool
+    website: Annotated[str, Field(max_length=500)] | None = None    # the honeypot: people leave it empty
+
+    @field_validator("consent")
+    @classmethod
+    def _consented(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("zonder toestemming kunnen wij u niet terugbellen")
+        return value
+
+
+class NewTeam(Strict):
+    code: Slug
+    name: Name
+    provinces: list[Province] = []
+    postcode_ranges: list[tuple[Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")],
+                                Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")]]] = []
+    email: EmailAddress | None = None
+    working_hours: Annotated[float, Field(gt=0, le=200)] = 16
+    opens: time = time(9, 0)
+    closes: time = time(17, 0)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = [0, 1, 2, 3, 4]    # Monday 0 .. Sunday 6
+    closed_on_public_holidays: bool = True
+    closed_on_good_friday: bool = False
+    closed_on_liberation_day: bool = False
+    closing_days: list[date] = []
+
+    @model_validator(mode="after")
+    def _ranges_and_hours(self):
+        for i, (low, high) in enumerate(self.postcode_ranges):
+            if int(low) > int(high):
+                raise ValueError(f"postcode_ranges.{i}: the first postcode comes before the second")
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        return self
+
+
+class NewAdvisor(Strict):
+    name: Name
+    email: EmailAddress
+    team: Slug
+
+
+class NewStep(Strict):
+    """``POST /api/v1/intakes/{id}/events``: ``until`` (waiting_for_person) is the moment agreed
+    with the person to call again."""
+    type: StepType
+    note: Annotated[str, Field(max_length=4000)] | None = None
+    until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _until(self):
+        if self.type == "waiting_for_person" and self.until is None:
+            raise ValueError("waiting_for_person needs until: the moment agreed with the person")
+        if self.until is not None and self.until.tzinfo is None:
+            raise ValueError("until needs a time zone offset")
+        return self

@@ -1,0 +1,300 @@
+"""The intake rules, pure (no nameko, no SQL): what a valid request is, which team takes it, by
+when it must be called back, and which steps an advisor may record. Each has its named cases in
+tests/intake/test_domain.py."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from services import places
+from services.chassis import tokens
+from services.chassis.errors import Conflict, ValidationFailed
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+NATIONAL_TEAM = "landelijk"
+CONSENT_VERSION = "2026-12-01"   # the version of the consent text the pages and the API show
+TOKEN_PREFIX = {"person": "int_", "advisor": "adv_"}
+PERSONAL_FIELDS = ("name", "email", "phone", "postcode", "message")   # erased; never in an event
+
+# ---------------------------------------------------------------- tokens
+
+
+def new_token(kind: str) -> str:
+    return tokens.new_token(TOKEN_PREFIX[kind])
+
+
+token_hash = tokens.token_hash
+
+
+def keyed_hash(key: str, value: str) -> str:
+    """A contact address or client address as a keyed hash: counted for spam limits without
+    keeping the address itself."""
+    return hmac.new(key.encode(), value.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+# ---------------------------------------------------------------- contact details
+
+# Dutch numbers no one can be called back on: service numbers (free, paid), machine-to-machine
+# numbers and the short municipal numbers. Said in Dutch: the page shows it beside the field.
+REFUSED_PREFIXES = (
+    ("800", "een 0800-nummer is een servicenummer: geef een nummer waarop wij u kunnen terugbellen"),
+    ("900", "een 0900-nummer is betaald: geef een nummer waarop wij u kunnen terugbellen"),
+    ("906", "een 0906-nummer is betaald: geef een nummer waarop wij u kunnen terugbellen"),
+    ("909", "een 0909-nummer is betaald: geef een nummer waarop wij u kunnen terugbellen"),
+    ("97", "een 097-nummer is voor apparaten, niet voor mensen: geef uw eigen telefoonnummer"),
+    ("14", "een 14-nummer is het nummer van een gemeente: geef uw eigen telefoonnummer"),
+)
+
+
+def phone_number(value: str) -> str:
+    """A number to call back on, in E.164 (read as Dutch unless it carries a country code);
+    ValueError with a Dutch message otherwise."""
+    try:
+        parsed = phonenumbers.parse(value, "NL")
+    except phonenumbers.NumberParseException:
+        raise ValueError("dit is geen telefoonnummer") from None
+    national = phonenumbers.national_significant_number(parsed)
+    if parsed.country_code == 31:
+        for prefix, message in REFUSED_PREFIXES:
+            if national.startswith(prefix):
+                raise ValueError(message)
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("dit telefoonnummer bestaat niet: controleer het aantal cijfers")
+    kind = phonenumbers.number_type(parsed)
+    if kind in (phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.TOLL_FREE,
+                phonenumbers.PhoneNumberType.SHARED_COST):
+        raise ValueError("dit is een servicenummer: geef een nummer waarop wij u kunnen terugbellen")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_address(value: str) -> str:
+    """The address normalised (syntax only: no DNS); ValueError with a Dutch message."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError("dit is geen geldig e-mailadres (zoals naam@voorbeeld.nl)") from None
+
+
+def postcode(value: str) -> str:
+    """``1234 AB``; ValueError with a Dutch message."""
+    match = places.POSTCODE.match(value or "")
+    if not match:
+        raise ValueError("een postcode is vier cijfers en twee letters, zoals 1234 AB")
+    return f"{match.group(1)} {match.group(2).upper()}"
+
+# ---------------------------------------------------------------- routing
+
+
+@dataclass(frozen=True)
+class Region:
+    """What an advisor team claims: provinces and four-digit postcode ranges."""
+    code: str
+    provinces: tuple[str, ...] = ()
+    postcode_ranges: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """A postcode's four digits and province (either may be unknown)."""
+    digits: int | None = None
+    province: str | None = None
+
+
+def whereabouts(postcode_text: str | None, province: str | None = None) -> Whereabouts:
+    """Where a postcode (or just a province) is, for routing."""
+    if not postcode_text:
+        return Whereabouts(None, province)
+    digits = int(postcode_text[:4])
+    try:
+        province = places.postcode(postcode_text).province or province
+    except places.UnknownPlace:
+        pass
+    return Whereabouts(digits, province)
+
+
+def route(regions: list[Region], person: Whereabouts | None, course_place: Whereabouts | None) -> str:
+    """The team code: the person's postcode decides (a postcode range before a province);
+    without one, the place of the course's next offering; else the national team."""
+    for where in (person, course_place):
+        if where is None or (where.digits is None and where.province is None):
+            continue
+        if where.digits is not None:
+            for region in regions:
+                if any(low <= where.digits <= high for low, high in region.postcode_ranges):
+                    return region.code
+        if where.province:
+            for region in regions:
+                if where.province in region.provinces:
+                    return region.code
+        return NATIONAL_TEAM       # a known place no region claims
+    return NATIONAL_TEAM
+
+
+def region_conflict(new: Region, others: list[Region]) -> dict | None:
+    """The field a new team's claim overlaps another's on (409), or None."""
+    for other in others:
+        if other.code == new.code:
+            return {"field": "code", "message": f"team {new.code} exists"}
+        shared = set(new.provinces) & set(other.provinces)
+        if shared:
+            return {"field": "provinces", "message": f"{', '.join(sorted(shared))} belongs to team {other.code}"}
+        for low, high in new.postcode_ranges:
+            for o_low, o_high in other.postcode_ranges:
+                if low <= o_high and o_low <= high:
+                    return {"field": "postcode_ranges",
+                            "message": f"{low}-{high} overlaps {o_low}-{o_high} of team {other.code}"}
+    return None
+
+# ---------------------------------------------------------------- the deadline
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A team's office: working hours a callback may take, office hours, and the days it is
+    closed beyond weekends and the Dutch public holidays (``holidays``' list)."""
+    working_hours: float = 16            # two working days
+    opens: time = time(9, 0)
+    closes: time = time(17, 0)
+    weekdays: frozenset[int] = frozenset(range(5))   # Monday 0 .. Sunday 6
+    closed_on_public_holidays: bool = True
+    closed_on_good_friday: bool = False  # Goede Vrijdag is not a day off for everyone
+    closed_on_liberation_day: bool = False   # 5 May outside lustrum years (in them it is a holiday)
+    closing_days: frozenset[date] = field(default_factory=frozenset)
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays("NL", years=year, language="nl"))
+
+
+def is_working_day(day: date, calendar: Calendar) -> bool:
+    if day.weekday() not in calendar.weekdays or day in calendar.closing_days:
+        return False
+    name = _public_holidays(day.year).get(day) if calendar.closed_on_public_holidays else None
+    if name is not None:
+        return name.lower() == "goede vrijdag" and not calendar.closed_on_good_friday
+    if day.month == 5 and day.day == 5 and calendar.closed_on_liberation_day:
+        return False
+    return True
+
+
+def _opening(day: date, calendar: Calendar) -> datetime:
+    return datetime.combine(day, calendar.opens, AMSTERDAM)
+
+
+def _closing(day: date, calendar: Calendar) -> datetime:
+    return datetime.combine(day, calendar.closes, AMSTERDAM)
+
+
+def add_working_time(start: datetime, working: timedelta, calendar: Calendar) -> datetime:
+    """The moment ``working`` office time after ``start`` (office hours on working days,
+    Europe/Amsterdam). Office hours hold no daylight-saving switch, so each day's hours are
+    counted on its wall clock."""
+    local = start.astimezone(AMSTERDAM)
+    day, left = local.date(), working
+    moment = max(local, _opening(day, calendar))
+    while True:
+        if is_working_day(day, calendar) and moment < _closing(day, calendar):
+            available = _closing(day, calendar) - moment
+            if left <= available:
+                return moment + left
+            left -= available
+        day += timedelta(days=1)
+        moment = _opening(day, calendar)
+
+
+def working_time_between(start: datetime, end: datetime, calendar: Calendar) -> timedelta:
+    """Office time from ``start`` to ``end`` (zero when ``end`` is not later)."""
+    total, day = timedelta(0), start.astimezone(AMSTERDAM).date()
+    end_local = end.astimezone(AMSTERDAM)
+    while day <= end_local.date():
+        if is_working_day(day, calendar):
+            low = max(start.astimezone(AMSTERDAM), _opening(day, calendar))
+            high = min(end_local, _closing(day, calendar))
+            if high > low:
+                total += high - low
+        day += timedelta(days=1)
+    return total
+
+
+def callback_due_by(received_at: datetime, calendar: Calendar) -> datetime:
+    """When a request received at ``received_at`` must have been called back: the team's
+    working hours counted in office hours from then."""
+    return add_working_time(received_at, timedelta(hours=calendar.working_hours), calendar)
+
+
+def due_soon_at(received_at: datetime, calendar: Calendar) -> datetime:
+    """When three quarters of the allowed working time have passed: the advisors are warned."""
+    return add_working_time(received_at, timedelta(hours=calendar.working_hours * 0.75), calendar)
+
+
+def resumed_deadline(paused_at: datetime, due: datetime, until: datetime, calendar: Calendar) -> datetime:
+    """``waiting_for_person``: the clock stops at ``paused_at`` and runs again from ``until``
+    (the moment agreed with the person) with the working time that was left."""
+    return add_working_time(until, working_time_between(paused_at, due, calendar), calendar)
+
+
+def in_office_hours(moment: datetime, calendar: Calendar) -> bool:
+    local = moment.astimezone(AMSTERDAM)
+    return (is_working_day(local.date(), calendar)
+            and _opening(local.date(), calendar) <= local <= _closing(local.date(), calendar))
+
+# ---------------------------------------------------------------- the advisor's steps
+
+
+STEPS = {   # step: (statuses it may follow, the status it leads to)
+    "call_attempted": ({"new", "in_progress"}, "in_progress"),
+    "waiting_for_person": ({"new", "in_progress"}, "in_progress"),
+    "advice_given": ({"new", "in_progress"}, "advised"),
+    "enrolled": ({"in_progress", "advised"}, "enrolled"),
+    "closed": ({"new", "in_progress", "advised", "enrolled"}, "closed"),
+}
+# once advice is given (or the request is closed) the callback has happened: no more warnings
+CALLBACK_DONE = {"advised", "enrolled", "closed"}
+
+
+def next_status(status: str, step: str) -> str:
+    """The status after ``step``; Conflict (409) when the step cannot follow ``status``."""
+    if step not in STEPS:
+        raise ValidationFailed("unknown step", [{"field": "type", "message": f"one of {', '.join(STEPS)}"}])
+    allowed, leads_to = STEPS[step]
+    if status not in allowed:
+        raise Conflict(f"{step} cannot follow status {status}",
+                       [{"field": "type", "message": f"not possible when the intake is {status}"}])
+    return leads_to
+
+# ---------------------------------------------------------------- a submitted request
+
+
+def contact_details(email: str | None, phone: str | None, postcode_text: str | None,
+                    preferred: str) -> tuple[dict, list[dict]]:
+    """The contact fields normalised (E.164, a normalised address, ``1234 AB``), and an error per
+    bad field (Dutch, naming it). The chosen channel must be there."""
+    out, errors = {"email": None, "phone": None, "postcode": None}, []
+    checks = (("email", email, email_address), ("phone", phone, phone_number), ("postcode", postcode_text, postcode))
+    for field_name, value, check in checks:
+        if value:
+            try:
+                out[field_name] = check(value)
+            except ValueError as exc:
+                errors.append({"field": field_name, "message": str(exc)})
+    if not (email if preferred == "email" else phone) and not any(e["field"] == preferred for e in errors):
+        what = "uw e-mailadres" if preferred == "email" else "uw telefoonnummer"
+        errors.append({"field": preferred, "message": f"vul {what} in: zo nemen wij contact met u op"})
+    return out, errors
+
+
+def wait_for_limit(times: list[datetime], limit: int, window: timedelta, now: datetime) -> int:
+    """Seconds until one more submission fits ``limit`` per ``window`` (0: it fits now), given
+    the earlier ones' ``times`` within the window (oldest first)."""
+    recent = [t for t in times if t > now - window]
+    if len(recent) < limit:
+        return 0
+    return max(1, int((recent[len(recent) - limit] + window - now).total_seconds()) + 1)
