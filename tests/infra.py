@@ -151,7 +151,8 @@ class Platform:
         env.update(AMQP_URI=self.amqp_uri, PSYCOPG_WAIT_FUNC="wait_selector", PYTHONPATH=str(ROOT),
                    ADMIN_TOKEN=ADMIN_TOKEN, GATEWAY_PORT=str(self.port), APP_ENV="test",
                    OUTBOX_POLL_SECONDS="0.5", EVENT_RETRY_DELAYS="[0.2, 0.5, 1]",
-                   RATE_LIMIT_PER_MINUTE="0")   # tests and benchmarks send many requests from one address
+                   # tests and benchmarks send many requests from one address
+                   RATE_LIMIT_PER_MINUTE="0", INTAKE_LIMIT_PER_ADDRESS="1000000")
         if service in self.db_urls:
             env["DATABASE_URL"] = self.db_urls[service]
         env.update(self.extra_env)

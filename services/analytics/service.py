@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import uuid
+
 from nameko.rpc import rpc
 
 from services.analytics.store import AnalyticsStore
+from services.chassis import tokens
+from services.chassis.errors import DomainError, NotFound, Unauthorized, validated
 from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import BatchWindow, DatabaseServiceSettings
 from services.contracts.events import EventEnvelope
+from services.contracts.rpc import NewAnalyst
+
+ANALYST_TOKEN_PREFIX = "ana_"
+rpc_call = rpc(expected_exceptions=DomainError)
 
 
 class Settings(DatabaseServiceSettings):
@@ -49,6 +57,34 @@ class AnalyticsService(HealthMixin):
             rows = tx.events_about(key, value)
         return [{"event_id": str(r["event_id"]), "event_type": r["event_type"], "payload": r["payload"]}
                 for r in rows]
+
+    # analysts (created by an admin; their token is shown once)
+
+    @rpc_call
+    def create_analyst(self, body: dict) -> dict:
+        new = validated(NewAnalyst, body, "analyst")
+        analyst_id, token = uuid.uuid4(), tokens.new_token(ANALYST_TOKEN_PREFIX)
+        with self.store.transaction() as tx:
+            tx.insert_analyst(analyst_id, new.name, new.email, tokens.token_hash(token))
+        return {"id": str(analyst_id), "name": new.name, "token": token}
+
+    @rpc_call
+    def revoke_analyst(self, analyst_id: str) -> None:
+        try:
+            key = uuid.UUID(analyst_id)
+        except ValueError:
+            raise NotFound(f"no analyst {analyst_id}") from None
+        with self.store.transaction() as tx:
+            if not tx.revoke_analyst(key):
+                raise NotFound(f"no analyst {analyst_id} with a valid token")
+
+    @rpc_call
+    def authenticate_analyst(self, token: str) -> dict:
+        with self.store.transaction() as tx:
+            analyst = tx.analyst_by_token(tokens.token_hash(token))
+        if analyst is None:
+            raise Unauthorized("unknown or revoked analyst token")
+        return analyst
 
 
 SERVICE = AnalyticsService

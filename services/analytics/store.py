@@ -28,3 +28,17 @@ class AnalyticsStore(Store):
             "SELECT event_id, event_type, payload FROM event_archive WHERE payload->>%(k)s = %(v)s ORDER BY occurred_at",
             {"k": key, "v": value},
         )
+
+    # analysts
+
+    def insert_analyst(self, analyst_id, name: str, email: str, token_hash: str) -> None:
+        self.execute("INSERT INTO analysts (id, name, email, token_hash) VALUES (%(id)s, %(n)s, %(e)s, %(h)s)",
+                     {"id": analyst_id, "n": name, "e": email, "h": token_hash})
+
+    def revoke_analyst(self, analyst_id) -> bool:
+        return self.execute("UPDATE analysts SET revoked_at = now() WHERE id = %(id)s AND revoked_at IS NULL",
+                            {"id": analyst_id}).rowcount == 1
+
+    def analyst_by_token(self, token_hash: str) -> dict | None:
+        return self.fetch_one("SELECT id::text, name FROM analysts WHERE token_hash = %(h)s AND revoked_at IS NULL",
+                              {"h": token_hash})

@@ -1,4 +1,5 @@
-"""Who is calling: the admin (ADMIN_TOKEN), a provider (its API key), or nobody."""
+"""Who is calling: the admin (ADMIN_TOKEN), a provider (its API key), an advisor or an analyst
+(their tokens, told apart by prefix and checked by the service that issued them), or nobody."""
 from __future__ import annotations
 
 import hmac
@@ -7,12 +8,23 @@ from dataclasses import dataclass
 from services.chassis.errors import Forbidden, Unauthorized
 
 
+# a token's prefix says which service issued it (and checks it): (service, RPC method, role)
+ISSUERS = {"adv_": ("intake", "authenticate_advisor", "advisor"),
+           "ana_": ("analytics", "authenticate_analyst", "analyst")}
+PROVIDER_ISSUER = ("catalogue", "authenticate_provider", "provider")
+
+
 @dataclass(frozen=True)
 class Principal:
-    role: str                    # "admin" | "provider"
-    id: str | None = None        # the provider id
+    role: str                    # "admin" | "provider" | "advisor" | "analyst"
+    id: str | None = None        # the provider's, advisor's or analyst's id
     name: str | None = None
     kind: str | None = None      # the provider kind (oo-fonds, ...)
+    team: str | None = None      # an advisor's team
+
+    def as_dict(self) -> dict:
+        """As a service receives the caller, to decide what it may see."""
+        return {"role": self.role, "id": self.id, "name": self.name, "team": self.team}
 
     @property
     def actor(self) -> str:
@@ -28,8 +40,9 @@ def bearer_token(request) -> str | None:
     return token.strip()
 
 
-def authenticate(request, admin_token: str, authenticate_provider) -> Principal | None:
-    """The caller, None when no credentials were sent; Unauthorized for bad credentials."""
+def authenticate(request, admin_token: str, call) -> Principal | None:
+    """The caller, None when no credentials were sent; Unauthorized for bad credentials.
+    ``call(service, method, token)`` asks the issuing service."""
     token = bearer_token(request)
     if token is None:
         if request.headers.get("Authorization"):
@@ -37,8 +50,9 @@ def authenticate(request, admin_token: str, authenticate_provider) -> Principal 
         return None
     if hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(role="admin")
-    provider = authenticate_provider(token)
-    return Principal(role="provider", id=provider["id"], name=provider["name"], kind=provider["kind"])
+    service, method, role = ISSUERS.get(token[:4], PROVIDER_ISSUER)
+    who = call(service, method, token)
+    return Principal(role=role, id=who["id"], name=who["name"], kind=who.get("kind"), team=who.get("team"))
 
 
 def require(principal: Principal | None, *roles: str) -> Principal:

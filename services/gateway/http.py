@@ -186,4 +186,4 @@ class Calls:
 
     def principal(self, request) -> Principal | None:
         token = self.config["ADMIN_TOKEN"]
-        return authenticate(request, token, lambda key: self.call("catalogue", "authenticate_provider", key))
+        return authenticate(request, token, self.call)

@@ -7,8 +7,9 @@ from typing import get_args
 from pydantic.json_schema import models_json_schema
 
 from services.contracts.courses import Course, CourseInput, CourseStatus, FundingScheme, FundingSchemeInput
+from services.contracts.intake import IntakeStatus, NewAdvisor, NewIntake, NewStep, NewTeam
 from services.contracts.rpc import (
-    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, NewProvider, SearchRequest, SearchResponse,
+    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, NewAnalyst, NewProvider, SearchRequest, SearchResponse,
 )
 
 PROBLEM = {
@@ -58,12 +59,92 @@ PROVIDER_ID = [{"name": "provider_id", "in": "path", "required": True, "schema":
 COURSE_ID = [{"name": "course_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
 PROVIDER = [{"provider_key": []}]
 ADMIN = [{"admin_token": []}]
+ADVISOR = [{"advisor_token": []}]
+INTAKE_ID = [{"name": "intake_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
+TOKEN = [{"name": "token", "in": "query", "required": True, "schema": {"type": "string"},
+          "description": "the token the person received with their request"}]
+PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": LIST_MAX_PAGE, "default": 1}},
+          {"name": "page_size", "in": "query",
+           "schema": {"type": "integer", "minimum": 1, "maximum": LIST_MAX_PAGE_SIZE, "default": 20}}]
+OBJECT = {"type": "object"}
+
+
+def intake_paths() -> dict:
+    """Advisor teams, advisors, analysts, intake requests and providers' leads."""
+    return {
+        "/api/v1/advisor-teams": {
+            "post": {"summary": "Create an advisor team (a region: provinces and/or postcode ranges; office hours, "
+                                "working hours a callback may take, closing days)", "security": ADMIN,
+                     "requestBody": {"required": True, "content": _json(_ref("NewTeam"))},
+                     "responses": _responses(201, OBJECT, 400, 401, 403, 409, 422)},
+            "get": {"summary": "The advisor teams (landelijk first: it takes what no region claims)", "security": ADMIN,
+                    "responses": _responses(200, OBJECT, 401, 403)}},
+        "/api/v1/advisors": {
+            "post": {"summary": "Create an advisor of a team (its token is shown once)", "security": ADMIN,
+                     "requestBody": {"required": True, "content": _json(_ref("NewAdvisor"))},
+                     "responses": _responses(201, OBJECT, 400, 401, 403, 422)}},
+        "/api/v1/advisors/{advisor_id}": {
+            "parameters": [{"name": "advisor_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "delete": {"summary": "Revoke an advisor's token (the next request with it is a 401)", "security": ADMIN,
+                       "responses": {**_responses(204, {}, 401, 403, 404), "204": {"description": "revoked"}}}},
+        "/api/v1/analysts": {
+            "post": {"summary": "Create an analyst (its token is shown once)", "security": ADMIN,
+                     "requestBody": {"required": True, "content": _json(_ref("NewAnalyst"))},
+                     "responses": _responses(201, OBJECT, 400, 401, 403, 422)}},
+        "/api/v1/analysts/{analyst_id}": {
+            "parameters": [{"name": "analyst_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "delete": {"summary": "Revoke an analyst's token", "security": ADMIN,
+                       "responses": {**_responses(204, {}, 401, 403, 404), "204": {"description": "revoked"}}}},
+        "/api/v1/intakes": {
+            "post": {"summary": "Ask to be called back (anyone). The answer holds the team, the deadline and the "
+                                "token for the status, export and erasure links; too many requests from one "
+                                "address or for one contact is a 429",
+                     "requestBody": {"required": True, "content": _json(_ref("NewIntake"))},
+                     "responses": _responses(201, OBJECT, 400, 422)},
+            "get": {"summary": "The advisor's team's requests (an admin: every team's), overdue first, then by "
+                               "deadline; no contact details", "security": ADVISOR + ADMIN,
+                    "parameters": PAGING + [
+                        {"name": "status", "in": "query", "schema": {"enum": list(IntakeStatus.__args__)}},
+                        {"name": "overdue", "in": "query", "schema": {"type": "boolean", "default": False}}],
+                    "responses": _responses(200, OBJECT, 401, 403, 422)}},
+        "/api/v1/intakes/{intake_id}": {
+            "parameters": INTAKE_ID,
+            "get": {"summary": "One request with the person's contact details (the read is logged); another "
+                               "team's is a 404", "security": ADVISOR + ADMIN,
+                    "responses": _responses(200, OBJECT, 401, 403, 404)},
+            "delete": {"summary": "The person erases their data (everywhere); the facts stay for statistics",
+                       "parameters": TOKEN,
+                       "responses": {**_responses(204, {}, 401, 404), "204": {"description": "erased"}}}},
+        "/api/v1/intakes/{intake_id}/status": {
+            "parameters": INTAKE_ID,
+            "get": {"summary": "The person's view: status, team, deadline, history (no advisors' notes)",
+                    "parameters": TOKEN, "responses": _responses(200, OBJECT, 401, 404)}},
+        "/api/v1/intakes/{intake_id}/export": {
+            "parameters": INTAKE_ID,
+            "get": {"summary": "Everything held about the person, with the log of who read it",
+                    "parameters": TOKEN, "responses": _responses(200, OBJECT, 401, 404)}},
+        "/api/v1/intakes/{intake_id}/events": {
+            "parameters": INTAKE_ID,
+            "post": {"summary": "Record a step (call_attempted, waiting_for_person with until, advice_given, "
+                                "enrolled, closed); an impossible step is a 409", "security": ADVISOR + ADMIN,
+                     "requestBody": {"required": True, "content": _json(_ref("NewStep"))},
+                     "responses": _responses(200, OBJECT, 400, 401, 403, 404, 409, 422)}},
+        "/api/v1/providers/me/leads": {
+            "get": {"summary": "Requests about the provider's courses whose person agreed to share their details "
+                               "(without_consent: how many did not)", "security": PROVIDER,
+                    "parameters": PAGING, "responses": _responses(200, OBJECT, 401, 403, 422)}},
+        "/api/v1/providers/me/leads/{intake_id}": {
+            "parameters": INTAKE_ID,
+            "get": {"summary": "A shared lead's contact details (the read is logged and shown to the person)",
+                    "security": PROVIDER, "responses": _responses(200, OBJECT, 401, 403, 404)}},
+    }
 
 
 @functools.cache
 def document() -> dict:
     _, defs = models_json_schema(
-        [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest, FundingSchemeInput)]
+        [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest, FundingSchemeInput, NewIntake, NewTeam,
+                                     NewAdvisor, NewAnalyst, NewStep)]
         + [(m, "serialization") for m in (Course, SearchResponse, FundingScheme)],
         ref_template="#/components/schemas/{model}",
     )
@@ -82,6 +163,7 @@ def document() -> dict:
             "securitySchemes": {
                 "admin_token": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"},
                 "provider_key": {"type": "http", "scheme": "bearer", "description": "a provider's API key"},
+                "advisor_token": {"type": "http", "scheme": "bearer", "description": "an advisor's token (adv_...)"},
             },
         },
         "paths": {
@@ -189,6 +271,7 @@ def document() -> dict:
                 "parameters": COURSE_ID,
                 "get": {"summary": "Who changed what, when", "security": PROVIDER,
                         "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
+            **intake_paths(),
             "/api/v1/search": {
                 "get": {"summary": "Search published courses", "parameters": search_params,
                         "responses": _responses(200, _ref("SearchResponse"), 422)}},

@@ -14,6 +14,7 @@ STATUS = {
     errors.NotFound: (404, "Not found"),
     errors.Conflict: (409, "Conflict"),
     errors.PreconditionFailed: (412, "Precondition failed"),
+    errors.TooManyRequests: (429, "Too many requests"),
 }
 
 
@@ -45,5 +46,6 @@ def from_exception(exc: Exception) -> Response | None:
         return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
     for exc_type, (status, title) in STATUS.items():
         if isinstance(exc, exc_type):
-            return problem_response(status, title, exc.detail, exc.errors)
+            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
+            return problem_response(status, title, exc.detail, exc.errors, headers)
     return None

@@ -16,6 +16,7 @@ from services.chassis.settings import ServiceSettings
 from services.gateway.http import Calls
 from services.gateway.limits import RateLimits
 from services.gateway.routes.catalogue import CatalogueRoutes
+from services.gateway.routes.intake import IntakeRoutes
 from services.gateway.routes.operations import OperationsRoutes
 from services.gateway.routes.search import SearchRoutes
 
@@ -55,7 +56,7 @@ class Settings(ServiceSettings):
         return config
 
 
-class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, Calls):
+class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRoutes, Calls):
     name = "gateway"
 
     config = Config()

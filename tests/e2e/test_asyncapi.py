@@ -53,6 +53,14 @@ def test_a_subscriber_binding_as_documented_receives_valid_events(subscription, 
     eventually(lambda: anonymous.get("/api/v1/search", params={"q": word}).json()["total"] == 1, message="findable")
     eventually(lambda: {"course_published", "search_performed"} <= {e["event_type"] for e in drain()},
                message="course_published and search_performed received")
+    # an intake request's events, without personal data, as documented too
+    intake = eventually(lambda: (lambda a: a.json() if a.status_code == 201 else None)(anonymous.post(
+        "/api/v1/intakes", json={"course_id": course["id"], "situation": "werkzoekend", "name": "Asya Pi",
+                                 "phone": "06 12121212", "preferred_contact": "phone", "consent": True,
+                                 "share_with_provider": True})), timeout=15, message="intake knows the course")
+    eventually(lambda: {"intake_submitted", "intake_assigned", "lead_shared"} <= {
+        e["event_type"] for e in drain() if e["payload"].get("intake_id") == intake["id"]},
+        message="the intake's events received")
     schemas = {"components": document["components"]}
     for event in drain():
         message = document["components"]["messages"][event["event_type"]]
