@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 import time
 import uuid
@@ -75,6 +76,21 @@ def direct(db_url: str):
     return make
 
 
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) each process has used, and the whole machine's."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] = (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            out[name] = 0.0
+    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    out["machine"] = (sum(int(v) for v in cpu) - int(cpu[3]) - int(cpu[4])) / tick   # less idle and iowait
+    return out
+
+
 def fill_open_intakes(db_url: str, count: int, due_now: int) -> None:
     """``count`` open requests, ``due_now`` of them past their warning moment (a 24/7 team)."""
     with psycopg.connect(db_url, autocommit=True) as conn:
@@ -84,7 +100,7 @@ def fill_open_intakes(db_url: str, count: int, due_now: int) -> None:
         conn.execute("""INSERT INTO intakes (id, team, routed_by, situation, preferred_contact, language,
                             share_with_provider, consent, token_hash, received_at, callback_due_by, due_soon_at)
                         SELECT gen_random_uuid(), 'altijd', 'national', 'werkzoekend', 'phone', 'nl', false, '{}',
-                               'bench:' || n, now(), now() + interval '2 days',
+                               'bench:' || gen_random_uuid(), now(), now() + interval '2 days',
                                CASE WHEN n <= %(due)s THEN now() - interval '1 minute' ELSE now() + interval '1 day' END
                         FROM generate_series(1, %(count)s) n""", {"count": count, "due": due_now})
         conn.execute("VACUUM ANALYZE intakes")
@@ -113,16 +129,28 @@ def main() -> int:
                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30).raise_for_status()
         run_clients(gateway(platform.url), 2, 2)      # warm-up, not counted
         print(f"{'clients':>7} {'path':8} {'intakes/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} errors")
-        figures = {}
+        figures, cpu_lines = {}, []
         for clients in (1, 8):
             for name, make in (("gateway", gateway(platform.url)), ("direct", direct(platform.db_urls["intake"]))):
+                pids = {n: p.pid for n, p in platform.procs.items()}
+                before = cpu_seconds(pids)
                 rate, lat, errors = run_clients(make, clients, args.seconds)
+                if name == "gateway":
+                    used = {n: v - before[n] for n, v in cpu_seconds(pids).items()}
+                    count = rate * args.seconds
+                    per = {n: used[n] / count * 1000 for n in used}
+                    rest = per["machine"] - sum(v for n, v in per.items() if n != "machine")
+                    cpu_lines.append(f"CPU ms per intake at {clients} client(s): " + ", ".join(
+                        f"{n} {per[n]:.1f}" for n in pids) + f", RabbitMQ + PostgreSQL + the clients {rest:.1f}, "
+                        f"all {per['machine']:.1f} (2 cores: at most {2000 / per['machine']:.0f} intakes/s)")
                 figures[(clients, name)] = (rate, lat)
                 print(f"{clients:>7} {name:8} {rate:>10.1f} {pct(lat, 50):>8.1f} {pct(lat, 95):>8.1f} "
                       f"{pct(lat, 99):>8.1f} {errors}", flush=True)
         for clients in (1, 8):
             ratio = figures[(clients, "gateway")][0] / figures[(clients, "direct")][0]
             print(f"ratio at {clients} clients: the gateway path is {ratio:.0%} of the direct inserts' throughput")
+        for line in cpu_lines:
+            print(line)
         p99 = pct(figures[(8, "gateway")][1], 99)
         print(f"p99 at 8 clients through the gateway: {p99:.1f} ms (target < 100 ms) -> {'met' if p99 < 100 else 'NOT met'}")
 

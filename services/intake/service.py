@@ -148,12 +148,12 @@ class IntakeService(HealthMixin):
                 "due_soon_at": domain.due_soon_at(now, calendar)}
             tx.insert_intake(record)
             facts = _facts(record)
-            tx.emit(IntakeSubmitted(**facts, search_id=new.search_id, preferred_contact=new.preferred_contact,
-                                    language=new.language, share_with_provider=record["share_with_provider"],
-                                    callback_due_by=record["callback_due_by"]))
-            tx.emit(IntakeAssigned(**facts, routed_by=record["routed_by"]))
-            if record["share_with_provider"]:
-                tx.emit(LeadShared(**facts))
+            tx.emit_many([
+                IntakeSubmitted(**facts, search_id=new.search_id, preferred_contact=new.preferred_contact,
+                                language=new.language, share_with_provider=record["share_with_provider"],
+                                callback_due_by=record["callback_due_by"]),
+                IntakeAssigned(**facts, routed_by=record["routed_by"]),
+                *([LeadShared(**facts)] if record["share_with_provider"] else [])])
         return {"id": str(intake_id), "status": "new", "team": {"code": code, "name": teams[code]["name"]},
                 "callback_due_by": record["callback_due_by"].astimezone(domain.AMSTERDAM).isoformat(), "token": token}
 
@@ -247,6 +247,7 @@ class IntakeService(HealthMixin):
             expired = tx.claim_expired(before, WARNING_BATCH)
             if expired:
                 self._erase(tx, expired, "retention")
+            tx.forget_old_submissions()
         if expired:
             log.info("%d finished intakes past the retention period: personal data erased", len(expired))
 

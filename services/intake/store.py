@@ -91,7 +91,10 @@ class IntakeStore(Store):
 
     def record_submission(self, key_hashes: list[str]) -> None:
         self.execute("INSERT INTO submissions (key_hash) SELECT unnest(%(k)s::text[])", {"k": key_hashes})
-        self.execute("DELETE FROM submissions WHERE at < now() - interval '2 days'")
+
+    def forget_old_submissions(self) -> int:
+        """Counts older than any limit's window are of no use (the hourly purge drops them)."""
+        return self.execute("DELETE FROM submissions WHERE at < now() - interval '2 days'").rowcount
 
     def insert_intake(self, intake: dict) -> None:
         self.execute(
