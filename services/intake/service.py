@@ -191,7 +191,7 @@ class IntakeService(HealthMixin):
         with self.store.transaction() as tx:
             row = self._of_team(tx, principal, intake_id)
             tx.log_access(row["id"], _who(principal), principal["role"], "read the request with contact details")
-            return {**intake_json(row), "history": history_json(tx.history(row["id"], with_notes=True), True)}
+            return _advisor_view(tx, row)
 
     @rpc_call
     def record_step(self, principal: dict, intake_id: str, body: dict) -> dict:
@@ -209,7 +209,7 @@ class IntakeService(HealthMixin):
             tx.add_history(row["id"], step.type, _actor(principal), step.note)
             tx.emit(IntakeOutcomeRecorded(**_facts(row), step=step.type, status=status, callback_due_by=due))
             tx.log_access(row["id"], _who(principal), principal["role"], f"recorded {step.type}")
-            return {**intake_json(tx.intake(row["id"])), "history": history_json(tx.history(row["id"], with_notes=True), True)}
+            return _advisor_view(tx, tx.intake(row["id"]))
 
     # providers' leads
 
@@ -310,6 +310,11 @@ def sweep_warnings(tx: IntakeStore, now: datetime) -> dict[str, int]:
             tx.emit_many([event(**_facts(r), callback_due_by=r["callback_due_by"]) for r in due])
         sent[kind] = len(due)
     return sent
+
+
+def _advisor_view(tx: IntakeStore, row: dict) -> dict:
+    """A request as an advisor sees it: with the contact details and the history with notes."""
+    return {**intake_json(row), "history": history_json(tx.history(row["id"], with_notes=True), with_notes=True)}
 
 
 def _facts(row: dict) -> dict:

@@ -27,8 +27,7 @@ class IntakeStore(Store):
         the same order."""
         newest = newest_versions(events, key=lambda e: e.course_id, version=lambda e: e.version)
         today = today or date.today()
-        places = {e.course_id: e.course.next_place(today) if hasattr(e.course, "next_place") else None
-                  for e in newest}
+        places = {e.course_id: e.course.next_place(today) for e in newest}
         self.execute(
             """INSERT INTO courses (course_id, provider_id, title, published, version, postcode, province)
                SELECT r.c, r.p, r.t, r.pub, r.v, r.pc, r.pr

@@ -13,7 +13,7 @@ import pytest
 from services.analytics.store import AnalyticsStore
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
 from services.chassis.postgres import Store
-from services.contracts.events import (CourseChange, CoursePublished, CourseUpdated, EventEnvelope,
+from services.contracts.events import (CourseChangeWithPlaces, CoursePublished, CourseUpdated, EventEnvelope,
                                        ProviderRegistered)
 from services.intake.store import IntakeStore
 from tests.search import corpus
@@ -54,9 +54,9 @@ def test_intake_keeps_the_newest_version_of_a_course_in_a_batch_and_after_it(con
     first, other = corpus.courses(date.today())[:2]
     v2, v3 = _version(first, 2, "Tweede titel"), _version(first, 3, "Derde titel")
 
-    def event(cls, course):     # as intake reads it off the wire: its headline only
+    def event(cls, course):     # as intake reads it off the wire: its headline and its offerings' places
         full = cls(course_id=course.id, provider_id=course.provider.id, version=course.version, course=course)
-        return CourseChange.from_envelope(EventEnvelope.model_validate(full.envelope().model_dump(mode="json")))
+        return CourseChangeWithPlaces.from_envelope(EventEnvelope.model_validate(full.envelope().model_dump(mode="json")))
 
     with conn.transaction():
         IntakeStore(conn).remember_courses([event(CourseUpdated, v3), event(CoursePublished, other),
