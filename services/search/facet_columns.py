@@ -218,12 +218,13 @@ class FacetIndex:
     # answering
 
     def search(self, req: SearchRequest, text: TextMatches | None, today: date,
-               point: tuple[float, float] | None) -> Page:
-        """``text`` is every course the words match with its text rank (None: no words)."""
+               point: tuple[float, float] | None, only: list[str] | None = None) -> Page:
+        """``text`` is every course the words match with its text rank (None: no words);
+        ``only`` the course ids to answer among (None: every course)."""
         with self._lock:
             if self.titles_changed:
                 self._order_titles()
-            return _Search(self, req, today, point).answer(text)
+            return _Search(self, req, today, point).answer(text, only)
 
 
 def _mask(facet: str, values: list[str]) -> int:
@@ -238,9 +239,14 @@ class _Search:
         self.c = index.courses
         self.n = self.c.n
 
-    def answer(self, text: TextMatches | None) -> Page:
+    def answer(self, text: TextMatches | None, only: list[str] | None = None) -> Page:
         req, c = self.req, self.c
         candidate = c["published"] & (c["last_start"] >= self.today)
+        if only is not None:
+            rows = self.index.rows_of(np.array([uuid.UUID(i).bytes for i in only], dtype=UUID_BYTES))
+            among = np.zeros(self.n, dtype=bool)
+            among[rows[rows >= 0]] = True
+            candidate &= among
         if req.funding:
             candidate &= np.fromiter((req.funding in f for f in self.index.funding), dtype=bool, count=self.n)
         rank = np.zeros(self.n)

@@ -21,13 +21,15 @@ from services.search.rules import next_offering, offering_filters
 from services.search.store import SearchStore
 
 NO_SCHEME = "-"    # a funding code no course names (a code has two characters or more)
+MAX_PAGE_SIZE = 100
 
 
-def answer(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: date) -> dict:
+def answer(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: date,
+           only: list[str] | None = None) -> dict:
     """The answer to ``req`` as the read model stands (without its ``search_id``). A place said
     in the words (heftruck rotterdam: place_words) is searched as one unless nothing is found
     there; then the words are searched as typed. Sorted by distance, the place holds even then:
-    it is what the hits would be sorted from."""
+    it is what the hits would be sorted from. ``only``: answer among these course ids alone."""
     said = place_words(req.q) if req.q and req.near is None and not req.province else None
     # sorted by distance, a city in the words is the place it is sorted from
     point = None if said and said.place and req.sort == "distance" else point_of(req)
@@ -37,10 +39,22 @@ def answer(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: d
         else:
             local = req.model_copy(update={"q": said.rest, "near": said.place.name})
             local_point = (said.place.lat, said.place.lon)
-        found = _answer_of(backend, tx, local, local_point, today)
+        found = _answer_of(backend, tx, local, local_point, today, only)
         if found["total"] or req.sort == "distance":
             return _with_place(found, said, req)
-    return _answer_of(backend, tx, req, point, today)
+    return _answer_of(backend, tx, req, point, today, only)
+
+
+def matching(backend: SearchBackend, tx: SearchStore, req: SearchRequest, course_ids: list[str],
+             today: date) -> list[dict]:
+    """The hits among ``course_ids`` the search ``req`` finds today, as its answer would list
+    them (a saved search's alert: the courses published since that it finds)."""
+    found = []
+    for start in range(0, len(course_ids), MAX_PAGE_SIZE):
+        among = course_ids[start:start + MAX_PAGE_SIZE]
+        page = req.model_copy(update={"page": 1, "page_size": MAX_PAGE_SIZE})
+        found += answer(backend, tx, page, today, among)["hits"]
+    return found
 
 
 def point_of(req: SearchRequest) -> tuple[float, float] | None:
@@ -69,13 +83,13 @@ def plan_query(backend: SearchBackend, tx: SearchStore, q: str | None) -> QueryP
 
 
 def match(backend: SearchBackend, tx: SearchStore, req: SearchRequest, plan: QueryPlan | None, today: date,
-          point: tuple[float, float] | None) -> tuple[Found, QueryPlan | None]:
+          point: tuple[float, float] | None, only: list[str] | None = None) -> tuple[Found, QueryPlan | None]:
     """The backend's page of matches (rows, total, facets), and the plan it answered with: every
     word, or when no course has all of several (with the filters), any of them, the courses with
     more of them first, rather than nothing (``nederlands leren`` finds *Nederlands als tweede
-    taal*)."""
-    found = backend.search(tx, req, plan, today, point)
-    if found[1] == 0 and plan is not None and len(plan.groups) > 1:
+    taal*). Among ``only`` (an alert's new courses) every word must match: no relaxing."""
+    found = backend.search(tx, req, plan, today, point, only)
+    if found[1] == 0 and plan is not None and len(plan.groups) > 1 and only is None:
         plan = plan.relaxed()
         found = backend.search(tx, req, plan, today, point)
     return found, plan
@@ -88,11 +102,12 @@ def profile_of(tx: SearchStore, situation: str | None, today: date) -> Profile |
     return Profile(situation=situation, boosted=True, funding_schemes=tx.schemes_for(situation, today))
 
 
-def _answer_of(backend: SearchBackend, tx: SearchStore, req: SearchRequest, point, today: date) -> dict:
+def _answer_of(backend: SearchBackend, tx: SearchStore, req: SearchRequest, point, today: date,
+               only: list[str] | None = None) -> dict:
     if req.funding and not tx.schemes_valid_on([req.funding], today):
         # a scheme that ended (or never was) pays for nothing: filter on a code no course names
         req = req.model_copy(update={"funding": NO_SCHEME})
-    (rows, total, facets), plan = match(backend, tx, req, plan_query(backend, tx, req.q), today, point)
+    (rows, total, facets), plan = match(backend, tx, req, plan_query(backend, tx, req.q), today, point, only)
     profile = profile_of(tx, req.situation, today)
     return {
         "total": int(total), "page": req.page, "page_size": req.page_size,

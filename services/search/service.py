@@ -174,6 +174,13 @@ class SearchService(HealthMixin):
         return response
 
     @rpc(expected_exceptions=DomainError)
+    def matching(self, request: dict, course_ids: list[str]) -> list[dict]:
+        """The hits among ``course_ids`` the search ``request`` finds (a saved search's alert)."""
+        req = validated(SearchRequest, request, "search request")
+        with self.store.autocommit() as db:
+            return pipeline.matching(self.backend, db, req, course_ids, date.today())
+
+    @rpc(expected_exceptions=DomainError)
     def suggest(self, request: dict) -> dict:
         req = validated(SuggestRequest, request, "suggest request")
         prefix = " ".join(analysis.tokens(req.q))

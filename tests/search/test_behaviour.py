@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 
 from services import places
+from services.contracts.rpc import SearchRequest
+from services.search import pipeline
 from services.search.backends import make_backend
 from services.search.documents import build_document
 from tests.search import corpus
@@ -408,3 +410,23 @@ def test_a_compound_ending_in_a_word_for_course_finds_its_subject(empty):
     assert h.search(q="excelcursus")["ids"] == [str(excel.id)]
     assert h.search(q="taalcursus")["ids"] == [str(taal.id)]
     assert h.search(q="bijscholing")["total"] == 0          # (not "bij": a stop word)
+
+
+def test_matching_answers_among_the_given_courses_alone(loaded):
+    """A saved search's alert: of the courses given, the ones the search finds, as it finds them
+    (every word; the filters on one offering); a course not given is never among them."""
+    h = loaded
+    params = {"level": ["mbo-2"], "mode": ["online"]}
+    every = expected(h, **params)
+    assert len(every) > 2
+    given = sorted(every)[: len(every) // 2] + [cid for cid in h.courses if cid not in every][:5]
+    req = SearchRequest.model_validate(params)
+    with h.tx() as tx:
+        hits = pipeline.matching(h.backend, tx, req, given, h.today)
+        none = pipeline.matching(h.backend, tx, req, [cid for cid in h.courses if cid not in every][:5], h.today)
+    assert {hit["course_id"] for hit in hits} == set(sorted(every)[: len(every) // 2])
+    assert none == [] and all(hit["title"] and hit["provider"]["name"] for hit in hits)
+    # words: every word must match among them (no relaxing to any of the words)
+    title = h.courses[given[0]].title
+    with h.tx() as tx:
+        assert pipeline.matching(h.backend, tx, SearchRequest(q=f"{title} zzqxv"), given, h.today) == []

@@ -67,7 +67,8 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def search(self, tx: SearchStore, req: SearchRequest, plan: QueryPlan | None, today: date,
-               point: tuple[float, float] | None) -> Found: ...
+               point: tuple[float, float] | None, only: list[str] | None = None) -> Found:
+        """``only``: answer among these course ids alone (which of them a saved search finds)."""
 
     @abstractmethod
     def suggest(self, tx: SearchStore, prefix: str, today: date, limit: int) -> list[str]: ...

@@ -190,12 +190,13 @@ class OpenSearchBackend(SearchBackend):
     # reads
 
     def search(self, tx, req: SearchRequest, plan: QueryPlan | None, today: date,
-               point: tuple[float, float] | None) -> Found:
+               point: tuple[float, float] | None, only: list[str] | None = None) -> Found:
         filters = Filters(req, today, point)
         # a relaxed search sorted otherwise than by relevance: more of the words first, scored as
         # the number of groups matched, then the order asked
         counted = bool(plan and plan.any_word and req.sort != "relevance")
-        query = {"bool": {"filter": findable(today), "must": text_query(plan, counted) if plan else []}}
+        among = [] if only is None else [{"ids": {"values": only}}]
+        query = {"bool": {"filter": findable(today) + among, "must": text_query(plan, counted) if plan else []}}
         if plan and len(plan.groups) > 1 and not counted:
             query["bool"]["should"] = [
                 {"match_phrase": {"title": {"query": " ".join(plan.words), "boost": 3}}},

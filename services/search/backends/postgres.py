@@ -49,12 +49,12 @@ class PostgresBackend(SearchBackend):
     def warm(self, tx):
         self.index.refresh(tx)
 
-    def search(self, tx, req, plan, today, point):
+    def search(self, tx, req, plan, today, point, only=None):
         self.index.refresh(tx)
         ranked = req.sort == "relevance"
         text = None if plan is None else self.texts.get_or_compute(
             (plan.key, ranked), tx.read_model(), lambda: tx.text_matches(plan, ranked=ranked))
-        page = self.index.search(req, text, today, point)
+        page = self.index.search(req, text, today, point, only)
         rows = self._hits(tx, page.course_ids, plan)
         return ([{**rows[cid], **figures} for cid, figures in zip(page.course_ids, page.figures) if cid in rows],
                 page.total, page.facets)
