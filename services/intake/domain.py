@@ -3,8 +3,6 @@ when it must be called back, and which steps an advisor may record. Each has its
 tests/intake/test_domain.py."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -31,13 +29,14 @@ def new_token(kind: str) -> str:
     return tokens.new_token(TOKEN_PREFIX[kind])
 
 
+def person_token(key: str, intake_id) -> str:
+    """The person's token to their request: derived from its id with the service's key, so the
+    confirmation mail sent later carries it while intake stores only its hash."""
+    return tokens.derived_token(key, TOKEN_PREFIX["person"], "intake", str(intake_id))
+
+
 token_hash = tokens.token_hash
-
-
-def keyed_hash(key: str, value: str) -> str:
-    """A contact address or client address as a keyed hash: counted for spam limits without
-    keeping the address itself."""
-    return hmac.new(key.encode(), value.strip().lower().encode(), hashlib.sha256).hexdigest()
+keyed_hash = tokens.keyed_hash
 
 # ---------------------------------------------------------------- contact details
 

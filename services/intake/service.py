@@ -27,7 +27,7 @@ from services.contracts.events import (CallbackDueSoon, CallbackOverdue, CourseC
 from services.contracts.intake import NewAdvisor, NewIntake, NewStep, NewTeam
 from services.intake import domain
 from services.intake.store import IntakeStore, calendar_of, region_of
-from services.intake.views import export_json, history_json, intake_json, status_json, team_json
+from services.intake.views import export_json, history_json, intake_json, recipient_json, status_json, team_json
 
 log = logging.getLogger(__name__)
 rpc_call = rpc(expected_exceptions=DomainError)
@@ -39,12 +39,15 @@ class Settings(DatabaseServiceSettings):
     intake_retention_days: int = Field(default=365, ge=1, description="days personal data of a finished request is kept")
     intake_hash_key: str = Field(default="dev-intake-hash-key", min_length=8,
                                  description="key of the hashes that count submissions per address and contact")
+    intake_token_key: str = Field(default="dev-intake-token-key", min_length=8,
+                                  description="key the person's token to their request is derived with (keep it secret)")
     intake_limit_per_address: int = Field(default=10, ge=1, description="intakes one client address may send an hour")
     intake_limit_per_contact: int = Field(default=3, ge=1, description="intakes for one e-mail address or phone a day")
 
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "INTAKE_RETENTION_DAYS": self.intake_retention_days,
-                "INTAKE_HASH_KEY": self.intake_hash_key, "INTAKE_LIMIT_PER_ADDRESS": self.intake_limit_per_address,
+                "INTAKE_HASH_KEY": self.intake_hash_key, "INTAKE_TOKEN_KEY": self.intake_token_key,
+                "INTAKE_LIMIT_PER_ADDRESS": self.intake_limit_per_address,
                 "INTAKE_LIMIT_PER_CONTACT": self.intake_limit_per_contact}
 
 
@@ -133,7 +136,8 @@ class IntakeService(HealthMixin):
             person = contact["postcode"] and domain.whereabouts(contact["postcode"])
             code = domain.route([region_of(t) for t in teams.values()], person or None, course_place or None)
             calendar = calendar_of(teams[code])
-            intake_id, token = uuid.uuid4(), domain.new_token("person")
+            intake_id = uuid.uuid4()
+            token = domain.person_token(self.config["INTAKE_TOKEN_KEY"], intake_id)
             record = {
                 "id": intake_id, "team": code, "situation": new.situation, "search_id": new.search_id,
                 "routed_by": "postcode" if person and code != domain.NATIONAL_TEAM else
@@ -175,6 +179,19 @@ class IntakeService(HealthMixin):
         with self.store.transaction() as tx:
             row = self._by_token(tx, intake_id, token, for_update=True)
             self._erase(tx, [row], "person")
+
+    # what notify needs at the moment it sends (it keeps no contact details of its own)
+
+    @rpc_call
+    def recipients(self, intake_ids: list[str]) -> dict[str, dict | None]:
+        """Per intake: the person's contact details and link token, the team's addresses, the
+        course and the deadline; None for one erased or unknown (it gets no message)."""
+        with self.store.transaction() as tx:
+            rows = [r for r in tx.intakes([str(_uuid(i, "intake_ids")) for i in intake_ids]) if r["erased_at"] is None]
+            addresses = tx.team_addresses(sorted({r["team"] for r in rows}))
+        found = {r["id"]: recipient_json(r, addresses.get(r["team"], []),
+                                         domain.person_token(self.config["INTAKE_TOKEN_KEY"], r["id"])) for r in rows}
+        return {i: found.get(i) for i in intake_ids}
 
     # advisors at work (their team's requests; an admin sees every team's)
 

@@ -113,6 +113,20 @@ class IntakeStore(Store):
         return self.fetch_one(f"SELECT {INTAKE_COLUMNS}, i.token_hash FROM {INTAKE_FROM} WHERE i.id = %(id)s"
                               + (" FOR UPDATE OF i" if for_update else ""), {"id": intake_id})
 
+    def intakes(self, intake_ids: list) -> list[dict]:
+        return self.fetch_all(f"SELECT {INTAKE_COLUMNS} FROM {INTAKE_FROM} WHERE i.id = ANY(%(ids)s::uuid[])",
+                              {"ids": intake_ids})
+
+    def team_addresses(self, codes: list[str]) -> dict[str, list[str]]:
+        """Where a team's mail goes: its own address, else each of its advisors'."""
+        rows = self.fetch_all(
+            """SELECT t.code, coalesce(array_remove(ARRAY[t.email], NULL)
+                        || CASE WHEN t.email IS NULL THEN array_agg(a.email ORDER BY a.email) FILTER (WHERE a.id IS NOT NULL)
+                           END, '{}') AS addresses
+               FROM teams t LEFT JOIN advisors a ON a.team = t.code AND a.revoked_at IS NULL
+               WHERE t.code = ANY(%(codes)s) GROUP BY t.code, t.email""", {"codes": codes})
+        return {r["code"]: list(r["addresses"]) for r in rows}
+
     def history(self, intake_id, with_notes: bool) -> list[dict]:
         notes = "note" if with_notes else "NULL AS note"
         return self.fetch_all(f"SELECT type, at, actor, {notes} FROM intake_history WHERE intake_id = %(id)s ORDER BY id",

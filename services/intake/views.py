@@ -26,6 +26,18 @@ def intake_json(row: dict) -> dict:
     }
 
 
+def recipient_json(row: dict, team_addresses: list[str], token: str) -> dict:
+    """An intake as notify addresses its messages about it."""
+    return {
+        "id": row["id"], "status": row["status"], "situation": row["situation"], "language": row["language"],
+        "name": row["name"], "email": row["email"], "phone": row["phone"],
+        "preferred_contact": row["preferred_contact"], "token": token,
+        "team": {"code": row["team"], "name": row["team_name"], "addresses": team_addresses},
+        "course_id": row["course_id"], "course_title": row["course_title"], "provider_id": row["provider_id"],
+        "received_at": _at(row["received_at"]), "callback_due_by": _at(row["callback_due_by"]),
+    }
+
+
 def history_json(history: list[dict], with_notes: bool) -> list[dict]:
     out = []
     for h in history:
