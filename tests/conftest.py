@@ -40,11 +40,24 @@ def postgres() -> Postgres:
 
 
 @pytest.fixture(scope="session")
-def platform(rabbit, postgres, tmp_path_factory):
+def mail_server():
+    """A real SMTP server every notify of the tests sends to."""
+    from tests.receivers import MailServer
+
+    server = MailServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(rabbit, postgres, mail_server, tmp_path_factory):
     log_dir = ROOT / ".run" / "test" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     # the gateway's import heartbeat often enough for a test to see it
-    running = Platform(rabbit, postgres, log_dir, extra_env={"IMPORT_HEARTBEAT_SECONDS": "0.5"})
+    running = Platform(rabbit, postgres, log_dir, extra_env={"IMPORT_HEARTBEAT_SECONDS": "0.5",
+                                                             "SMTP_URL": mail_server.url})
     try:
         running.start()
         yield running

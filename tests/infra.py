@@ -152,7 +152,11 @@ class Platform:
                    ADMIN_TOKEN=ADMIN_TOKEN, GATEWAY_PORT=str(self.port), APP_ENV="test",
                    OUTBOX_POLL_SECONDS="0.5", EVENT_RETRY_DELAYS="[0.2, 0.5, 1]",
                    # tests and benchmarks send many requests from one address
-                   RATE_LIMIT_PER_MINUTE="0", INTAKE_LIMIT_PER_ADDRESS="1000000")
+                   RATE_LIMIT_PER_MINUTE="0", INTAKE_LIMIT_PER_ADDRESS="1000000",
+                   # notify: retries within a test's patience; links to this platform's gateway
+                   NOTIFY_MAIL_RETRY_SECONDS="[0.3, 0.6, 1]", NOTIFY_WEBHOOK_RETRY_SECONDS="[0.3, 0.6, 1]",
+                   NOTIFY_ALERT_SECONDS="1", NOTIFY_SEND_TIMEOUT="5", NOTIFY_LEASE_SECONDS="20",
+                   PUBLIC_BASE_URL=self.url)
         if service in self.db_urls:
             env["DATABASE_URL"] = self.db_urls[service]
         env.update(self.extra_env)

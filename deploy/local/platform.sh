@@ -25,10 +25,20 @@ service_env() {  # the environment of one service, as docker-compose.yml gives i
   local name=$1
   echo "AMQP_URI=$AMQP_URI"
   [ "$name" = gateway ] || echo "DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$name"
+  if [ "$name" = notify ]; then echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"; echo "PUBLIC_BASE_URL=$GATEWAY_URL"; fi
+}
+
+start_mailcatcher() {  # every mail notify sends lands as one .eml file in $RUN_DIR/mail
+  if [ -f "$PIDS/mailcatcher.pid" ] && kill -0 "$(cat "$PIDS/mailcatcher.pid")" 2>/dev/null; then return; fi
+  ( exec setsid "$VENV/bin/python" -m services.notify.mailcatcher --port "$SMTP_PORT" --dir "$RUN_DIR/mail" ) \
+    >>"$LOGS/mailcatcher.log" 2>&1 < /dev/null &
+  echo "$!" > "$PIDS/mailcatcher.pid"
+  say "started the mail catcher (pid $!, port $SMTP_PORT): mail goes to $RUN_DIR/mail/"
 }
 
 start_services() {
   mkdir -p "$PIDS" "$LOGS"
+  start_mailcatcher
   local name pid
   for name in $(instances); do
     if [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
@@ -92,6 +102,7 @@ case "${1:-}" in
   Scholingsalliantie runs at $GATEWAY_URL   (OpenAPI: $GATEWAY_URL/openapi.json)
   Admin token: ${ADMIN_TOKEN:-dev-admin-token}${ADMIN_TOKEN:+ (from ADMIN_TOKEN)}${ADMIN_TOKEN:- (ADMIN_TOKEN unset: development default)}
   Try:   curl '$GATEWAY_URL/api/v1/search?q=heftruck'
+  Mail:  every e-mail the platform sends is a .eml file in $RUN_DIR/mail/ (nothing leaves this machine)
   Logs:  make logs      Stop: make stop      Wipe data: make clean
 MSG
     ;;

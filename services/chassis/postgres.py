@@ -151,8 +151,9 @@ class Transactions:
 
     @contextlib.contextmanager
     def autocommit(self) -> Iterator[Store]:
-        """Each statement its own transaction (no BEGIN/COMMIT round trips): for a single read
-        on a hot path. Nothing may be written through it (no outbox, no before_commit)."""
+        """Each statement its own transaction (no BEGIN/COMMIT round trips): for reads on a hot
+        path, and writes that are each whole in one statement (notify records each message's
+        outcome so). Nothing that emits an event (no outbox, no before_commit)."""
         with self._provider.pool.connection() as conn:
             yield self._provider.store_class(conn)
 

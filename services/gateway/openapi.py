@@ -8,6 +8,7 @@ from pydantic.json_schema import models_json_schema
 
 from services.contracts.courses import Course, CourseInput, CourseStatus, FundingScheme, FundingSchemeInput
 from services.contracts.intake import IntakeStatus, NewAdvisor, NewIntake, NewStep, NewTeam
+from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
 from services.contracts.rpc import (
     IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, NewAnalyst, NewProvider, SearchRequest, SearchResponse,
 )
@@ -140,11 +141,71 @@ def intake_paths() -> dict:
     }
 
 
+MESSAGE_STATUS = {"enum": ["created", "sending", "delivered", "temporary-failure", "permanent-failure",
+                           "technical-failure"]}
+SUB_TOKEN = [{"name": "token", "in": "query", "required": True, "schema": {"type": "string"},
+              "description": "the token of the saved search's mail"}]
+HTML_PAGE = {"200": {"description": "a page", "content": {"text/html": {"schema": {"type": "string"}}}}}
+
+
+def notify_paths() -> dict:
+    """Providers' webhooks, lead mail and deliveries; saved searches and their two pages; the
+    admin's delivery log."""
+    return {
+        "/api/v1/providers/me/webhook": {
+            "put": {"summary": "Register (or, with the same URL, rotate the secret of) the provider's webhook; the "
+                               "whsec_ secret is shown once, the old one signs too for 24 hours", "security": PROVIDER,
+                    "requestBody": {"required": True, "content": _json(_ref("NewWebhook"))},
+                    "responses": _responses(200, OBJECT, 400, 401, 403, 422)},
+            "delete": {"summary": "Remove the webhook", "security": PROVIDER,
+                       "responses": {**_responses(204, {}, 401, 403, 404), "204": {"description": "removed"}}}},
+        "/api/v1/providers/me/lead-email": {
+            "put": {"summary": "A work address for 'new lead' mail (null stops it)", "security": PROVIDER,
+                    "requestBody": {"required": True, "content": _json(_ref("LeadEmail"))},
+                    "responses": _responses(200, OBJECT, 400, 401, 403, 404, 422)}},
+        "/api/v1/providers/me/webhook/deliveries": {
+            "get": {"summary": "The provider's webhook deliveries (newest first) with status and attempts",
+                    "security": PROVIDER,
+                    "parameters": PAGING + [{"name": "status", "in": "query", "schema": MESSAGE_STATUS}],
+                    "responses": _responses(200, OBJECT, 401, 403, 422)}},
+        "/api/v1/providers/me/webhook/deliveries/{message_id}/replay": {
+            "parameters": [{"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "post": {"summary": "Send a finished delivery again (the same webhook-id)", "security": PROVIDER,
+                     "responses": _responses(202, OBJECT, 401, 403, 404, 422)}},
+        "/api/v1/notifications": {
+            "get": {"summary": "The delivery log of every message (no addresses)", "security": ADMIN,
+                    "parameters": PAGING + [{"name": "status", "in": "query", "schema": MESSAGE_STATUS},
+                                            {"name": "template", "in": "query", "schema": {"type": "string"}}],
+                    "responses": _responses(200, OBJECT, 401, 403, 422)}},
+        "/api/v1/saved-searches": {
+            "post": {"summary": "Subscribe to a search (anyone); a confirmation mail follows, nothing is sent "
+                                "before it is confirmed",
+                     "requestBody": {"required": True, "content": _json(_ref("NewSubscription"))},
+                     "responses": _responses(202, OBJECT, 400, 422)}},
+        "/api/v1/saved-searches/confirm": {
+            "post": {"summary": "Confirm a saved search with the token of its mail",
+                     "requestBody": {"required": True, "content": _json({"type": "object", "required": ["token"],
+                                                                         "properties": {"token": {"type": "string"}}})},
+                     "responses": _responses(200, OBJECT, 400, 404, 422)}},
+        "/api/v1/saved-searches/unsubscribe": {
+            "post": {"summary": "End a saved search (RFC 8058 one-click: the URL of the List-Unsubscribe header)",
+                     "parameters": SUB_TOKEN, "responses": _responses(200, OBJECT, 404)}},
+        "/zoekopdrachten/bevestigen": {
+            "get": {"summary": "Page: one button that confirms the saved search (a GET alone changes nothing)",
+                    "parameters": SUB_TOKEN, "responses": HTML_PAGE},
+            "post": {"summary": "Page: confirms (form field token)", "responses": HTML_PAGE}},
+        "/zoekopdrachten/afmelden": {
+            "get": {"summary": "Page: one button that ends the saved search", "parameters": SUB_TOKEN,
+                    "responses": HTML_PAGE},
+            "post": {"summary": "Page: ends it (form field token)", "responses": HTML_PAGE}},
+    }
+
+
 @functools.cache
 def document() -> dict:
     _, defs = models_json_schema(
         [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest, FundingSchemeInput, NewIntake, NewTeam,
-                                     NewAdvisor, NewAnalyst, NewStep)]
+                                     NewAdvisor, NewAnalyst, NewStep, NewWebhook, LeadEmail, NewSubscription)]
         + [(m, "serialization") for m in (Course, SearchResponse, FundingScheme)],
         ref_template="#/components/schemas/{model}",
     )
@@ -272,6 +333,7 @@ def document() -> dict:
                 "get": {"summary": "Who changed what, when", "security": PROVIDER,
                         "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
             **intake_paths(),
+            **notify_paths(),
             "/api/v1/search": {
                 "get": {"summary": "Search published courses", "parameters": search_params,
                         "responses": _responses(200, _ref("SearchResponse"), 422)}},

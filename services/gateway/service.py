@@ -17,6 +17,7 @@ from services.gateway.http import Calls
 from services.gateway.limits import RateLimits
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.intake import IntakeRoutes
+from services.gateway.routes.notify import NotifyRoutes
 from services.gateway.routes.operations import OperationsRoutes
 from services.gateway.routes.search import SearchRoutes
 
@@ -56,7 +57,7 @@ class Settings(ServiceSettings):
         return config
 
 
-class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRoutes, Calls):
+class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRoutes, NotifyRoutes, Calls):
     name = "gateway"
 
     config = Config()

@@ -1,35 +1,220 @@
-"""The notify service. For now it learns which providers exist (to address lead callbacks and
-webhooks to them later); mail, SMS and webhook delivery build on it."""
+"""The notify service: events become messages (the person's confirmation, the team's "new
+intake" and reminders, the provider's lead webhook and mail, saved-search alerts), each sent
+once in effect and logged. A message is planned in the event's transaction under an idempotency
+key; a timer claims what is due and sends it (delivery.py); saved searches find their new courses
+with the search service's own query."""
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from nameko.rpc import rpc
+from kombu import Queue
+from nameko.dependency_providers import Config
+from nameko.messaging import Publisher, consume
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
-from services.chassis.events import handles
+from services.chassis import tokens
+from services.chassis.errors import DomainError, NotFound, ValidationFailed, validated
+from services.chassis.events import handles, handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
-from services.chassis.settings import DatabaseServiceSettings
-from services.contracts.events import ProviderRegistered
+from services.contracts.events import CourseChange, CoursePublished, EventEnvelope, ProviderRegistered
+from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
+from services.notify import domain
+from services.notify.delivery import Delivery
+from services.notify.senders import Senders
+from services.notify.settings import Settings, rpc_within
 from services.notify.store import NotifyStore
+from services.notify.views import message_json, planned_rows
 
-Settings = DatabaseServiceSettings
+log = logging.getLogger(__name__)
+rpc_call = rpc(expected_exceptions=DomainError)
+DELIVERIES = Queue("notify.deliveries", durable=True)      # a replayed dead letter comes back here
+DEAD_DELIVERIES = Queue("notify.deliveries.dead", durable=True)
 
 
 class NotifyService(HealthMixin):
     name = "notify"
 
-    store = Database(NotifyStore, Path(__file__).parent / "migrations")
+    store = Database(NotifyStore, Path(__file__).parent / "migrations", source="notify")
+    config = Config()
+    senders = Senders()
+    intake = RpcProxy("intake")
+    search = RpcProxy("search")
+    dead = Publisher(declare=[DEAD_DELIVERIES, DELIVERIES])
+
+    # events in: messages planned under their idempotency key, in the event's transaction
 
     @handles("catalogue", ProviderRegistered.event_type)
     def handle_provider_registered(self, tx: NotifyStore, event: ProviderRegistered):
         tx.add_provider(event.provider_id, event.name, event.kind)
 
+    @handles_batch("catalogue", CoursePublished.event_type, model=CourseChange)
+    def handle_course_published(self, tx: NotifyStore, events: list[CourseChange]):
+        tx.add_new_courses(sorted({e.course_id for e in events}))
+
+    @handles_batch("intake", "#")
+    def handle_intake_events(self, tx: NotifyStore, envelopes: list[EventEnvelope]):
+        rows, erased = [], []
+        for envelope in envelopes:
+            facts = envelope.payload
+            if envelope.event_type == "intake_erased":
+                erased.append(facts["intake_id"])
+                continue
+            provider = tx.provider(facts["provider_id"]) if envelope.event_type == "lead_shared" else None
+            planned = domain.planned_for(envelope.event_type, facts, provider)
+            rows += planned_rows(envelope, planned, self.config["PUBLIC_BASE_URL"])
+        # keys in one order (no deadlock between two processes' batches); an erasure last: it
+        # also cancels messages its intake's earlier events in this batch just planned
+        tx.add_messages(sorted(rows, key=lambda r: r["idempotency_key"]))
+        for intake_id in erased:
+            tx.forget_intake(intake_id)
+
+    # providers' webhooks and lead mail
+
+    @rpc_call
+    def set_webhook(self, provider_id: str, body: dict) -> dict:
+        new = validated(NewWebhook, body, "webhook")
+        problem = domain.webhook_url_problem(new.url, self.config["APP_ENV"])
+        if problem:
+            raise ValidationFailed("the webhook URL cannot be used", [{"field": "url", "message": problem}])
+        secret = domain.new_webhook_secret()
+        with self.store.transaction() as tx:
+            old = tx.webhook(provider_id, for_update=True)
+            rotating = old is not None and old["url"] == new.url      # the same URL again: a new secret
+            tx.put_webhook(provider_id, new.url, secret, old["secret"] if rotating else None,
+                           datetime.now(timezone.utc) + timedelta(hours=24) if rotating else None)
+        return {"url": new.url, "secret": secret, "previous_secret_valid_until":
+                (datetime.now(timezone.utc) + timedelta(hours=24)).isoformat() if rotating else None}
+
+    @rpc_call
+    def delete_webhook(self, provider_id: str) -> None:
+        with self.store.transaction() as tx:
+            if not tx.delete_webhook(provider_id):
+                raise NotFound("no webhook is registered")
+
+    @rpc_call
+    def set_lead_email(self, provider_id: str, body: dict) -> dict:
+        email = validated(LeadEmail, body, "lead e-mail").email
+        with self.store.transaction() as tx:
+            if not tx.set_lead_email(provider_id, email):
+                raise NotFound("notify does not know this provider yet; try again in a moment")
+        return {"email": email}
+
+    @rpc_call
+    def deliveries(self, provider_id: str | None, status: str | None, template: str | None,
+                   page: int, page_size: int) -> dict:
+        with self.store.transaction() as tx:
+            rows, total = tx.messages(status, template, provider_id, page, page_size)
+        return {"items": [message_json(r) for r in rows], "total": total, "page": page, "page_size": page_size}
+
+    @rpc_call
+    def replay_delivery(self, provider_id: str | None, message_id: str) -> dict:
+        with self.store.transaction() as tx:
+            row = tx.message(str(_uuid(message_id)))
+            if row is None or (provider_id and row["provider_id"] != provider_id):
+                raise NotFound(f"no delivery {message_id}")
+            if not tx.retry(row["id"]):
+                raise ValidationFailed("this delivery is still being tried", [{"field": "id", "message": "not final yet"}])
+            return message_json(tx.message(row["id"]))
+
+    # saved searches
+
+    @rpc_call
+    def subscribe(self, body: dict) -> dict:
+        new = validated(NewSubscription, body, "saved search")
+        subscription_id = uuid.uuid4()
+        key = self.config["NOTIFY_TOKEN_KEY"]
+        with self.store.transaction() as tx:
+            tx.add_subscription({
+                "id": subscription_id, "email": new.email, "query": new.query.model_dump(mode="json", exclude_defaults=True),
+                "frequency": new.frequency, "language": new.language,
+                "confirm_hash": tokens.token_hash(tokens.derived_token(key, "sub_", "confirm", str(subscription_id))),
+                "unsubscribe_hash": tokens.token_hash(tokens.derived_token(key, "sub_", "unsubscribe", str(subscription_id)))})
+            tx.add_messages(planned_rows(EventEnvelope(event_id=subscription_id, event_type="subscribed", source="notify",
+                                                       payload={"subscription_id": str(subscription_id)}),
+                                         [domain.subscriber_message("saved_search_confirmation", subscription_id)], ""))
+        return {"id": str(subscription_id), "status": "pending"}
+
+    @rpc_call
+    def confirm_subscription(self, token: str) -> dict:
+        now = datetime.now(timezone.utc)
+        with self.store.transaction() as tx:
+            # the first alert looks for courses from now on, at the frequency asked
+            found = tx.confirm_subscription(tokens.token_hash(token or ""), now, now)
+        if found is None:
+            raise NotFound("no saved search for this link (it may have ended)")
+        return found
+
+    @rpc_call
+    def unsubscribe(self, token: str) -> None:
+        with self.store.transaction() as tx:
+            if not tx.end_subscription(unsubscribe_hash=tokens.token_hash(token or ""), reason="unsubscribed"):
+                raise NotFound("no saved search for this link")
+
+    # timers: rows claimed with SKIP LOCKED, so two notify processes never do one thing twice
+
+    @timer(interval=0.5)
+    def deliver(self):
+        delivery = Delivery(self.store, self.senders, rpc_within(self.intake.recipients, self.config),
+                            self._dead_letter, self.config)
+        for _ in range(20):                 # then let the other timers have a turn
+            if not delivery.run():
+                break
+
+    @timer(interval=5)
+    def send_alerts(self):
+        now = datetime.now(timezone.utc)
+        matching = rpc_within(self.search.matching, self.config)
+        with self.store.transaction() as tx:
+            for sub in tx.claim_due_subscriptions(now, 50):
+                # a course the search had not indexed yet at the last look is looked at again
+                since = max(sub["confirmed_at"], sub["checked_until"] - timedelta(hours=1))
+                candidates = tx.new_course_ids(sub["id"], since)
+                hits = matching(sub["query"], candidates) if candidates else []
+                if hits:
+                    tx.mark_alerted(sub["id"], [h["course_id"] for h in hits])
+                    tx.add_messages(planned_rows(
+                        EventEnvelope(event_type="alert", source="notify", payload={}),
+                        [domain.subscriber_message("saved_search_alert", sub["id"])], self.config["PUBLIC_BASE_URL"],
+                        {"courses": domain.alert_courses(hits, self.config["PUBLIC_BASE_URL"], sub["language"])}))
+                tx.checked(sub["id"], now, domain.next_alert_at(sub["frequency"], now, self.config["NOTIFY_ALERT_SECONDS"]))
+
+    @timer(interval=3600)
+    def purge(self):
+        now = datetime.now(timezone.utc)
+        with self.store.transaction() as tx:
+            dropped = tx.drop_old_bodies(now - timedelta(days=self.config["NOTIFY_BODY_DAYS"]))
+            tx.forget_old_courses(now - timedelta(days=60))
+        if dropped:
+            log.info("dropped the bodies of %d messages older than %d days", dropped, self.config["NOTIFY_BODY_DAYS"])
+
+    @consume(DELIVERIES)
+    def replayed(self, body: dict):
+        """A dead-lettered message replayed (``make replay-deadletters``): tried again."""
+        with self.store.transaction() as tx:
+            tx.retry(body["message_id"])
+
+    def _dead_letter(self, message: dict, reason: str | None) -> None:
+        self.dead({"message_id": message["id"], "template": message["template"], "reason": reason},
+                  routing_key=DEAD_DELIVERIES.name, headers={"x-sa-error": reason or "", "x-sa-queue": DELIVERIES.name})
+
     @rpc
     def known_provider(self, provider_id: str) -> dict | None:
         with self.store.transaction() as tx:
             row = tx.provider(provider_id)
-        return row and {"provider_id": str(row["provider_id"]), "name": row["name"], "kind": row["kind"]}
+        return row and {"provider_id": row["provider_id"], "name": row["name"], "kind": row["kind"]}
+
+
+def _uuid(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"no delivery {value}") from None
 
 
 SERVICE = NotifyService
+__all__ = ["NotifyService", "SERVICE", "Settings"]

@@ -1,0 +1,285 @@
+"""The rules of notify, pure: which messages an event asks for, the idempotency key and the ids
+derived from it, how a channel's answer is classified, when a failed message is tried again,
+what a webhook URL may be, how an SMS is counted, and when a saved search's alert is due."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import random
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+# GOV.UK Notify's vocabulary. A message is final once delivered or permanently failed, or when a
+# temporary or technical failure has used up its retries (then it is dead-lettered too).
+CREATED, SENDING, DELIVERED = "created", "sending", "delivered"
+TEMPORARY, PERMANENT, TECHNICAL = "temporary-failure", "permanent-failure", "technical-failure"
+STATUSES = (CREATED, SENDING, DELIVERED, TEMPORARY, PERMANENT, TECHNICAL)
+
+# audiences: people are protected by a limit per recipient; work addresses (a team's mailbox, a
+# provider's system) receive every message, however many intakes arrive at once
+PERSON, TEAM, PROVIDER, SUBSCRIBER = "person", "team", "provider", "subscriber"
+LIMITED_AUDIENCES = (PERSON, SUBSCRIBER)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One message an event asks for, before it has an address."""
+
+    template: str
+    channel: str            # email | sms (the person's, decided at send time) | webhook
+    audience: str
+    recipient: str          # who, as an id: "intake:<id>", "team:<code>", "provider:<id>", "subscription:<id>"
+
+
+def planned_for(event_type: str, facts: dict, provider: dict | None) -> list[Planned]:
+    """The messages an intake event asks for. ``provider``: the provider of the intake's course
+    as notify knows it (its webhook and lead address), for ``lead_shared``."""
+    intake = f"intake:{facts['intake_id']}"
+    team = f"team:{facts['team']}"
+    if event_type == "intake_submitted":
+        return [Planned("intake_confirmation", "person", PERSON, intake),
+                Planned("team_new_intake", "email", TEAM, team)]
+    if event_type == "callback_due_soon":
+        return [Planned("callback_due_soon", "email", TEAM, team)]
+    if event_type == "callback_overdue":
+        return [Planned("callback_overdue", "email", TEAM, team)]
+    if event_type == "lead_shared" and provider:
+        out = []
+        if provider.get("webhook"):
+            out.append(Planned("lead.created", "webhook", PROVIDER, f"provider:{provider['provider_id']}"))
+        if provider.get("lead_email"):
+            out.append(Planned("provider_new_lead", "email", PROVIDER, f"provider:{provider['provider_id']}"))
+        return out
+    return []
+
+
+def idempotency_key(event_id: str, recipient: str, template: str, version: int) -> str:
+    """One message per (event, recipient, template, version): a unique key, so a redelivered
+    event or a second notify process inserts nothing new."""
+    return hashlib.sha256(f"{event_id}|{recipient}|{template}|{version}".encode()).hexdigest()[:40]
+
+
+def message_id_header(key: str, domain: str) -> str:
+    """The e-mail ``Message-ID``: the same for every attempt, so a duplicate (sent, then the
+    process died before it could record so) is recognisable downstream."""
+    return f"<{key}@{domain}>"
+
+
+def webhook_id(key: str) -> str:
+    return f"msg_{key}"
+
+
+# ---------------------------------------------------------------- answers and retries
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str             # delivered | temporary-failure | permanent-failure | technical-failure
+    reason: str | None = None
+    retry: bool = True      # a failure tried again later (not: a message held back by a limit)
+
+
+def smtp_outcome(code: int, text: str) -> Outcome:
+    """An SMTP reply: 2xx accepted, 4xx try again later, 5xx never (a 550: no such mailbox) but
+    for the ones that say our login or encryption is wrong (a technical failure, tried again)."""
+    if 200 <= code < 300:
+        return Outcome(DELIVERED)
+    reason = f"SMTP {code} {text}".strip()[:500]
+    if code in SMTP_OUR_SETTINGS:       # the server refuses us, not the recipient: tried again
+        return Outcome(TECHNICAL, f"{reason} (check SMTP_URL: login or STARTTLS)")
+    return Outcome(TEMPORARY if 400 <= code < 500 else PERMANENT, reason)
+
+
+# authentication required, too weak, failed; encryption required: our settings, not the address
+SMTP_OUR_SETTINGS = (530, 534, 535, 538)
+
+
+def webhook_outcome(status_code: int) -> Outcome:
+    """Standard Webhooks: a 2xx ends it; 408, 429 and 5xx are tried again; another 4xx is the
+    receiver saying no (a 410 also disables the webhook)."""
+    if 200 <= status_code < 300:
+        return Outcome(DELIVERED)
+    if status_code in (408, 429) or status_code >= 500:
+        return Outcome(TEMPORARY, f"HTTP {status_code}")
+    return Outcome(PERMANENT, f"HTTP {status_code}" + (": the receiver is gone; webhook disabled"
+                                                       if status_code == 410 else ""))
+
+
+def next_attempt(attempts: int, delays: list[float], now: datetime, rand=random.random) -> datetime | None:
+    """When a message that failed ``attempts`` times is tried again: the schedule's delay with
+    ±20% jitter (so many failures do not come back at once); None once the schedule is used up."""
+    if attempts > len(delays):
+        return None
+    delay = delays[attempts - 1] * (0.8 + 0.4 * rand())
+    return now + timedelta(seconds=delay)
+
+
+def within_limit(sent_in_window: int, limit: int) -> bool:
+    return sent_in_window < limit
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+def webhook_url_problem(url: str, app_env: str) -> str | None:
+    """Why ``url`` cannot receive webhooks, or None. Outside development only https; in
+    development and tests http on a loopback address is fine."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an https URL"
+    if parts.username or parts.password:
+        return "must not carry a user name or password"
+    if parts.scheme == "https":
+        return None
+    if app_env == "production":
+        return "must be an https URL"
+    if parts.hostname == "localhost" or _loopback(parts.hostname):
+        return None
+    return "http is allowed only on a loopback address (use https)"
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------- text
+
+
+def deadline_text(moment: datetime, language: str) -> str:
+    """"dinsdag 14 januari, 17:00": the moment as a person reads it, in Amsterdam time."""
+    return format_datetime(moment, "EEEE d MMMM, HH:mm", tzinfo=AMSTERDAM, locale="nl" if language == "nl" else "en")
+
+
+# GSM 03.38: the basic set costs one septet a character, the extension set two; a character in
+# neither makes the whole message UCS-2 (two bytes a character). Segments of a long message hold
+# 153 septets or 67 UCS-2 characters (a header joins them).
+GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+                "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENSION = set("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> tuple[str, int]:
+    """The encoding an SMS needs and how many segments it is sent as."""
+    if all(c in GSM_BASIC or c in GSM_EXTENSION for c in text):
+        septets = sum(2 if c in GSM_EXTENSION else 1 for c in text)
+        return "GSM-7", 1 if septets <= 160 else -(-septets // 153)
+    units = len(text.encode("utf-16-le")) // 2
+    return "UCS-2", 1 if units <= 70 else -(-units // 67)
+
+
+# typography a text editor puts in, sent as the GSM-7 character that looks the same
+GSM_LOOKALIKES = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
+
+
+def sms_text(text: str) -> str:
+    """An SMS in GSM-7 where it can be: a letter outside it that only differs by its accent
+    (ë, ï, ô) is sent without it, and typographic dashes and quotes as plain ones, so one Dutch
+    name does not double the cost; a letter with no such twin (a Polish ł, an emoji) leaves the
+    message UCS-2."""
+    out = []
+    for c in text.translate(GSM_LOOKALIKES):
+        if c in GSM_BASIC or c in GSM_EXTENSION:
+            out.append(c)
+            continue
+        base = unicodedata.normalize("NFD", c)[0]
+        out.append(base if base in GSM_BASIC else c)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- saved searches
+
+FREQUENCIES = ("immediate", "daily", "weekly")
+DIGEST_AT = time(7, 0)      # daily and weekly alerts go out at 07:00, weekly on Mondays
+
+
+def next_alert_at(frequency: str, now: datetime, immediate_every: float) -> datetime:
+    if frequency == "immediate":
+        return now + timedelta(seconds=immediate_every)
+    local = now.astimezone(AMSTERDAM)
+    day = local.date() + timedelta(days=1)
+    if frequency == "weekly":
+        day = local.date() + timedelta(days=7 - local.weekday())
+    return datetime.combine(day, DIGEST_AT, tzinfo=AMSTERDAM)
+
+
+def subscription_links(base: str, confirm_token: str, unsubscribe_token: str) -> dict:
+    """The links of a saved search's mail: confirming and ending it each open a page with one
+    button that POSTs (a mail scanner's GET changes nothing); the mail's List-Unsubscribe
+    header names the API's one-click POST (RFC 8058)."""
+    return {"confirm_url": f"{base}/zoekopdrachten/bevestigen?token={confirm_token}",
+            "unsubscribe_url": f"{base}/zoekopdrachten/afmelden?token={unsubscribe_token}",
+            "one_click_url": f"{base}/api/v1/saved-searches/unsubscribe?token={unsubscribe_token}"}
+
+
+def query_text(query: dict) -> str:
+    """A saved search in words: "heftruck · Utrecht · mbo-2"."""
+    parts = [query["q"]] if query.get("q") else []
+    for key in ("level", "sector", "mode", "province"):
+        parts += [str(v) for v in query.get(key) or []]
+    for key in ("near", "situation", "funding"):
+        if query.get(key):
+            parts.append(str(query[key]))
+    return " · ".join(parts) or "alle opleidingen"
+
+
+def search_url(base: str, query: dict) -> str:
+    return f"{base}/zoeken?" + urlencode([(k, v) for k, values in query.items()
+                                          for v in (values if isinstance(values, list) else [values])])
+
+
+FREQUENCY_TEXT = {"nl": {"immediate": "direct", "daily": "dagelijks", "weekly": "wekelijks"},
+                  "en": {"immediate": "straight away", "daily": "daily", "weekly": "weekly"}}
+
+
+def frequency_text(frequency: str, language: str) -> str:
+    return FREQUENCY_TEXT["en" if language == "en" else "nl"][frequency]
+
+
+SITUATION_LABELS = {
+    "nl": {"eigen-werk": "wil zich ontwikkelen in het eigen werk", "andere-sector": "wil naar ander werk",
+           "werkgever": "werkgever die medewerkers wil opleiden", "werkzoekend": "zoekt werk",
+           "zelfstandige": "zelfstandige"},
+    "en": {"eigen-werk": "wants to grow in their own job", "andere-sector": "wants to move to other work",
+           "werkgever": "employer who wants to train staff", "werkzoekend": "looking for work",
+           "zelfstandige": "self-employed"},
+}
+
+
+def situation_label(situation: str, language: str) -> str:
+    return SITUATION_LABELS["en" if language == "en" else "nl"].get(situation, situation)
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def subscriber_message(template: str, subscription_id) -> Planned:
+    return Planned(template, "email", SUBSCRIBER, f"subscription:{subscription_id}")
+
+
+def alert_courses(hits: list[dict], base: str, language: str) -> list[dict]:
+    """The courses of an alert as its template lists them (no personal data)."""
+    out = []
+    for hit in hits:
+        start = (hit.get("next_offering") or {}).get("start_date")
+        out.append({"course_id": hit["course_id"], "title": hit["title"], "provider": hit["provider"]["name"],
+                    "start": start and format_date(date.fromisoformat(start), "d MMMM yyyy",
+                                                   locale="en" if language == "en" else "nl"),
+                    "url": f"{base}/opleidingen/{hit['course_id']}"})
+    return out

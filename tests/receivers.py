@@ -1,0 +1,100 @@
+"""Real receivers for what notify sends, run in the test process: an SMTP server (aiosmtpd) and
+an HTTP server for webhooks. Each keeps what it accepted and answers as a test scripts it."""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+
+from tests.infra import free_port
+
+
+class MailServer:
+    """An SMTP server. A recipient address holding ``+550`` is refused (no such mailbox); a
+    message to one holding ``+451`` is answered 451 (try later) the first time its Message-ID is
+    seen, then accepted."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.by_address: dict[str, list] = {}       # a test asks by address thousands of times
+        self.attempts: Counter = Counter()
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> "MailServer":
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "+550" in address:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.attempts[message["Message-ID"]] += 1
+            if any("+451" in r for r in envelope.rcpt_tos) and self.attempts[message["Message-ID"]] == 1:
+                return "451 4.3.0 mailbox busy, try again later"
+            self.messages.append(message)
+            for address in envelope.rcpt_tos:
+                self.by_address.setdefault(address.lower(), []).append(message)
+        return "250 OK: queued"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return list(self.by_address.get(address.lower(), []))
+
+
+class WebhookReceiver:
+    """An HTTP server that keeps every request (headers and body) and answers with the next of
+    ``answers`` (then 200)."""
+
+    def __init__(self, answers: list[int] | None = None):
+        self.requests: list[dict] = []
+        self.answers = list(answers or [])
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    status = receiver.answers.pop(0) if receiver.answers else 200
+                    receiver.requests.append({"headers": dict(self.headers), "body": body.decode(),
+                                              "json": json.loads(body), "status": status})
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def __enter__(self) -> "WebhookReceiver":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
