@@ -16,7 +16,10 @@ def compose() -> dict:
 
 def test_every_service_runs_with_the_local_start_command():
     services = compose()["services"]
-    assert set(SERVICES) | {"rabbitmq", "postgres", "opensearch"} == set(services)
+    # beside the services: the infrastructure, and the mail catcher notify sends to
+    assert set(SERVICES) | {"rabbitmq", "postgres", "opensearch", "mailcatcher"} == set(services)
+    assert "services.notify.mailcatcher" in services["mailcatcher"]["entrypoint"]
+    assert services["notify"]["environment"]["SMTP_URL"] == "smtp://mailcatcher:1025"
     for name in SERVICES:
         assert services[name]["command"] == [name]
     assert "services.run" in (ROOT / "deploy/docker/Dockerfile").read_text()
