@@ -3,33 +3,17 @@ server that demands both, with a certificate made for the test), a refused login
 is not there; and the sender's answers as outcomes, never exceptions."""
 from __future__ import annotations
 
-import ssl
 import subprocess
+import sys
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
 from services.notify.domain import DELIVERED, TECHNICAL
 from services.notify.senders import Mail, email_message
-from tests.infra import free_port
+from tests.infra import ROOT, free_port
 
 USER, PASSWORD = "notify", "s3cret pass"
-
-
-class Keep:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-def check_login(server, session, envelope, mechanism, auth_data):
-    ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
-    return AuthResult(success=ok)
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +27,18 @@ def certificate(tmp_path_factory):
 
 
 @pytest.fixture
-def tls_server(certificate):
+def tls_server(certificate, tmp_path):
     cert, key = certificate
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    handler = Keep()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), tls_context=context,
-                            require_starttls=True, auth_required=True, authenticator=check_login)
-    controller.start()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tests.tls_mail_server", "--port", str(port), "--dir", str(tmp_path),
+                               "--cert", str(cert), "--key", str(key), "--password", PASSWORD],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
-        yield controller, handler, cert
+        assert server.stdout.readline().strip() == "ready"
+        yield port, tmp_path, cert
     finally:
-        controller.stop()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def a_message() -> EmailMessage:
@@ -63,27 +47,27 @@ def a_message() -> EmailMessage:
 
 
 def test_starttls_and_login_when_the_url_says_so(tls_server):
-    controller, handler, cert = tls_server
-    mail = Mail(f"smtp+starttls://{USER}:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{controller.port}?cafile={cert}",
+    port, folder, cert = tls_server
+    mail = Mail(f"smtp+starttls://{USER}:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{port}?cafile={cert}",
                 "noreply@example.nl")
     try:
         assert mail.send(a_message()).status == DELIVERED
         assert mail.send(a_message()).status == DELIVERED        # the kept connection
     finally:
         mail.close()
-    assert len(handler.messages) == 2 and b"Message-ID: <k1@example.nl>" in handler.messages[0]
+    kept = sorted(folder.glob("*.eml"))
+    assert len(kept) == 2 and b"Message-ID: <k1@example.nl>" in kept[0].read_bytes()
 
 
 def test_a_wrong_password_or_no_tls_is_an_outcome_not_a_crash(tls_server):
-    controller, handler, cert = tls_server
-    wrong = Mail(f"smtp+starttls://{USER}:nope@127.0.0.1:{controller.port}?cafile={cert}", "noreply@example.nl",
-                 timeout=3)
-    plain = Mail(f"smtp://127.0.0.1:{controller.port}", "noreply@example.nl")     # the server demands STARTTLS
+    port, folder, cert = tls_server
+    wrong = Mail(f"smtp+starttls://{USER}:nope@127.0.0.1:{port}?cafile={cert}", "noreply@example.nl", timeout=3)
+    plain = Mail(f"smtp://127.0.0.1:{port}", "noreply@example.nl")     # the server demands STARTTLS
     outcomes = [wrong.send(a_message()), plain.send(a_message())]
     # our settings, not the recipient: tried again later, never a permanent failure of the message
     assert [o.status for o in outcomes] == [TECHNICAL, TECHNICAL]
     assert "530" in outcomes[1].reason and "SMTP_URL" in outcomes[1].reason
-    assert handler.messages == []
+    assert list(folder.glob("*.eml")) == []
 
 
 def test_no_server_is_a_technical_failure():
