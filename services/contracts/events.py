@@ -173,6 +173,32 @@ class SearchPerformed(Event):
     # the place read from the query's words and searched as one (heftruck rotterdam: near
     # Rotterdam): {words, near, radius_km} or {words, province}; None when there was none
     place: dict[str, Any] | None = None
+    # a search that found nothing, explained: "nothing" anywhere, found only "elsewhere" (outside
+    # the province or radius asked; nearest_place: the closest place that has it), or
+    # "filtered_out" (found, but not within the dates, price or funding asked)
+    zero_kind: str | None = None
+    nearest_place: str | None = None
+
+
+class SearchResultClicked(Event):
+    """A hit of a search opened from its result list (no personal data)."""
+
+    event_type = "search_result_clicked"
+    source = "search"
+
+    search_id: str
+    course_id: uuid.UUID
+    position: int
+
+
+class CourseViewed(Event):
+    """A course's page or API answer read, from a search when ``search_id`` says so."""
+
+    event_type = "course_viewed"
+    source = "search"
+
+    course_id: uuid.UUID
+    search_id: str | None = None
 
 
 class IntakeFacts(Event):
@@ -256,6 +282,6 @@ class LeadShared(IntakeFacts):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (ProviderRegistered, CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished,
-                FundingSchemeUpdated, SearchPerformed, IntakeSubmitted, IntakeAssigned, CallbackDueSoon,
+                FundingSchemeUpdated, SearchPerformed, SearchResultClicked, CourseViewed, IntakeSubmitted, IntakeAssigned, CallbackDueSoon,
                 CallbackOverdue, IntakeOutcomeRecorded, IntakeErased, LeadShared)
 }

@@ -1,6 +1,7 @@
 """Request and response models of the RPC calls between the gateway and the services."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -106,6 +107,26 @@ class SuggestRequest(Strict):
     limit: Annotated[int, Field(ge=1, le=20)] = 8
 
 
+SearchId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="the search_id of a search's answer")]
+
+
+class Click(Strict):
+    """``POST /api/v1/search/{search_id}/clicks``: which hit, at which place in the list."""
+    search_id: SearchId
+    course_id: uuid.UUID
+    position: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class View(Strict):
+    course_id: uuid.UUID
+    search_id: SearchId | None = None
+
+
+class ZeroResults(BaseModel):
+    kind: Literal["nothing", "elsewhere", "filtered_out"]
+    nearest_place: str | None = None
+
+
 class SearchResponse(BaseModel):
     total: int
     page: int
@@ -119,3 +140,6 @@ class SearchResponse(BaseModel):
         "all_words is false when no course had every word and the hits have some of them; place, "
         "when the words named one at their end or start (heftruck rotterdam) and courses were found "
         "there: {words, near, radius_km} (searched near that city) or {words, province}"))
+    zero_results: ZeroResults | None = Field(default=None, description=(
+        "when nothing was found, why: nothing anywhere, found only elsewhere (the nearest place that "
+        "has it), or found but outside the dates, price or funding asked"))

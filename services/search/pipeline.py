@@ -45,6 +45,31 @@ def answer(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: d
     return _answer_of(backend, tx, req, point, today, only)
 
 
+def explain_zero(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: date) -> tuple[str, str | None]:
+    """Why a search found nothing, for the institutions that could offer it: ("elsewhere", the
+    nearest place with a hit) when it finds something without the place asked (a province, a
+    radius, a place in the words); ("filtered_out", None) when it finds something without the
+    dates, price or funding asked; else ("nothing", None)."""
+    one = {"page": 1, "page_size": 1}
+    said = place_words(req.q) if req.q and req.near is None and not req.province else None
+    if req.near or req.province or (said and said.place):
+        place = req.near or (said.place.name if said and said.place else None)
+        anywhere = req.model_copy(update={**one, "province": [], "near": None, "q": said.rest if said else req.q,
+                                          "sort": "relevance"})
+        found = _answer_of(backend, tx, anywhere, None, today)
+        if found["total"]:
+            if place is not None:     # the closest of them, as the crow flies from the place asked
+                around = anywhere.model_copy(update={"near": place, "radius_km": 300, "sort": "distance"})
+                nearest = _answer_of(backend, tx, around, point_of(around), today)
+                found = nearest if nearest["hits"] else found
+            offering = found["hits"][0]["next_offering"] or {}
+            return "elsewhere", offering.get("city") or "online"
+    unfiltered = req.model_copy(update={**one, "start_from": None, "start_to": None, "max_price": None, "funding": None})
+    if unfiltered != req.model_copy(update=one) and answer(backend, tx, unfiltered, today)["total"]:
+        return "filtered_out", None
+    return "nothing", None
+
+
 def matching(backend: SearchBackend, tx: SearchStore, req: SearchRequest, course_ids: list[str],
              today: date) -> list[dict]:
     """The hits among ``course_ids`` the search ``req`` finds today, as its answer would list
@@ -119,6 +144,7 @@ def _answer_of(backend: SearchBackend, tx: SearchStore, req: SearchRequest, poin
             # False: no course has every word, these have some of them (the most first)
             "all_words": not plan.any_word,
         },
+        "zero_results": None,     # why nothing was found: the search service asks explain_zero
     }
 
 

@@ -21,9 +21,10 @@ from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
 from services.chassis.startup import on_start
-from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn,
-                                       FundingSchemePublished, FundingSchemeUpdated, SearchPerformed)
-from services.contracts.rpc import SearchRequest, SuggestRequest
+from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseViewed, CourseWithdrawn,
+                                       FundingSchemePublished, FundingSchemeUpdated, SearchPerformed,
+                                       SearchResultClicked)
+from services.contracts.rpc import Click, SearchRequest, SuggestRequest, View
 from services.search import analysis, pipeline
 from services.search.backends import Backend
 from services.search.backends.base import SearchBackend
@@ -159,6 +160,9 @@ class SearchService(HealthMixin):
             cached = answer is not None
             if answer is None:
                 answer = pipeline.answer(self.backend, db, req, key[1])
+                if answer["total"] == 0 and req.page == 1:      # why, for the ones who could offer it
+                    kind, nearest = pipeline.explain_zero(self.backend, db, req, key[1])
+                    answer = {**answer, "zero_results": {"kind": kind, "nearest_place": nearest}}
                 if generation is not None:
                     self.answers.put(key, generation, answer)
         response = {**answer, "search_id": uuid.uuid4().hex}
@@ -169,9 +173,27 @@ class SearchService(HealthMixin):
             result_count=answer["total"], zero_results=answer["total"] == 0,
             latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,
             all_words=query.get("all_words"), place=query.get("place"),
+            zero_kind=(answer.get("zero_results") or {}).get("kind"),
+            nearest_place=(answer.get("zero_results") or {}).get("nearest_place"),
         ).envelope()
         self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
         return response
+
+    @rpc(expected_exceptions=DomainError)
+    def record_click(self, search_id: str, body: dict) -> None:
+        """A hit opened from a search's result list (``POST /api/v1/search/{id}/clicks``)."""
+        click = validated(Click, {**(body if isinstance(body, dict) else {}), "search_id": search_id}, "click")
+        self._tell(SearchResultClicked(search_id=click.search_id, course_id=click.course_id, position=click.position))
+
+    @rpc(expected_exceptions=DomainError)
+    def record_view(self, course_id: str, search_id: str | None) -> None:
+        """A course read (``GET /api/v1/courses/{id}?search_id=``)."""
+        view = validated(View, {"course_id": course_id, "search_id": search_id}, "view")
+        self._tell(CourseViewed(course_id=view.course_id, search_id=view.search_id))
+
+    def _tell(self, event) -> None:
+        envelope = event.envelope()
+        self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
 
     @rpc(expected_exceptions=DomainError)
     def matching(self, request: dict, course_ids: list[str]) -> list[dict]:

@@ -2,11 +2,12 @@
 answered by the catalogue service."""
 from __future__ import annotations
 
+import logging
 from typing import get_args
 
 from werkzeug.wrappers import Response
 
-from services.chassis.errors import Forbidden
+from services.chassis.errors import Forbidden, ValidationFailed
 from services.contracts.courses import CourseStatus
 from services.gateway.auth import require
 from services.gateway.http import (expected_version, json_response, paging, read_json, route, versioned_response,
@@ -15,6 +16,9 @@ from services.gateway.import_upload import Upload, import_request
 from services.gateway.problems import Problem
 
 COURSE_STATUSES = get_args(CourseStatus)
+
+
+log = logging.getLogger("services.gateway")
 
 
 class CatalogueRoutes:
@@ -95,6 +99,16 @@ class CatalogueRoutes:
     def get_course(self, request, course_id):
         me = self.principal(request)
         course = self.call("catalogue", "get_course", course_id, me.id if me else None)
+        own = me is not None and me.role == "provider" and me.id == course["provider"]["id"]
+        if course.get("status") == "published" and not own:
+            # a view counts for the demand data (from a search when search_id says which); the
+            # course is answered even when that cannot be recorded
+            try:
+                self.call("search", "record_view", course["id"], request.args.get("search_id"), timeout=2)
+            except ValidationFailed:
+                raise
+            except Exception:
+                log.warning("a view of course %s could not be recorded", course["id"], exc_info=True)
         return versioned_response(course)
 
     @route("PUT", "/api/v1/courses/<course_id>")
