@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify reindex
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics reindex analytics-replay analyst-user
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -39,6 +39,14 @@ deadletters: ## list dead-lettered events of `make run` (failing handlers, after
 replay-deadletters: ## move dead-lettered events of `make run` back to their queues
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.chassis.deadletters replay
 
+analytics-replay: ## rebuild every analytics rollup of `make run` from the event archive
+	@source $(LOCAL)/env.sh && DATABASE_URL=postgresql://postgres@127.0.0.1:$$PG_PORT/analytics \
+	  .venv/bin/python -m services.analytics.replay
+
+analyst-user: ## a read-only RabbitMQ user for an analyst of `make run` (NAME=x): prints its amqp:// URI
+	@test -n "$(NAME)" || { echo "usage: make analyst-user NAME=<name>" >&2; exit 2; }
+	@source $(LOCAL)/env.sh && .venv/bin/python -m services.analytics.analyst_user "$(NAME)"
+
 reindex: ## rebuild the search read model of `make run` from the catalogue
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.search.reindex
 
@@ -59,6 +67,11 @@ bench-intake: ## benchmark: intakes through the gateway at 1/8 clients vs direct
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
 	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
 	  .venv/bin/python bench/intake.py'
+
+bench-analytics: ## benchmark: 1,000,000 events archived and rolled up vs a bare consumer; reports over a year of events
+	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
+	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
+	  .venv/bin/python bench/analytics.py $(BENCH_ARGS)'
 
 bench-notify: ## benchmark: 10,000 events to confirmation mails vs a bare smtplib loop; 1,000 webhooks vs a bare HTTP loop
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \

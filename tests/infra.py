@@ -24,7 +24,7 @@ ADMIN_TOKEN = "test-admin-token-0123456789"
 
 class Rabbit:
     def __init__(self, amqp_uri: str, api_uri: str):
-        self.amqp_uri = amqp_uri
+        self.amqp_uri, self.api_uri = amqp_uri, api_uri
         parsed = urlparse(api_uri)
         self.api = f"{parsed.scheme}://{parsed.hostname}:{parsed.port}/api"
         self.auth = (parsed.username or "guest", parsed.password or "guest")

@@ -1,16 +1,23 @@
-"""The analytics service: archives every event of every service (one queue per source exchange,
-bound to all its routing keys), the base of demand rollups and reports."""
+"""The analytics service: archives every event of every service (partitioned by month), rolls
+the archive up into demand per day and dimension, zero-result searches explained, and the funnel
+from search to enrolment (recomputed from the archive, so a replay gives the same), and answers
+reports with small groups hidden. Analysts read them, and the event stream itself."""
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import uuid
-
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
+from pydantic import Field
 
+from services.analytics import reports
 from services.analytics.store import AnalyticsStore
 from services.chassis import tokens
-from services.chassis.errors import DomainError, NotFound, Unauthorized, validated
+from services.chassis.errors import DomainError, NotFound, Unauthorized, ValidationFailed, validated
 from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
@@ -18,20 +25,31 @@ from services.chassis.settings import BatchWindow, DatabaseServiceSettings
 from services.contracts.events import EventEnvelope
 from services.contracts.rpc import NewAnalyst
 
+log = logging.getLogger(__name__)
 ANALYST_TOKEN_PREFIX = "ana_"
 rpc_call = rpc(expected_exceptions=DomainError)
+LATE = timedelta(minutes=5)     # a batch committing this late is still rolled up
 
 
 class Settings(DatabaseServiceSettings):
     # the archive is read by people, not by a waiting request: larger batches (a search's
     # event cost analytics ~1.2 ms of CPU alone at the common 20 ms window)
     event_batch_window: BatchWindow = 0.25
+    event_batch_size: int = Field(default=500, ge=1, le=10000,
+                                  description="events archived in one transaction (one statement)")
+    analytics_min_group: int = Field(default=5, ge=2, description="counts of people below this are hidden")
+    analytics_conversion_days: int = Field(default=90, ge=1, description="how long after a search its steps count")
+
+    def nameko_config(self) -> dict:
+        return {**super().nameko_config(), "ANALYTICS_MIN_GROUP": self.analytics_min_group,
+                "ANALYTICS_CONVERSION_DAYS": self.analytics_conversion_days}
 
 
 class AnalyticsService(HealthMixin):
     name = "analytics"
 
     store = Database(AnalyticsStore, Path(__file__).parent / "migrations")
+    config = Config()
 
     @handles_batch("catalogue", "#")
     def handle_catalogue_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
@@ -44,6 +62,33 @@ class AnalyticsService(HealthMixin):
     @handles_batch("intake", "#")
     def handle_intake_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
         tx.archive(envelopes)
+
+    @timer(interval=10)
+    def roll_up(self):
+        with self.store.transaction() as tx:
+            done = roll_up(tx, self.config["ANALYTICS_CONVERSION_DAYS"])
+        if done and any(done.values()):
+            log.info("rolled up: %s", done)
+
+    # reports (analysts and admins, through the gateway)
+
+    @rpc_call
+    def report(self, name: str, params: dict) -> dict:
+        if name not in reports.QUERIES:
+            raise NotFound(f"no report {name}")
+        query = validated(reports.QUERIES[name], params, f"{name} report")
+        with self.store.autocommit() as db:
+            return reports.report(db, name, query, self.config["ANALYTICS_MIN_GROUP"])
+
+    @rpc_call
+    def events_after(self, seq: int, limit: int = 100) -> list[dict]:
+        """The archive in the order it arrived, after ``seq`` (the server-sent event stream)."""
+        if not isinstance(seq, int) or seq < 0:
+            raise ValidationFailed("Last-Event-ID is not an event's id", [{"field": "Last-Event-ID", "message": "a number"}])
+        settled = datetime.now(timezone.utc) - timedelta(seconds=2)
+        with self.store.autocommit() as db:
+            rows = db.events_after(seq, min(max(limit, 1), 1000), settled)
+        return [{**r, "occurred_at": r["occurred_at"].isoformat()} for r in rows]
 
     @rpc
     def event_counts(self) -> dict[str, int]:
@@ -85,6 +130,27 @@ class AnalyticsService(HealthMixin):
         if analyst is None:
             raise Unauthorized("unknown or revoked analyst token")
         return analyst
+
+
+def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False) -> dict | None:
+    """Bring the rollups up to the archive: the courses' latest state, every day an event arrived
+    for (recomputed whole from the archive), the funnel rows those events touch. Events are taken
+    by when they arrived, with a margin (``LATE``) for a batch that committed late, so nothing is
+    missed; recomputing is idempotent, so taking one twice changes nothing. ``replay``: empty the
+    rollups and recompute them from the whole archive (``make analytics-replay``)."""
+    if replay:
+        tx.reset_rollups()
+    claimed, until = tx.claim_rollups()
+    if not claimed:
+        return None     # another analytics process is at it
+    now = tx.now()
+    since = None if until is None else until - LATE
+    courses = tx.apply_course_events(since)
+    days = tx.arrived_days(since)
+    tx.recompute_days(days)
+    funnel = tx.recompute_funnel(since, conversion_days)
+    tx.rolled_up(now)
+    return {"courses": courses, "days": len(days), "funnel_rows": funnel}
 
 
 SERVICE = AnalyticsService

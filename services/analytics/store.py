@@ -1,23 +1,72 @@
 """Every SQL statement of the analytics service."""
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from services.chassis.postgres import Store, json_rows
 from services.contracts.events import EventEnvelope
 
+def day_of(column: str = "occurred_at") -> str:
+    return f"({column} AT TIME ZONE 'Europe/Amsterdam')::date"
+
+
+AMSTERDAM_DAY = day_of()
+# one value of a filter list: the value when one was chosen, '-' for none, 'meerdere' for several
+ONE_OF = """CASE coalesce(jsonb_array_length({0}), 0) WHEN 0 THEN '-' WHEN 1 THEN {0}->>0 ELSE 'meerdere' END"""
+DEMAND_TYPES = ("search_performed", "search_result_clicked", "course_viewed", "intake_submitted",
+                "intake_outcome_recorded")
+PEOPLE = ("intakes", "advice", "enrolments")
+_MONTHS: set[date] = set()          # the archive's monthly partitions this process knows exist
+
+
+def month_of(moment: datetime) -> date:
+    return date(moment.year, moment.month, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
 
 class AnalyticsStore(Store):
+    # the archive
+
     def archive(self, envelopes: list[EventEnvelope]) -> None:
         """One statement for the batch (a statement per event cost more CPU than the events)."""
+        self.ensure_months({month_of(e.occurred_at) for e in envelopes})
         self.execute(
             """INSERT INTO event_archive (event_id, source, event_type, schema_version, occurred_at, payload)
                SELECT r.id, r.source, r.type, r.v, r.at, r.payload
                FROM jsonb_to_recordset(%(rows)s) AS r(id uuid, source text, type text, v integer,
                     at timestamptz, payload jsonb)
                ORDER BY r.id
-               ON CONFLICT (event_id) DO NOTHING""",
+               ON CONFLICT (event_id, occurred_at) DO NOTHING""",
             {"rows": json_rows([{"id": e.event_id, "source": e.source, "type": e.event_type, "v": e.schema_version,
                                  "at": e.occurred_at, "payload": e.payload} for e in envelopes])},
         )
+
+    def ensure_months(self, months: set[date]) -> None:
+        """A partition for each month (made once, by one process at a time; events of that month
+        that went to the default partition meanwhile are moved into it)."""
+        for month in sorted(months - _MONTHS):
+            name = f"event_archive_{month:%Y_%m}"
+            if self.fetch_one("SELECT to_regclass(%(n)s) AS r", {"n": name})["r"] is None:
+                self.execute("SELECT pg_advisory_xact_lock(hashtext('analytics: archive partitions'))")
+                if self.fetch_one("SELECT to_regclass(%(n)s) AS r", {"n": name})["r"] is None:
+                    bounds = {"from": month, "to": next_month(month)}
+                    self.execute("""CREATE TEMP TABLE moved ON COMMIT DROP AS SELECT * FROM event_archive_default
+                                    WHERE occurred_at >= %(from)s AND occurred_at < %(to)s""", bounds)
+                    self.execute("DELETE FROM event_archive_default WHERE occurred_at >= %(from)s AND occurred_at < %(to)s",
+                                 bounds)
+                    self.execute(f"CREATE TABLE {name} PARTITION OF event_archive "
+                                 f"FOR VALUES FROM ('{month.isoformat()}') TO ('{next_month(month).isoformat()}')")
+                    self.execute("INSERT INTO event_archive SELECT * FROM moved")
+                    self.execute("DROP TABLE moved")
+            _MONTHS.add(month)
+
+    def partitions(self) -> list[str]:
+        return [r["name"] for r in self.fetch_all(
+            """SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+               WHERE i.inhparent = 'event_archive'::regclass ORDER BY 1""")]
 
     def event_counts(self) -> dict[str, int]:
         rows = self.fetch_all("SELECT event_type, count(*) AS n FROM event_archive GROUP BY 1")
@@ -28,6 +77,249 @@ class AnalyticsStore(Store):
             "SELECT event_id, event_type, payload FROM event_archive WHERE payload->>%(k)s = %(v)s ORDER BY occurred_at",
             {"k": key, "v": value},
         )
+
+    def events_after(self, seq: int, limit: int, settled: datetime) -> list[dict]:
+        """Archived events in the order they arrived, after ``seq`` (the event stream); only
+        those stored before ``settled``, so a batch still committing is not skipped."""
+        return self.fetch_all(
+            """SELECT seq, event_id::text, source, event_type, occurred_at, payload FROM event_archive
+               WHERE seq > %(seq)s AND received_at < %(settled)s ORDER BY seq LIMIT %(limit)s""",
+            {"seq": seq, "limit": limit, "settled": settled})
+
+    # the rollups: recomputed from the archive (live every few seconds, a replay all at once)
+
+    def now(self) -> datetime:
+        return self.fetch_one("SELECT now() AS now")["now"]
+
+    def claim_rollups(self) -> tuple[bool, datetime | None]:
+        """(claimed, since): one process at a time rolls up; since None: from the beginning."""
+        row = self.fetch_one("SELECT until FROM rollup_state WHERE name = 'rollups' FOR UPDATE SKIP LOCKED")
+        return (False, None) if row is None else (True, row["until"])
+
+    def rolled_up(self, until: datetime) -> None:
+        self.execute("UPDATE rollup_state SET until = %(until)s WHERE name = 'rollups'", {"until": until})
+
+    def reset_rollups(self) -> None:
+        self.execute("TRUNCATE demand_daily, zero_daily, funnel, offerings, courses")
+        self.execute("UPDATE rollup_state SET until = NULL WHERE name = 'rollups'")
+
+    def arrived_days(self, since: datetime | None) -> list[date]:
+        """The days (Amsterdam) of the demand events that arrived since ``since``."""
+        if since is None:
+            return [r["day"] for r in self.fetch_all(
+                f"SELECT DISTINCT {AMSTERDAM_DAY} AS day FROM event_archive WHERE event_type = ANY(%(t)s) ORDER BY 1",
+                {"t": list(DEMAND_TYPES)})]
+        return [r["day"] for r in self.fetch_all(
+            f"""SELECT DISTINCT {AMSTERDAM_DAY} AS day FROM event_archive
+                WHERE received_at >= %(since)s AND event_type = ANY(%(t)s) ORDER BY 1""",
+            {"since": since, "t": list(DEMAND_TYPES)})]
+
+    def apply_course_events(self, since: datetime | None) -> int:
+        """Each course as its newest archived event left it: dimensions and open offerings."""
+        window = "" if since is None else "AND received_at >= %(since)s"
+        rows = self.fetch_all(
+            f"""SELECT DISTINCT ON (payload->>'course_id') payload FROM event_archive
+                WHERE event_type IN ('course_published', 'course_updated', 'course_withdrawn') {window}
+                ORDER BY payload->>'course_id', (payload->>'version')::int DESC, occurred_at DESC""",
+            {"since": since})
+        if not rows:
+            return 0
+        self.execute(
+            """WITH c AS (SELECT p->>'course_id' AS id, (p->>'version')::int AS version, p->'course' AS course
+                          FROM jsonb_array_elements(%(rows)s) AS p),
+                    upserted AS (
+                 INSERT INTO courses (course_id, version, published, sector, level, province)
+                 SELECT id::uuid, version, course->>'status' = 'published', coalesce(course->'sectors'->>0, '-'),
+                        coalesce(course->>'level', '-'),
+                        coalesce((SELECT o->'location'->>'province' FROM jsonb_array_elements(course->'offerings') o
+                                  WHERE o->>'status' = 'open' AND o->'location'->>'province' IS NOT NULL
+                                  ORDER BY o->>'start_date' LIMIT 1), '-')
+                 FROM c ORDER BY id
+                 ON CONFLICT (course_id) DO UPDATE SET version = EXCLUDED.version, published = EXCLUDED.published,
+                     sector = EXCLUDED.sector, level = EXCLUDED.level, province = EXCLUDED.province
+                 WHERE courses.version <= EXCLUDED.version
+                 RETURNING course_id),
+                    cleared AS (DELETE FROM offerings WHERE course_id IN (SELECT course_id FROM upserted))
+               INSERT INTO offerings (course_id, province, start_date)
+               SELECT c.id::uuid, coalesce(o->'location'->>'province', '-'), (o->>'start_date')::date
+               FROM c JOIN upserted u ON u.course_id = c.id::uuid, jsonb_array_elements(c.course->'offerings') o
+               WHERE o->>'status' = 'open' AND c.course->>'status' = 'published'""",
+            {"rows": json_rows([r["payload"] for r in rows])})
+        return len(rows)
+
+    def recompute_days(self, days: list[date]) -> None:
+        """demand_daily and zero_daily of these days, from every archived event of the day."""
+        for day in days:
+            bounds = {"day": day, "from": day - timedelta(days=1), "to": day + timedelta(days=2)}
+            self.execute("DELETE FROM demand_daily WHERE day = %(day)s", bounds)
+            self.execute("DELETE FROM zero_daily WHERE day = %(day)s", bounds)
+            self.execute(
+                f"""WITH ev AS (
+                      SELECT e.event_type AS t, e.payload AS p, c.sector AS c_sector, c.level AS c_level,
+                             c.province AS c_province
+                      FROM event_archive e LEFT JOIN courses c ON c.course_id = (e.payload->>'course_id')::uuid
+                      WHERE e.occurred_at >= %(from)s AND e.occurred_at < %(to)s AND {day_of('e.occurred_at')} = %(day)s
+                        AND e.event_type = ANY(%(types)s))
+                    INSERT INTO demand_daily (day, sector, level, province, situation, searches, zero_results, clicks,
+                                              views, intakes, advice, enrolments)
+                    SELECT %(day)s, sector, level, province, situation, sum(searches), sum(zero), sum(clicks), sum(views),
+                           sum(intakes), sum(advice), sum(enrolments)
+                    FROM (SELECT
+                      CASE WHEN t = 'search_performed' THEN {ONE_OF.format("p->'filters'->'sector'")} ELSE coalesce(c_sector, '-') END AS sector,
+                      CASE WHEN t = 'search_performed' THEN {ONE_OF.format("p->'filters'->'level'")} ELSE coalesce(c_level, '-') END AS level,
+                      CASE WHEN t = 'search_performed' THEN
+                           CASE WHEN {ONE_OF.format("p->'filters'->'province'")} <> '-' THEN {ONE_OF.format("p->'filters'->'province'")}
+                                ELSE coalesce(p->'place'->>'province', '-') END
+                           ELSE coalesce(c_province, '-') END AS province,
+                      CASE WHEN t = 'search_performed' THEN coalesce(p->'filters'->>'situation', '-')
+                           ELSE coalesce(p->>'situation', '-') END AS situation,
+                      (t = 'search_performed')::int AS searches,
+                      (t = 'search_performed' AND (p->>'zero_results')::boolean)::int AS zero,
+                      (t = 'search_result_clicked')::int AS clicks, (t = 'course_viewed')::int AS views,
+                      (t = 'intake_submitted')::int AS intakes,
+                      (t = 'intake_outcome_recorded' AND p->>'step' = 'advice_given')::int AS advice,
+                      (t = 'intake_outcome_recorded' AND p->>'step' = 'enrolled')::int AS enrolments
+                    FROM ev) d
+                    GROUP BY 2, 3, 4, 5
+                    HAVING sum(searches) + sum(clicks) + sum(views) + sum(intakes) + sum(advice) + sum(enrolments) > 0""",
+                {**bounds, "types": list(DEMAND_TYPES)})
+            self.execute(
+                f"""INSERT INTO zero_daily (day, query, kind, province, sector, example, nearest_place, searches)
+                    SELECT %(day)s, normalised_query(p->>'query'), coalesce(p->>'zero_kind', 'nothing'),
+                           CASE WHEN {ONE_OF.format("p->'filters'->'province'")} <> '-' THEN {ONE_OF.format("p->'filters'->'province'")}
+                                ELSE coalesce(p->'place'->>'province', '-') END,
+                           {ONE_OF.format("p->'filters'->'sector'")}, min(lower(p->>'query')),
+                           min(p->>'nearest_place'), count(*)
+                    FROM (SELECT payload AS p FROM event_archive
+                          WHERE occurred_at >= %(from)s AND occurred_at < %(to)s AND {AMSTERDAM_DAY} = %(day)s
+                            AND event_type = 'search_performed' AND (payload->>'zero_results')::boolean
+                            AND coalesce(payload->>'query', '') <> '') z
+                    GROUP BY 2, 3, 4, 5""", bounds)
+
+    def recompute_funnel(self, since: datetime | None, window_days: int) -> int:
+        """The funnel rows of every search a view, click or intake that arrived since ``since``
+        came from, and of the intakes an outcome since then was recorded for: each row as the
+        whole archive says (so a live run and a replay agree)."""
+        window = "" if since is None else "AND received_at >= %(since)s"
+        ids = [r["id"] for r in self.fetch_all(
+            f"""SELECT DISTINCT payload->>'search_id' AS id FROM event_archive
+                WHERE event_type IN ('course_viewed', 'search_result_clicked', 'intake_submitted')
+                  AND payload ? 'search_id' AND payload->>'search_id' IS NOT NULL {window}
+                UNION
+                SELECT s.payload->>'search_id' FROM event_archive o JOIN event_archive s
+                  ON s.payload ? 'intake_id' AND s.payload->>'intake_id' = o.payload->>'intake_id'
+                  AND s.event_type = 'intake_submitted'
+                WHERE o.event_type = 'intake_outcome_recorded' AND o.payload ? 'intake_id'
+                  AND s.payload ? 'search_id' AND s.payload->>'search_id' IS NOT NULL {window.replace('received_at', 'o.received_at')}""",
+            {"since": since})]
+        if not ids:
+            return 0
+        params = {"ids": ids, "window": timedelta(days=window_days)}
+        self.execute("DELETE FROM funnel WHERE search_id = ANY(%(ids)s)", params)
+        return self.execute(
+            f"""INSERT INTO funnel (search_id, day, sector, province, situation, searched_at, viewed_at, intake_id,
+                                    intake_at, advised_at, enrolled_at)
+                SELECT f.* FROM (
+                  SELECT s.payload->>'search_id' AS search_id, {day_of('s.occurred_at')} AS day,
+                         {ONE_OF.format("s.payload->'filters'->'sector'")} AS sector,
+                         CASE WHEN {ONE_OF.format("s.payload->'filters'->'province'")} <> '-'
+                              THEN {ONE_OF.format("s.payload->'filters'->'province'")}
+                              ELSE coalesce(s.payload->'place'->>'province', '-') END AS province,
+                         coalesce(s.payload->'filters'->>'situation', '-') AS situation, s.occurred_at AS searched_at,
+                         (SELECT min(v.occurred_at) FROM event_archive v
+                          WHERE v.payload ? 'search_id' AND v.payload->>'search_id' = s.payload->>'search_id'
+                            AND v.event_type IN ('course_viewed', 'search_result_clicked')
+                            AND v.occurred_at BETWEEN s.occurred_at AND s.occurred_at + %(window)s) AS viewed_at,
+                         (i.payload->>'intake_id')::uuid AS intake_id, i.occurred_at AS intake_at,
+                         (SELECT min(o.occurred_at) FROM event_archive o
+                          WHERE o.payload ? 'intake_id' AND o.payload->>'intake_id' = i.payload->>'intake_id'
+                            AND o.event_type = 'intake_outcome_recorded' AND o.payload->>'step' = 'advice_given'
+                            AND o.occurred_at <= s.occurred_at + %(window)s) AS advised_at,
+                         (SELECT min(o.occurred_at) FROM event_archive o
+                          WHERE o.payload ? 'intake_id' AND o.payload->>'intake_id' = i.payload->>'intake_id'
+                            AND o.event_type = 'intake_outcome_recorded' AND o.payload->>'step' = 'enrolled'
+                            AND o.occurred_at <= s.occurred_at + %(window)s) AS enrolled_at
+                  FROM event_archive s
+                  LEFT JOIN LATERAL (
+                    SELECT x.payload, x.occurred_at FROM event_archive x
+                    WHERE x.payload ? 'search_id' AND x.payload->>'search_id' = s.payload->>'search_id'
+                      AND x.event_type = 'intake_submitted'
+                      AND x.occurred_at BETWEEN s.occurred_at AND s.occurred_at + %(window)s
+                    ORDER BY x.occurred_at LIMIT 1) i ON true
+                  WHERE s.payload ? 'search_id' AND s.payload->>'search_id' = ANY(%(ids)s)
+                    AND s.event_type = 'search_performed') f
+                WHERE f.viewed_at IS NOT NULL OR f.intake_id IS NOT NULL
+                ORDER BY f.search_id
+                ON CONFLICT (search_id) DO NOTHING""", params).rowcount
+
+    # reports
+
+    def demand(self, since: date, until: date, group_by: str) -> list[dict]:
+        key = "to_char(date_trunc('week', day), 'IYYY-\"W\"IW')" if group_by == "week" else group_by
+        return self.fetch_all(
+            f"""SELECT {key} AS key, sum(searches)::int AS searches, sum(zero_results)::int AS zero_result_searches,
+                       sum(clicks)::int AS clicks, sum(views)::int AS views, sum(intakes)::int AS intakes,
+                       sum(advice)::int AS advice, sum(enrolments)::int AS enrolments
+                FROM demand_daily WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1 ORDER BY 1""",
+            {"from": since, "to": until})
+
+    def zero_results(self, since: date, until: date, province: str | None, sector: str | None,
+                     limit: int) -> list[dict]:
+        return self.fetch_all(
+            """SELECT query, kind, min(example) AS example, sum(searches)::int AS searches,
+                      (array_agg(nearest_place ORDER BY searches DESC) FILTER (WHERE nearest_place IS NOT NULL))[1]
+                          AS nearest_place,
+                      array_agg(DISTINCT province ORDER BY province) AS provinces
+               FROM zero_daily
+               WHERE day BETWEEN %(from)s AND %(to)s AND (%(province)s::text IS NULL OR province = %(province)s)
+                 AND (%(sector)s::text IS NULL OR sector = %(sector)s)
+               GROUP BY query, kind ORDER BY sum(searches) DESC, query, kind LIMIT %(limit)s""",
+            {"from": since, "to": until, "province": province, "sector": sector, "limit": limit})
+
+    def funnel(self, since: date, until: date, group_by: str | None) -> list[dict]:
+        key = "'alle'" if group_by is None else group_by
+        searches = self.fetch_all(
+            f"""SELECT {key} AS key, sum(searches)::int AS searches FROM demand_daily
+                WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1""", {"from": since, "to": until})
+        steps = self.fetch_all(
+            f"""SELECT {key} AS key, count(viewed_at)::int AS views, count(intake_at)::int AS intakes,
+                       count(advised_at)::int AS advice, count(enrolled_at)::int AS enrolled,
+                       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM viewed_at - searched_at))
+                           AS search_to_view,
+                       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM intake_at - searched_at))
+                           AS search_to_intake,
+                       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM advised_at - intake_at))
+                           AS intake_to_advice,
+                       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM enrolled_at - advised_at))
+                           AS advice_to_enrolled
+                FROM funnel WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1""", {"from": since, "to": until})
+        by_key = {r["key"]: dict(r) for r in steps}
+        return [{**{"views": 0, "intakes": 0, "advice": 0, "enrolled": 0}, **by_key.get(s["key"], {}), **s}
+                for s in sorted(searches, key=lambda s: s["key"])]
+
+    def supply_demand(self, since: date, until: date, today: date, group_by: str) -> list[dict]:
+        supply = self.fetch_all(
+            f"""SELECT {'o.province' if group_by == 'province' else 'c.sector'} AS key, count(*)::int AS open_offerings,
+                       count(DISTINCT o.course_id)::int AS courses
+                FROM offerings o JOIN courses c USING (course_id)
+                WHERE c.published AND o.start_date >= %(today)s GROUP BY 1""", {"today": today})
+        demand = self.fetch_all(
+            f"""SELECT {group_by} AS key, sum(searches)::int AS searches, sum(zero_results)::int AS zero_result_searches,
+                       sum(intakes)::int AS intakes
+                FROM demand_daily WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1""", {"from": since, "to": until})
+        keys = sorted({r["key"] for r in supply} | {r["key"] for r in demand})
+        s, d = {r["key"]: r for r in supply}, {r["key"]: r for r in demand}
+        return [{"key": k, "open_offerings": s.get(k, {}).get("open_offerings", 0),
+                 "courses": s.get(k, {}).get("courses", 0), "searches": d.get(k, {}).get("searches", 0),
+                 "zero_result_searches": d.get(k, {}).get("zero_result_searches", 0),
+                 "intakes": d.get(k, {}).get("intakes", 0)} for k in keys]
+
+    def rollup_snapshot(self) -> dict:
+        """Every rollup row (the replay test compares a live and a replayed platform)."""
+        return {name: [dict(r) for r in self.fetch_all(f"SELECT * FROM {name} ORDER BY {order}")]
+                for name, order in (("demand_daily", "1, 2, 3, 4, 5"), ("zero_daily", "1, 2, 3, 4, 5"),
+                                    ("funnel", "search_id"), ("courses", "course_id"),
+                                    ("offerings", "course_id, province, start_date"))}
 
     # analysts
 

@@ -48,6 +48,11 @@ def authenticate(request, admin_token: str, call) -> Principal | None:
         if request.headers.get("Authorization"):
             raise Unauthorized("use 'Authorization: Bearer <token>'")
         return None
+    return principal_for(token, admin_token, call)
+
+
+def principal_for(token: str, admin_token: str, call) -> Principal:
+    """Whose ``token`` this is (a header's, or a page's sign-in cookie's); Unauthorized if no one's."""
     if hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(role="admin")
     service, method, role = ISSUERS.get(token[:4], PROVIDER_ISSUER)

@@ -10,7 +10,8 @@ from services.contracts.courses import Course, CourseInput, CourseStatus, Fundin
 from services.contracts.intake import IntakeStatus, NewAdvisor, NewIntake, NewStep, NewTeam
 from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
 from services.contracts.rpc import (
-    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, NewAnalyst, NewProvider, SearchRequest, SearchResponse,
+    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, Click, NewAnalyst, NewProvider, SearchRequest,
+    SearchResponse,
 )
 
 PROBLEM = {
@@ -201,11 +202,65 @@ def notify_paths() -> dict:
     }
 
 
+ANALYST = [{"analyst_token": []}]
+PERIOD = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+           "description": "first day (default: 89 days before to)"},
+          {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "last day (today)"},
+          {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"], "default": "json"},
+           "description": "csv: the same cells as a CSV download"}]
+REPORT = {"description": "rows (a count of people below min_group is null, its row suppressed: true), totals",
+          "content": {"application/json": {"schema": OBJECT}, "text/csv": {"schema": {"type": "string"}}}}
+
+
+def analytics_paths() -> dict:
+    """The reports, the event stream, clicks and the dashboard."""
+    def report(summary: str, extra: list[dict]) -> dict:
+        return {"get": {"summary": summary, "security": ANALYST + ADMIN, "parameters": PERIOD + extra,
+                        "responses": {**_responses(200, OBJECT, 401, 403, 422), "200": REPORT}}}
+
+    return {
+        "/api/v1/analytics/demand": report(
+            "Searches, zero-result searches, clicks, views, intakes, advice and enrolments per group",
+            [{"name": "group_by", "in": "query", "schema": {"enum": ["sector", "level", "province", "situation", "week"],
+                                                             "default": "week"}}]),
+        "/api/v1/analytics/zero-results": report(
+            "Queries (normalised) that found nothing, by kind: nothing, elsewhere (with the nearest place), filtered_out",
+            [{"name": "province", "in": "query", "schema": {"type": "string"}},
+             {"name": "sector", "in": "query", "schema": {"type": "string"}},
+             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}]),
+        "/api/v1/analytics/funnel": report(
+            "Search, view, intake, advice, enrolled: counts, conversion and time between steps (90-day window)",
+            [{"name": "group_by", "in": "query", "schema": {"enum": ["sector", "province", "situation"]}}]),
+        "/api/v1/analytics/supply-demand": report(
+            "Open offerings beside searches and intakes per province or sector",
+            [{"name": "group_by", "in": "query", "schema": {"enum": ["province", "sector"], "default": "province"}}]),
+        "/api/v1/events/stream": {
+            "get": {"summary": "Every archived event as server-sent events in the order they arrived (id: the "
+                               "event's place in the stream; Last-Event-ID or after= resumes; the stream ends after "
+                               "25 s and the client reconnects)", "security": ANALYST + ADMIN,
+                    "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}},
+                                   {"name": "seconds", "in": "query", "schema": {"type": "number", "maximum": 25}}],
+                    "responses": {"200": {"description": "text/event-stream",
+                                          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                                  **{k: v for k, v in _responses(200, OBJECT, 401, 403, 422).items() if k != "200"}}}},
+        "/api/v1/search/{search_id}/clicks": {
+            "parameters": [{"name": "search_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "post": {"summary": "A hit opened from that search's result list (demand data, nothing personal)",
+                     "requestBody": {"required": True, "content": _json(_ref("Click"))},
+                     "responses": {**_responses(204, {}, 400, 422), "204": {"description": "recorded"}}}},
+        "/analyse": {"get": {"summary": "Page: the analysts' dashboard (charts and their tables); a sign-in form "
+                                        "without a session", "responses": HTML_PAGE}},
+        "/analyse/inloggen": {"post": {"summary": "Page: sign in with an analyst token (form field token)",
+                                       "responses": {**HTML_PAGE, "303": {"description": "signed in: to /analyse"},
+                                                     "401": {"description": "unknown token: the form again"}}}},
+    }
+
+
 @functools.cache
 def document() -> dict:
     _, defs = models_json_schema(
         [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest, FundingSchemeInput, NewIntake, NewTeam,
-                                     NewAdvisor, NewAnalyst, NewStep, NewWebhook, LeadEmail, NewSubscription)]
+                                     NewAdvisor, NewAnalyst, NewStep, NewWebhook, LeadEmail, NewSubscription, Click)]
         + [(m, "serialization") for m in (Course, SearchResponse, FundingScheme)],
         ref_template="#/components/schemas/{model}",
     )
@@ -225,6 +280,7 @@ def document() -> dict:
                 "admin_token": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"},
                 "provider_key": {"type": "http", "scheme": "bearer", "description": "a provider's API key"},
                 "advisor_token": {"type": "http", "scheme": "bearer", "description": "an advisor's token (adv_...)"},
+                "analyst_token": {"type": "http", "scheme": "bearer", "description": "an analyst's token (ana_...)"},
             },
         },
         "paths": {
@@ -334,6 +390,7 @@ def document() -> dict:
                         "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
             **intake_paths(),
             **notify_paths(),
+            **analytics_paths(),
             "/api/v1/search": {
                 "get": {"summary": "Search published courses", "parameters": search_params,
                         "responses": _responses(200, _ref("SearchResponse"), 422)}},

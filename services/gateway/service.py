@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from services.chassis.settings import ServiceSettings
 from services.gateway.http import Calls
 from services.gateway.limits import RateLimits
+from services.gateway.routes.analytics import AnalyticsRoutes, DashboardPages
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.intake import IntakeRoutes
 from services.gateway.routes.notify import NotifyRoutes
@@ -57,7 +58,8 @@ class Settings(ServiceSettings):
         return config
 
 
-class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRoutes, NotifyRoutes, Calls):
+class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRoutes, NotifyRoutes, AnalyticsRoutes,
+                     DashboardPages, Calls):
     name = "gateway"
 
     config = Config()
