@@ -51,15 +51,15 @@ class AnalyticsService(HealthMixin):
     store = Database(AnalyticsStore, Path(__file__).parent / "migrations")
     config = Config()
 
-    @handles_batch("catalogue", "#")
+    @handles_batch("catalogue", "#", claim=False)      # the archive is idempotent on the event id
     def handle_catalogue_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
         tx.archive(envelopes)
 
-    @handles_batch("search", "#")
+    @handles_batch("search", "#", claim=False)
     def handle_search_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
         tx.archive(envelopes)
 
-    @handles_batch("intake", "#")
+    @handles_batch("intake", "#", claim=False)
     def handle_intake_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
         tx.archive(envelopes)
 

@@ -199,57 +199,64 @@ class AnalyticsStore(Store):
     def recompute_funnel(self, since: datetime | None, window_days: int) -> int:
         """The funnel rows of every search a view, click or intake that arrived since ``since``
         came from, and of the intakes an outcome since then was recorded for: each row as the
-        whole archive says (so a live run and a replay agree)."""
-        window = "" if since is None else "AND received_at >= %(since)s"
-        ids = [r["id"] for r in self.fetch_all(
-            f"""SELECT DISTINCT payload->>'search_id' AS id FROM event_archive
-                WHERE event_type IN ('course_viewed', 'search_result_clicked', 'intake_submitted')
-                  AND payload ? 'search_id' AND payload->>'search_id' IS NOT NULL {window}
-                UNION
-                SELECT s.payload->>'search_id' FROM event_archive o JOIN event_archive s
-                  ON s.payload ? 'intake_id' AND s.payload->>'intake_id' = o.payload->>'intake_id'
-                  AND s.event_type = 'intake_submitted'
-                WHERE o.event_type = 'intake_outcome_recorded' AND o.payload ? 'intake_id'
-                  AND s.payload ? 'search_id' AND s.payload->>'search_id' IS NOT NULL {window.replace('received_at', 'o.received_at')}""",
-            {"since": since})]
-        if not ids:
-            return 0
-        params = {"ids": ids, "window": timedelta(days=window_days)}
-        self.execute("DELETE FROM funnel WHERE search_id = ANY(%(ids)s)", params)
+        whole archive says (so a live run and a replay agree). ``since`` None: every search (a
+        replay). Set-based (hash joins over each kind of step), not a lookup per search."""
+        params = {"window": timedelta(days=window_days), "since": since}
+        if since is None:
+            among, ids = "", None
+        else:
+            ids = [r["id"] for r in self.fetch_all(
+                """SELECT DISTINCT payload->>'search_id' AS id FROM event_archive
+                   WHERE event_type IN ('course_viewed', 'search_result_clicked', 'intake_submitted')
+                     AND payload ? 'search_id' AND payload->>'search_id' IS NOT NULL AND received_at >= %(since)s
+                   UNION
+                   SELECT s.payload->>'search_id' FROM event_archive o JOIN event_archive s
+                     ON s.payload ? 'intake_id' AND s.payload->>'intake_id' = o.payload->>'intake_id'
+                     AND s.event_type = 'intake_submitted'
+                   WHERE o.event_type = 'intake_outcome_recorded' AND o.payload ? 'intake_id'
+                     AND o.received_at >= %(since)s AND s.payload ? 'search_id' AND s.payload->>'search_id' IS NOT NULL""",
+                params)]
+            if not ids:
+                return 0
+            params["ids"] = ids
+            among = "AND payload->>'search_id' = ANY(%(ids)s)"
+            self.execute("DELETE FROM funnel WHERE search_id = ANY(%(ids)s)", params)
         return self.execute(
-            f"""INSERT INTO funnel (search_id, day, sector, province, situation, searched_at, viewed_at, intake_id,
+            f"""WITH s AS (
+                  SELECT payload->>'search_id' AS id, occurred_at AS at, payload AS p FROM event_archive
+                  WHERE event_type = 'search_performed' AND payload ? 'search_id' {among}),
+                v AS (
+                  SELECT payload->>'search_id' AS id, occurred_at AS at FROM event_archive
+                  WHERE event_type IN ('course_viewed', 'search_result_clicked') AND payload ? 'search_id' {among}),
+                i AS (
+                  SELECT payload->>'search_id' AS id, payload->>'intake_id' AS intake_id, occurred_at AS at
+                  FROM event_archive WHERE event_type = 'intake_submitted' AND payload ? 'search_id' {among}),
+                first_view AS (
+                  SELECT s.id, min(v.at) AS at FROM s JOIN v ON v.id = s.id
+                  AND v.at BETWEEN s.at AND s.at + %(window)s GROUP BY s.id),
+                first_intake AS (
+                  SELECT DISTINCT ON (s.id) s.id, i.intake_id, i.at FROM s JOIN i ON i.id = s.id
+                  AND i.at BETWEEN s.at AND s.at + %(window)s ORDER BY s.id, i.at),
+                o AS (
+                  SELECT payload->>'intake_id' AS intake_id,
+                         min(occurred_at) FILTER (WHERE payload->>'step' = 'advice_given') AS advised,
+                         min(occurred_at) FILTER (WHERE payload->>'step' = 'enrolled') AS enrolled
+                  FROM event_archive WHERE event_type = 'intake_outcome_recorded' AND payload ? 'intake_id'
+                    AND payload->>'intake_id' IN (SELECT intake_id FROM first_intake) GROUP BY 1)
+                INSERT INTO funnel (search_id, day, sector, province, situation, searched_at, viewed_at, intake_id,
                                     intake_at, advised_at, enrolled_at)
-                SELECT f.* FROM (
-                  SELECT s.payload->>'search_id' AS search_id, {day_of('s.occurred_at')} AS day,
-                         {ONE_OF.format("s.payload->'filters'->'sector'")} AS sector,
-                         CASE WHEN {ONE_OF.format("s.payload->'filters'->'province'")} <> '-'
-                              THEN {ONE_OF.format("s.payload->'filters'->'province'")}
-                              ELSE coalesce(s.payload->'place'->>'province', '-') END AS province,
-                         coalesce(s.payload->'filters'->>'situation', '-') AS situation, s.occurred_at AS searched_at,
-                         (SELECT min(v.occurred_at) FROM event_archive v
-                          WHERE v.payload ? 'search_id' AND v.payload->>'search_id' = s.payload->>'search_id'
-                            AND v.event_type IN ('course_viewed', 'search_result_clicked')
-                            AND v.occurred_at BETWEEN s.occurred_at AND s.occurred_at + %(window)s) AS viewed_at,
-                         (i.payload->>'intake_id')::uuid AS intake_id, i.occurred_at AS intake_at,
-                         (SELECT min(o.occurred_at) FROM event_archive o
-                          WHERE o.payload ? 'intake_id' AND o.payload->>'intake_id' = i.payload->>'intake_id'
-                            AND o.event_type = 'intake_outcome_recorded' AND o.payload->>'step' = 'advice_given'
-                            AND o.occurred_at <= s.occurred_at + %(window)s) AS advised_at,
-                         (SELECT min(o.occurred_at) FROM event_archive o
-                          WHERE o.payload ? 'intake_id' AND o.payload->>'intake_id' = i.payload->>'intake_id'
-                            AND o.event_type = 'intake_outcome_recorded' AND o.payload->>'step' = 'enrolled'
-                            AND o.occurred_at <= s.occurred_at + %(window)s) AS enrolled_at
-                  FROM event_archive s
-                  LEFT JOIN LATERAL (
-                    SELECT x.payload, x.occurred_at FROM event_archive x
-                    WHERE x.payload ? 'search_id' AND x.payload->>'search_id' = s.payload->>'search_id'
-                      AND x.event_type = 'intake_submitted'
-                      AND x.occurred_at BETWEEN s.occurred_at AND s.occurred_at + %(window)s
-                    ORDER BY x.occurred_at LIMIT 1) i ON true
-                  WHERE s.payload ? 'search_id' AND s.payload->>'search_id' = ANY(%(ids)s)
-                    AND s.event_type = 'search_performed') f
-                WHERE f.viewed_at IS NOT NULL OR f.intake_id IS NOT NULL
-                ORDER BY f.search_id
+                SELECT DISTINCT ON (s.id) s.id, {day_of('s.at')},
+                       {ONE_OF.format("s.p->'filters'->'sector'")},
+                       CASE WHEN {ONE_OF.format("s.p->'filters'->'province'")} <> '-'
+                            THEN {ONE_OF.format("s.p->'filters'->'province'")}
+                            ELSE coalesce(s.p->'place'->>'province', '-') END,
+                       coalesce(s.p->'filters'->>'situation', '-'), s.at, fv.at, fi.intake_id::uuid, fi.at,
+                       CASE WHEN o.advised <= s.at + %(window)s THEN o.advised END,
+                       CASE WHEN o.enrolled <= s.at + %(window)s THEN o.enrolled END
+                FROM s LEFT JOIN first_view fv ON fv.id = s.id LEFT JOIN first_intake fi ON fi.id = s.id
+                     LEFT JOIN o ON o.intake_id = fi.intake_id
+                WHERE fv.at IS NOT NULL OR fi.intake_id IS NOT NULL
+                ORDER BY s.id, s.at
                 ON CONFLICT (search_id) DO NOTHING""", params).rowcount
 
     # reports

@@ -176,14 +176,17 @@ def handles(source: str, event_type: str, model=None, **kwargs):
     return decorator
 
 
-def handles_batch(source: str, event_type: str, model=None, **kwargs):
+def handles_batch(source: str, event_type: str, model=None, claim: bool = True, **kwargs):
     """Decorate ``def handle_x(self, tx, events)`` for a handler that applies many events in
     one transaction (a bulk import's thousands of course events cost a fraction of one
     transaction each). Same guarantees as ``handles``: each event is claimed in that
     transaction, so a redelivered one is skipped; if the batch fails, its events are applied one
     transaction each, so only the one that fails is retried and dead-lettered. ``events`` is
     never empty; the method should take the rows it changes in a fixed order (no deadlock
-    between concurrent batches). ``model`` as for ``handles``."""
+    between concurrent batches). ``model`` as for ``handles``. ``claim=False``: the handler is
+    idempotent by itself (the analytics archive inserts each event once by its id), so the events
+    are not also claimed in ``processed_events`` (a million archived events, a million claims
+    fewer)."""
 
     def decorator(fn):
         @functools.wraps(fn)
@@ -199,7 +202,7 @@ def handles_batch(source: str, event_type: str, model=None, **kwargs):
 
             def apply(batch):
                 with db.transaction() as tx:
-                    fresh = _fresh(tx, consumer, [pair for _, pair in batch])
+                    fresh = _fresh(tx, consumer, [pair for _, pair in batch]) if claim else [e for _, (_, e) in batch]
                     if fresh:
                         fn(self, tx, fresh)
 
