@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics reindex analytics-replay analyst-user
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages reindex analytics-replay analyst-user
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -72,6 +72,11 @@ bench-analytics: ## benchmark: 1,000,000 events archived and rolled up vs a bare
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
 	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
 	  .venv/bin/python bench/analytics.py $(BENCH_ARGS)'
+
+bench-pages: ## benchmark: the results page at 8 clients beside the search API at the same load (demo catalogue)
+	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
+	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
+	  .venv/bin/python bench/pages.py'
 
 bench-notify: ## benchmark: 10,000 events to confirmation mails vs a bare smtplib loop; 1,000 webhooks vs a bare HTTP loop
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \

@@ -29,8 +29,9 @@ import requests  # noqa: E402
 from kombu import Connection  # noqa: E402
 
 from bench.common import bench_platform  # noqa: E402
+from services.chassis import texts  # noqa: E402
 from services.contracts.events import IntakeSubmitted, LeadShared  # noqa: E402
-from services.notify import domain, templates  # noqa: E402
+from services.notify import templates  # noqa: E402
 from services.notify.senders import Webhooks, email_message  # noqa: E402
 from tests.infra import ADMIN_TOKEN, free_port  # noqa: E402
 
@@ -76,7 +77,7 @@ def wait_for(db_url: str, template: str, count: int, timeout: float) -> float:
 
 def bare_smtp(port: int, count: int) -> float:
     """The same confirmation mails, rendered here, sent over one kept connection."""
-    due = domain.deadline_text(datetime.now(timezone.utc) + timedelta(days=2), "nl")
+    due = texts.deadline_text(datetime.now(timezone.utc) + timedelta(days=2), "nl")
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for n in range(count):

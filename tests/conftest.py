@@ -9,6 +9,9 @@ import requests
 
 from tests.infra import ADMIN_TOKEN, ROOT, Platform, Postgres, Rabbit
 
+# the browser tests run in a pytest process of their own, without eventlet (tests/browser/conftest.py)
+collect_ignore = ["browser"]
+
 
 def pytest_collection_modifyitems(items):
     # Tests that restart the broker go last, so the others never see it away.

@@ -152,7 +152,7 @@ class Platform:
                    ADMIN_TOKEN=ADMIN_TOKEN, GATEWAY_PORT=str(self.port), APP_ENV="test",
                    OUTBOX_POLL_SECONDS="0.5", EVENT_RETRY_DELAYS="[0.2, 0.5, 1]",
                    # tests and benchmarks send many requests from one address
-                   RATE_LIMIT_PER_MINUTE="0", INTAKE_LIMIT_PER_ADDRESS="1000000",
+                   RATE_LIMIT_PER_MINUTE="0", PAGE_RATE_LIMIT_PER_MINUTE="0", INTAKE_LIMIT_PER_ADDRESS="1000000",
                    # notify: retries within a test's patience; links to this platform's gateway
                    NOTIFY_MAIL_RETRY_SECONDS="[0.3, 0.6, 1]", NOTIFY_WEBHOOK_RETRY_SECONDS="[0.3, 0.6, 1]",
                    NOTIFY_ALERT_SECONDS="1", NOTIFY_SEND_TIMEOUT="5", NOTIFY_LEASE_SECONDS="20",
@@ -231,3 +231,12 @@ def eventually(check, timeout: float = 10, interval: float = 0.1, message: str =
             return value
         time.sleep(interval)
     raise AssertionError(f"{message} did not hold within {timeout}s (last: {value!r})")
+
+
+def form_token(html: str) -> str:
+    """The CSRF token a page gave its forms."""
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)

@@ -10,6 +10,8 @@ setup() {
   [ -x "$RABBIT_BIN/rabbitmq-server" ] || need+=(rabbitmq-server)
   [ -x "$PG_BIN/initdb" ] || need+=(postgresql-15)
   [ -f /usr/share/dict/dutch ] || need+=(wdutch)   # the Dutch word list for compound splitting
+  [ -x /usr/bin/chromium ] || need+=(chromium)      # the browser tests' browser (driven by Playwright)
+  command -v npm >/dev/null || need+=(npm)          # axe-core for the accessibility checks
   if [ ${#need[@]} -gt 0 ]; then
     say "installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -26,6 +28,12 @@ setup() {
     "$VENV/bin/pip" install -q --disable-pip-version-check 'pip>=24' 'setuptools>=68,<82' wheel
     "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT[test]"
     touch "$stamp"
+  fi
+  local axe="$ROOT/.run/node/node_modules/axe-core/axe.min.js"
+  if [ ! -f "$axe" ]; then
+    say "installing axe-core (npm) into .run/node for the accessibility checks"
+    mkdir -p "$ROOT/.run/node"
+    npm install --silent --no-audit --no-fund --prefix "$ROOT/.run/node" axe-core@4.14.1 >/dev/null
   fi
 }
 

@@ -14,6 +14,13 @@ cd "$ROOT"
 set +e
 "$VENV/bin/python" -m pytest --amqp-uri "$AMQP_URI" --rabbit-api-uri "$RABBIT_API_URI" "$@"
 status=$?
+# the browser tests: a pytest process of their own, without eventlet (Playwright hangs under it);
+# skipped when the arguments name tests of the main suite only
+if [ "${SA_BROWSER_TESTS:-auto}" = yes ] || { [ "${SA_BROWSER_TESTS:-auto}" = auto ] && [ $# -eq 0 ]; }; then
+  "$VENV/bin/python" -m pytest tests/browser --confcutdir=tests/browser -p no:cacheprovider -q -s
+  browser=$?
+  [ $status -eq 0 ] && status=$browser
+fi
 set -e
 [ $status -eq 5 ] && { echo "!! pytest collected no tests" >&2; status=1; }
 exit $status

@@ -87,3 +87,15 @@ class NewStep(Strict):
         if self.until is not None and self.until.tzinfo is None:
             raise ValueError("until needs a time zone offset")
         return self
+
+
+# the consent a person gives with a request, as the pages show it; its version is recorded with it
+CONSENT_VERSION = "2026-12-01"
+CONSENT_TEXT = {
+    "nl": ("Ik geef toestemming dat het Leerwerkloket in mijn regio mijn gegevens gebruikt om mij terug te bellen "
+           "over scholing. Mijn gegevens worden niet langer dan een jaar na afloop bewaard. Ik kan ze altijd inzien, "
+           "downloaden en laten wissen met de link die ik krijg."),
+    "en": ("I agree that the Leerwerkloket of my region uses my details to call me back about training. My details "
+           "are kept no longer than a year after my request is finished. I can always see, download and erase them "
+           "with the link I receive."),
+}

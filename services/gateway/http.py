@@ -22,7 +22,8 @@ from services.gateway.problems import Problem, from_exception, problem_response
 
 log = logging.getLogger("services.gateway")
 
-MAX_VERSION = 2**31 - 1  # a course's or scheme's version is a PostgreSQL integer
+MAX_VERSION = 2**31 - 1
+NOT_PAGES = ("/health", "/openapi.json", "/asyncapi.json")  # a course's or scheme's version is a PostgreSQL integer
 
 
 # responses
@@ -93,9 +94,12 @@ def route(method: str, url: str):
                 # eventlet decodes a chunked body but does not say so; werkzeug would then hand
                 # the handler an empty stream (an upload streamed without Content-Length)
                 request.environ["wsgi.input_terminated"] = True
+            is_page = not url.startswith(("/api/", "/static/")) and url not in NOT_PAGES
             try:
                 if url.startswith("/api/"):      # not /health and the API documents
                     self.rate_limit(request)
+                elif is_page:
+                    self.rate_limit(request, pages=True)
                 if errs := bodies.uncarried_query(request.args):
                     raise Problem(422, "Validation failed", "the query holds values the platform cannot store", errs)
                 if any(bodies.NUL in value for value in params.values()):     # no table holds such an id
@@ -106,6 +110,9 @@ def route(method: str, url: str):
                 if response is None:
                     log.exception("unexpected error on %s %s", method, url)
                     response = problem_response(500, "Internal error", "an unexpected error occurred")
+                if is_page:         # a person gets a page, in words, not problem+json
+                    from services.gateway.pages import error_page
+                    return error_page(request, response)
                 return response
 
         return http(method, url)(wrapper)

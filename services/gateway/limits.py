@@ -56,12 +56,14 @@ class RateLimits(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.buckets = Buckets(float(config["RATE_LIMIT_PER_MINUTE"]), int(config["RATE_LIMIT_BURST"]))
+        # the pages have a policy of their own: a person clicks less often than a client calls
+        self.page_buckets = Buckets(float(config["PAGE_RATE_LIMIT_PER_MINUTE"]), int(config["PAGE_RATE_LIMIT_BURST"]))
 
     def get_dependency(self, worker_ctx):
         return self.check
 
-    def check(self, request) -> None:
-        wait = self.buckets.take(client_key(request))
+    def check(self, request, pages: bool = False) -> None:
+        wait = (self.page_buckets if pages else self.buckets).take(client_key(request))
         if wait:
             retry_after = max(1, math.ceil(wait))
             raise Problem(429, "Too many requests",

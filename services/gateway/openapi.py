@@ -256,6 +256,48 @@ def analytics_paths() -> dict:
     }
 
 
+def pages_paths() -> dict:
+    """The pages people use (HTML; forms POST with a CSRF token)."""
+    def get(summary: str, params: list | None = None) -> dict:
+        return {"get": {"summary": f"Page: {summary}", "parameters": params or [], "responses": HTML_PAGE}}
+
+    def post(summary: str) -> dict:
+        return {"post": {"summary": f"Page form: {summary}", "responses": {
+            **HTML_PAGE, "303": {"description": "done: on to the next page"},
+            "400": {"description": "the form again, with its errors beside the fields"},
+            "403": {"description": "the form's CSRF token is missing or wrong"}}}}
+
+    path_id = lambda name: [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}]  # noqa: E731
+    return {
+        "/": get("home: the five situations and a search box"),
+        "/static/{name}": {"get": {"summary": "The pages' style sheet and script", "parameters": path_id("name"),
+                                   "responses": {"200": {"description": "site.css or site.js"},
+                                                 "404": {"description": "no such file"}}}},
+        "/zoeken": get("search results with every filter of the search API (the URL holds the whole search)"),
+        "/opleidingen/{course_id}": {**get("a course: offerings, provider, funding schemes; search_id records the view",
+                                           path_id("course_id"))},
+        "/opleidingen/{course_id}/aanvragen": {**get("the intake form for a course", path_id("course_id")),
+                                               **post("send the intake request")},
+        "/aanvragen": {**get("the intake form without a course"), **post("send the intake request")},
+        "/aanvraag/{intake_id}": get("the person's request: team, deadline, history, export and erasure",
+                                     path_id("intake_id") + TOKEN),
+        "/aanvraag/{intake_id}/gegevens": {"get": {"summary": "Download everything held about the person (JSON)",
+                                                   "parameters": path_id("intake_id") + TOKEN,
+                                                   "responses": {"200": {"description": "a JSON file"}}}},
+        "/aanvraag/{intake_id}/wissen": post("erase the person's data (token and CSRF in the form)"),
+        "/toegankelijkheid": get("the accessibility statement"),
+        "/aanbieders": get("a provider's courses with completeness, imports and leads (a sign-in form without a session)"),
+        "/aanbieders/inloggen": post("sign in with the provider's API key"),
+        "/aanbieders/import": post("upload an import file (multipart); on to its progress"),
+        "/aanbieders/import/{import_id}": get("an import's progress and rejected lines", path_id("import_id")),
+        "/adviseurs": get("the advisor's team's requests, overdue first (a sign-in form without a session)"),
+        "/adviseurs/inloggen": post("sign in with the advisor token"),
+        "/adviseurs/intakes/{intake_id}": {**get("one request with contact details (the read is logged)",
+                                                 path_id("intake_id")), **post("record what happened")},
+        "/uitloggen": post("sign out of every session"),
+    }
+
+
 @functools.cache
 def document() -> dict:
     _, defs = models_json_schema(
@@ -391,6 +433,7 @@ def document() -> dict:
             **intake_paths(),
             **notify_paths(),
             **analytics_paths(),
+            **pages_paths(),
             "/api/v1/search": {
                 "get": {"summary": "Search published courses", "parameters": search_params,
                         "responses": _responses(200, _ref("SearchResponse"), 422)}},

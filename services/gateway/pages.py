@@ -1,25 +1,171 @@
-"""Server-rendered pages: Jinja2 templates in ``gateway/templates/`` with autoescaping on,
-Dutch first (``?lang=en`` for English)."""
+"""Server-rendered pages: Jinja2 templates in ``gateway/templates/`` with autoescaping on, Dutch
+first (``?lang=en`` for English, remembered in a cookie), every form with a CSRF token (a cookie
+and a hidden field that must agree), security headers with a strict Content-Security-Policy (a
+per-response nonce for the one style block a chart carries), sign-in sessions in HTTP-only,
+SameSite=Strict cookies (Secure over https). The pages call the services over RPC exactly as
+the API routes do; no page calls our own HTTP API."""
 from __future__ import annotations
 
+import hmac
+import secrets
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                   autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+from services.chassis.errors import Unauthorized
+from services.gateway.auth import principal_for
+from services.gateway.problems import Problem
+
+FOLDER = Path(__file__).parent
+LANG_COOKIE, CSRF_COOKIE = "sa_lang", "sa_csrf"
+SESSIONS = {"provider": "sa_provider", "advisor": "sa_advisor", "analyst": "sa_analyst"}
+SESSION_HOURS = 8
+
+# a key a service's answer leaves out reads as empty (the pages show answers with optional fields)
+_env = Environment(loader=FileSystemLoader(FOLDER / "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 
 
+def _marked(snippet: str | None) -> Markup:
+    """A search snippet: its text escaped, only the search's own <mark> tags kept."""
+    text = str(escape(snippet or ""))
+    return Markup(text.replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>"))
+
+
+_env.filters["marked"] = _marked
+_env.filters["zip_pairs"] = lambda values: [(v, v) for v in values]      # a value as its own label
+
+
 def language(request) -> str:
-    return "en" if request.args.get("lang") == "en" or request.form.get("lang") == "en" else "nl"
+    asked = request.args.get("lang") or request.form.get("lang")
+    if asked in ("nl", "en"):
+        return asked
+    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "nl"
 
 
-def page(template: str, request, status: int = 200, **context) -> Response:
+def page(template: str, request, status: int = 200, headers: dict | None = None, **context) -> Response:
+    """The page ``template`` rendered for ``request``: its language, a CSRF token for its forms,
+    the security headers."""
+    lang = language(request)
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    nonce = context.pop("nonce", None) or secrets.token_urlsafe(16)
     context.setdefault("failed", False)
     context.setdefault("done", False)
-    html = _env.get_template(template).render(lang=language(request), **context)
-    return Response(html, status=status, mimetype="text/html",
-                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                             "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"})
+    context.setdefault("errors", [])
+    context.setdefault("signed_in", None)
+    html = _env.get_template(template).render(lang=lang, csrf=csrf, nonce=nonce, path=request.path,
+                                              query=request.query_string.decode(), t=_t(lang), **context)
+    response = Response(html, status=status, mimetype="text/html", headers=headers)
+    response.headers.update(security_headers(nonce))
+    secure = request.scheme == "https"
+    if request.cookies.get(CSRF_COOKIE) != csrf:
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=secure, path="/")
+    if request.args.get("lang") in ("nl", "en") and request.cookies.get(LANG_COOKIE) != request.args["lang"]:
+        response.set_cookie(LANG_COOKIE, request.args["lang"], samesite="Lax", secure=secure, path="/",
+                            max_age=365 * 86400)
+    return response
+
+
+def _t(lang: str):
+    def t(nl: str, en: str) -> str:
+        return nl if lang == "nl" else en
+    return t
+
+
+def security_headers(nonce: str) -> dict:
+    return {
+        "Content-Security-Policy": (f"default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
+                                    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+                                    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+        "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+def check_csrf(request) -> None:
+    """A form POST must carry the token its page was given (the cookie and the field agree)."""
+    cookie, field = request.cookies.get(CSRF_COOKIE, ""), request.form.get("csrf", "")
+    if not cookie or not hmac.compare_digest(cookie, field):
+        raise Problem(403, "Forbidden", "the form has expired or did not come from this site: reload the page and "
+                                        "send it again")
+
+
+def signed_in(request, role: str, admin_token: str, call):
+    """Who is signed in on the pages for ``role`` (their session cookie), or None."""
+    token = request.cookies.get(SESSIONS[role])
+    if not token:
+        return None
+    try:
+        who = principal_for(token, admin_token, call)
+    except Unauthorized:
+        return None
+    return who if who.role in (role, "admin") else None
+
+
+def sign_in(response: Response, request, role: str, token: str) -> Response:
+    response.set_cookie(SESSIONS[role], token, httponly=True, samesite="Strict", secure=request.scheme == "https",
+                        path="/", max_age=SESSION_HOURS * 3600)
+    return response
+
+
+def sign_out(response: Response, role: str) -> Response:
+    response.delete_cookie(SESSIONS[role], path="/")
+    return response
+
+
+def redirect(location: str) -> Response:
+    return Response(status=303, headers={"Location": location})
+
+
+# field errors as a person reads them: the services' own Dutch messages stay, the rest in words
+MESSAGES = {
+    "required": ("Vul dit in", "Fill this in"),
+    "unknown field": ("Dit veld kennen we niet", "This field is not known"),
+}
+
+
+def field_errors(errors: list[dict], lang: str, labels: dict[str, str]) -> list[dict]:
+    """An API's field errors for a page: ``{"field", "message", "label"}``, the message in the
+    page's language, naming the field."""
+    out = []
+    for error in errors:
+        field = error.get("field", "body").split(".")[0]
+        message = error.get("message", "")
+        nl, en = MESSAGES.get(message.lower(), (None, None))
+        if lang == "nl" and nl is None and message.isascii() and _english(message):
+            nl = "Dit is niet goed ingevuld"
+        label = labels.get(field, field)
+        text = (nl or message) if lang == "nl" else (en or message)
+        out.append({"field": field, "label": label, "message": f"{label}: {text[0].lower() + text[1:] if text else ''}"})
+    return out
+
+
+def _english(message: str) -> bool:
+    return any(word in message.lower().split() for word in ("field", "input", "should", "must", "value", "not", "is"))
+
+
+ERROR_WORDS = {
+    403: ("Dit formulier is verlopen", "This form has expired",
+          "Laad de pagina opnieuw en verstuur het nog eens.", "Reload the page and send it again."),
+    404: ("Deze pagina bestaat niet (meer)", "This page does not exist (any more)",
+          "Misschien klopt de link niet.", "The link may not be right."),
+    429: ("Even rustig aan", "Slow down",
+          "Je vroeg veel pagina's kort na elkaar. Probeer het zo opnieuw.", "You asked for many pages at once. Try again shortly."),
+    503: ("Even niet beschikbaar", "Not available right now",
+          "Een deel van de website is even niet bereikbaar. Probeer het zo opnieuw.", "Part of the website cannot be reached. Try again shortly."),
+}
+
+
+def error_page(request, problem: Response) -> Response:
+    """An error as a page in words (the API's problem+json stays for API clients)."""
+    status = problem.status_code
+    words = ERROR_WORDS.get(status, ("Er ging iets mis", "Something went wrong",
+                                     "Probeer het later opnieuw.", "Try again later."))
+    nl = language(request) == "nl"
+    response = page("fout.html", request, status=status, heading=words[0 if nl else 1], detail=words[2 if nl else 3])
+    for header in ("Retry-After", "Allow"):
+        if header in problem.headers:
+            response.headers[header] = problem.headers[header]
+    return response

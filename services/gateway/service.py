@@ -20,6 +20,8 @@ from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.intake import IntakeRoutes
 from services.gateway.routes.notify import NotifyRoutes
 from services.gateway.routes.operations import OperationsRoutes
+from services.gateway.routes.pages import PublicPages
+from services.gateway.routes.pages_work import WorkPages
 from services.gateway.routes.search import SearchRoutes
 
 DEV_ADMIN_TOKEN = "dev-admin-token"
@@ -36,6 +38,8 @@ class Settings(ServiceSettings):
     rate_limit_per_minute: float = Field(default=1200, ge=0,
                                          description="requests a client may send a minute (0: no limit)")
     rate_limit_burst: int = Field(default=200, ge=1, description="requests a client may save up")
+    page_rate_limit_per_minute: float = Field(default=300, ge=0, description="pages a client may ask a minute (0: no limit)")
+    page_rate_limit_burst: int = Field(default=60, ge=1, description="pages a client may save up")
 
     @field_validator("admin_token")
     @classmethod
@@ -52,6 +56,8 @@ class Settings(ServiceSettings):
         config["IMPORT_HEARTBEAT_SECONDS"] = self.import_heartbeat_seconds
         config["RATE_LIMIT_PER_MINUTE"] = self.rate_limit_per_minute
         config["RATE_LIMIT_BURST"] = self.rate_limit_burst
+        config["PAGE_RATE_LIMIT_PER_MINUTE"] = self.page_rate_limit_per_minute
+        config["PAGE_RATE_LIMIT_BURST"] = self.page_rate_limit_burst
         if self.admin_token is None:
             logging.getLogger("gateway").warning(
                 "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)
@@ -59,7 +65,7 @@ class Settings(ServiceSettings):
 
 
 class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRoutes, NotifyRoutes, AnalyticsRoutes,
-                     DashboardPages, Calls):
+                     PublicPages, WorkPages, DashboardPages, Calls):
     name = "gateway"
 
     config = Config()

@@ -14,11 +14,12 @@ from email_validator import EmailNotValidError, validate_email
 
 from services import places
 from services.chassis import tokens
+from services.contracts import intake as intake_contract
 from services.chassis.errors import Conflict, ValidationFailed
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NATIONAL_TEAM = "landelijk"
-CONSENT_VERSION = "2026-12-01"   # the version of the consent text the pages and the API show
+CONSENT_VERSION = intake_contract.CONSENT_VERSION   # the version of the consent text the pages show
 TOKEN_PREFIX = {"person": "int_", "advisor": "adv_"}
 PERSONAL_FIELDS = ("name", "email", "phone", "postcode", "message")   # erased; never in an event
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from services.chassis import texts
 from services.chassis import tokens
 from services.notify import domain, templates
 from services.notify.domain import DELIVERED, PERMANENT, PERSON, SUBSCRIBER, TEAM, TECHNICAL, Outcome
@@ -104,7 +105,7 @@ class Delivery:
             address = intake["email"] or intake["phone"]
             return channel, [address], {
                 "name": intake["name"], "team_name": intake["team"]["name"], "course_title": intake["course_title"],
-                "due": domain.deadline_text(datetime.fromisoformat(intake["callback_due_by"]), intake["language"]),
+                "due": texts.deadline_text(datetime.fromisoformat(intake["callback_due_by"]), intake["language"]),
                 "status_url": f"{base}/aanvraag/{intake['id']}?token={intake['token']}"}, intake["language"], {}
         if message["audience"] == TEAM:
             addresses = intake["team"]["addresses"]
@@ -114,7 +115,7 @@ class Delivery:
             return "email", addresses, {
                 "team_name": intake["team"]["name"], "course_title": intake["course_title"],
                 "situation_label": domain.situation_label(intake["situation"], "nl"),
-                "due": domain.deadline_text(due, "nl"), "intake_url": f"{base}/adviseurs/intakes/{intake['id']}"}, "nl", {}
+                "due": texts.deadline_text(due, "nl"), "intake_url": f"{base}/adviseurs/intakes/{intake['id']}"}, "nl", {}
         if message["audience"] == SUBSCRIBER:
             sub = db.subscription(message["subscription_id"])
             if sub is None or sub["status"] == "ended" or not sub["email"]:

@@ -12,11 +12,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from services.chassis.texts import AMSTERDAM, day_text
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 # GOV.UK Notify's vocabulary. A message is final once delivered or permanently failed, or when a
 # temporary or technical failure has used up its retries (then it is dead-lettered too).
@@ -160,11 +158,6 @@ def _loopback(host: str) -> bool:
 # ---------------------------------------------------------------- text
 
 
-def deadline_text(moment: datetime, language: str) -> str:
-    """"dinsdag 14 januari, 17:00": the moment as a person reads it, in Amsterdam time."""
-    return format_datetime(moment, "EEEE d MMMM, HH:mm", tzinfo=AMSTERDAM, locale="nl" if language == "nl" else "en")
-
-
 # GSM 03.38: the basic set costs one septet a character, the extension set two; a character in
 # neither makes the whole message UCS-2 (two bytes a character). Segments of a long message hold
 # 153 septets or 67 UCS-2 characters (a header joins them).
@@ -279,7 +272,6 @@ def alert_courses(hits: list[dict], base: str, language: str) -> list[dict]:
     for hit in hits:
         start = (hit.get("next_offering") or {}).get("start_date")
         out.append({"course_id": hit["course_id"], "title": hit["title"], "provider": hit["provider"]["name"],
-                    "start": start and format_date(date.fromisoformat(start), "d MMMM yyyy",
-                                                   locale="en" if language == "en" else "nl"),
+                    "start": start and day_text(date.fromisoformat(start), language),
                     "url": f"{base}/opleidingen/{hit['course_id']}"})
     return out

@@ -12,11 +12,11 @@ import psycopg
 from kombu import Connection, Exchange, Queue
 from standardwebhooks.webhooks import Webhook
 
-from services.notify import domain
+from services.chassis import texts
 from tests.conftest import Client
 from tests.e2e.test_intake import person, published_course
 from tests.e2e.test_journey import a_course
-from tests.infra import ADMIN_TOKEN, eventually
+from tests.infra import ADMIN_TOKEN, eventually, form_token
 from tests.receivers import WebhookReceiver
 
 
@@ -48,7 +48,7 @@ def test_confirmation_and_team_mail(anonymous, teams, platform, mail_server):
     mail = one_mail(mail_server, body["email"])
 
     # the deadline as the person reads it, the same moment as the API's answer
-    due = domain.deadline_text(datetime.fromisoformat(intake["callback_due_by"]), "nl")
+    due = texts.deadline_text(datetime.fromisoformat(intake["callback_due_by"]), "nl")
     assert mail["Subject"] == f"We bellen je uiterlijk {due}"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
@@ -213,7 +213,7 @@ def test_saved_search_from_subscribing_to_unsubscribing(anonymous, provider, pla
     assert '<form method="post">' in page and "<button" in page
     assert subscription_status(platform, subscription)[0] == "pending"
     token = confirm_url.split("token=")[1]
-    done = anonymous.http.post(confirm_url.split("?")[0], data={"token": token})
+    done = anonymous.http.post(confirm_url.split("?")[0], data={"token": token, "csrf": form_token(page)})
     assert done.status_code == 200 and "bevestigd" in done.text
     assert subscription_status(platform, subscription)[0] == "active"
 
@@ -312,7 +312,9 @@ def test_a_permanent_failure_ends_the_saved_search_and_a_dead_link_says_so(anony
     subscription = answer.json()["id"]
     eventually(lambda: subscription_status(platform, subscription)[0] == "ended", timeout=20, message="ended")
     assert subscription_status(platform, subscription) == ("ended", None)
-    page = anonymous.http.post(f"{platform.url}/zoekopdrachten/bevestigen", data={"token": "sub_niet-bestaand"})
+    form = anonymous.http.get(f"{platform.url}/zoekopdrachten/bevestigen", params={"token": "sub_niet-bestaand"}).text
+    page = anonymous.http.post(f"{platform.url}/zoekopdrachten/bevestigen",
+                               data={"token": "sub_niet-bestaand", "csrf": form_token(form)})
     assert page.status_code == 404 and "werkt niet" in page.text
     assert anonymous.post("/api/v1/saved-searches/confirm", json={"token": "sub_x"}).status_code == 404
     assert anonymous.post("/api/v1/saved-searches/confirm", json={}).status_code == 422

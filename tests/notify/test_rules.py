@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from services.chassis import texts
 from services.notify import domain, templates
 from services.notify.domain import DELIVERED, PERMANENT, TEMPORARY
 
@@ -17,7 +18,7 @@ LONGEST = {        # the longest values the data can hold where it reaches a mes
     "name": "Anne-Marië <script>alert('x')</script> van den Berg-Oudshoorn",
     "team_name": "Leerwerkloket Zuidoost-Brabant en Noordoost-Brabant",
     "course_title": "Veiligheid, Gezondheid en Milieu Checklist Aannemers (VCA-VOL) met examen",
-    "due": domain.deadline_text(datetime(2027, 9, 15, 15, 0, tzinfo=timezone.utc), "nl"),     # woensdag 15 september
+    "due": texts.deadline_text(datetime(2027, 9, 15, 15, 0, tzinfo=timezone.utc), "nl"),     # woensdag 15 september
     "status_url": f"{BASE}/aanvraag/00000000-0000-4000-8000-000000000000?token=int_{'A' * 43}",
 }
 DATA = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
 
 import eventlet
 from werkzeug.wrappers import Response
@@ -14,7 +15,7 @@ from services.chassis.errors import Unauthorized, ValidationFailed
 from services.gateway.auth import principal_for, require
 from services.gateway.charts import bar_chart
 from services.gateway.http import json_response, route
-from services.gateway.pages import language, page
+from services.gateway.pages import check_csrf, language, page, redirect, sign_in, signed_in
 from services.gateway.problems import Problem
 
 STREAM_SECONDS = 25     # then the stream ends; the client reconnects with Last-Event-ID
@@ -104,29 +105,25 @@ class DashboardPages:
 
     @route("GET", "/analyse")
     def dashboard(self, request):
-        token = request.cookies.get(SESSION_COOKIE)
-        try:
-            me = principal_for(token, self.config["ADMIN_TOKEN"], self.call) if token else None
-        except Unauthorized:
-            me = None
-        if me is None or me.role not in ("analyst", "admin"):
+        me = signed_in(request, "analyst", self.config["ADMIN_TOKEN"], self.call)
+        if me is None:
             return page("analyse_login.html", request)
         params = {k: request.args[k] for k in ("from", "to") if request.args.get(k)}
         try:
             answers = {name: self.call("analytics", "report", name, {**params, **extra})
                        for name, extra in DASHBOARD_REPORTS.items()}
-        except ValidationFailed as exc:
-            params, error = {}, "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
-            answers = {name: self.call("analytics", "report", name, extra) for name, extra in DASHBOARD_REPORTS.items()}
-        else:
             error = None
-        lang = language(request)
-        return page("analyse.html", request, error=error, min_group=answers["demand"]["min_group"],
+        except ValidationFailed as exc:
+            error = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+            answers = {name: self.call("analytics", "report", name, extra) for name, extra in DASHBOARD_REPORTS.items()}
+        nonce = secrets.token_urlsafe(16)       # the charts' style blocks are allowed by it
+        return page("analyse.html", request, nonce=nonce, error=error, min_group=answers["demand"]["min_group"],
                     period={"from": answers["demand"]["from"], "to": answers["demand"]["to"]},
-                    sections=dashboard_sections(answers, lang))
+                    sections=dashboard_sections(answers, language(request), nonce))
 
     @route("POST", "/analyse/inloggen")
     def dashboard_sign_in(self, request):
+        check_csrf(request)
         token = request.form.get("token", "")
         try:
             me = principal_for(token, self.config["ADMIN_TOKEN"], self.call) if token else None
@@ -134,13 +131,9 @@ class DashboardPages:
             me = None
         if me is None or me.role not in ("analyst", "admin"):
             return page("analyse_login.html", request, failed=True, status=401)
-        response = Response(status=303, headers={"Location": "/analyse" + ("?lang=en" if language(request) == "en" else "")})
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/analyse",
-                            secure=request.scheme == "https", max_age=8 * 3600)
-        return response
+        return sign_in(redirect("/analyse" + ("?lang=en" if language(request) == "en" else "")), request, "analyst", token)
 
 
-SESSION_COOKIE = "sa_analyst"
 DASHBOARD_REPORTS = {"demand": {"group_by": "week"}, "zero-results": {"limit": 15}, "funnel": {},
                      "supply-demand": {"group_by": "province"}}
 WORDS = {
@@ -159,7 +152,7 @@ WORDS = {
 }
 
 
-def dashboard_sections(answers: dict, lang: str) -> list[dict]:
+def dashboard_sections(answers: dict, lang: str, nonce: str) -> list[dict]:
     w = WORDS[lang]
     demand, zero, funnel, supply = (answers[k]["rows"] for k in ("demand", "zero-results", "funnel", "supply-demand"))
     query = f"from={answers['demand']['from']}&to={answers['demand']['to']}"
@@ -170,23 +163,23 @@ def dashboard_sections(answers: dict, lang: str) -> list[dict]:
     return [
         _section("demand", w["demand"], f"{sum(r['searches'] for r in demand)} {w['searches']}", "demand",
                  query + "&group_by=week", [w["week"], w["searches"], w["zero"], w["intakes"]],
-                 [[r["key"], r["searches"], r["zero_result_searches"], r["intakes"]] for r in demand]),
+                 [[r["key"], r["searches"], r["zero_result_searches"], r["intakes"]] for r in demand], nonce),
         _section("unmet", w["unmet"], ", ".join(f"{r['example']} ({w[r['kind']]})" for r in zero[:5]) or "–",
                  "zero-results", query, [w["query"], w["kind"], w["searches"], w["nearest"]],
-                 [[r["example"], w[r["kind"]], r["searches"], r["nearest_place"]] for r in zero], horizontal=True),
+                 [[r["example"], w[r["kind"]], r["searches"], r["nearest_place"]] for r in zero], nonce, horizontal=True),
         _section("funnel", w["funnel"], ", ".join(f"{name} {'–' if n is None else n}" for name, n in steps),
-                 "funnel", query, [w["step"], w["people"]], [[name, n] for name, n in steps]),
+                 "funnel", query, [w["step"], w["people"]], [[name, n] for name, n in steps], nonce),
         _section("supply", w["supply"], f"{len(supply)} {w['province']}", "supply-demand",
                  query + "&group_by=province", [w["province"], w["offerings"], w["searches"], w["intakes"]],
-                 [[r["key"], r["open_offerings"], r["searches"], r["intakes"]] for r in supply]),
+                 [[r["key"], r["open_offerings"], r["searches"], r["intakes"]] for r in supply], nonce),
     ]
 
 
 def _section(section_id: str, title: str, description: str, report: str, query: str, headings: list[str],
-             rows: list[list], horizontal: bool = False) -> dict:
+             rows: list[list], nonce: str, horizontal: bool = False) -> dict:
     labels = [str(r[0]) for r in rows]
     series = {heading: [r[i] if isinstance(r[i], (int, float)) or r[i] is None else None for r in rows]
               for i, heading in enumerate(headings) if i and any(isinstance(r[i], (int, float)) for r in rows)}
-    svg = bar_chart(title, description, labels, series or {title: []}, horizontal, chart_id=f"chart-{section_id}")
+    svg = bar_chart(title, description, labels, series or {title: []}, nonce, horizontal, chart_id=f"chart-{section_id}")
     return {"id": section_id, "title": title, "description": description, "svg": svg, "headings": headings,
             "rows": rows, "report": report, "query": query}

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from services.chassis.errors import NotFound
 from services.gateway.auth import require
 from services.gateway.http import json_response, paging, read_json, route
-from services.gateway.pages import page
+from services.gateway.pages import check_csrf, page
 from services.gateway.problems import Problem
 
 STATUSES = ("created", "sending", "delivered", "temporary-failure", "permanent-failure", "technical-failure")
@@ -93,6 +93,7 @@ class NotifyRoutes:
         return self._saved_search_action(request, "unsubscribe", "unsubscribe")
 
     def _saved_search_action(self, request, action: str, method: str):
+        check_csrf(request)
         try:
             self.call("notify", method, request.form.get("token", ""))
         except NotFound:

@@ -1,0 +1,213 @@
+"""The pages in a real browser (Debian's chromium, driven by Playwright), in a pytest process of
+its own without eventlet (``make test`` runs it after the main suite): the whole journey from a
+situation to "we call you by ..." with JavaScript and without; a provider's upload with a bad
+line; an advisor's outcome; axe-core on every page in every state, Dutch and English, with no
+violation; a keyboard walk (Tab only) reaching every action in order; a screenshot of each."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.infra import ADMIN_TOKEN, ROOT
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE = ROOT / ".run" / "node" / "node_modules" / "axe-core" / "axe.min.js"     # npm put it there (make setup)
+CHECKED: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def world(platform):
+    """A provider with a published course in Venlo, a team for the north with an advisor."""
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    provider = requests.post(f"{platform.url}/api/v1/providers", headers=admin, timeout=30,
+                             json={"name": "ROC Browser", "kind": "onderwijsinstelling"}).json()
+    key = {"Authorization": f"Bearer {provider['api_key']}"}
+    course = requests.post(f"{platform.url}/api/v1/courses", headers=key, timeout=30, json={
+        "external_id": f"B-{uuid.uuid4().hex[:6]}", "title": "Heftruck rijden met certificaat", "publish": True,
+        "description": "Veilig werken met de heftruck: theorie en praktijk.", "level": "mbo-2",
+        "sectors": ["logistiek"], "situations": ["werkzoekend"], "keywords": ["heftruck"],
+        "offerings": [{"external_id": "O-1", "start_date": "2030-03-01", "end_date": "2030-03-02", "mode": "klassikaal",
+                       "location": {"city": "Venlo"}, "price_eur": 325, "seats_available": 8}]}).json()
+    requests.post(f"{platform.url}/api/v1/advisor-teams", headers=admin, timeout=30, json={
+        "code": "noord", "name": "Leerwerkloket Noord", "provinces": ["Groningen", "Friesland", "Drenthe"]})
+    advisor = requests.post(f"{platform.url}/api/v1/advisors", headers=admin, timeout=30,
+                            json={"name": "Adviseur", "email": "a@loket.example.nl", "team": "noord"}).json()
+    analyst = requests.post(f"{platform.url}/api/v1/analysts", headers=admin, timeout=30,
+                            json={"name": "Ana", "email": "ana@example.nl"}).json()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:       # searchable and known to intake
+        found = requests.get(f"{platform.url}/api/v1/search", params={"q": "heftruck"}, timeout=30).json()
+        if found["total"]:
+            break
+        time.sleep(0.3)
+    return {"provider_key": provider["api_key"], "course": course, "advisor_token": advisor["token"],
+            "analyst_token": analyst["token"]}
+
+
+def phone() -> str:
+    return f"06 1{uuid.uuid4().int % 10**7:07d}"
+
+
+def check(page, name: str, screenshots, javascript: bool = True) -> None:
+    """axe-core on the page as it is now (every WCAG 2.0/2.1 A and AA rule), a screenshot. (The
+    context bypasses the pages' CSP so axe can be injected; without JavaScript the same HTML was
+    checked in the run with it: only the screenshot.)"""
+    if not javascript:
+        page.screenshot(path=str(screenshots / f"nojs-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"), full_page=True)
+        return
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    assert violations == [], f"{name}: {violations}"
+    CHECKED.append(name)
+    page.screenshot(path=str(screenshots / f"{len(CHECKED):03d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"),
+                    full_page=True)
+
+
+def keyboard_walk(page, name: str) -> None:
+    """Tab from the top: every visible link, button and field is reached, in document order."""
+    actions = page.evaluate("""() => Array.from(document.querySelectorAll(
+        'a[href], button, input:not([type=hidden]), select, textarea')).filter(e => {
+          const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
+          return !e.disabled && e.tabIndex >= 0 && s.visibility !== 'hidden' && s.display !== 'none' &&
+                 !e.closest('[hidden]') && !e.closest('.honeypot') && (r.width > 0 || e.classList.contains('skip'));
+        }).map((e, i) => { e.dataset.walk = i; return i; })""")
+    radios_seen, reached = set(), []
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    for _ in range(2 * len(actions) + 10):     # a date field is three stops (day, month, year)
+        page.keyboard.press("Tab")
+        info = page.evaluate("() => { const e = document.activeElement; return e && e.dataset.walk !== undefined ? "
+                             "[parseInt(e.dataset.walk), e.type === 'radio' ? e.name : null] : null }")
+        if info is None:
+            continue
+        index, group = info
+        if group:
+            radios_seen.add(group)
+        if index not in reached:
+            reached.append(index)
+        if len(reached) == len(actions):
+            break
+    radio_groups = page.evaluate("() => Array.from(document.querySelectorAll('input[type=radio][data-walk]'))"
+                                 ".map(e => [parseInt(e.dataset.walk), e.name])")
+    # a radio group is one stop (the arrow keys choose within it)
+    expected = [i for i in actions if not any(i == j for j, g in radio_groups if g in radios_seen and
+                                                 i != min(k for k, h in radio_groups if h == g))]
+    missing = [i for i in expected if i not in reached]
+    assert not missing, f"{name}: Tab never reached {len(missing)} of {len(expected)} actions"
+    assert reached == sorted(reached), f"{name}: Tab does not follow the page's order"
+
+
+def test_the_journey_with_and_without_javascript(browser, platform, world, screenshots):
+    for javascript in (True, False):
+        context = browser.new_context(java_script_enabled=javascript, locale="nl-NL", bypass_csp=True)
+        page = context.new_page()
+        label = "met JS" if javascript else "zonder JS"
+        page.goto(platform.url + "/")
+        check(page, f"home ({label})", screenshots, javascript)
+        if javascript:
+            keyboard_walk(page, "home")
+        page.get_by_role("link", name="Ik zoek werk").click()
+        check(page, f"zoeken: situatie ({label})", screenshots, javascript)
+        page.get_by_label("Zoekwoorden").fill("heftrukc")             # a typo
+        page.get_by_label(re.compile(r"^Limburg")).check()
+        page.get_by_role("button", name="Toon opleidingen").click()
+        assert "Heftruck rijden met certificaat" in page.content()
+        check(page, f"zoeken: resultaten ({label})", screenshots, javascript)
+        if javascript:
+            keyboard_walk(page, "zoeken")
+        page.get_by_role("link", name="Heftruck rijden met certificaat").click()
+        assert "Venlo" in page.content()
+        check(page, f"opleiding ({label})", screenshots, javascript)
+        if javascript:
+            keyboard_walk(page, "opleiding")
+        page.get_by_role("link", name="Ik wil dit, bel mij").click()
+        check(page, f"aanvraag: leeg ({label})", screenshots, javascript)
+        page.get_by_role("button", name="Verstuur aanvraag").click()
+        assert page.title().startswith("Fout: ")
+        summary = page.locator(".error-summary")
+        assert summary.is_visible() and summary.locator("a").count() >= 3
+        check(page, f"aanvraag: fouten ({label})", screenshots, javascript)
+        if javascript:
+            keyboard_walk(page, "aanvraag met fouten")
+        page.get_by_label("Ik zoek werk").check()
+        page.get_by_label("Je naam").fill("Sanne de Boer")
+        page.get_by_label("Telefoonnummer").fill(phone())
+        page.get_by_label("E-mailadres").fill(f"sanne.{uuid.uuid4().hex[:6]}@example.nl")
+        page.get_by_label("Postcode").fill("9712 CP")
+        page.get_by_label("Ik geef toestemming").check()
+        check(page, f"aanvraag: ingevuld ({label})", screenshots, javascript)
+        page.get_by_role("button", name="Verstuur aanvraag").click()
+        text = page.locator("main").inner_text()
+        assert "Je aanvraag is verstuurd" in text and "Leerwerkloket Noord" in text and "uiterlijk" in text
+        check(page, f"bevestiging ({label})", screenshots, javascript)
+        if javascript:
+            keyboard_walk(page, "bevestiging")
+        context.close()
+
+
+def test_every_page_state_in_dutch_and_english(browser, platform, world, screenshots):
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    course = world["course"]
+    for lang in ("nl", "en"):
+        suffix = "" if lang == "nl" else "?lang=en"
+        page.goto(f"{platform.url}/{suffix}")
+        for path, name in (("/zoeken", "zoeken leeg"), (f"/zoeken?q=zq{uuid.uuid4().hex[:5]}", "zoeken niets"),
+                           ("/zoeken?q=heftruck&province=Zeeland", "zoeken elders"),
+                           ("/zoeken?q=heftruck&max_price=veel", "zoeken fout"),
+                           (f"/opleidingen/{course['id']}", "opleiding"), ("/aanvragen", "aanvraag zonder opleiding"),
+                           ("/toegankelijkheid", "toegankelijkheid"), ("/aanbieders", "aanbieders inloggen"),
+                           ("/adviseurs", "adviseurs inloggen"), ("/analyse", "analyse inloggen"),
+                           ("/opleidingen/00000000-0000-4000-8000-000000000000", "niet gevonden"),
+                           ("/zoekopdrachten/bevestigen?token=x", "zoekopdracht bevestigen")):
+            page.goto(platform.url + path)
+            assert page.locator("html").get_attribute("lang") == lang
+            check(page, f"{name} ({lang})", screenshots)
+            keyboard_walk(page, f"{name} ({lang})")
+
+        # a provider signs in, uploads a file with a bad line, sees it
+        page.goto(platform.url + "/aanbieders")
+        page.get_by_label(re.compile("API")).fill(world["provider_key"])
+        page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
+        check(page, f"aanbieders ({lang})", screenshots)
+        keyboard_walk(page, f"aanbieders ({lang})")
+        page.get_by_label(re.compile("Formaat|Format")).select_option("ndjson")
+        page.set_input_files("#file", files=[{"name": "cursussen.ndjson", "mimeType": "application/x-ndjson", "buffer": (
+            b'{"external_id": "U-1", "title": "Reachtruck", "level": "mbo-2"}\n{"external_id": "U-2", "title": ""}\n')}])
+        page.get_by_role("button", name=re.compile("^(Inlezen|Import)$")).click()
+        page.wait_for_selector("text=/Afgekeurde regels|Rejected lines/", timeout=20000)
+        check(page, f"import ({lang})", screenshots)
+
+        # an advisor signs in and records an outcome
+        intake = requests.post(f"{platform.url}/api/v1/intakes", timeout=30, json={
+            "situation": "werkzoekend", "name": "Piet", "phone": phone(), "postcode": "9712 CP",
+            "preferred_contact": "phone", "consent": True}).json()
+        page.goto(platform.url + "/adviseurs")
+        page.get_by_label(re.compile("adviseurstoken|advisor token")).fill(world["advisor_token"])
+        page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
+        check(page, f"adviseurs ({lang})", screenshots)
+        page.goto(f"{platform.url}/adviseurs/intakes/{intake['id']}")
+        check(page, f"adviseur: aanvraag ({lang})", screenshots)
+        keyboard_walk(page, f"adviseur: aanvraag ({lang})")
+        page.get_by_label(re.compile("Gebeld, niet bereikt|Called, no answer")).check()
+        page.get_by_role("button", name=re.compile("Vastleggen|Record")).click()
+        assert page.locator("[role=status]").inner_text().strip() in ("Vastgelegd.", "Recorded.")
+        check(page, f"adviseur: vastgelegd ({lang})", screenshots)
+
+        # the person's own page, and the analysts' dashboard
+        page.goto(f"{platform.url}/aanvraag/{intake['id']}?token={intake['token']}")
+        check(page, f"eigen aanvraag ({lang})", screenshots)
+        page.goto(platform.url + "/analyse")
+        page.get_by_label(re.compile("ana_")).fill(world["analyst_token"])
+        page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
+        check(page, f"analyse ({lang})", screenshots)
+        context.clear_cookies()
+        page.goto(f"{platform.url}/?lang={'en' if lang == 'nl' else 'nl'}")
+    context.close()
+    print(f"\naxe-core checked {len(CHECKED)} page states without a violation")
+    assert len(CHECKED) >= 40
+

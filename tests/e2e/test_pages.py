@@ -1,0 +1,150 @@
+"""The pages over HTTP (no browser: tests/browser drives one): each answers in Dutch and English,
+carries its security headers, keeps its forms safe with a CSRF token, says what is wrong beside
+each field, and takes a person from a situation to "we call you by ..."; providers and advisors
+at work. The pages call the same services as the API: what they show equals what the API says."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+import requests
+
+from services.chassis import texts
+from tests.e2e.test_intake import person, published_course
+from tests.infra import eventually, form_token
+
+
+def browser(platform) -> requests.Session:
+    session = requests.Session()
+    session.base = platform.url
+    return session
+
+
+def get(session, path, **params):
+    return session.get(session.base + path, params=params, timeout=30)
+
+
+def test_home_and_its_headers(platform):
+    s = browser(platform)
+    page = get(s, "/")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    html = page.text
+    assert '<html lang="nl">' in html and 'href="#main"' in html and "<main id=\"main\">" in html
+    assert html.count('href="/zoeken?situation=') == 5
+    assert "http://" not in html.replace(platform.url, "") and "https://" not in html     # nothing from elsewhere
+    english = get(s, "/", lang="en").text
+    assert '<html lang="en">' in english and "Which situation is yours?" in english
+    assert '<html lang="en">' in get(s, "/toegankelijkheid").text        # remembered
+    assert '<html lang="nl">' in get(s, "/", lang="nl").text
+    css = get(s, "/static/site.css")
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert get(s, "/static/../service.py").status_code == 404
+    assert len(html.encode()) + len(css.content) + len(get(s, "/static/site.js").content) < 200_000
+
+
+def test_search_results_filters_and_zero_results(platform, provider, anonymous):
+    course = published_course(provider, platform)
+    eventually(lambda: any(h["course_id"] == course["id"] for h in anonymous.get(
+        "/api/v1/search", params={"q": "heftruck", "province": "Limburg", "page_size": 100}).json()["hits"]),
+        message="searchable")
+    s = browser(platform)
+    page = get(s, "/zoeken", q="heftrukc", province="Limburg", situation="werkzoekend", page_size=100)   # a typo, a region
+    assert page.status_code == 200
+    html = page.text
+    assert f'/opleidingen/{course["id"]}?search_id=' in html and "<mark>" in html
+    api = anonymous.get("/api/v1/search", params={"q": "heftrukc", "province": "Limburg", "situation": "werkzoekend",
+                                                  "page_size": 100}).json()
+    assert f"<strong>{api['total']}</strong>" in html        # the page says what the API says
+    assert re.search(r'name="province" value="Limburg" checked', html)
+    assert "Regelingen voor jouw situatie" in html
+    nothing = get(s, "/zoeken", q=f"zq{uuid.uuid4().hex[:6]}").text
+    assert "We vonden niets" in nothing
+    elsewhere = get(s, "/zoeken", q="heftruck", province="Zeeland").text
+    assert "het dichtst bij in" in elsewhere
+    bad = get(s, "/zoeken", q="heftruck", max_price="veel", start_from="morgen")
+    assert bad.status_code == 400 and bad.text.count("<title>Fout: ") == 1
+    assert 'href="#max_price"' in bad.text and 'id="max_price-error"' in bad.text
+    assert 'aria-invalid="true"' in bad.text and 'aria-describedby="max_price-error"' in bad.text
+
+
+def test_from_a_situation_to_we_call_you_by(platform, provider, teams, anonymous):
+    course = published_course(provider, platform)
+    s = browser(platform)
+    search = anonymous.get("/api/v1/search", params={"q": "heftruck intake"}).json()
+    page = get(s, f"/opleidingen/{course['id']}", search_id=search["search_id"])
+    assert page.status_code == 200 and "Ik wil dit, bel mij" in page.text and "Venlo" in page.text
+    form = get(s, f"/opleidingen/{course['id']}/aanvragen", search_id=search["search_id"]).text
+    token = form_token(form)
+    assert "versie" in form and 'name="consent"' in form
+
+    empty = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data={"csrf": token}, allow_redirects=False)
+    assert empty.status_code == 400 and "<title>Fout: " in empty.text
+    for field in ("situation", "name", "consent"):
+        assert f'href="#{field}"' in empty.text, field
+    assert 'aria-invalid="true"' in empty.text
+    no_csrf = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data={"name": "x"}, allow_redirects=False)
+    assert no_csrf.status_code == 403 and "verlopen" in no_csrf.text
+
+    body = person()
+    filled = {"csrf": token, "situation": "werkzoekend", "name": body["name"], "phone": body["phone"],
+              "email": body["email"], "postcode": "9712 CP", "preferred_contact": "phone", "consent": "ja",
+              "search_id": search["search_id"]}
+    sent = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data=filled, allow_redirects=False)
+    assert sent.status_code == 303, sent.text[:500]
+    confirmation = get(s, sent.headers["Location"].split("?")[0], **dict(
+        p.split("=", 1) for p in sent.headers["Location"].split("?")[1].split("&")))
+    assert "Je aanvraag is verstuurd" in confirmation.text and "Leerwerkloket Noord" in confirmation.text
+    intake_id = sent.headers["Location"].split("/")[2].split("?")[0]
+    person_token = re.search(r"token=([^&]+)", sent.headers["Location"]).group(1)
+    status = anonymous.get(f"/api/v1/intakes/{intake_id}/status", params={"token": person_token}).json()
+    due = texts.deadline_text(datetime.fromisoformat(status["callback_due_by"]), "nl")
+    assert f"uiterlijk {due}" in confirmation.text          # the moment the API and the mail say
+    export = get(s, f"/aanvraag/{intake_id}/gegevens", token=person_token)
+    assert export.status_code == 200 and export.json()["intake"]["name"] == body["name"]
+    erased = s.post(f"{s.base}/aanvraag/{intake_id}/wissen", data={"csrf": token, "token": person_token})
+    assert erased.status_code == 200 and "gewist" in erased.text
+    assert get(s, f"/aanvraag/{intake_id}", token=person_token).status_code == 404
+
+
+def test_a_provider_uploads_a_file_with_a_bad_line_and_sees_it(platform, provider):
+    s = browser(platform)
+    login = get(s, "/aanbieders").text
+    assert 'name="token"' in login
+    refused = s.post(f"{s.base}/aanbieders/inloggen", data={"csrf": form_token(login), "token": "sa_nope"})
+    assert refused.status_code == 401 and "onbekend" in refused.text
+    signed = s.post(f"{s.base}/aanbieders/inloggen", data={"csrf": form_token(login), "token": provider.token},
+                    allow_redirects=False)
+    assert signed.status_code == 303 and "HttpOnly" in signed.headers["Set-Cookie"] and "SameSite=Strict" in signed.headers["Set-Cookie"]
+    home = get(s, "/aanbieders").text
+    assert "je opleidingen" in home
+    good = '{"external_id": "P-1", "title": "Lassen basis", "level": "mbo-2", "offerings": []}'
+    lines = good + "\n" + '{"external_id": "P-2", "title": "", "level": "mbo-9"}\n'
+    upload = s.post(f"{s.base}/aanbieders/import", data={"csrf": form_token(home), "format": "ndjson", "mode": "upsert"},
+                    files={"file": ("cursussen.ndjson", lines.encode(), "application/x-ndjson")}, allow_redirects=False)
+    assert upload.status_code == 303, upload.text[:300]
+    progress = eventually(lambda: (lambda p: p if "Afgekeurde regels" in p else None)(get(s, upload.headers["Location"]).text),
+                          timeout=20, interval=0.5, message="the import finished")
+    assert "title" in progress and "level" in progress and "1 regels goed" in progress
+    assert "Lassen basis" in get(s, "/aanbieders").text
+
+
+def test_an_advisor_records_an_outcome(platform, teams, anonymous):
+    intake = anonymous.post("/api/v1/intakes", json=person()).json()
+    s = browser(platform)
+    login = get(s, "/adviseurs").text
+    s.post(f"{s.base}/adviseurs/inloggen", data={"csrf": form_token(login), "token": teams["noord"].token})
+    listed = get(s, "/adviseurs").text
+    assert f'/adviseurs/intakes/{intake["id"]}' in listed
+    one = get(s, f"/adviseurs/intakes/{intake['id']}").text
+    token = form_token(one)
+    wrong = s.post(f"{s.base}/adviseurs/intakes/{intake['id']}", data={"csrf": token, "type": "enrolled"})
+    assert wrong.status_code == 409 and "<title>Fout: " in wrong.text
+    done = s.post(f"{s.base}/adviseurs/intakes/{intake['id']}", data={"csrf": token, "type": "call_attempted",
+                                                                      "note": "voicemail"})
+    assert done.status_code == 200 and "Vastgelegd" in done.text and "voicemail" in done.text
+    other = requests.Session()
+    assert other.get(f"{platform.url}/adviseurs/intakes/{intake['id']}", allow_redirects=False).status_code == 303
