@@ -77,7 +77,25 @@
     });
   }
 
+  /* an import still running: its progress (and then its rejected lines) fetched in place every two
+     seconds, announced by the status line; without JavaScript a link reloads the page */
+  function progress(box) {
+    if (box.dataset.running !== "true") { return; }
+    setTimeout(function () {
+      fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("import-progress");
+          if (!fresh) { return; }
+          box.innerHTML = fresh.innerHTML;
+          box.dataset.running = fresh.dataset.running;
+          progress(box);
+        }).catch(function () {});
+    }, 2000);
+  }
+
   document.querySelectorAll("input[data-suggest]").forEach(suggest);
+  var running = document.getElementById("import-progress");
+  if (running) { progress(running); }
   var filters = document.getElementById("filters");
   if (filters) { liveCounts(filters); }
   clicks();
