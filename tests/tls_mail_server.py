@@ -4,16 +4,14 @@ test process cannot run beside its own mail server). Every accepted message is a
 from __future__ import annotations
 
 import argparse
-import signal
 import ssl
 import sys
-import threading
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from services.notify.mailcatcher import WriteEml
+from services.notify.mailcatcher import WriteEml, serve
 
 
 def main(argv: list[str]) -> int:
@@ -27,14 +25,8 @@ def main(argv: list[str]) -> int:
     def check(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=auth_data.login == b"notify" and auth_data.password == args.password.encode())
 
-    controller = Controller(WriteEml(Path(args.dir)), hostname="127.0.0.1", port=int(args.port), tls_context=context,
-                            require_starttls=True, auth_required=True, authenticator=check)
-    controller.start()
-    print("ready", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    controller.stop()
+    serve(Controller(WriteEml(Path(args.dir)), hostname="127.0.0.1", port=int(args.port), tls_context=context,
+                     require_starttls=True, auth_required=True, authenticator=check), "ready")
     return 0
 
 

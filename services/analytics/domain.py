@@ -96,41 +96,31 @@ def recoverable(value: np.ndarray, hidden: set, hidden_rows: set, hidden_cols: s
     if not hidden:
         return []
     index = {u: i for i, u in enumerate(unknowns)}
+
+    def relation(parts: list, total) -> np.ndarray:
+        """parts - total = 0, over the unknowns among them (the published ones are constants)."""
+        eq = np.zeros(len(unknowns))
+        for part in parts:
+            if part in index:
+                eq[index[part]] += 1
+        if total in index:
+            eq[index[total]] -= 1
+        return eq
+
     equations = []
     if row_totals:
-        for r in range(rows):      # cells of row r - its total = 0
-            eq = np.zeros(len(unknowns))
-            for c in range(cols):
-                if (r, c) in index:
-                    eq[index[(r, c)]] += 1
-            if ("row", r) in index:
-                eq[index[("row", r)]] -= 1
-            equations.append(eq)
+        equations += [relation([(r, c) for c in range(cols)], ("row", r)) for r in range(rows)]
+        equations.append(relation([("row", r) for r in range(rows)], ("grand",)))
     if column_totals:
-        for c in range(cols):
-            eq = np.zeros(len(unknowns))
-            for r in range(rows):
-                if (r, c) in index:
-                    eq[index[(r, c)]] += 1
-            if ("col", c) in index:
-                eq[index[("col", c)]] -= 1
-            equations.append(eq)
-    for kind, count, key in (("row", rows, row_totals), ("col", cols, column_totals)):
-        if key:                    # the totals add up to the grand total
-            eq = np.zeros(len(unknowns))
-            for k in range(count):
-                if (kind, k) in index:
-                    eq[index[(kind, k)]] += 1
-            if ("grand",) in index:
-                eq[index[("grand",)]] -= 1
-            equations.append(eq)
-    matrix = np.array([eq for eq in equations if eq.any()]) if any(eq.any() for eq in equations) else np.zeros((0, len(unknowns)))
+        equations += [relation([(r, c) for r in range(rows)], ("col", c)) for c in range(cols)]
+        equations.append(relation([("col", c) for c in range(cols)], ("grand",)))
+    matrix = np.array([eq for eq in equations if eq.any()]).reshape(-1, len(unknowns))
     rank = np.linalg.matrix_rank(matrix) if len(matrix) else 0
     found = []
     for cell in sorted(hidden):
         unit = np.zeros(len(unknowns))
         unit[index[cell]] = 1
-        if np.linalg.matrix_rank(np.vstack([matrix, unit]) if len(matrix) else unit[None, :]) == rank:
+        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
             found.append(cell)
     return found
 

@@ -104,7 +104,21 @@ def signed_in(request, role: str, admin_token: str, call):
     return who if who.role in (role, "admin") else None
 
 
-def sign_in(response: Response, request, role: str, token: str) -> Response:
+def sign_in(request, role: str, home: str, admin_token: str, call) -> Response:
+    """The sign-in form of ``role`` sent: the key or token checked by the service that issued
+    it, then a session cookie and on to ``home``; else the form again with the message beside it."""
+    check_csrf(request)
+    token = request.form.get("token", "").strip()
+    try:
+        me = principal_for(token, admin_token, call) if token else None
+    except Unauthorized:
+        me = None
+    if me is None or me.role not in (role, "admin") or (role == "provider" and me.role != "provider"):
+        message = ("Deze sleutel is onbekend of ingetrokken" if language(request) == "nl"
+                   else "This key is unknown or revoked")
+        return page("inloggen.html", request, status=401, role=role,
+                    errors=[{"field": "token", "label": "", "message": message}])
+    response = redirect(home + ("?lang=en" if language(request) == "en" else ""))
     response.set_cookie(SESSIONS[role], token, httponly=True, samesite="Strict", secure=request.scheme == "https",
                         path="/", max_age=SESSION_HOURS * 3600)
     return response

@@ -36,15 +36,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dir", type=Path, required=True, help="folder the .eml files are written to")
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
-    controller = Controller(WriteEml(args.dir), hostname=args.host, port=args.port)
+    serve(Controller(WriteEml(args.dir), hostname=args.host, port=args.port),
+          f"mail catcher on {args.host}:{args.port}, writing every message to {args.dir}/")
+    return 0
+
+
+def serve(controller: Controller, started: str) -> None:
+    """Run ``controller`` until SIGTERM or SIGINT; say ``started`` once it listens."""
     controller.start()
-    print(f"mail catcher on {args.host}:{args.port}, writing every message to {args.dir}/", flush=True)
+    print(started, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     controller.stop()
-    return 0
 
 
 if __name__ == "__main__":

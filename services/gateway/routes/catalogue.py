@@ -21,6 +21,22 @@ COURSE_STATUSES = get_args(CourseStatus)
 log = logging.getLogger("services.gateway")
 
 
+def record_view(calls, course: dict, search_id: str | None, me=None, strict: bool = True) -> None:
+    """A read of a published course counts as a view for the demand data (from a search when
+    ``search_id`` says which); its provider reading it does not. The course is answered even when
+    the view cannot be recorded; a malformed ``search_id`` is a 422 (``strict``) or ignored."""
+    own = me is not None and me.role == "provider" and me.id == course["provider"]["id"]
+    if course.get("status") != "published" or own:
+        return
+    try:
+        calls.call("search", "record_view", course["id"], search_id, timeout=2)
+    except ValidationFailed:
+        if strict:
+            raise
+    except Exception:
+        log.warning("a view of course %s could not be recorded", course["id"], exc_info=True)
+
+
 class CatalogueRoutes:
     # providers
 
@@ -99,16 +115,7 @@ class CatalogueRoutes:
     def get_course(self, request, course_id):
         me = self.principal(request)
         course = self.call("catalogue", "get_course", course_id, me.id if me else None)
-        own = me is not None and me.role == "provider" and me.id == course["provider"]["id"]
-        if course.get("status") == "published" and not own:
-            # a view counts for the demand data (from a search when search_id says which); the
-            # course is answered even when that cannot be recorded
-            try:
-                self.call("search", "record_view", course["id"], request.args.get("search_id"), timeout=2)
-            except ValidationFailed:
-                raise
-            except Exception:
-                log.warning("a view of course %s could not be recorded", course["id"], exc_info=True)
+        record_view(self, course, request.args.get("search_id"), me)
         return versioned_response(course)
 
     @route("PUT", "/api/v1/courses/<course_id>")

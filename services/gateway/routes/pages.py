@@ -19,6 +19,7 @@ from services.contracts.courses import Level, Mode, Province, Sector, Situation
 from services.contracts.intake import CONSENT_TEXT, CONSENT_VERSION
 from services.gateway.http import route
 from services.gateway.pages import check_csrf, field_errors, language, page, redirect
+from services.gateway.routes.catalogue import record_view
 from services.gateway.routes.search import REPEATABLE_SEARCH_PARAMS
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -106,7 +107,7 @@ class PublicPages:
             return page("niet_gevonden.html", request, status=404)
         if course["status"] != "published":
             return page("niet_gevonden.html", request, status=404)
-        self._record_view(course, request.args.get("search_id") or None)
+        record_view(self, course, request.args.get("search_id") or None, strict=False)
         today = datetime.now(timezone.utc).date()
         schemes = [s for s in self.call("catalogue", "list_funding_schemes") if s["code"] in course["funding_schemes"]
                    and date.fromisoformat(s["valid_from"]) <= today]
@@ -211,12 +212,6 @@ class PublicPages:
             return page("gewist.html", request, bot=True)
         query = urlencode({"token": answer["token"], "nieuw": "1", **({"lang": "en"} if lang == "en" else {})})
         return redirect(f"/aanvraag/{answer['id']}?{query}")
-
-    def _record_view(self, course: dict, search_id: str | None) -> None:
-        try:
-            self.call("search", "record_view", course["id"], search_id, timeout=2)
-        except Exception:       # the page is shown even when a view cannot be recorded
-            pass
 
 
 def t_many(lang: str) -> str:

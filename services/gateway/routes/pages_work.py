@@ -11,13 +11,11 @@ import eventlet
 from cachetools import LRUCache
 
 from services.chassis import texts
-from services.chassis.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from services.chassis.errors import Conflict, NotFound, ValidationFailed
 from services.gateway import import_formats
-from services.gateway.auth import principal_for
 from services.gateway.http import route
 from services.gateway.import_upload import ImportRequest, Upload
-from services.gateway.pages import (check_csrf, field_errors, language, page, redirect, sign_in, sign_out,
-                                    signed_in)
+from services.gateway.pages import check_csrf, field_errors, language, page, redirect, sign_in, sign_out, signed_in
 
 STEPS = ("call_attempted", "waiting_for_person", "advice_given", "enrolled", "closed")
 STEP_NAMES = {"nl": {"call_attempted": "Gebeld, niet bereikt", "waiting_for_person": "Wacht op de persoon",
@@ -32,11 +30,11 @@ class WorkPages:
 
     @route("POST", "/aanbieders/inloggen")
     def provider_sign_in(self, request):
-        return self._sign_in(request, "provider", "/aanbieders")
+        return sign_in(request, "provider", "/aanbieders", self.config["ADMIN_TOKEN"], self.call)
 
     @route("POST", "/adviseurs/inloggen")
     def advisor_sign_in(self, request):
-        return self._sign_in(request, "advisor", "/adviseurs")
+        return sign_in(request, "advisor", "/adviseurs", self.config["ADMIN_TOKEN"], self.call)
 
     @route("POST", "/uitloggen")
     def sign_out_page(self, request):
@@ -53,11 +51,7 @@ class WorkPages:
         me = signed_in(request, "provider", self.config["ADMIN_TOKEN"], self.call)
         if me is None or me.role != "provider":
             return page("inloggen.html", request, role="provider")
-        courses = self.call("catalogue", "list_provider_courses", me.id, 1, 100)
-        leads = self.call("intake", "provider_leads", me.id, 1, 20)
-        imports = self.call("catalogue", "list_imports", me.id)
-        return page("aanbieders.html", request, me=me, courses=courses, leads=leads, imports=imports[:5],
-                    when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), language(request)))
+        return self._provider_page(request, me)
 
     @route("POST", "/aanbieders/import")
     def provider_upload(self, request):
@@ -74,10 +68,7 @@ class WorkPages:
         if upload_file is None or not upload_file.filename:
             errors.append({"field": "file", "label": "", "message": _t(request, "Kies een bestand", "Choose a file")})
         if errors:
-            courses = self.call("catalogue", "list_provider_courses", me.id, 1, 100)
-            leads = self.call("intake", "provider_leads", me.id, 1, 20)
-            return page("aanbieders.html", request, status=400, me=me, courses=courses, leads=leads, imports=[],
-                        errors=errors, when=lambda at: at)
+            return self._provider_page(request, me, errors, status=400)
         data = upload_file.read()
         wanted = ImportRequest(fmt, mode if mode in ("upsert", "full-sync") else "upsert",
                                import_formats.line_encoding(fmt, None), {})
@@ -148,6 +139,14 @@ class WorkPages:
 
     # helpers
 
+    def _provider_page(self, request, me, errors=(), status=200):
+        courses = self.call("catalogue", "list_provider_courses", me.id, 1, 100)
+        leads = self.call("intake", "provider_leads", me.id, 1, 20)
+        imports = self.call("catalogue", "list_imports", me.id)
+        return page("aanbieders.html", request, status=status, me=me, courses=courses, leads=leads,
+                    imports=imports[:5], errors=list(errors),
+                    when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), language(request)))
+
     def _advisor_intake(self, request, intake_id, errors=(), status=200):
         me = signed_in(request, "advisor", self.config["ADMIN_TOKEN"], self.call)
         if me is None:
@@ -160,19 +159,6 @@ class WorkPages:
         return page("adviseurs_intake.html", request, status=status, me=me, intake=intake, errors=list(errors),
                     steps=[(s, STEP_NAMES[lang][s]) for s in STEPS], saved=request.args.get("vastgelegd") == "1",
                     when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), lang))
-
-    def _sign_in(self, request, role: str, home: str):
-        check_csrf(request)
-        token = request.form.get("token", "").strip()
-        try:
-            me = principal_for(token, self.config["ADMIN_TOKEN"], self.call) if token else None
-        except Unauthorized:
-            me = None
-        if me is None or me.role not in (role, "admin") or (role == "provider" and me.role != "provider"):
-            message = _t(request, "Deze sleutel is onbekend of ingetrokken", "This key is unknown or revoked")
-            return page("inloggen.html", request, status=401, role=role,
-                        errors=[{"field": "token", "label": "", "message": message}])
-        return sign_in(redirect(home), request, role, token)
 
 
 def _amsterdam(moment: str) -> str:
