@@ -12,7 +12,7 @@ import re
 from typing import IO, Iterator
 
 from services.gateway.bodies import NUL, loads, uncarried
-from services.gateway.ooapi import ooapi_course
+from services.contracts.ooapi import ooapi_course
 
 LIST_SEPARATOR = ";"
 CSV_COURSE_FIELDS = ("external_id", "title", "description", "keywords", "level", "sectors", "situations",

@@ -14,7 +14,7 @@ import eventlet
 from services.chassis.errors import DomainError
 from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, UPSERT
 from services.gateway import import_formats
-from services.gateway.ooapi import HIGHER_EDUCATION
+from services.contracts.ooapi import HIGHER_EDUCATION
 from services.gateway.problems import Problem
 
 log = logging.getLogger(__name__)

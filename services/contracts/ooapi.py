@@ -1,6 +1,7 @@
-"""OOAPI v5 courses (open-education-api, ``/courses?expand=offerings``) mapped to our course
-model: level, sector, study load, teaching address, mode and price, field by field. Pure: the
-import reader (import_formats.read_ooapi) feeds it one item at a time."""
+"""OOAPI v5 courses (open-education-api, ``/courses`` and ``/courses/{id}/offerings``) mapped to
+our course model: level, sector, study load, teaching address, mode and price, field by field.
+Pure: the gateway's import reader (an uploaded courses response) and the catalogue's sync of a
+provider's OOAPI endpoint both feed it one course at a time, with its offerings."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -13,7 +14,8 @@ OOAPI_LEVELS = {
     "associate degree": "hbo-associate-degree", "nt2-1": "nt2", "nt2-2": "nt2",
 }
 # A bachelor or master is hbo or wo by the education's sector, which OOAPI gives on the education
-# specification (its `sector`), not on the course; a feed that lacks it says it on the import
+# specification and on a program (their `sector`), not on the course: a course's expanded
+# `programs` and `educationSpecification` say it; a feed that lacks both says it on the import
 # (higher_education=wo: a university's feed), else it is hbo
 OOAPI_SECTORS = {"higher professional education": "hbo", "university education": "wo"}
 HIGHER_EDUCATION = ("hbo", "wo")
@@ -40,9 +42,22 @@ def _code(item: dict, id_field: str) -> str:
     return (item.get("primaryCode") or {}).get("code") or item.get(id_field) or ""
 
 
+PHYSICAL_MODES = ("klassikaal", "incompany")
+
+
 def _mode(value) -> str:
-    first = value[0] if isinstance(value, list) and value else value
-    return OOAPI_MODES.get(str(first or "situated").lower(), "klassikaal")
+    """v5's modeOfDelivery is a list (modesOfDelivery.yaml): one mode is that mode; online with a
+    physical one (or hybrid) is blended; only physical ones are the first of them; none known is
+    taught on location."""
+    values = value if isinstance(value, list) else [value] if value else []
+    modes = list(dict.fromkeys(OOAPI_MODES[m] for m in (str(v).lower() for v in values) if m in OOAPI_MODES))
+    if not modes:
+        return "klassikaal"
+    if len(modes) == 1:
+        return modes[0]
+    if "blended" in modes or "online" in modes:
+        return "blended"
+    return next(m for m in modes if m in PHYSICAL_MODES)
 
 
 def _address(addresses: list) -> dict | None:
@@ -52,24 +67,46 @@ def _address(addresses: list) -> dict | None:
                key=lambda a: OOAPI_ADDRESS_RANK.get(str(a.get("addressType") or "").lower(), 2))
 
 
+def _amount(cost: dict) -> Decimal | None:
+    """A cost's amount, VAT included (Cost.yaml requires only its type): its ``amount``, else
+    its parts ``amountWithoutVat`` plus ``vatAmount``; None when it gives neither."""
+    if cost.get("amount") is not None:
+        return Decimal(str(cost["amount"]))
+    if cost.get("amountWithoutVat") is not None:
+        return Decimal(str(cost["amountWithoutVat"])) + Decimal(str(cost.get("vatAmount") or 0))
+    return None
+
+
 def _ooapi_price(costs: list) -> str | None:
     """What a participant pays, in euros, from an offering's ``priceInformation``: its "total
     costs", else the sum of its other costs. A "STAP eligible" cost is the part of the total that
     the STAP subsidy covered, never added to it; a cost without an amount says nothing."""
-    euros = [c for c in costs if (c.get("currency") or "EUR") == "EUR" and c.get("amount") is not None]
-    kinds = [str(c.get("costType") or "").lower().replace("_", " ") for c in euros]
+    euros = [(c, amount) for c in costs if isinstance(c, dict) and (c.get("currency") or "EUR") == "EUR"
+             and (amount := _amount(c)) is not None]
+    kinds = [str(c.get("costType") or "").lower().replace("_", " ") for c, _ in euros]
     if "total costs" in kinds:
-        return str(Decimal(str(euros[kinds.index("total costs")]["amount"])))
-    parts = [c for c, kind in zip(euros, kinds) if kind != "stap eligible"] or euros
-    return str(sum(Decimal(str(c["amount"])) for c in parts)) if parts else None
+        return str(euros[kinds.index("total costs")][1])
+    parts = [amount for (_, amount), kind in zip(euros, kinds) if kind != "stap eligible"] or [a for _, a in euros]
+    return str(sum(parts)) if parts else None
+
+
+def _sector(item: dict) -> str | None:
+    """hbo or wo from the sector the course gives, or its education specification, or one of its
+    expanded programs (or their education specifications); None when none of them says."""
+    sources = [item, item.get("educationSpecification")]
+    for program in item.get("programs") or []:
+        if isinstance(program, dict):
+            sources += [program, program.get("educationSpecification")]
+    for source in sources:
+        if isinstance(source, dict) and str(source.get("sector") or "").lower() in OOAPI_SECTORS:
+            return OOAPI_SECTORS[str(source["sector"]).lower()]
+    return None
 
 
 def _level(item: dict, higher_education: str) -> str:
     level = str(item.get("level") or "").lower()
     if level in OOAPI_DEGREES:
-        specification = item.get("educationSpecification")
-        sector = item.get("sector") or (specification.get("sector") if isinstance(specification, dict) else None)
-        return f"{OOAPI_SECTORS.get(str(sector).lower(), higher_education)}-{level}"
+        return f"{_sector(item) or higher_education}-{level}"
     return OOAPI_LEVELS.get(level, "geen")
 
 
@@ -106,8 +143,8 @@ def ooapi_course(item: dict, higher_education: str = "hbo") -> dict:
         course["study_load_hours"] = hours
     if item.get("link"):
         course["url"] = item["link"]
-    # OOAPI v5 gives a course's teachingLanguage as a language tag (nl-NL) and an offering's as
-    # ISO 639-2 (nld); ours are ISO 639-1, the course's first. None known leaves the default (Dutch).
+    # OOAPI v5 gives teachingLanguage as ISO 639-2 (nld), and feeds also send a language tag
+    # (nl-NL); ours are ISO 639-1, the course's first. None known leaves the default (Dutch).
     tags = [item.get("teachingLanguage"), *(o.get("teachingLanguage") for o in item.get("offerings") or [])]
     languages = list(dict.fromkeys(filter(None, (iso_639_1(str(tag)) for tag in tags if tag))))
     if languages:
