@@ -20,7 +20,7 @@ from services.chassis.errors import (
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.settings import DatabaseServiceSettings
-from services.contracts.courses import Course, CourseInput, FundingSchemeInput
+from services.contracts.courses import PLATFORM_SET_FIELDS, Course, CourseInput, FundingSchemeInput
 from services.contracts.events import (
     CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished, FundingSchemeUpdated, ProviderRegistered,
 )
@@ -113,8 +113,16 @@ class CatalogueService(HealthMixin):
         return _for_owner(course) if str(course.provider.id) == provider_id else course.model_dump(mode="json")
 
     @rpc_call
-    def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict) -> dict:
-        data = domain.validate_course(course, date.today()).model_dump(mode="json")
+    def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict | None) -> dict:
+        """Replace a course with ``course`` (what a GET gave may come back: the fields the
+        platform sets are ignored). Whose course it is is decided before the body is read:
+        ``course`` None only asks that (the gateway's answer to a body it could not parse)."""
+        with self.store.transaction() as tx:
+            self._own_course(tx, provider_id, course_id, lock=False)
+        if course is None:
+            return {}
+        given = {k: v for k, v in course.items() if k not in PLATFORM_SET_FIELDS}
+        data = domain.validate_course(given, date.today()).model_dump(mode="json")
         with self.store.transaction() as tx:
             _check_funding_codes(tx, data)
             tx.lock_new_courses_of(provider_id)     # before the course, as an import batch takes them
@@ -355,8 +363,8 @@ class CatalogueService(HealthMixin):
         return _for_owner(updated)
 
     @staticmethod
-    def _own_course(tx: CatalogueStore, provider_id: str, course_id: str) -> Course:
-        course = _visible(tx.course(_uuid(course_id), for_update=True), provider_id, course_id)
+    def _own_course(tx: CatalogueStore, provider_id: str, course_id: str, lock: bool = True) -> Course:
+        course = _visible(tx.course(_uuid(course_id), for_update=lock), provider_id, course_id)
         if str(course.provider.id) != provider_id:
             raise Forbidden("this course belongs to another provider")
         return course

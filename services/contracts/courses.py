@@ -142,6 +142,13 @@ class ProviderRef(BaseModel):
     name: str
 
 
+# What the platform sets on a course and a provider may not: a PUT that sends them back (a client
+# that read the course, changed a field and sent it whole, or reused its POST body) has them
+# ignored, while any other unknown field is still refused.
+PLATFORM_SET_FIELDS = frozenset({"id", "version", "status", "provider", "quality", "created_at", "updated_at",
+                                 "publish"})
+
+
 class Course(CourseInput):
     """A course as the platform holds it: the provider's input plus identity and lifecycle."""
 

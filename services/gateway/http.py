@@ -35,8 +35,9 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
 
 
 def versioned_response(body: dict, status: int = 200, headers: dict | None = None) -> Response:
-    """A course or funding scheme, with its version as the ETag a change sends back in If-Match."""
-    return json_response(body, status, {**(headers or {}), "ETag": str(body["version"])})
+    """A course or funding scheme, with its version as the ETag (an RFC 9110 entity tag, ``"3"``)
+    that a change sends back in If-Match."""
+    return json_response(body, status, {**(headers or {}), "ETag": f'"{body["version"]}"'})
 
 
 def whole_list(items: list) -> Response:
@@ -135,8 +136,9 @@ def read_json(request) -> dict:
 
 
 def expected_version(request, what: str) -> int:
-    """The version a change was made to (``If-Match``): a 428 without one."""
-    if_match = request.headers.get("If-Match", "").strip().strip('"')
+    """The version a change was made to (``If-Match``, the ETag quoted as sent or the bare number;
+    a weak tag's ``W/`` is ignored): a 428 without one."""
+    if_match = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
     if not if_match.isdigit():
         raise Problem(428, "Precondition required", f"send the {what} version you changed in If-Match",
                       [{"field": "If-Match", "message": "required: the current version number"}])

@@ -408,10 +408,14 @@ def document() -> dict:
                 "parameters": COURSE_ID,
                 "get": {"summary": "A course (drafts only for their provider)",
                         "responses": _responses(200, _ref("Course"), 401, 404)},
-                "put": {"summary": "Replace a course; If-Match carries the version you changed",
+                "put": {"summary": "Replace a course; If-Match carries the ETag you read (\"3\", or the bare "
+                                   "version). What a GET gave may be sent back: the fields the platform sets "
+                                   "(id, version, status, provider, quality, created_at, updated_at, publish) are "
+                                   "ignored, another unknown field is a 422. Another provider's course is a "
+                                   "403/404 whatever the body",
                         "security": PROVIDER,
                         "parameters": [{"name": "If-Match", "in": "header", "required": True,
-                                        "schema": {"type": "string"}}],
+                                        "schema": {"type": "string", "example": "\"3\""}}],
                         "requestBody": {"required": True, "content": _json(_ref("CourseInput"))},
                         "responses": _responses(200, _ref("Course"), 400, 401, 403, 404, 412, 422, 428)},
                 "delete": {"summary": "Delete a draft (its external_id is free again); a course that was "

@@ -56,6 +56,40 @@ def ndjson(*courses) -> bytes:
     return "\n".join(c if isinstance(c, str) else json.dumps(c) for c in courses).encode()
 
 
+def test_a_put_takes_back_what_a_get_gave(provider, admin, platform):
+    """A client reads a course, changes a field and sends it whole: the fields the platform sets
+    are ignored, the ETag is an entity tag that If-Match takes quoted or bare, and an unknown
+    field is still refused. (Each of these was a 422 or a bare number.)"""
+    posted = {**a_course("Heftruck teruggestuurd"), "publish": True}
+    created = provider.post("/api/v1/courses", json=posted)
+    assert created.headers["ETag"] == '"1"'
+    url = f"/api/v1/courses/{created.json()['id']}"
+    read = provider.get(url)
+    assert read.headers["ETag"] == '"1"' and {"id", "version", "status", "provider", "quality", "created_at",
+                                              "updated_at"} <= set(read.json())
+    changed = provider.put(url, json={**read.json(), "title": "Heftruck gewijzigd"}, headers={"If-Match": read.headers["ETag"]})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["title"], changed.json()["version"], changed.json()["status"]) == ("Heftruck gewijzigd", 2, "published")
+    assert changed.headers["ETag"] == '"2"'
+    # the POST body again (with its "publish"), If-Match bare: changes the title back, status untouched
+    again = provider.put(url, json=posted, headers={"If-Match": "2"})
+    assert (again.status_code, again.json()["version"], again.json()["status"]) == (200, 3, "published"), again.text
+    # a stale entity tag is still a 412, and a weak one is read as its number
+    assert provider.put(url, json=posted, headers={"If-Match": '"2"'}).status_code == 412
+    assert provider.put(url, json=posted, headers={"If-Match": 'W/"3"'}).status_code == 200
+    unknown = provider.put(url, json={**posted, "colour": "blue"}, headers={"If-Match": "3"})
+    assert unknown.status_code == 422 and [e["field"] for e in unknown.json()["errors"]] == ["colour"]
+    # another provider: refused before the body is read, whether it is valid, invalid or not JSON at all
+    other = Client(platform.url, admin.post("/api/v1/providers", json={"name": "C", "kind": "opleider"}).json()["api_key"])
+    for body in ({**posted, "title": "Gekaapt"}, {"title": ""}, {"colour": "blue"}):
+        assert other.put(url, json=body, headers={"If-Match": "3"}).status_code == 403, body
+    assert other.put(url, data=b"{not json", headers={"If-Match": "3", "Content-Type": "application/json"}).status_code == 403
+    assert other.put("/api/v1/courses/00000000-0000-0000-0000-000000000000", json={"title": ""},
+                     headers={"If-Match": "1"}).status_code == 404
+    assert provider.put(url, data=b"{not json", headers={"If-Match": "3", "Content-Type": "application/json"}).status_code == 400
+    assert provider.get(url).json()["title"] == posted["title"]
+
+
 def test_every_write_endpoint_is_closed_to_another_provider(provider, admin, platform):
     other = Client(platform.url, admin.post("/api/v1/providers", json={"name": "B", "kind": "opleider"}).json()["api_key"])
     theirs = other.post("/api/v1/courses", json={**a_course("Van B"), "publish": True}).json()
@@ -161,7 +195,7 @@ def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(adm
     assert funded() == 1
     url = f"/api/v1/funding-schemes/{code}"
     got = anonymous.get(url)
-    assert (got.json()["version"], got.headers["ETag"]) == (1, "1")
+    assert (got.json()["version"], got.headers["ETag"]) == (1, '"1"')
     ended = {**scheme, "valid_until": str(today - timedelta(days=1))}
     v1 = {"If-Match": "1"}
     assert anonymous.put(url, json=ended, headers=v1).status_code == 401
@@ -178,7 +212,7 @@ def test_a_funding_scheme_is_ended_early_by_its_publisher_and_search_follows(adm
     assert anonymous.get(url).json()["valid_until"] == scheme["valid_until"]    # refused: nothing changed
 
     changed = fonds.put(url, json=ended, headers=v1)
-    assert (changed.status_code, changed.json()["version"], changed.headers["ETag"]) == (200, 2, "2")
+    assert (changed.status_code, changed.json()["version"], changed.headers["ETag"]) == (200, 2, '"2"')
     assert fonds.put(url, json=ended, headers=v1).status_code == 412             # stale
     assert fonds.put(url, json=ended, headers={"If-Match": "2"}).json()["version"] == 2   # the same: no change
     assert anonymous.get(url).json()["valid_until"] == ended["valid_until"]     # ended, still readable

@@ -122,8 +122,12 @@ class CatalogueRoutes:
     def update_course(self, request, course_id):
         me = require(self.principal(request), "provider")
         version = expected_version(request, "course")
-        course = self.call("catalogue", "update_course", me.id, course_id, version, read_json(request))
-        return versioned_response(course)
+        try:
+            body = read_json(request)
+        except Problem:     # whose course it is comes first: another provider's is a 403/404 whatever its body
+            self.call("catalogue", "update_course", me.id, course_id, version, None)
+            raise
+        return versioned_response(self.call("catalogue", "update_course", me.id, course_id, version, body))
 
     @route("POST", "/api/v1/courses/<course_id>/publish")
     def publish_course(self, request, course_id):
