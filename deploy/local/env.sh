@@ -49,3 +49,17 @@ RABBIT_BIN=/usr/lib/rabbitmq/bin
 rabbitctl() { HOME="$HOME_RABBIT" "$RABBIT_BIN/rabbitmqctl" "$@"; }
 
 say() { printf '==> %s\n' "$*"; }
+
+# alive PID [WORDS]: the process runs and, given WORDS, its command line holds them. `kill -0`
+# alone takes a zombie for a live process (a service killed with SIGKILL whose parent never
+# reaps it) and a PID reused by another program for ours.
+alive() {
+  local pid=${1:-} state
+  [[ "$pid" =~ ^[0-9]+$ ]] && [ -r "/proc/$pid/stat" ] || return 1
+  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  case "$state" in Z|X|x|"") return 1 ;; esac
+  [ -z "${2:-}" ] || tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# alive_from FILE [WORDS]: alive, for the PID written in FILE
+alive_from() { [ -f "$1" ] && alive "$(cat "$1" 2>/dev/null)" "${2:-}"; }

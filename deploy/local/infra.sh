@@ -59,7 +59,7 @@ start_pg() {
 }
 
 rabbit_running() {
-  [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null
+  alive_from "$RABBITMQ_PID_FILE"
 }
 
 start_rabbit() {
@@ -85,7 +85,7 @@ CONF
     local pid; pid=$(pgrep -f -- "-home $HOME_RABBIT " | xargs || true)
     if [ -n "$pid" ]; then
       kill $pid 2>/dev/null || true
-      for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+      for _ in $(seq 1 300); do alive "${pid%% *}" || break; sleep 0.1; done
       kill -9 $pid 2>/dev/null || true
     fi
     echo "!! RabbitMQ did not start within 60 s${pid:+ (stopped its pid $pid)}; its log:" >&2
@@ -105,9 +105,9 @@ stop_pid_file() {  # stop_pid_file FILE NAME: SIGTERM the PID in FILE, wait, the
   local file=$1 name=$2 pid
   [ -f "$file" ] || return 0
   pid=$(cat "$file")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     say "stopped $name (pid $pid)"
   fi

@@ -29,7 +29,7 @@ service_env() {  # the environment of one service, as docker-compose.yml gives i
 }
 
 start_mailcatcher() {  # every mail notify sends lands as one .eml file in $RUN_DIR/mail
-  if [ -f "$PIDS/mailcatcher.pid" ] && kill -0 "$(cat "$PIDS/mailcatcher.pid")" 2>/dev/null; then return; fi
+  if alive_from "$PIDS/mailcatcher.pid" services.notify.mailcatcher; then return; fi
   ( exec setsid "$VENV/bin/python" -m services.notify.mailcatcher --port "$SMTP_PORT" --dir "$RUN_DIR/mail" ) \
     >>"$LOGS/mailcatcher.log" 2>&1 < /dev/null &
   echo "$!" > "$PIDS/mailcatcher.pid"
@@ -41,14 +41,17 @@ start_services() {
   start_mailcatcher
   local name pid
   for name in $(instances); do
-    if [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
+    if alive_from "$PIDS/$name.pid" "services.run ${name%-*}"; then
       say "$name already running (pid $(cat "$PIDS/$name.pid"))"; continue
     fi
+    local was=""      # a PID file whose process died (killed, crashed, a zombie): it is started again
+    [ -f "$PIDS/$name.pid" ] && was=$(cat "$PIDS/$name.pid")
     ( export $(service_env "${name%-*}"); exec setsid "$VENV/bin/python" -m services.run "${name%-*}" ) \
       >>"$LOGS/$name.log" 2>&1 < /dev/null &
     pid=$!
     echo "$pid" > "$PIDS/$name.pid"
-    say "started $name (pid $pid, log $LOGS/$name.log)"
+    if [ -n "$was" ]; then say "restarted $name (pid $pid; pid $was was no longer running, log $LOGS/$name.log)"
+    else say "started $name (pid $pid, log $LOGS/$name.log)"; fi
   done
 }
 
@@ -62,12 +65,12 @@ stop_services() {
     [ -f "$path" ] || continue
     name=$(basename "$path" .pid)
     pid=$(cat "$path")
-    if kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null; then asked[$name]=$pid; else rm -f "$path"; fi
+    if alive "$pid" && kill -TERM "$pid" 2>/dev/null; then asked[$name]=$pid; else rm -f "$path"; fi
   done
   deadline=$((SECONDS + 10))
   for name in "${!asked[@]}"; do
     pid=${asked[$name]}
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    while alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     rm -f "$PIDS/$name.pid"
     say "stopped $name (pid $pid)"
@@ -79,7 +82,7 @@ wait_healthy() {
   while [ $SECONDS -lt $deadline ]; do
     body=$(curl -fsS "$GATEWAY_URL/health" 2>/dev/null) && { say "healthy: $body"; return 0; }
     for name in $(instances); do
-      if ! kill -0 "$(cat "$PIDS/$name.pid" 2>/dev/null)" 2>/dev/null; then
+      if ! alive_from "$PIDS/$name.pid"; then
         echo "!! $name exited; the end of its log:" >&2; tail -n 20 "$LOGS/$name.log" >&2; return 1
       fi
     done
@@ -88,6 +91,8 @@ wait_healthy() {
   echo "!! the platform did not become healthy in time; last answer: $(curl -sS "$GATEWAY_URL/health" 2>&1)" >&2
   return 1
 }
+
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0     # sourced (by a test): the functions only
 
 case "${1:-}" in
   up)
@@ -112,7 +117,7 @@ MSG
   status)
     "$INFRA" status
     for name in $(instances); do
-      if [ -f "$PIDS/$name.pid" ] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
+      if alive_from "$PIDS/$name.pid" "services.run ${name%-*}"; then
         echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
     done ;;
   *) echo "usage: $0 up|down|services-down|logs|status" >&2; exit 2 ;;
