@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date
+from decimal import Decimal
+from typing import get_args
 
 import nh3
 
 from services import places
 from services.chassis.errors import Conflict, ValidationFailed, validated
-from services.contracts.courses import CourseInput, iso_639_1
+from services.contracts.courses import Course, CourseInput, Situation, iso_639_1, net_price_from
 
 API_KEY_PREFIX = "sa_"
 
@@ -117,3 +119,21 @@ def transition(status: str, action: str) -> str:
 
 def changed_fields(before: dict, after: dict) -> list[str]:
     return sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+
+
+def situation_asked(situation: str) -> str:
+    """A situation a course's answer is asked for (``?situation=``), or a 422 naming it."""
+    if situation not in get_args(Situation):
+        raise ValidationFailed("situation is not one of the five ways in",
+                               [{"field": "situation", "message": f"one of {list(get_args(Situation))}"}])
+    return situation
+
+
+def course_net_price(course: Course, situation: str, schemes: list[dict], today: date) -> dict | None:
+    """What may remain to pay for ``course`` for someone in ``situation`` (its answer's
+    ``net_price_from``): its open offerings ahead, less the most one of ``schemes`` (valid today)
+    pays that the course names and that is open to the situation (no situations listed: all)."""
+    fitting = [(s["code"], s.get("max_amount_eur")) for s in schemes if s["code"] in course.funding_schemes
+               and (not s.get("eligible_situations") or situation in s["eligible_situations"])]
+    prices = [o.price_eur for o in course.offerings if o.status == "open" and o.start_date >= today]
+    return net_price_from(prices, [(code, None if amount is None else Decimal(str(amount))) for code, amount in fitting])

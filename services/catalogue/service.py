@@ -107,10 +107,16 @@ class CatalogueService(HealthMixin):
         return _for_owner(created)
 
     @rpc_call
-    def get_course(self, course_id: str, provider_id: str | None = None) -> dict:
+    def get_course(self, course_id: str, provider_id: str | None = None, situation: str | None = None) -> dict:
+        """A course; with ``situation``, also what may remain to pay after its fitting scheme."""
+        today = date.today()
         with self.store.transaction() as tx:
             course = _visible(tx.course(_uuid(course_id)), provider_id, course_id)
-        return _for_owner(course) if str(course.provider.id) == provider_id else course.model_dump(mode="json")
+            schemes = [r["data"] for r in tx.funding_schemes_valid_on(today)] if situation is not None else []
+        answer = _for_owner(course) if str(course.provider.id) == provider_id else course.model_dump(mode="json")
+        if situation is not None:
+            answer["net_price_from"] = domain.course_net_price(course, domain.situation_asked(situation), schemes, today)
+        return answer
 
     @rpc_call
     def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict | None) -> dict:

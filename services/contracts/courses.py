@@ -189,3 +189,25 @@ class FundingScheme(FundingSchemeInput):
     """A funding scheme as the platform answers it: its input and its version (``If-Match``)."""
 
     version: int
+
+
+class NetPrice(BaseModel):
+    """What may remain to pay for a course after a funding scheme (``net_price_from``): the
+    lowest price among the offerings considered, less the most one fitting scheme pays."""
+    price_eur: Decimal = Field(description="what may remain to pay, never below zero")
+    scheme: str = Field(description="the code of the scheme it assumes (the one that pays the most)")
+    before_eur: Decimal = Field(description="the lowest price it starts from, VAT included")
+
+
+def net_price_from(prices: list[Decimal], schemes: list[tuple[str, Decimal | None]]) -> dict | None:
+    """``NetPrice`` (as JSON) of the lowest of ``prices`` after the scheme of ``schemes`` (code,
+    the most it pays) that pays the most: schemes are not added up (one pays, as a rule), and
+    one that names no amount is not assumed to pay anything. None without a price or an amount."""
+    amounts = [(Decimal(str(amount)), code) for code, amount in schemes if amount is not None]
+    if not prices or not amounts:
+        return None
+    lowest = min(Decimal(str(p)) for p in prices)
+    most, code = max(amounts, key=lambda a: (a[0], [-ord(ch) for ch in a[1]]))    # ties: the first code
+    cents = Decimal("0.01")
+    return {"price_eur": str(max(Decimal(0), lowest - most).quantize(cents)), "scheme": code,
+            "before_eur": str(lowest.quantize(cents))}

@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, field_validator
 
-from services.contracts.courses import Level, Mode, Province, ProviderKind, Sector, Situation, Strict
+from services.contracts.courses import Level, Mode, NetPrice, Province, ProviderKind, Sector, Situation, Strict
 
 
 class NewProvider(Strict):
@@ -48,6 +48,8 @@ class SearchRequest(Strict):
     sector: list[Sector] = Field(default_factory=list)
     mode: list[Mode] = Field(default_factory=list)
     province: list[Province] = Field(default_factory=list)
+    # taught in any of these (ISO 639-1: nl, en, pl, ro, ar, ...)
+    language: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default_factory=list, max_length=20)
     near: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     radius_km: Annotated[float, Field(gt=0, le=300)] = 25
     start_from: date | None = None
@@ -57,6 +59,11 @@ class SearchRequest(Strict):
     sort: Literal["relevance", "start_date", "price", "distance"] = "relevance"
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language_in_lower_case(cls, codes):
+        return [c.strip().lower() if isinstance(c, str) else c for c in codes] if isinstance(codes, list) else codes
 
 
 # a list answer's paging (``GET /api/v1/providers/me/courses``): a page further than any list
@@ -85,6 +92,10 @@ class SearchHit(BaseModel):
     distance_km: float | None = None
     situations: list[str] = Field(default_factory=list)
     funding_schemes: list[str] = Field(default_factory=list)   # its schemes valid today (that fit the profile, if one)
+    languages: list[str] = Field(default_factory=list)
+    net_price_from: NetPrice | None = Field(default=None, description=(
+        "with a situation: what may remain to pay after the fitting scheme that pays the most, from the "
+        "lowest price of the open offerings the search's offering filters hold for"))
 
 
 class FundingSchemeBrief(BaseModel):
@@ -92,6 +103,7 @@ class FundingSchemeBrief(BaseModel):
     name: str
     funder: str
     valid_until: date | None
+    max_amount_eur: Decimal | None = None
 
 
 class Profile(BaseModel):
@@ -138,8 +150,9 @@ class SearchResponse(BaseModel):
     query: dict | None = Field(default=None, description=(
         "how the words were read: {synonyms_version, words: [{word, matches}], all_words, place?}; "
         "all_words is false when no course had every word and the hits have some of them; place, "
-        "when the words named one at their end or start (heftruck rotterdam) and courses were found "
-        "there: {words, near, radius_km} (searched near that city) or {words, province}"))
+        "when the words named one at their end or start (heftruck rotterdam): {words, near, radius_km, "
+        "found} (searched near that city) or {words, province, found}; found is how many courses were "
+        "found there, and 0 means none were: the hits are then of the words as typed, anywhere"))
     zero_results: ZeroResults | None = Field(default=None, description=(
         "when nothing was found, why: nothing anywhere, found only elsewhere (the nearest place that "
         "has it), or found but outside the dates, price or funding asked"))

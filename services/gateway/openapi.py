@@ -406,8 +406,14 @@ def document() -> dict:
                          "responses": _responses(201, _ref("Course"), 400, 401, 403, 409, 422)}},
             "/api/v1/courses/{course_id}": {
                 "parameters": COURSE_ID,
-                "get": {"summary": "A course (drafts only for their provider)",
-                        "responses": _responses(200, _ref("Course"), 401, 404)},
+                "get": {"summary": "A course (drafts only for their provider). With situation: also net_price_from, "
+                                   "what may remain to pay after the fitting valid scheme that pays the most (null "
+                                   "when none names an amount)",
+                        "parameters": [{"name": "situation", "in": "query", "required": False,
+                                        "schema": {"enum": ["eigen-werk", "andere-sector", "werkgever", "werkzoekend",
+                                                            "zelfstandige"]}}],
+                        "responses": _responses(200, {"allOf": [_ref("Course"), {"type": "object", "properties": {
+                            "net_price_from": {"anyOf": [_ref("NetPrice"), {"type": "null"}]}}}]}, 401, 404, 422)},
                 "put": {"summary": "Replace a course; If-Match carries the ETag you read (\"3\", or the bare "
                                    "version). What a GET gave may be sent back: the fields the platform sets "
                                    "(id, version, status, provider, quality, created_at, updated_at, publish) are "

@@ -9,7 +9,7 @@ from services.search.analysis import STOP_WORDS, default_lexicon, tokens
 
 BOOKABLE = {"open", "full"}
 # Bump when what is indexed changes: a read model built with another version is rebuilt at start.
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 TAG = re.compile(r"<[^>]*>")
 
 
@@ -33,6 +33,7 @@ def build_document(course: Course, published: bool) -> dict:
         "level": course.level,
         "sectors": course.sectors,
         "situations": course.situations,
+        "languages": course.languages,
         "credential": course.credential,
         "funding": course.funding_schemes,
         "offerings": [_offering(o) for o in offerings],

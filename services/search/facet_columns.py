@@ -55,6 +55,11 @@ class Columns:
     def __getitem__(self, name: str) -> np.ndarray:
         return self._data[name][: self.n]
 
+    def add(self, name: str, dtype) -> None:
+        """A new column, zeros in every row there is."""
+        capacity = max((len(col) for col in self._data.values()), default=0)
+        self._data[name] = np.zeros(capacity, dtype=dtype)
+
     def extend(self, count: int) -> range:
         """``count`` new rows (zeros), to be filled through ``[name][rows]``."""
         need = self.n + count
@@ -106,6 +111,10 @@ class FacetIndex:
         self.offerings = Columns(course=np.int32, start=np.int32, open=bool, mode=np.int8, province=np.int8,
                                  lat=np.float64, lon=np.float64, price=np.float64, alive=bool)
         self.offering_rows: dict[int, range] = {}   # course row -> its offerings (appended together)
+        # the languages courses are taught in: one boolean column each in ``courses`` (named
+        # "language:<code>"), added when a language is first seen (ISO 639-1 has 183 of them:
+        # too many for a bit mask, and a catalogue uses a few)
+        self.languages: list[str] = []
         self.dead = 0
         self.titles_changed = False
 
@@ -152,6 +161,11 @@ class FacetIndex:
         c["min_price"][rows] = [r["min_price"] if r["min_price"] is not None else math.inf for r in changed]
         for name in ("level_bits", "sector_bits", "situation_bits", "mode_bits", "province_bits"):
             c[name][rows] = [r[name] for r in changed]
+        for code in sorted({code for r in changed for code in r["languages"] or ()} - set(self.languages)):
+            self.languages.append(code)
+            c.add(f"language:{code}", bool)
+        for code in self.languages:
+            c[f"language:{code}"][rows] = [code in (r["languages"] or ()) for r in changed]
         self._replace_offerings(changed, rows)
 
     def _replace_offerings(self, changed: list[dict], rows: np.ndarray) -> None:
@@ -267,14 +281,16 @@ class _Search:
         candidate = candidate & figures["has_offering"]
         level_ok = (c["level_bits"] & _mask("level", req.level)) != 0 if req.level else True
         sector_ok = (c["sector_bits"] & _mask("sector", req.sector)) != 0 if req.sector else True
+        language_ok = self._any_language(req.language) if req.language else True
         offer_ok = figures["offer_ok"]
-        hit = candidate & level_ok & sector_ok & offer_ok
+        hit = candidate & level_ok & sector_ok & language_ok & offer_ok
         facets = {
-            "level": self._count("level", c["level_bits"], candidate & sector_ok & offer_ok),
-            "sector": self._count("sector", c["sector_bits"], candidate & level_ok & offer_ok),
+            "level": self._count("level", c["level_bits"], candidate & sector_ok & language_ok & offer_ok),
+            "sector": self._count("sector", c["sector_bits"], candidate & level_ok & language_ok & offer_ok),
             "situation": self._count("situation", c["situation_bits"], hit),
-            "mode": self._count("mode", figures["mode_bits"], candidate & level_ok & sector_ok),
-            "province": self._count("province", figures["province_bits"], candidate & level_ok & sector_ok),
+            "mode": self._count("mode", figures["mode_bits"], candidate & level_ok & sector_ok & language_ok),
+            "province": self._count("province", figures["province_bits"], candidate & level_ok & sector_ok & language_ok),
+            "language": self._count_languages(candidate & level_ok & sector_ok & offer_ok),
         }
         hits = np.flatnonzero(hit)
         primary = {"relevance": -rank, "start_date": figures["next_start"], "price": figures["min_price"],
@@ -295,6 +311,18 @@ class _Search:
                 "min_price": None if math.isinf(figures["min_price"][r]) else float(figures["min_price"][r]),
             } for r in page],
             total=len(hits), facets=facets)
+
+    def _any_language(self, codes: list[str]) -> np.ndarray:
+        """Courses taught in any of these languages (one no course has: none)."""
+        found = np.zeros(self.n, dtype=bool)
+        for code in codes:
+            if code in self.index.languages:
+                found |= self.c[f"language:{code}"]
+        return found
+
+    def _count_languages(self, keep: np.ndarray) -> dict[str, int]:
+        counts = {code: int(np.count_nonzero(self.c[f"language:{code}"] & keep)) for code in self.index.languages}
+        return {code: n for code, n in sorted(counts.items()) if n}
 
     def _ahead(self) -> dict:
         """Without offering filters: the figures of each course's offerings still ahead."""

@@ -17,7 +17,7 @@ from services.search import analysis
 from services.search.analysis import QueryPlan
 from services.search.backends.base import Found, SearchBackend
 from services.search.place_words import PlaceWords, place_words
-from services.search.rules import next_offering, offering_filters
+from services.search.rules import net_price_from, next_offering, offering_filters
 from services.search.store import SearchStore
 
 NO_SCHEME = "-"    # a funding code no course names (a code has two characters or more)
@@ -28,8 +28,9 @@ def answer(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: d
            only: list[str] | None = None) -> dict:
     """The answer to ``req`` as the read model stands (without its ``search_id``). A place said
     in the words (heftruck rotterdam: place_words) is searched as one unless nothing is found
-    there; then the words are searched as typed. Sorted by distance, the place holds even then:
-    it is what the hits would be sorted from. ``only``: answer among these course ids alone."""
+    there; then the words are searched as typed, and ``query.place.found`` 0 says that nothing
+    was found at the place. Sorted by distance, the place holds even then: it is what the hits
+    would be sorted from. ``only``: answer among these course ids alone."""
     said = place_words(req.q) if req.q and req.near is None and not req.province else None
     # sorted by distance, a city in the words is the place it is sorted from
     point = None if said and said.place and req.sort == "distance" else point_of(req)
@@ -41,7 +42,8 @@ def answer(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: d
             local_point = (said.place.lat, said.place.lon)
         found = _answer_of(backend, tx, local, local_point, today, only)
         if found["total"] or req.sort == "distance":
-            return _with_place(found, said, req)
+            return _with_place(found, said, req, found["total"])
+        return _with_place(_answer_of(backend, tx, req, point, today, only), said, req, 0)
     return _answer_of(backend, tx, req, point, today, only)
 
 
@@ -157,6 +159,7 @@ def _hits(tx: SearchStore, rows: list[dict], req: SearchRequest, point, today: d
     (its budget ran out) is not offered to anyone."""
     if profile:
         fitting = {s.code for s in profile.funding_schemes}
+        amounts = {s.code: s.max_amount_eur for s in profile.funding_schemes}
     else:
         named = sorted({code for r in rows for code in r["funding"]})
         fitting = set(tx.schemes_valid_on(named, today)) if named else set()
@@ -170,13 +173,19 @@ def _hits(tx: SearchStore, rows: list[dict], req: SearchRequest, point, today: d
             "distance_km": None if r["distance_km"] is None else round(float(r["distance_km"]), 1),
             "situations": list(r["situations"]),
             "funding_schemes": [code for code in r["funding"] if code in fitting],
+            "languages": list(r.get("languages") or ()),
+            # with a situation: what may remain to pay after the scheme of it that pays the most
+            "net_price_from": net_price_from(r["offerings"], today, fits, [
+                (code, amounts[code]) for code in r["funding"] if code in fitting]) if profile else None,
         }
         for r in rows
     ]
 
 
-def _with_place(found: dict, said: PlaceWords, req: SearchRequest) -> dict:
-    """An answer found at the place said in the words, saying so in ``query.place``."""
+def _with_place(found: dict, said: PlaceWords, req: SearchRequest, there: int) -> dict:
+    """An answer to words that named a place, saying so in ``query.place``: how the place was
+    read and how many courses were ``found`` there (0: none, and the hits are of the words as
+    typed, anywhere)."""
     query = found["query"] or {"synonyms_version": analysis.default_synonyms().version, "words": [],
                                "all_words": True}
-    return {**found, "query": {**query, "place": said.described(req.radius_km)}}
+    return {**found, "query": {**query, "place": {**said.described(req.radius_km), "found": there}}}

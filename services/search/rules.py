@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Callable
 
 from services import places
+from services.contracts.courses import net_price_from as net_price
 from services.contracts.rpc import SearchRequest
 
 # a course that lists the situation asked ranks this much higher (never filtered out)
@@ -48,3 +49,13 @@ def next_offering(offerings: list[dict], today: date, fits: Callable[[dict], boo
     if chosen is None:
         return None
     return {k: chosen[k] for k in ("start_date", "mode", "city", "price_eur")}
+
+
+def net_price_from(offerings: list[dict], today: date, fits: Callable[[dict], bool] | None,
+                   schemes: list[tuple[str, Decimal | None]]) -> dict | None:
+    """What may remain to pay (``contracts.courses.net_price_from``) from the lowest price of the
+    open offerings ahead that the search's offering filters hold for (without filters, or none
+    holding: of every open one ahead)."""
+    ahead = [o for o in offerings if o["status"] == "open" and date.fromisoformat(o["start_date"]) >= today]
+    found_by = [o for o in ahead if fits(o)] if fits else []
+    return net_price(([Decimal(o["price_eur"]) for o in found_by or ahead]), schemes)

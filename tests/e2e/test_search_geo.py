@@ -76,18 +76,21 @@ def test_a_place_in_the_words_is_searched_as_one(provider, anonymous, platform):
     eventually(lambda: search(word)["total"] == 4, message="all four indexed")
     near = search(f"{word} Zwolle")
     assert ids(near) == {zwolle} and near["hits"][0]["distance_km"] == 0.0
-    assert near["query"]["place"] == {"words": "Zwolle", "near": "Zwolle", "radius_km": 25}
+    assert near["query"]["place"] == {"words": "Zwolle", "near": "Zwolle", "radius_km": 25, "found": 1}
     assert [w["word"] for w in near["query"]["words"]] == [word] and near["query"]["all_words"] is True
     # at the start, after "in", with the request's radius; a province
     assert ids(search(f"in Venlo {word}", radius_km=5)) == {venlo}
     in_limburg = search(f"{word} limburg")
-    assert ids(in_limburg) == {venlo} and in_limburg["query"]["place"] == {"words": "limburg", "province": "Limburg"}
+    assert ids(in_limburg) == {venlo} and in_limburg["query"]["place"] == {"words": "limburg", "province": "Limburg",
+                                                             "found": 1}
     # as with province=Limburg, its facet still counts the other provinces, to widen to
     assert in_limburg["facets"]["province"] == {"Limburg": 1, "Overijssel": 1, "Utrecht": 1}
-    # nothing of these near Groningen: the words as typed, the place one of them that no course has
+    # nothing of these near Groningen: the words as typed, the place one of them that no course
+    # has, and the answer says that nothing was found at the place (not silently everywhere)
     elsewhere = search(f"{word} Groningen")
     assert ids(elsewhere) >= {zwolle, venlo, houten, online}     # (and any course that says Groningen)
-    assert "place" not in elsewhere["query"] and elsewhere["query"]["all_words"] is False
+    assert elsewhere["query"]["all_words"] is False
+    assert elsewhere["query"]["place"] == {"words": "Groningen", "near": "Groningen", "radius_km": 25, "found": 0}
     # sorted by distance, the city in the words is where from, even where none is near
     by_distance = search(f"{word} Zwolle", sort="distance", radius_km=300)
     assert [h["course_id"] for h in by_distance["hits"]] == [zwolle, houten, venlo]
@@ -108,7 +111,7 @@ def test_a_place_in_the_words_is_searched_as_one(provider, anonymous, platform):
     with ClusterRpcProxy({"AMQP_URI": platform.amqp_uri}) as rpc:
         event = eventually(lambda: (rpc.analytics.events_about("query", f"{word} limburg") or [None])[0],
                            message="search archived")
-    assert event["payload"]["place"] == {"words": "limburg", "province": "Limburg"}
+    assert event["payload"]["place"] == {"words": "limburg", "province": "Limburg", "found": 1}
 
 
 def test_a_hit_shows_the_offering_it_was_found_by(provider, anonymous):

@@ -26,7 +26,7 @@ def courses(today: date | None = None) -> list[Course]:
     today = today or date.today()
     now = datetime.now(timezone.utc)
     result = []
-    for raw in raw_courses():
+    for position, raw in enumerate(raw_courses()):
         offerings = []
         for o in raw["offerings"]:
             start = today + timedelta(days=o["start_in_days"])
@@ -44,5 +44,14 @@ def courses(today: date | None = None) -> list[Course]:
             "title": raw["title"], "description": raw["description"], "keywords": raw["keywords"],
             "level": raw["level"], "sectors": raw["sectors"], "situations": raw["situations"],
             "credential": raw["credential"], "funding_schemes": raw["funding_schemes"], "offerings": offerings,
+            "languages": raw.get("languages") or taught_in(position),
         }))
     return result
+
+
+def taught_in(position: int) -> list[str]:
+    """The languages of the fixture's courses, which do not say: Dutch, and some also (or only)
+    in Polish, Romanian, English or Arabic, as courses for people who came here to work are."""
+    if position % 9 == 4:
+        return ["en"]
+    return ["nl"] + [code for code, every in (("pl", 4), ("ro", 6), ("ar", 10)) if position % every == 1]

@@ -49,13 +49,15 @@ def offering_ok(h, o, strict, mode=(), province=(), max_price=None, start_from=N
     return True
 
 
-def expected(h, level=(), sector=(), funding=None, leave_out=None, **offering):
+def expected(h, level=(), sector=(), funding=None, language=(), leave_out=None, **offering):
     strict = any(v for k, v in offering.items() if k != "radius")
     found = []
     for cid, c in h.courses.items():
         if level and leave_out != "level" and c.level not in level:
             continue
         if sector and leave_out != "sector" and not set(c.sectors) & set(sector):
+            continue
+        if language and leave_out != "language" and not set(c.languages) & set(language):
             continue
         if funding and funding not in c.funding_schemes:
             continue
@@ -99,6 +101,27 @@ def test_facets_count_with_the_other_filters_and_not_their_own(loaded):
     sectors = Counter(s for cid in expected(h, level=["mbo-2"], mode=["online"]) for s in h.courses[cid].sectors)
     assert got["facets"]["sector"] == dict(sectors)
     assert sum(got["facets"]["province"].values()) >= 0 and "province" in got["facets"]
+
+
+def test_a_language_filters_and_is_a_facet(loaded):
+    """Courses taught in a person's own language: ``language`` (repeatable: any of them) filters
+    like sector does, and its facet counts under every other filter but its own."""
+    h = loaded
+    polish = expected(h, language=["pl"])
+    assert polish and len(polish) < len(h.courses)
+    assert set(h.search(language=["pl"])["ids"]) == polish
+    either = h.search(language=["pl", "ar"], mode=["klassikaal"])
+    assert set(either["ids"]) == expected(h, language=["pl", "ar"], mode=["klassikaal"]) > set()
+    assert set(h.search(language=["PL"])["ids"]) == polish                    # a code in capitals is that code
+    assert h.search(language=["xx"])["total"] == 0                             # one no course is taught in
+    got = h.search(language=["ro"], level=["mbo-2"], mode=["online"])
+    assert set(got["ids"]) == expected(h, language=["ro"], level=["mbo-2"], mode=["online"])
+    languages = Counter(code for cid in expected(h, level=["mbo-2"], mode=["online"])
+                        for code in h.courses[cid].languages)
+    assert got["facets"]["language"] == dict(languages) and {"nl", "ro"} <= set(languages)
+    for level, n in got["facets"]["level"].items():       # the other facets count with the language filter
+        assert n == len(expected(h, level=[level], language=["ro"], mode=["online"])), level
+    assert set(h.search(q="heftruck", language=["en"])["ids"]) <= expected(h, language=["en"])
 
 
 def test_near_a_place_within_a_radius_sorted_by_distance(loaded):

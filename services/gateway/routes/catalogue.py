@@ -114,7 +114,9 @@ class CatalogueRoutes:
     @route("GET", "/api/v1/courses/<course_id>")
     def get_course(self, request, course_id):
         me = self.principal(request)
-        course = self.call("catalogue", "get_course", course_id, me.id if me else None)
+        situation = request.args.get("situation")     # with it: what may remain to pay (net_price_from)
+        course = self.call("catalogue", "get_course", course_id, me.id if me else None,
+                           *((situation,) if situation is not None else ()))
         record_view(self, course, request.args.get("search_id"), me)
         return versioned_response(course)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import get_args
 from urllib.parse import urlencode
 
+from babel import Locale
 from werkzeug.wrappers import Response
 
 from services.chassis import texts
@@ -50,7 +51,8 @@ SEARCH_LABELS = {"q": ("Zoekwoorden", "Search words"), "near": ("Plaats of postc
                  "start_to": ("Start uiterlijk", "Starting by"), "max_price": ("Hoogste prijs in euro", "Highest price in euros"),
                  "level": ("Niveau", "Level"), "sector": ("Sector", "Sector"), "mode": ("Vorm", "Mode"),
                  "province": ("Provincie", "Province"), "funding": ("Regeling", "Funding scheme"),
-                 "sort": ("Sorteren", "Sort"), "situation": ("Situatie", "Situation"), "page": ("Pagina", "Page")}
+                 "sort": ("Sorteren", "Sort"), "situation": ("Situatie", "Situation"), "page": ("Pagina", "Page"),
+                 "language": ("Taal", "Language")}
 INTAKE_LABELS = {"name": ("Naam", "Name"), "email": ("E-mailadres", "Email address"), "phone": ("Telefoonnummer", "Phone number"),
                  "postcode": ("Postcode", "Postcode"), "situation": ("Je situatie", "Your situation"),
                  "preferred_contact": ("Hoe willen we je bereiken", "How shall we contact you"),
@@ -88,7 +90,10 @@ class PublicPages:
         except ValidationFailed as exc:
             errors = field_errors(exc.errors, lang, _labels(SEARCH_LABELS, lang))
         options = {"level": get_args(Level), "sector": get_args(Sector), "mode": get_args(Mode),
-                   "province": get_args(Province), "situation": get_args(Situation)}
+                   "province": get_args(Province), "situation": get_args(Situation),
+                   # the languages courses are taught in (the facet's), by their name in the page's language
+                   "language": [(code, Locale(lang).languages.get(code, code)) for code in sorted(
+                       set(((answer or {}).get("facets") or {}).get("language") or {}) | set(params.get("language") or []))]}
         pages = []
         if answer:
             last = max(1, -(-answer["total"] // answer["page_size"]))

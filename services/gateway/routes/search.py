@@ -5,7 +5,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.http import json_response, read_json, route
 
-REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province"}
+REPEATABLE_SEARCH_PARAMS = {"level", "sector", "mode", "province", "language"}
 
 
 class SearchRoutes:

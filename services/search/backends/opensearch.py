@@ -60,6 +60,7 @@ def mappings() -> dict:
             "level": {"type": "keyword"},
             "sectors": {"type": "keyword"},
             "situations": {"type": "keyword"},
+            "languages": {"type": "keyword"},
             "funding": {"type": "keyword"},
             "provider_id": {"type": "keyword"},
             "suggest_terms": {"type": "keyword"},
@@ -274,6 +275,8 @@ class Filters:
             clauses.append({"terms": {"level": req.level}})
         if req.sector and leave_out != "sector":
             clauses.append({"terms": {"sectors": req.sector}})
+        if req.language and leave_out != "language":
+            clauses.append({"terms": {"languages": req.language}})
         if req.funding:
             clauses.append({"term": {"funding": req.funding}})
         return clauses
@@ -303,9 +306,10 @@ class Filters:
 
     def facet_aggregations(self) -> dict:
         aggs = {}
-        for name, field in (("level", "level"), ("sector", "sectors"), ("situation", "situations")):
+        for name, field, size in (("level", "level", 50), ("sector", "sectors", 50), ("situation", "situations", 50),
+                                  ("language", "languages", 200)):
             aggs[name] = {"filter": {"bool": {"filter": self.all(name)}},
-                          "aggs": {"values": {"terms": {"field": field, "size": 50}}}}
+                          "aggs": {"values": {"terms": {"field": field, "size": size}}}}
         for name in ("mode", "province"):
             aggs[name] = {"filter": {"bool": {"filter": self.document()}}, "aggs": {"offerings": {
                 "nested": {"path": "offerings"}, "aggs": {"matching": {
@@ -347,6 +351,7 @@ def hit_row(hit: dict, point, today: date, fits) -> dict:
         "course_id": src["course_id"], "title": src["title"], "provider_id": src["provider_id"],
         "provider_name": src["provider_name"], "level": src["level"], "sectors": src["sectors"],
         "credential": src["credential"], "offerings": src["offerings"], "situations": src["situations"],
+        "languages": src.get("languages") or [],
         "funding": src["funding"],
         "snippet": " … ".join(fragments) if fragments else src["description"][:200],
         "distance_km": nearest_km(src["offerings"], point, today, fits),
