@@ -156,6 +156,9 @@ class Platform:
                    # notify: retries within a test's patience; links to this platform's gateway
                    NOTIFY_MAIL_RETRY_SECONDS="[0.3, 0.6, 1]", NOTIFY_WEBHOOK_RETRY_SECONDS="[0.3, 0.6, 1]",
                    NOTIFY_ALERT_SECONDS="1", NOTIFY_SEND_TIMEOUT="5", NOTIFY_LEASE_SECONDS="20",
+                   # catalogue: OOAPI syncs against the tests' own servers, quick and patient enough
+                   OOAPI_REQUESTS_PER_SECOND="50", OOAPI_TIMEOUT_SECONDS="2", OOAPI_RETRIES="2",
+                   OOAPI_RETRY_SECONDS="0.1", OOAPI_LEASE_SECONDS="10", OOAPI_PAGE_SIZE="10",
                    PUBLIC_BASE_URL=self.url)
         if service in self.db_urls:
             env["DATABASE_URL"] = self.db_urls[service]

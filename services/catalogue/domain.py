@@ -2,16 +2,20 @@
 API keys, and what changed between two versions."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from decimal import Decimal
 from typing import get_args
 
 import nh3
+from cryptography.fernet import Fernet, InvalidToken
 
 from services import places
 from services.chassis.errors import Conflict, ValidationFailed, validated
+from services.chassis.texts import AMSTERDAM
 from services.contracts.courses import Course, CourseInput, Situation, iso_639_1, net_price_from
 
 API_KEY_PREFIX = "sa_"
@@ -137,3 +141,36 @@ def course_net_price(course: Course, situation: str, schemes: list[dict], today:
                and (not s.get("eligible_situations") or situation in s["eligible_situations"])]
     prices = [o.price_eur for o in course.offerings if o.status == "open" and o.start_date >= today]
     return net_price_from(prices, [(code, None if amount is None else Decimal(str(amount))) for code, amount in fitting])
+
+
+# a provider's OOAPI endpoint
+
+def seal(secret_key: str, text: str) -> str:
+    """``text`` (an authorization header) encrypted and authenticated with a key derived from
+    ``secret_key`` (Fernet: AES-128-CBC with HMAC-SHA256)."""
+    return _fernet(secret_key).encrypt(text.encode()).decode()
+
+
+def unseal(secret_key: str, sealed: str) -> str:
+    """What ``seal`` sealed; ``ValueError`` when it was sealed with another key or altered."""
+    try:
+        return _fernet(secret_key).decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        raise ValueError("the stored authorization cannot be read with OOAPI_SECRET_KEY "
+                         "(was the key changed? enter the authorization again)") from None
+
+
+def _fernet(secret_key: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"ooapi-authorization\x1f" + secret_key.encode()).digest()))
+
+
+def next_nightly_sync(now: datetime, hour: int, provider_id: str) -> datetime:
+    """When a provider's next nightly sync is due: tonight's (or tomorrow night's) ``hour`` in
+    Amsterdam, at a minute of its own (from its id), so institutions' servers are not all called
+    at once and one provider's time does not move from night to night."""
+    minute = int(hashlib.sha256(str(provider_id).encode()).hexdigest(), 16) % 60
+    local = now.astimezone(AMSTERDAM)
+    at = datetime.combine(local.date(), dtime(hour, minute), tzinfo=AMSTERDAM)
+    if at <= local:
+        at = datetime.combine(local.date() + timedelta(days=1), dtime(hour, minute), tzinfo=AMSTERDAM)
+    return at.astimezone(timezone.utc)

@@ -19,14 +19,15 @@ from services.chassis.errors import (
 )
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
-from services.chassis.settings import DatabaseServiceSettings
+from services.catalogue.ooapi_endpoints import OoapiEndpoints
+from services.catalogue import settings
 from services.contracts.courses import PLATFORM_SET_FIELDS, Course, CourseInput, FundingSchemeInput
 from services.contracts.events import (
     CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished, FundingSchemeUpdated, ProviderRegistered,
 )
 from services.contracts.rpc import FULL_SYNC, NewProvider
 
-Settings = DatabaseServiceSettings
+Settings = settings.Settings      # what services.run reads a service's configuration with
 
 EVENT_FOR_STATUS = {"published": CoursePublished, "withdrawn": CourseWithdrawn}
 
@@ -44,7 +45,7 @@ def _course_event(cls, course: Course):
     return cls(course_id=course.id, provider_id=course.provider.id, version=course.version, course=course)
 
 
-class CatalogueService(HealthMixin):
+class CatalogueService(OoapiEndpoints, HealthMixin):
     name = "catalogue"
 
     store = Database(CatalogueStore, Path(__file__).parent / "migrations", source="catalogue")
@@ -196,14 +197,16 @@ class CatalogueService(HealthMixin):
         return str(import_id)
 
     @rpc_call
-    def import_courses(self, provider_id: str, import_id: str, items: list[dict], seq: int | None = None) -> dict:
+    def import_courses(self, provider_id: str, import_id: str, items: list[dict], seq: int | None = None,
+                       rejected_before: list[dict] | None = None) -> dict:
         """Upsert a batch of ``{"line", "course"}`` by external_id, publishing each valid one.
-        Unchanged published courses emit nothing; the report lists every rejected line.
+        Unchanged published courses emit nothing; the report lists every rejected line (with
+        ``rejected_before``: the lines its reader could not read, recorded with the batch).
         ``seq`` (1, 2, ...) is the batch's place in the file: the lines are checked at once,
         but batch n is stored only after batch n - 1, so the caller may send the next batch
         before this one is answered."""
         today, now = date.today(), datetime.now(timezone.utc)
-        valid, rejected = {}, []
+        valid, rejected = {}, list(rejected_before or ())
         for item in items:
             try:
                 data = domain.validate_course(item["course"], today).model_dump(mode="json")
@@ -268,7 +271,7 @@ class CatalogueService(HealthMixin):
             tx.mark_seen(import_id, unchanged + [r["id"] for r in inserts + updates])
         tx.record_history_many(history)
         tx.emit_many(events)
-        tx.count_import(import_id, len(valid), len(rejected))
+        tx.count_import(import_id, len(valid), rejected)
         return {"accepted": len(valid), "rejected": rejected}
 
     @rpc_call
@@ -394,8 +397,11 @@ def _rejected(item: dict, errors: list[dict]) -> dict:
 
 
 def _import_json(row: dict) -> dict:
+    """An import as its provider reads it; one asked for by its id lists its rejected items too."""
+    rejected_items = row.pop("rejected_items", None)
     return {**row, "id": str(row["id"]), "started_at": row["started_at"].isoformat(),
-            "finished_at": row["finished_at"] and row["finished_at"].isoformat()}
+            "finished_at": row["finished_at"] and row["finished_at"].isoformat(),
+            **({"rejected_items": rejected_items} if rejected_items is not None else {})}
 
 
 def _for_owner(course: Course) -> dict:

@@ -151,12 +151,15 @@ class CatalogueStore(Store):
             """SELECT batches, mode FROM imports WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
                FOR UPDATE""", {"id": import_id, "p": provider_id})
 
-    def count_import(self, import_id, accepted: int, rejected: int) -> None:
+    def count_import(self, import_id, accepted: int, rejected: list[dict]) -> None:
+        """A batch stored: its counts, and its rejected items while fewer than 1,000 are kept."""
         self.execute(
             """UPDATE imports SET accepted = accepted + %(a)s, rejected = rejected + %(r)s, batches = batches + 1,
-                   touched_at = now()
+                   touched_at = now(),
+                   rejected_items = CASE WHEN jsonb_array_length(rejected_items) < 1000
+                                         THEN rejected_items || %(items)s ELSE rejected_items END
                WHERE id = %(id)s""",
-            {"a": accepted, "r": rejected, "id": import_id},
+            {"a": accepted, "r": len(rejected), "items": Jsonb(rejected[:1000]), "id": import_id},
         )
 
     def touch_import(self, import_id, provider_id) -> bool:
@@ -169,6 +172,15 @@ class CatalogueStore(Store):
     def finish_import(self, import_id, withdrawn: int, failure: str | None = None) -> None:
         """Finished, or failed and why."""
         self._close_imports([import_id], "finished" if failure is None else "failed", withdrawn, failure)
+
+    def import_is_running(self, import_id) -> bool:
+        return self.fetch_one("SELECT 1 FROM imports WHERE id = %(id)s AND status = 'running'",
+                              {"id": import_id}) is not None
+
+    def fail_running_import(self, import_id, failure: str) -> None:
+        """Failed, and why, if it is still running (a full sync among them withdraws nothing)."""
+        if self.import_is_running(import_id):
+            self._close_imports([import_id], "failed", 0, failure)
 
     def fail_abandoned_imports(self, idle_seconds: float) -> list:
         """Mark failed the running imports that stored nothing for ``idle_seconds`` (a full sync
@@ -190,12 +202,74 @@ class CatalogueStore(Store):
         )
 
     def imports(self, provider_id, import_id=None, limit: int = 20) -> list[dict]:
+        """The provider's latest imports; one of them (``import_id``) with its rejected items."""
         return self.fetch_all(
-            """SELECT id, format, mode, status, accepted, rejected, withdrawn, failure, started_at, finished_at
+            """SELECT id, format, mode, status, accepted, rejected, withdrawn, failure, started_at, finished_at,
+                      CASE WHEN %(i)s::uuid IS NOT NULL THEN rejected_items END AS rejected_items
                FROM imports WHERE provider_id = %(p)s AND (%(i)s::uuid IS NULL OR id = %(i)s)
                ORDER BY started_at DESC LIMIT %(l)s""",
             {"p": provider_id, "i": import_id, "l": limit},
         )
+
+    # a provider's OOAPI endpoint and its syncs
+
+    def put_ooapi_endpoint(self, provider_id, base_url: str, sealed: str | None, keep_authorization: bool,
+                           schedule: str, higher_education: str, next_sync_at) -> None:
+        self.execute(
+            """INSERT INTO ooapi_endpoints (provider_id, base_url, authorization_sealed, schedule, higher_education,
+                   next_sync_at)
+               VALUES (%(p)s, %(u)s, %(a)s, %(s)s, %(h)s, %(n)s)
+               ON CONFLICT (provider_id) DO UPDATE SET base_url = EXCLUDED.base_url,
+                   authorization_sealed = CASE WHEN %(keep)s THEN ooapi_endpoints.authorization_sealed
+                                               ELSE EXCLUDED.authorization_sealed END,
+                   schedule = EXCLUDED.schedule, higher_education = EXCLUDED.higher_education,
+                   next_sync_at = EXCLUDED.next_sync_at, updated_at = now()""",
+            {"p": provider_id, "u": base_url, "a": sealed, "keep": keep_authorization, "s": schedule,
+             "h": higher_education, "n": next_sync_at})
+
+    def ooapi_endpoint(self, provider_id, for_update: bool = False) -> dict | None:
+        return self.fetch_one("SELECT * FROM ooapi_endpoints WHERE provider_id = %(p)s"
+                              + (" FOR UPDATE" if for_update else ""), {"p": provider_id})
+
+    def delete_ooapi_endpoint(self, provider_id) -> bool:
+        return self.execute("DELETE FROM ooapi_endpoints WHERE provider_id = %(p)s",
+                            {"p": provider_id}).rowcount == 1
+
+    def request_ooapi_sync(self, provider_id, import_id) -> None:
+        """A sync asked for now, as import ``import_id``."""
+        self.execute("UPDATE ooapi_endpoints SET requested_import = %(i)s WHERE provider_id = %(p)s",
+                     {"p": provider_id, "i": import_id})
+
+    def claim_ooapi_sync(self, lease_seconds: float) -> dict | None:
+        """One endpoint whose sync is due (asked for, or its scheduled time has come) that no live
+        process holds, held now for ``lease_seconds``; its row as it was (``running_import`` of a
+        process that stopped mid-sync)."""
+        return self.fetch_one(
+            """WITH due AS (SELECT provider_id FROM ooapi_endpoints
+                            WHERE (requested_import IS NOT NULL OR next_sync_at <= now() OR running_import IS NOT NULL)
+                              AND (lease_until IS NULL OR lease_until < now())
+                            ORDER BY coalesce(next_sync_at, now()) LIMIT 1 FOR UPDATE SKIP LOCKED),
+                    old AS (SELECT e.* FROM ooapi_endpoints e JOIN due USING (provider_id))
+               UPDATE ooapi_endpoints e SET lease_until = now() + make_interval(secs => %(l)s)
+               FROM old WHERE e.provider_id = old.provider_id RETURNING old.*""", {"l": lease_seconds})
+
+    def begin_ooapi_sync(self, provider_id, import_id) -> None:
+        self.execute("""UPDATE ooapi_endpoints SET running_import = %(i)s, requested_import = NULL
+                        WHERE provider_id = %(p)s""", {"p": provider_id, "i": import_id})
+
+    def extend_ooapi_lease(self, provider_id, import_id, lease_seconds: float) -> bool:
+        """Still ours (False: the endpoint was removed, or the lease lapsed and another took it)."""
+        return self.fetch_one(
+            """UPDATE ooapi_endpoints SET lease_until = now() + make_interval(secs => %(l)s)
+               WHERE provider_id = %(p)s AND running_import = %(i)s RETURNING provider_id""",
+            {"p": provider_id, "i": import_id, "l": lease_seconds}) is not None
+
+    def end_ooapi_sync(self, provider_id, import_id, next_sync_at) -> None:
+        self.execute(
+            """UPDATE ooapi_endpoints SET running_import = NULL, lease_until = NULL, last_import = %(i)s,
+                   next_sync_at = %(n)s
+               WHERE provider_id = %(p)s AND running_import = %(i)s""",
+            {"p": provider_id, "i": import_id, "n": next_sync_at})
 
     def course_id_by_external_id(self, provider_id: uuid.UUID, external_id: str) -> uuid.UUID | None:
         row = self.fetch_one(

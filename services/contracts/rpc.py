@@ -156,3 +156,16 @@ class SearchResponse(BaseModel):
     zero_results: ZeroResults | None = Field(default=None, description=(
         "when nothing was found, why: nothing anywhere, found only elsewhere (the nearest place that "
         "has it), or found but outside the dates, price or funding asked"))
+
+
+class NewOoapiEndpoint(Strict):
+    """``PUT /api/v1/providers/me/ooapi``: where the provider's OOAPI v5 API is, to sync from."""
+    base_url: str = Field(max_length=2000, description=(
+        "the OOAPI base URL (its /courses is read): https; http on loopback in development"))
+    authorization: Annotated[str, Field(min_length=1, max_length=4000)] | None = Field(default=None, description=(
+        "the Authorization header the endpoint wants (e.g. 'Bearer ...'): stored encrypted, never shown back; "
+        "left out, the stored one is kept; null removes it"))
+    schedule: Literal["nightly", "manual"] = Field(default="nightly", description=(
+        "nightly: a sync every night (and on demand); manual: only on demand"))
+    higher_education: Literal["hbo", "wo"] = Field(default="hbo", description=(
+        "what a bachelor or master is when the endpoint does not say"))

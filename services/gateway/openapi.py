@@ -10,7 +10,8 @@ from services.contracts.courses import Course, CourseInput, CourseStatus, Fundin
 from services.contracts.intake import IntakeStatus, NewAdvisor, NewIntake, NewStep, NewTeam
 from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
 from services.contracts.rpc import (
-    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, Click, NewAnalyst, NewProvider, SearchRequest,
+    IMPORT_MODES, LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE, UPSERT, Click, NewAnalyst, NewOoapiEndpoint, NewProvider,
+    SearchRequest,
     SearchResponse,
 )
 
@@ -60,6 +61,12 @@ IMPORT_REPORT = {"type": "object", "properties": {
 PROVIDER_ID = [{"name": "provider_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
 COURSE_ID = [{"name": "course_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
 PROVIDER = [{"provider_key": []}]
+OOAPI_ENDPOINT = {"type": "object", "properties": {
+    "base_url": {"type": "string"}, "has_authorization": {"type": "boolean"},
+    "schedule": {"enum": ["nightly", "manual"]}, "higher_education": {"enum": ["hbo", "wo"]},
+    "next_sync_at": {"type": ["string", "null"], "format": "date-time"},
+    "sync_under_way": {"type": ["string", "null"], "description": "the import id of a sync asked for or running"},
+    "last_sync": {"type": ["object", "null"]}}}
 ADMIN = [{"admin_token": []}]
 ADVISOR = [{"advisor_token": []}]
 INTAKE_ID = [{"name": "intake_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
@@ -302,7 +309,8 @@ def pages_paths() -> dict:
 def document() -> dict:
     _, defs = models_json_schema(
         [(m, "validation") for m in (CourseInput, NewProvider, SearchRequest, FundingSchemeInput, NewIntake, NewTeam,
-                                     NewAdvisor, NewAnalyst, NewStep, NewWebhook, LeadEmail, NewSubscription, Click)]
+                                     NewAdvisor, NewAnalyst, NewStep, NewWebhook, LeadEmail, NewSubscription, Click,
+                                     NewOoapiEndpoint)]
         + [(m, "serialization") for m in (Course, SearchResponse, FundingScheme)],
         ref_template="#/components/schemas/{model}",
     )
@@ -354,6 +362,25 @@ def document() -> dict:
             "/api/v1/providers/me/api-key": {
                 "post": {"summary": "Rotate the calling provider's API key (the old one stops working)",
                          "security": PROVIDER, "responses": _responses(201, {"type": "object"}, 401, 403)}},
+            "/api/v1/providers/me/ooapi": {
+                "put": {"summary": "Register the provider's OOAPI v5 endpoint to sync courses from (nightly by "
+                                   "default, and on demand). The authorization header is stored encrypted and "
+                                   "never shown back: left out, the stored one stays; null removes it",
+                        "security": PROVIDER, "requestBody": {"required": True, "content": _json(_ref("NewOoapiEndpoint"))},
+                        "responses": _responses(200, OOAPI_ENDPOINT, 400, 401, 403, 422)},
+                "get": {"summary": "The registered OOAPI endpoint, its schedule and its last sync",
+                        "security": PROVIDER, "responses": _responses(200, OOAPI_ENDPOINT, 401, 403, 404)},
+                "delete": {"summary": "Stop syncing from it (a sync under way stops and withdraws nothing)",
+                           "security": PROVIDER,
+                           "responses": {**_responses(204, {}, 401, 403, 404), "204": {"description": "removed"}}}},
+            "/api/v1/providers/me/ooapi-sync": {
+                "post": {"summary": "Sync from the registered OOAPI endpoint now: a full sync (a course gone from the "
+                                    "endpoint is withdrawn; a failed sync withdraws nothing). 202 with the import to "
+                                    "poll (Location); one already asked for or under way is that one",
+                         "security": PROVIDER,
+                         "responses": {**_responses(202, {"type": "object", "properties": {
+                             "import_id": {"type": "string"}, "status": {"const": "running"},
+                             "import": {"type": "string"}}}, 401, 403, 404)}}},
             "/api/v1/providers/{provider_id}/api-key": {
                 "parameters": PROVIDER_ID,
                 "post": {"summary": "Issue a new API key for a provider", "security": ADMIN,
@@ -379,7 +406,8 @@ def document() -> dict:
                         "security": PROVIDER, "responses": _responses(200, {"type": "object"}, 401, 403)}},
             "/api/v1/courses/imports/{import_id}": {
                 "parameters": [{"name": "import_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "get": {"summary": "One import: accepted and rejected so far, status (a failed one says why: failure)", "security": PROVIDER,
+                "get": {"summary": "One import: accepted and rejected so far with the rejected items (the first 1,000), "
+                                   "status (a failed one says why: failure); an OOAPI sync is one too", "security": PROVIDER,
                         "responses": _responses(200, {"type": "object"}, 401, 403, 404)}},
             "/api/v1/funding-schemes": {
                 "post": {"summary": "Publish a funding scheme (admin or an oo-fonds provider)",

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import random
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from services.chassis.texts import AMSTERDAM, day_text
+from services.chassis.urls import outbound_url_problem
 
 
 # GOV.UK Notify's vocabulary. A message is final once delivered or permanently failed, or when a
@@ -128,31 +128,8 @@ def within_limit(sent_in_window: int, limit: int) -> bool:
 # ---------------------------------------------------------------- webhooks
 
 
-def webhook_url_problem(url: str, app_env: str) -> str | None:
-    """Why ``url`` cannot receive webhooks, or None. Outside development only https; in
-    development and tests http on a loopback address is fine."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "not a URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an https URL"
-    if parts.username or parts.password:
-        return "must not carry a user name or password"
-    if parts.scheme == "https":
-        return None
-    if app_env == "production":
-        return "must be an https URL"
-    if parts.hostname == "localhost" or _loopback(parts.hostname):
-        return None
-    return "http is allowed only on a loopback address (use https)"
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+# where a webhook may go: services/chassis/urls.py (outbound_url_problem)
+webhook_url_problem = outbound_url_problem
 
 
 # ---------------------------------------------------------------- text

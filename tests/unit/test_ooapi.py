@@ -127,3 +127,27 @@ def test_a_study_load_in_hours_sbu_or_ec_is_hours_and_other_units_say_nothing():
     hours = {unit: ooapi_course(course(studyLoad={"studyLoadUnit": unit, "value": 3})).get("study_load_hours")
              for unit in ENUM["studyLoadUnit"]}
     assert hours == {"contacttime": None, "ects": 84, "sbu": 3, "sp": None, "hour": 3}
+
+
+def test_a_nightly_sync_is_due_at_the_hour_in_amsterdam_at_a_minute_of_the_providers_own():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    evening = datetime(2027, 3, 27, 20, 0, tzinfo=amsterdam)          # the night the clocks go forward
+    due = domain.next_nightly_sync(evening, 2, "provider-a")
+    local = due.astimezone(amsterdam)
+    assert (local.date(), local.hour) == (date(2027, 3, 28), 3)      # 02:mm does not exist that night: an hour on
+    assert due.tzinfo == timezone.utc and due > evening
+    after = domain.next_nightly_sync(due, 2, "provider-a")        # at its own time: the next night's
+    assert after.astimezone(amsterdam).date() == date(2027, 3, 29)
+    assert after.astimezone(amsterdam).minute == local.minute
+    minutes = {domain.next_nightly_sync(evening, 2, f"p-{n}").astimezone(amsterdam).minute for n in range(40)}
+    assert len(minutes) > 15                                       # spread over the hour
+
+
+def test_a_sealed_authorization_opens_only_with_its_key():
+    sealed = domain.seal("key-one-1234", "Bearer abc")
+    assert "abc" not in sealed and domain.unseal("key-one-1234", sealed) == "Bearer abc"
+    with pytest.raises(ValueError, match="OOAPI_SECRET_KEY"):
+        domain.unseal("key-two-1234", sealed)

@@ -65,6 +65,31 @@ class CatalogueRoutes:
         require(self.principal(request), "admin")
         return json_response(self.call("catalogue", "revoke_api_key", provider_id))
 
+    @route("PUT", "/api/v1/providers/me/ooapi")
+    def set_ooapi_endpoint(self, request):
+        """Register (or change) the provider's OOAPI endpoint; its authorization is never shown back."""
+        me = require(self.principal(request), "provider")
+        return json_response(self.call("catalogue", "set_ooapi_endpoint", me.id, read_json(request)))
+
+    @route("GET", "/api/v1/providers/me/ooapi")
+    def get_ooapi_endpoint(self, request):
+        me = require(self.principal(request), "provider")
+        return json_response(self.call("catalogue", "get_ooapi_endpoint", me.id))
+
+    @route("DELETE", "/api/v1/providers/me/ooapi")
+    def delete_ooapi_endpoint(self, request):
+        me = require(self.principal(request), "provider")
+        self.call("catalogue", "delete_ooapi_endpoint", me.id)
+        return Response(status=204)
+
+    @route("POST", "/api/v1/providers/me/ooapi-sync")
+    def request_ooapi_sync(self, request):
+        """A sync of the registered endpoint now: 202 with its import (poll it for progress)."""
+        me = require(self.principal(request), "provider")
+        sync = self.call("catalogue", "request_ooapi_sync", me.id)
+        location = f"/api/v1/courses/imports/{sync['import_id']}"
+        return json_response({**sync, "import": location}, 202, {"Location": location})
+
     @route("GET", "/api/v1/providers/me/courses")
     def my_courses(self, request):
         """The provider's courses, paged; ``status`` (draft, published, withdrawn) and
