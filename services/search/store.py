@@ -372,7 +372,7 @@ class SearchStore(Store):
                    eligible_sectors = EXCLUDED.eligible_sectors, eligible_levels = EXCLUDED.eligible_levels,
                    version = EXCLUDED.version
                WHERE funding_schemes.version <= EXCLUDED.version""",
-            {**scheme, "code": code, "version": version},
+            {**scheme, "max_amount_eur": scheme.get("max_amount_eur"), "code": code, "version": version},
         )
 
     def schemes_valid_on(self, codes: list[str], today: date) -> list[str]:
