@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.infra import free_port
+from tests.receivers import HttpServer, QuietHandler
 
 
-class OoapiServer:
+class OoapiServer(HttpServer):
     def __init__(self, courses: list[dict], offerings: dict[str, list[dict]], expanded: dict[str, dict] | None = None):
         self.courses, self.offerings, self.expanded = courses, offerings, expanded or {}
         self.requests: list[dict] = []
@@ -24,7 +23,7 @@ class OoapiServer:
         self.lock = threading.Lock()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -54,15 +53,11 @@ class OoapiServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/ooapi/v5"
+        return f"http://127.0.0.1:{self.port}/ooapi/v5"
 
     def answer(self, path: str, query: dict):
         prefix = "/ooapi/v5"
@@ -83,14 +78,6 @@ class OoapiServer:
     def paths(self) -> list[str]:
         with self.lock:
             return [r["path"] for r in self.requests]
-
-    def __enter__(self) -> "OoapiServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _page(items: list, query: dict) -> dict:

@@ -1,5 +1,5 @@
 """Real receivers for what notify sends, run in the test process: an SMTP server (aiosmtpd) and
-an HTTP server for webhooks. Each keeps what it accepted and answers as a test scripts it."""
+an HTTP server for webhooks (and the base of the OOAPI server). Each keeps what it accepted and answers as a test scripts it."""
 from __future__ import annotations
 
 import email
@@ -60,7 +60,32 @@ class MailServer:
             return list(self.by_address.get(address.lower(), []))
 
 
-class WebhookReceiver:
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class HttpServer:
+    """An HTTP server on a free local port in a thread of the test process, for ``with``."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookReceiver(HttpServer):
     """An HTTP server that keeps every request (headers and body) and answers with the next of
     ``answers`` (then 200)."""
 
@@ -70,7 +95,7 @@ class WebhookReceiver:
         self.lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
@@ -81,20 +106,8 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def __enter__(self) -> "WebhookReceiver":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}/hooks"
