@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages reindex analytics-replay analyst-user
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -33,6 +33,11 @@ test: ## set up, start test infrastructure, run the whole suite, stop what it st
 test-fast: ## the suite without tests marked slow (broker restarts)
 	@$(LOCAL)/test.sh -m "not slow" $(PYTEST_ARGS)
 
+reliability: ## run the fault scenarios (broker, database and consumers failing; poison; races) and print their table (bench/results/)
+	@rm -f .run/test/reliability.jsonl
+	@SA_RELIABILITY_OUT="$(CURDIR)/.run/test/reliability.jsonl" SA_BROWSER_TESTS=no $(LOCAL)/test.sh -q -p no:cacheprovider tests/faults tests/e2e/test_notify_crash.py
+	@.venv/bin/python bench/reliability.py .run/test/reliability.jsonl
+
 deadletters: ## list dead-lettered events of `make run` (failing handlers, after retries)
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.chassis.deadletters list
 
@@ -46,6 +51,21 @@ analytics-replay: ## rebuild every analytics rollup of `make run` from the event
 analyst-user: ## a read-only RabbitMQ user for an analyst of `make run` (NAME=x): prints its amqp:// URI
 	@test -n "$(NAME)" || { echo "usage: make analyst-user NAME=<name>" >&2; exit 2; }
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.analytics.analyst_user "$(NAME)"
+
+reconcile: ## compare search's read model of `make run` with the catalogue; prints every difference (exit 1 if any)
+	@source $(LOCAL)/env.sh && .venv/bin/python -m services.search.reconcile
+
+backup: ## dump every service's database of `make run` into .run/run/backups/<time>/ (TO=dir to choose)
+	@source $(LOCAL)/env.sh && .venv/bin/python -m deploy.local.backup backup $(if $(TO),--to "$(TO)")
+
+restore: ## restore BACKUP=dir into `make run`'s databases (stops the services first; then `make run`, `make replay-erasures`)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=.run/run/backups/<time>" >&2; exit 2; }
+	@$(LOCAL)/platform.sh services-down
+	@source $(LOCAL)/env.sh && "$(LOCAL)/infra.sh" start && .venv/bin/python -m deploy.local.backup restore --from "$(BACKUP)"
+
+replay-erasures: ## after a restore: erase again the people erased since BACKUP=dir was taken (intake's erasure log)
+	@test -n "$(BACKUP)" || { echo "usage: make replay-erasures BACKUP=.run/run/backups/<time>" >&2; exit 2; }
+	@source $(LOCAL)/env.sh && .venv/bin/python -m deploy.local.backup replay-erasures --from "$(BACKUP)" --log "$$RUN_DIR/erasures.log"
 
 reindex: ## rebuild the search read model of `make run` from the catalogue
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.search.reindex

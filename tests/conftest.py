@@ -1,8 +1,10 @@
 """Fixtures over the real RabbitMQ and PostgreSQL that `make test` starts."""
 from __future__ import annotations
 
+import json
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -59,7 +61,9 @@ def platform(rabbit, postgres, mail_server, tmp_path_factory):
     log_dir = ROOT / ".run" / "test" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     # the gateway's import heartbeat often enough for a test to see it
+    erasures = tmp_path_factory.mktemp("intake") / "erasures.log"
     running = Platform(rabbit, postgres, log_dir, extra_env={"IMPORT_HEARTBEAT_SECONDS": "0.5",
+                                                             "INTAKE_ERASURE_LOG": str(erasures),
                                                              "SMTP_URL": mail_server.url})
     try:
         running.start()
@@ -105,7 +109,8 @@ class Client:
         headers = dict(kwargs.pop("headers", {}))     # the caller's dict stays as it was
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
-        return self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+        kwargs.setdefault("timeout", 30)
+        return self.http.request(method, self.base + path, headers=headers, **kwargs)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -138,3 +143,16 @@ def provider(admin, platform) -> Client:
     client = Client(platform.url, answer.json()["api_key"])
     client.id = answer.json()["id"]
     return client
+
+
+@pytest.fixture
+def reliability(request):
+    """``reliability(scenario=..., injected=..., accepted=..., found=..., duplicates=..., refused=...,
+    recover_seconds=...)``: one row of the fault scenarios' report, appended to
+    SA_RELIABILITY_OUT (``make reliability`` renders it: bench/reliability.py)."""
+    def record(**row):
+        path = Path(os.environ.get("SA_RELIABILITY_OUT", ROOT / ".run" / "test" / "reliability.jsonl"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": request.node.nodeid, **row}) + "\n")
+    return record

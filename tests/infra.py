@@ -112,6 +112,18 @@ class Postgres:
             self.drop(name)
         return names
 
+    def restart(self, down_seconds: float = 0) -> None:
+        """Stop the test cluster (fast: every connection is cut), wait ``down_seconds``, start it
+        again with the options it ran with: a database outage, as the services see one."""
+        ctl, data = os.environ["SA_TEST_PG_CTL"], os.environ["SA_TEST_PG_DATA"]
+        options = (Path(data) / "postmaster.opts").read_text().split(None, 1)[1].strip()
+        run = ["runuser", "-u", "postgres", "--", ctl, "-D", data, "-w"]
+        subprocess.run([*run, "-m", "fast", "stop"], check=True, capture_output=True, timeout=60)
+        time.sleep(down_seconds)
+        log = str(Path(data).parent / "postgres.log")
+        subprocess.run([*run, "-l", log, "-o", _postgres_options(options), "start"], check=True,
+                       capture_output=True, timeout=60)
+
     def drop(self, name: str) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -137,6 +149,7 @@ class Platform:
     db_urls: dict = field(default_factory=dict)
     extra_env: dict = field(default_factory=dict)
     processes: dict = field(default_factory=dict)   # more than one process of a service: {"search": 2}
+    before_services: object = None      # called with the platform once its databases exist (a restore)
 
     @property
     def url(self) -> str:
@@ -169,6 +182,8 @@ class Platform:
         self.vhost = self.rabbit.create_vhost()
         for name in DATABASES:
             self.db_urls[name] = self.postgres.create(f"{self.prefix}_{name}")
+        if self.before_services is not None:
+            self.before_services(self)
         for name in SERVICES:
             for n in range(1, self.processes.get(name, 1) + 1):
                 self.start_service(name if n == 1 else f"{name}-{n}")
@@ -243,3 +258,21 @@ def form_token(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "the page has no form with a CSRF token"
     return found.group(1)
+
+
+def _postgres_options(opts: str) -> str:
+    """The server options of postmaster.opts (``"-p" "23271" "-k" ...`` after the binary) as
+    pg_ctl's ``-o`` takes them, without the data directory (pg_ctl gives it)."""
+    import shlex
+
+    words = shlex.split(opts)
+    kept, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word == "-D":
+            skip = True
+            continue
+        kept.append(word)
+    return " ".join(shlex.quote(w) for w in kept)

@@ -26,6 +26,7 @@ service_env() {  # the environment of one service, as docker-compose.yml gives i
   echo "AMQP_URI=$AMQP_URI"
   [ "$name" = gateway ] || echo "DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$name"
   if [ "$name" = notify ]; then echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"; echo "PUBLIC_BASE_URL=$GATEWAY_URL"; fi
+  if [ "$name" = intake ]; then echo "INTAKE_ERASURE_LOG=$RUN_DIR/erasures.log"; fi
 }
 
 start_mailcatcher() {  # every mail notify sends lands as one .eml file in $RUN_DIR/mail

@@ -10,6 +10,7 @@ INFRA="$ROOT/deploy/local/infra.sh"
 trap '"$INFRA" stop' EXIT
 "$INFRA" start
 export SA_TEST_RABBIT_CTL="$RABBIT_BIN/rabbitmqctl" SA_TEST_RABBIT_HOME="$HOME_RABBIT"
+export SA_TEST_PG_CTL="$PG_BIN/pg_ctl" SA_TEST_PG_DATA="$RUN_DIR/pg"     # database outages (tests/faults)
 cd "$ROOT"
 set +e
 "$VENV/bin/python" -m pytest --amqp-uri "$AMQP_URI" --rabbit-api-uri "$RABBIT_API_URI" "$@"

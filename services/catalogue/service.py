@@ -181,6 +181,12 @@ class CatalogueService(OoapiEndpoints, HealthMixin):
             return [c.model_dump(mode="json") for c in tx.published_courses(after, limit)]
 
     @rpc_call
+    def course_versions(self, after: str | None = None, limit: int = 1000) -> list[dict]:
+        """Every course's id, version and status, by id (``make reconcile`` against search)."""
+        with self.store.transaction() as tx:
+            return tx.course_versions(after, min(limit, 5000))
+
+    @rpc_call
     def course_history(self, provider_id: str, course_id: str) -> list[dict]:
         with self.store.transaction() as tx:
             course = self._own_course(tx, provider_id, course_id)

@@ -305,6 +305,12 @@ class CatalogueStore(Store):
         total = self.fetch_one(f"SELECT count(*) AS n FROM courses c WHERE {where}", params)
         return [_to_course(r) for r in rows], total["n"]
 
+    def course_versions(self, after, limit: int) -> list[dict]:
+        return self.fetch_all(
+            """SELECT id::text AS course_id, version, status FROM courses
+               WHERE %(after)s::uuid IS NULL OR id > %(after)s::uuid ORDER BY id LIMIT %(l)s""",
+            {"after": after, "l": limit})
+
     def published_courses(self, after: uuid.UUID | None, limit: int) -> list[Course]:
         rows = self.fetch_all(
             _COURSE_SELECT + " WHERE c.status = 'published' AND (%(after)s::uuid IS NULL OR c.id > %(after)s)"

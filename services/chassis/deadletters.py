@@ -1,9 +1,11 @@
 """Inspect and replay dead-lettered events: ``python -m services.chassis.deadletters list|replay
-[--queue NAME]``. A dead-letter queue is ``<handler queue>.dead``; replay moves its messages
-back to the handler's queue with a fresh attempt count (after the cause was fixed)."""
+[--queue NAME]``. A dead-letter queue is ``<handler queue>.dead``; list shows each queue's
+first messages with why they failed; replay moves its messages back to the handler's queue
+with a fresh attempt count (after the cause was fixed)."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from urllib.parse import quote, urlparse
@@ -26,8 +28,33 @@ def dead_queues(api_uri: str, amqp_uri: str) -> list[dict]:
     answer = requests.get(f"{base}/api/queues/{quote(_vhost(amqp_uri), safe='')}",
                           auth=(parsed.username or "guest", parsed.password or "guest"), timeout=10)
     answer.raise_for_status()
-    return [{"queue": q["name"], "messages": q.get("messages", 0)}
-            for q in answer.json() if q["name"].endswith(DEAD_SUFFIX)]
+    names = [q["name"] for q in answer.json() if q["name"].endswith(DEAD_SUFFIX)]
+    # the counts from the broker itself: the management plugin's figures lag by seconds
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        return [{"queue": name, "messages": channel.queue_declare(name, passive=True).message_count}
+                for name in names]
+
+
+def peek(amqp_uri: str, dead_queue: str, limit: int = 20) -> list[dict]:
+    """The first ``limit`` messages of ``dead_queue`` (left in it, in their order): what each is
+    (event type and id, when it failed as where) and why it was dead-lettered."""
+    seen = []
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        queue = Queue(dead_queue, no_declare=True)(channel)
+        while len(seen) < limit and (message := queue.get(no_ack=False)) is not None:
+            headers = message.headers or {}
+            try:
+                body = json.loads(message.body)
+            except ValueError:
+                body = {}
+            body = body if isinstance(body, dict) else {}
+            seen.append({"event_type": body.get("event_type") or headers.get("x-sa-routing-key") or "?",
+                         "event_id": body.get("event_id"), "attempts": headers.get(ATTEMPT_HEADER),
+                         "reason": str(headers.get("x-sa-error") or "?")})
+        channel.close()         # unacknowledged: every message goes back, in its place
+    return seen
 
 
 def replay(amqp_uri: str, dead_queue: str, limit: int | None = None) -> int:
@@ -62,6 +89,10 @@ def main(argv: list[str]) -> int:
     if args.action == "list":
         for q in queues:
             print(f"{q['messages']:8d}  {q['queue']}")
+            for m in peek(amqp_uri, q["queue"]) if q["messages"] else ():
+                reason = " ".join(m["reason"].split())[:300]
+                print(f"          {m['event_type']} {m['event_id'] or '(no event id)'} after {m['attempts']} "
+                      f"attempts: {reason}")
         print(f"{sum(q['messages'] for q in queues)} dead-lettered messages in {len(queues)} queues")
         return 0
     for q in queues:

@@ -51,6 +51,17 @@ class TooManyRequests(DomainError):
 
 
 @deserialize_to_instance
+class Unavailable(DomainError):
+    """Something the service needs is away for now (its database restarting): nothing was
+    changed; ask again after ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, errors: list[dict] | None = None, retry_after: int = 5):
+        super().__init__(detail, errors)
+        self.retry_after = int(retry_after)
+        self.args = (detail, self.errors, self.retry_after)     # what crosses RPC
+
+
+@deserialize_to_instance
 class ValidationFailed(DomainError):
     """``errors`` lists ``{"field": "offerings.0.start_date", "message": ...}``."""
 

@@ -56,6 +56,8 @@ class ReliableEventHandler(EventHandler):
         headers = dict(message.headers or {})
         attempts = int(headers.get(ATTEMPT_HEADER, 0)) + 1
         headers[ATTEMPT_HEADER] = attempts
+        # what it was published as (its retries travel under the retry queue's name)
+        headers.setdefault("x-sa-routing-key", (message.delivery_info or {}).get("routing_key"))
         try:
             if attempts <= len(self.delays):
                 delay = self.delays[attempts - 1]

@@ -21,9 +21,10 @@ import psycopg.waiting
 from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.chassis import wire
+from services.chassis.errors import Unavailable
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
 from services.contracts.events import Event
 
@@ -127,8 +128,24 @@ class Transactions:
         self._provider = provider
 
     @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A connection of the pool. While the database cannot be reached (restarting, a network
+        outage) this raises ``Unavailable`` after DB_WAIT_SECONDS instead of hanging the caller:
+        the gateway answers 503 with Retry-After, an event handler retries later. A connection
+        lost mid-transaction is rolled back and is the same. The pool checks a connection before
+        giving it out, so once the database is back the next caller gets a new one."""
+        try:
+            with self._provider.pool.connection() as conn:
+                yield conn
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            if isinstance(exc, psycopg.errors.QueryCanceled):
+                raise
+            raise Unavailable(f"the {self._provider.container.service_name} database cannot be reached now "
+                              f"({type(exc).__name__}); nothing was changed") from exc
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
-        with self._provider.pool.connection() as conn:
+        with self._connection() as conn:
             with conn.transaction():
                 store = self._provider.store_class(conn)
                 yield store
@@ -142,7 +159,7 @@ class Transactions:
         """Only one process of the service at a time runs the block (several instances share the
         database): a session-level advisory lock on ``what``, held on a connection of its own
         for as long as the block runs (it may open transactions of its own meanwhile)."""
-        with self._provider.pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (what,))
             try:
                 yield
@@ -154,7 +171,7 @@ class Transactions:
         """Each statement its own transaction (no BEGIN/COMMIT round trips): for reads on a hot
         path, and writes that are each whole in one statement (notify records each message's
         outcome so). Nothing that emits an event (no outbox, no before_commit)."""
-        with self._provider.pool.connection() as conn:
+        with self._connection() as conn:
             yield self._provider.store_class(conn)
 
 
@@ -180,6 +197,8 @@ class Database(DependencyProvider):
         self.pool = ConnectionPool(
             url, min_size=1, max_size=self.pool_size, open=False, name=self.container.service_name,
             kwargs={"autocommit": True},  # transactions are explicit: conn.transaction()
+            check=ConnectionPool.check_connection,      # a connection the database dropped is replaced
+            timeout=float(self.container.config.get("DB_WAIT_SECONDS", 5)),
         )
         self.pool.open(wait=True, timeout=30)
         if self.source:

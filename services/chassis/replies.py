@@ -106,8 +106,17 @@ class ReplyPublisher(Publisher):
     use_confirms = False
 
     def publish(self, payload, **kwargs):
-        if not _kept_way(self, REPLIES, payload, kwargs, delivery_mode=2):
+        if _kept_way(self, REPLIES, payload, kwargs, delivery_mode=2):
+            return
+        try:
             super().publish(payload, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            # The broker is away longer than the publisher's retries. nameko sends a reply in
+            # handle_result, where an exception stops the whole service (tests/faults showed the
+            # catalogue and intake exit mid-import when RabbitMQ restarted). The work is done and
+            # committed; its caller, whose reply queue went with the broker anyway, times out
+            # and answers 503. So the reply is given up, and the service lives on.
+            log.error("could not send an RPC reply (%s: %s); the caller will time out", type(exc).__name__, exc)
 
 
 class RequestPublisher(Publisher):

@@ -74,6 +74,11 @@ class DatabaseServiceSettings(ServiceSettings):
     """A service that owns a database: DATABASE_URL is required."""
 
     database_url: PostgresDsn = Field(description="PostgreSQL database of this service")
+    db_wait_seconds: float = Field(default=5, gt=0, description=(
+        "how long a request waits for a database connection before it is answered 503 (the database away)"))
+
+    def nameko_config(self) -> dict:
+        return {**super().nameko_config(), "DB_WAIT_SECONDS": self.db_wait_seconds}
 
 
 def load_settings(cls: type[ServiceSettings], required: tuple[str, ...] = ()) -> ServiceSettings:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import functools
 import logging
 import socket
+import uuid
 
 import eventlet
+from amqp.exceptions import ConnectionError as AMQPConnectionError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -135,6 +138,25 @@ def read_json(request) -> dict:
     return body
 
 
+IDEMPOTENCY = uuid.UUID("0b6a4c55-8f0e-4d7a-9c3b-2f1e6d5a4b39")
+
+
+def request_id(request) -> str:
+    """The id of what this request creates. With an ``Idempotency-Key`` header it is the same
+    for the same key from the same client (its credential, else its address), so a client that
+    sends again after a 503 or a dropped connection gets the one it made; else a new one. The
+    service that creates uses it as the new thing's id, which also makes a request nameko
+    delivers twice create once."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return str(uuid.uuid4())
+    if not 1 <= len(key) <= 200:
+        raise Problem(422, "Validation failed", "an Idempotency-Key has 1 to 200 characters",
+                      [{"field": "Idempotency-Key", "message": "1 to 200 characters"}])
+    client = request.headers.get("Authorization") or request.remote_addr or ""
+    return str(uuid.uuid5(IDEMPOTENCY, f"{client}\x1f{key}"))
+
+
 def expected_version(request, what: str) -> int:
     """The version a change was made to (``If-Match``, the ETag quoted as sent or the bare number;
     a weak tag's ``W/`` is ignored): a 428 without one."""
@@ -182,6 +204,9 @@ class Calls:
         except UnknownService:      # no queue took the request: the service never ran on this broker
             raise Problem(503, "Service unavailable", f"the {service} service is not running",
                           headers={"Retry-After": "5"}) from None
+        except (KombuOperationalError, AMQPConnectionError, OSError) as exc:    # the broker is away
+            raise Problem(503, "Service unavailable", f"the message broker cannot be reached ({type(exc).__name__}); "
+                          "nothing was sent", headers={"Retry-After": "5"}) from None
 
         def result(timeout: float | None = None):
             limit = timeout or self.config["RPC_TIMEOUT_SECONDS"]

@@ -108,6 +108,11 @@ def intake_paths() -> dict:
             "post": {"summary": "Ask to be called back (anyone). The answer holds the team, the deadline and the "
                                 "token for the status, export and erasure links; too many requests from one "
                                 "address or for one contact is a 429",
+                     "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                                     "description": "sent again with the same key (after a 503 or a dropped "
+                                                    "connection), the request makes no second intake: the "
+                                                    "answer is the first one's"}],
                      "requestBody": {"required": True, "content": _json(_ref("NewIntake"))},
                      "responses": _responses(201, OBJECT, 400, 422)},
             "get": {"summary": "The advisor's team's requests (an admin: every team's), overdue first, then by "

@@ -15,6 +15,7 @@ STATUS = {
     errors.Conflict: (409, "Conflict"),
     errors.PreconditionFailed: (412, "Precondition failed"),
     errors.TooManyRequests: (429, "Too many requests"),
+    errors.Unavailable: (503, "Service unavailable"),
 }
 
 
@@ -46,6 +47,7 @@ def from_exception(exc: Exception) -> Response | None:
         return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
     for exc_type, (status, title) in STATUS.items():
         if isinstance(exc, exc_type):
-            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
+            retry_after = getattr(exc, "retry_after", None)     # TooManyRequests, Unavailable
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
             return problem_response(status, title, exc.detail, exc.errors, headers)
     return None

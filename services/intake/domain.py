@@ -298,3 +298,4 @@ def wait_for_limit(times: list[datetime], limit: int, window: timedelta, now: da
     if len(recent) < limit:
         return 0
     return max(1, int((recent[len(recent) - limit] + window - now).total_seconds()) + 1)
+

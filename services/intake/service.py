@@ -26,6 +26,7 @@ from services.contracts.events import (CallbackDueSoon, CallbackOverdue, CourseC
                                        IntakeSubmitted, LeadShared)
 from services.contracts.intake import NewAdvisor, NewIntake, NewStep, NewTeam
 from services.intake import domain
+from services.intake.erasure_log import log_erasure
 from services.intake.store import IntakeStore, calendar_of, region_of
 from services.intake.views import export_json, history_json, intake_json, recipient_json, status_json, team_json
 
@@ -43,12 +44,16 @@ class Settings(DatabaseServiceSettings):
                                   description="key the person's token to their request is derived with (keep it secret)")
     intake_limit_per_address: int = Field(default=10, ge=1, description="intakes one client address may send an hour")
     intake_limit_per_contact: int = Field(default=3, ge=1, description="intakes for one e-mail address or phone a day")
+    intake_erasure_log: str | None = Field(default=None, description=(
+        "a file every erasure a person asks for is appended to (intake id and time, nothing personal), on "
+        "storage apart from the database backups: after a restore, replay-erasures erases them again"))
 
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "INTAKE_RETENTION_DAYS": self.intake_retention_days,
                 "INTAKE_HASH_KEY": self.intake_hash_key, "INTAKE_TOKEN_KEY": self.intake_token_key,
                 "INTAKE_LIMIT_PER_ADDRESS": self.intake_limit_per_address,
-                "INTAKE_LIMIT_PER_CONTACT": self.intake_limit_per_contact}
+                "INTAKE_LIMIT_PER_CONTACT": self.intake_limit_per_contact,
+                "INTAKE_ERASURE_LOG": self.intake_erasure_log}
 
 
 class IntakeService(HealthMixin):
@@ -120,7 +125,10 @@ class IntakeService(HealthMixin):
     # the person
 
     @rpc_call
-    def submit_intake(self, body: dict, client_address: str | None = None) -> dict:
+    def submit_intake(self, body: dict, client_address: str | None = None, request_id: str | None = None) -> dict:
+        """A person's request. ``request_id`` (the gateway's, one per HTTP request or per the
+        client's Idempotency-Key) becomes the intake's id: the same request delivered twice (nameko
+        redelivers a request whose acknowledgement a broker restart lost) is one intake."""
         new = validated(NewIntake, body, "intake request")
         if new.website:      # the hidden field only a bot fills in: answer as if accepted, keep nothing
             return {"id": str(uuid.uuid4()), "status": "new", "team": None, "callback_due_by": None, "token": None}
@@ -136,7 +144,7 @@ class IntakeService(HealthMixin):
             person = contact["postcode"] and domain.whereabouts(contact["postcode"])
             code = domain.route([region_of(t) for t in teams.values()], person or None, course_place or None)
             calendar = calendar_of(teams[code])
-            intake_id = uuid.uuid4()
+            intake_id = uuid.UUID(request_id) if request_id else uuid.uuid4()
             token = domain.person_token(self.config["INTAKE_TOKEN_KEY"], intake_id)
             record = {
                 "id": intake_id, "team": code, "situation": new.situation, "search_id": new.search_id,
@@ -150,7 +158,12 @@ class IntakeService(HealthMixin):
                 "token_hash": domain.token_hash(token), "name": new.name, "message": new.message, **contact,
                 "received_at": now, "callback_due_by": domain.callback_due_by(now, calendar),
                 "due_soon_at": domain.due_soon_at(now, calendar)}
-            tx.insert_intake(record)
+            if not tx.insert_intake(record):        # this very request, handled before: its answer again
+                done = tx.intake(intake_id)
+                return {"id": str(intake_id), "status": done["status"],
+                        "team": {"code": done["team"], "name": done["team_name"]},
+                        "callback_due_by": done["callback_due_by"].astimezone(domain.AMSTERDAM).isoformat(),
+                        "token": token}
             facts = _facts(record)
             tx.emit_many([
                 IntakeSubmitted(**facts, search_id=new.search_id, preferred_contact=new.preferred_contact,
@@ -178,7 +191,23 @@ class IntakeService(HealthMixin):
     def erase_intake(self, intake_id: str, token: str) -> None:
         with self.store.transaction() as tx:
             row = self._by_token(tx, intake_id, token, for_update=True)
+            # written down before the commit: an erasure that is logged and not committed is
+            # still what the person asked; one committed and not logged would come back after a restore
+            log_erasure(self.config.get("INTAKE_ERASURE_LOG"), row["id"], datetime.now(timezone.utc))
             self._erase(tx, [row], "person")
+
+    @rpc_call
+    def replay_erasures(self, intake_ids: list[str]) -> dict:
+        """After a restore from a backup: erase again the intakes erased since it was taken
+        (``python -m deploy.local.backup replay-erasures``). Counts erased, already, unknown."""
+        counts = {"erased": 0, "already": 0, "unknown": 0}
+        with self.store.transaction() as tx:
+            rows = {r["id"]: r for r in tx.intakes([str(_uuid(i, "intake_ids")) for i in intake_ids])}
+            todo = [r for r in rows.values() if r["erased_at"] is None]
+            if todo:
+                self._erase(tx, todo, "person")
+        counts.update(erased=len(todo), already=len(rows) - len(todo), unknown=len(set(intake_ids)) - len(rows))
+        return counts
 
     # what notify needs at the moment it sends (it keeps no contact details of its own)
 

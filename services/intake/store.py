@@ -95,17 +95,21 @@ class IntakeStore(Store):
         """Counts older than any limit's window are of no use (the hourly purge drops them)."""
         return self.execute("DELETE FROM submissions WHERE at < now() - interval '2 days'").rowcount
 
-    def insert_intake(self, intake: dict) -> None:
-        self.execute(
+    def insert_intake(self, intake: dict) -> bool:
+        """False when an intake with this id exists (the same request again: nothing is written)."""
+        inserted = self.execute(
             """INSERT INTO intakes (id, team, routed_by, situation, course_id, provider_id, search_id, preferred_contact,
                    language, share_with_provider, consent, token_hash, name, email, phone, postcode, message,
                    received_at, callback_due_by, due_soon_at)
                VALUES (%(id)s, %(team)s, %(routed_by)s, %(situation)s, %(course_id)s, %(provider_id)s, %(search_id)s,
                    %(preferred_contact)s, %(language)s, %(share_with_provider)s, %(consent)s, %(token_hash)s,
                    %(name)s, %(email)s, %(phone)s, %(postcode)s, %(message)s, %(received_at)s,
-                   %(callback_due_by)s, %(due_soon_at)s)""",
-            {**intake, "consent": Jsonb(intake["consent"])})
-        self.add_history(intake["id"], "submitted", "person")
+                   %(callback_due_by)s, %(due_soon_at)s)
+               ON CONFLICT (id) DO NOTHING""",
+            {**intake, "consent": Jsonb(intake["consent"])}).rowcount == 1
+        if inserted:
+            self.add_history(intake["id"], "submitted", "person")
+        return inserted
 
     # reading and changing one
 

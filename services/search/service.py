@@ -146,6 +146,12 @@ class SearchService(HealthMixin):
         with self.store.exclusively(REBUILD_LOCK):
             return rebuild(self.store, self.backend, self.catalogue)
 
+    @rpc
+    def document_versions(self, after: str | None = None, limit: int = 1000) -> list[dict]:
+        """The read model's course ids, versions and published flags, by id (``make reconcile``)."""
+        with self.store.autocommit() as db:
+            return self.backend.versions(db, after, min(limit, 5000))
+
     @rpc(expected_exceptions=DomainError)
     def search(self, request: dict) -> dict:
         started = time.perf_counter()

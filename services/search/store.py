@@ -300,6 +300,13 @@ class SearchStore(Store):
             self.mark_changed(hidden)
         return len(hidden)
 
+    def document_versions(self, after: str | None, limit: int) -> list[dict]:
+        """Each document's course, version and whether it is published, by course id (reconcile)."""
+        return self.fetch_all(
+            """SELECT d.course_id::text, d.version, f.published FROM documents d JOIN facts f USING (course_id)
+               WHERE %(after)s::uuid IS NULL OR d.course_id > %(after)s::uuid ORDER BY d.course_id LIMIT %(l)s""",
+            {"after": after, "l": limit})
+
     def count_documents(self) -> int:
         return self.fetch_one("SELECT count(*) AS n FROM documents")["n"]
 

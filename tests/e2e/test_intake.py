@@ -276,3 +276,17 @@ def places_holding(platform, needles: list[str]) -> list[tuple[str, str]]:
                     if hit:
                         found.append((service, table))
     return sorted(set(found))
+
+
+def test_the_same_request_again_is_one_intake(anonymous):
+    """A client that sends again with the same Idempotency-Key (after a 503 or a dropped
+    connection) gets the intake it made, not a second one; without a key, two requests are two."""
+    body = person()
+    first = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": "poging-1"})
+    again = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": "poging-1"})
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    other = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": "poging-2"})
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    too_long = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": "x" * 201})
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "Idempotency-Key"

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from services.contracts.intake import IntakeStatus
 from services.gateway.auth import require
-from services.gateway.http import json_response, paging, read_json, route, whole_list
+from services.gateway.http import json_response, paging, read_json, request_id, route, whole_list
 from services.gateway.problems import Problem
 
 STATUSES = IntakeStatus.__args__
@@ -52,7 +52,7 @@ class IntakeRoutes:
 
     @route("POST", "/api/v1/intakes")
     def submit_intake(self, request):
-        answer = self.call("intake", "submit_intake", read_json(request), request.remote_addr)
+        answer = self.call("intake", "submit_intake", read_json(request), request.remote_addr, request_id(request))
         headers = {"Location": f"/api/v1/intakes/{answer['id']}/status"} if answer.get("token") else None
         return json_response(answer, 201, headers)
 

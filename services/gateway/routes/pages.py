@@ -18,7 +18,7 @@ from services.chassis import texts
 from services.chassis.errors import NotFound, TooManyRequests, ValidationFailed
 from services.contracts.courses import Level, Mode, Province, Sector, Situation
 from services.contracts.intake import CONSENT_TEXT, CONSENT_VERSION
-from services.gateway.http import route
+from services.gateway.http import request_id, route
 from services.gateway.pages import check_csrf, field_errors, language, page, redirect
 from services.gateway.routes.catalogue import record_view
 from services.gateway.routes.search import REPEATABLE_SEARCH_PARAMS
@@ -201,7 +201,7 @@ class PublicPages:
         if body["website"] is None:
             body.pop("website")
         try:
-            answer = self.call("intake", "submit_intake", body, request.remote_addr)
+            answer = self.call("intake", "submit_intake", body, request.remote_addr, request_id(request))
         except ValidationFailed as exc:
             errors = field_errors(exc.errors, lang, _labels(INTAKE_LABELS, lang))
             if not body["consent"] and not any(e["field"] == "consent" for e in errors):

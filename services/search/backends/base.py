@@ -48,6 +48,11 @@ class SearchBackend(ABC):
     def count(self, tx: SearchStore) -> int: ...
 
     @abstractmethod
+    def versions(self, tx: SearchStore, after: str | None, limit: int) -> list[dict]:
+        """``{course_id, version, published}`` of every document after ``after``, by course id:
+        what ``make reconcile`` compares with the catalogue."""
+
+    @abstractmethod
     def outdated(self, tx: SearchStore, analysis: str) -> int:
         """How many documents were built with other indexing rules than ``analysis``."""
 

@@ -150,6 +150,13 @@ class OpenSearchBackend(SearchBackend):
     def count(self, tx) -> int:
         return self.client.count(index=self.alias)["count"]
 
+    def versions(self, tx, after: str | None, limit: int) -> list[dict]:
+        body = {"size": limit, "sort": [{"course_id": "asc"}], "_source": ["course_id", "published"], "version": True,
+                "query": {"match_all": {}}, **({"search_after": [after]} if after else {})}
+        hits = self.client.search(index=self.alias, body=body)["hits"]["hits"]
+        return [{"course_id": h["_source"]["course_id"], "version": h["_version"],
+                 "published": h["_source"]["published"]} for h in hits]
+
     def outdated(self, tx, analysis: str) -> int:
         index = self.current_index()
         meta = self.client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {})

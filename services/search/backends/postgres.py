@@ -37,6 +37,9 @@ class PostgresBackend(SearchBackend):
     def count(self, tx):
         return tx.count_documents()
 
+    def versions(self, tx, after, limit):
+        return tx.document_versions(after, limit)
+
     def outdated(self, tx, analysis):
         return tx.outdated_documents(analysis)
 
