@@ -20,8 +20,9 @@ from __future__ import annotations
 import weakref
 
 from amqp.exceptions import ConnectionError as AMQPConnectionError
-from nameko.messaging import QueueConsumer
 from nameko.rpc import RpcConsumer
+
+from services.chassis.consumers import SafeQueueConsumer
 
 
 class _Unsettled:
@@ -32,7 +33,7 @@ class _Unsettled:
         self.finished: list[int] = []
 
 
-class BatchAckQueueConsumer(QueueConsumer):
+class BatchAckQueueConsumer(SafeQueueConsumer):
     """nameko's queue consumer, acknowledging as the module says. Only RPC consumers use it
     (``RpcConsumer.queue_consumer``), so every delivery on its channel is a request."""
 
@@ -75,7 +76,7 @@ class BatchAckQueueConsumer(QueueConsumer):
         try:
             for tag, multiple in acks:
                 channel.basic_ack(tag, multiple=multiple)
-        except (ConnectionError, AMQPConnectionError):  # closing meanwhile: the broker takes them back
+        except (OSError, AMQPConnectionError):  # closing meanwhile: the broker takes them back
             pass
 
     def requeue_message(self, message):

@@ -22,8 +22,8 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import QueueConsumer
 
+from services.chassis.consumers import SafeQueueConsumer
 from services.chassis.postgres import database_attribute
 from services.contracts.events import EVENT_TYPES, EventEnvelope
 
@@ -35,6 +35,8 @@ DEAD_SUFFIX = ".dead"
 
 class ReliableEventHandler(EventHandler):
     """nameko's EventHandler, but a handler that raises is retried, then dead-lettered."""
+
+    queue_consumer = SafeQueueConsumer()
 
     def setup(self):
         super().setup()
@@ -81,7 +83,7 @@ class ReliableEventHandler(EventHandler):
         self.queue_consumer.ack_message(message)
 
 
-class BatchQueueConsumer(QueueConsumer):
+class BatchQueueConsumer(SafeQueueConsumer):
     """Lets a batching handler hold two batches of unacknowledged messages (nameko's own
     consumer allows one per worker), so the next batch fills while one is applied."""
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Callable
 
-from services.chassis import acks, replies
+from services.chassis import acks, consumers, replies
 from services.chassis.postgres import assert_cooperative_psycopg
 
 
 def patches(service_cls) -> list[tuple[object, str, object]]:
     """Every nameko patch a process running ``service_cls`` has: replies and unconfirmed
-    requests on kept channels (replies.py) and, for a service whose requests only read,
-    acknowledgements a few at a time (acks.py)."""
-    found = replies.patches()
+    requests on kept channels (replies.py), acknowledgements that survive a dropped connection
+    (consumers.py) and, for a service whose requests only read, acknowledgements a few at a
+    time (acks.py)."""
+    found = replies.patches() + consumers.patches()
     if getattr(service_cls, "requests_only_read", False):
-        found += acks.patches()
+        found += acks.patches()     # after: its consumer replaces the safe one (and is safe itself)
     return found
 
 

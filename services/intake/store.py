@@ -122,11 +122,13 @@ class IntakeStore(Store):
                               {"ids": intake_ids})
 
     def team_addresses(self, codes: list[str]) -> dict[str, list[str]]:
-        """Where a team's mail goes: its own address, else each of its advisors'."""
+        """Where a team's mail goes: its own address, else each of its advisors' (each address
+        once: two advisors sharing a mailbox get one mail)."""
         rows = self.fetch_all(
             """SELECT t.code, coalesce(array_remove(ARRAY[t.email], NULL)
-                        || CASE WHEN t.email IS NULL THEN array_agg(a.email ORDER BY a.email) FILTER (WHERE a.id IS NOT NULL)
-                           END, '{}') AS addresses
+                        || CASE WHEN t.email IS NULL
+                                THEN array_agg(DISTINCT lower(a.email)) FILTER (WHERE a.id IS NOT NULL) END,
+                        '{}') AS addresses
                FROM teams t LEFT JOIN advisors a ON a.team = t.code AND a.revoked_at IS NULL
                WHERE t.code = ANY(%(codes)s) GROUP BY t.code, t.email""", {"codes": codes})
         return {r["code"]: list(r["addresses"]) for r in rows}
