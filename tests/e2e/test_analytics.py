@@ -87,6 +87,10 @@ def test_zero_results_explained_and_normalised(anonymous, provider, analyst, pla
     tag = f"zq{uuid.uuid4().hex[:6]}"
     for q in (f"Plaatwerker {tag}", f"plaatwerkers {tag}", f"PLAATWERKER {tag}"):     # one query, three spellings
         why(q=q)
+    # search hands its search_performed events over in bursts: every one archived before the rollup is read
+    eventually(lambda: len([e for e in archived(platform, "search_performed") if e.get("zero_results")
+                            and (word in (e.get("query") or "") or tag in (e.get("query") or ""))]) >= 6,
+               timeout=30, message="the zero-result searches archived")
     rolled_up(platform)
     rows = analyst.get("/api/v1/analytics/zero-results", params={"limit": 500}).json()["rows"]
     mine = [r for r in rows if word in r["query"]]

@@ -16,7 +16,7 @@ from tests.search.conftest import harness
 
 # the store's own methods that only read (a search, the caches, a rebuild's checks)
 READS = {"read_model", "changed_courses", "text_matches", "hits", "count_documents", "outdated_documents",
-         "corrections", "suggest", "schemes_valid_on", "schemes_for"}
+         "corrections", "suggest", "schemes_valid_on", "schemes_for", "document_versions"}
 # those that write the read model: each is checked below
 WRITES = {"upsert_many", "refresh_started", "unpublish_missing", "put_funding_scheme"}
 
