@@ -172,6 +172,8 @@ class Platform:
                    # catalogue: OOAPI syncs against the tests' own servers, quick and patient enough
                    OOAPI_REQUESTS_PER_SECOND="50", OOAPI_TIMEOUT_SECONDS="2", OOAPI_RETRIES="2",
                    OOAPI_RETRY_SECONDS="0.1", OOAPI_LEASE_SECONDS="10", OOAPI_PAGE_SIZE="10",
+                   # gateway: a client silent mid-request is cut off sooner than in production
+                   SOCKET_TIMEOUT_SECONDS="5",
                    PUBLIC_BASE_URL=self.url)
         if service in self.db_urls:
             env["DATABASE_URL"] = self.db_urls[service]

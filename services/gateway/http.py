@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from services.chassis import wire
@@ -63,8 +63,17 @@ class ProblemWsgiApp(WsgiApp):
             response = problem_response(exc.code, exc.name, exc.description, headers=headers)
             return response(environ, start_response)
         request = Request(environ, shallow=True)     # as nameko's: the handler reads the body
+        if not request.path.endswith(STREAMED_PATHS):
+            # werkzeug refuses a larger body before reading it (Content-Length), or as soon as a
+            # chunked one grows past it: RequestEntityTooLarge, answered 413
+            limit = self.server.container.config.get("MAX_BODY_BYTES", 1024 * 1024)
+            request.max_content_length = request.max_form_memory_size = limit
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
+
+
+# uploads that stream (and keep their own limits: lines, an OOAPI document's size)
+STREAMED_PATHS = ("/api/v1/courses/import", "/aanbieders/import")
 
 
 class NoDelayWebServer(WebServer):
@@ -78,6 +87,12 @@ class NoDelayWebServer(WebServer):
 
     def get_wsgi_app(self):
         return ProblemWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, **kwargs):
+        server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
+        # a client silent this long mid-request is cut off (eventlet's default: never)
+        server.socket_timeout = self.container.config.get("SOCKET_TIMEOUT_SECONDS", 60)
+        return server
 
 
 class HttpEntrypoint(HttpRequestHandler):
@@ -127,8 +142,14 @@ def route(method: str, url: str):
 # reading a request
 
 def read_json(request) -> dict:
+    raw = request.get_data(as_text=True)
+    limit = request.max_content_length
+    if limit is not None and len(raw) >= limit and request.content_length is None:
+        # a chunked body is cut at the limit without a word (werkzeug raises only on a read
+        # past it): as long as the limit, it went on
+        raise RequestEntityTooLarge()
     try:
-        body, suspect = bodies.loads(request.get_data(as_text=True) or "null")
+        body, suspect = bodies.loads(raw or "null")
     except ValueError as exc:
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):

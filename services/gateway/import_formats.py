@@ -24,6 +24,7 @@ CSV_OFFERING_FIELDS = {"offering_external_id": "external_id", "start_date": "sta
 CSV_LOCATION_FIELDS = ("city", "postcode")
 CSV_COLUMNS = CSV_COURSE_FIELDS + tuple(CSV_OFFERING_FIELDS) + CSV_LOCATION_FIELDS
 OOAPI_MAX_BYTES = 64 * 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024     # an NDJSON course or a CSV row: a course is a few KB, 1,000 offerings ~300 KB
 
 
 class ParseError(Exception):
@@ -64,12 +65,26 @@ def line_encoding(fmt: str, charset: str | None) -> str:
     return name
 
 
+def _capped_lines(stream: IO[bytes], unreadable: dict[int, str]) -> Iterator[bytes]:
+    """The body's lines, none held longer than MAX_LINE_BYTES: the rest of a longer one is read
+    past, not kept (a line without end would fill the memory), and why put in ``unreadable``."""
+    number = 0
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 16)) and not rest.endswith(b"\n"):
+                pass
+            unreadable[number] = f"is longer than {MAX_LINE_BYTES // 1024} KiB"
+            line = line[:MAX_LINE_BYTES] + b"\n"       # its start: the line is rejected, the next ones read
+        yield line
+
+
 def _text_lines(stream: IO[bytes], unreadable: dict[int, str], encoding: str = UTF8) -> Iterator[str]:
     """The body's lines as text (a UTF-8 BOM before the first is dropped). A line that is not
     text in ``encoding``, or holds a NUL character, is read with replacement characters and why
     put in ``unreadable[number]``, so the reader can reject what it was part of and go on."""
     named = "UTF-8" if encoding == UTF8 else encoding
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(_capped_lines(stream, unreadable), start=1):
         if number == 1 and encoding == UTF8 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8):]
         try:

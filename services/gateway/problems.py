@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from services.chassis import errors
@@ -45,6 +46,10 @@ def from_exception(exc: Exception) -> Response | None:
     """The response for a known error, or None for a bug (the caller answers 500 and logs)."""
     if isinstance(exc, Problem):
         return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
+    if isinstance(exc, RequestEntityTooLarge):
+        return problem_response(413, "Payload too large", "the body is larger than this endpoint takes "
+                                "(MAX_BODY_BYTES); an import of many courses goes to /api/v1/courses/import",
+                                [{"field": "body", "message": "too large"}])
     for exc_type, (status, title) in STATUS.items():
         if isinstance(exc, exc_type):
             retry_after = getattr(exc, "retry_after", None)     # TooManyRequests, Unavailable

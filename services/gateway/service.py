@@ -40,6 +40,10 @@ class Settings(ServiceSettings):
     rate_limit_burst: int = Field(default=200, ge=1, description="requests a client may save up")
     page_rate_limit_per_minute: float = Field(default=300, ge=0, description="pages a client may ask a minute (0: no limit)")
     page_rate_limit_burst: int = Field(default=60, ge=1, description="pages a client may save up")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description=(
+        "largest request body but an import's (which streams): beyond it a 413 before the body is read"))
+    socket_timeout_seconds: float = Field(default=60, gt=0, description=(
+        "how long a client may stay silent mid-request (a slow client cannot hold a connection for ever)"))
 
     @field_validator("admin_token")
     @classmethod
@@ -58,6 +62,8 @@ class Settings(ServiceSettings):
         config["RATE_LIMIT_BURST"] = self.rate_limit_burst
         config["PAGE_RATE_LIMIT_PER_MINUTE"] = self.page_rate_limit_per_minute
         config["PAGE_RATE_LIMIT_BURST"] = self.page_rate_limit_burst
+        config["MAX_BODY_BYTES"] = self.max_body_bytes
+        config["SOCKET_TIMEOUT_SECONDS"] = self.socket_timeout_seconds
         if self.admin_token is None:
             logging.getLogger("gateway").warning(
                 "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)

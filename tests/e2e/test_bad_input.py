@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -235,3 +236,38 @@ def test_a_csv_row_the_csv_reader_cannot_read_is_rejected_alone(provider):
     assert [(r["line"], r["errors"][0]["message"].split(":")[0]) for r in answer.json()["rejected"]] == [
         (3, "the row cannot be read as CSV")]
     assert answer.json()["accepted"] == 2
+
+
+def test_limits_a_body_a_line_a_page_and_a_slow_client(provider, anonymous, platform):
+    """A body over MAX_BODY_BYTES is a 413 before it is read (an import streams and is not held
+    to it); an import line over 1 MiB is rejected and the lines after it are read; page sizes
+    are capped; a client that stops mid-request is cut off."""
+    import socket as sockets
+    from urllib.parse import urlparse
+
+    from tests.e2e.test_journey import a_course
+
+    huge = b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    for path in ("/api/v1/courses", "/api/v1/intakes"):
+        answer = provider.post(path, data=huge, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 413 and answer.json()["errors"][0]["field"] == "body", (path, answer.text[:200])
+    chunked = provider.post("/api/v1/courses", data=iter([huge[:1 << 20], huge[1 << 20:]]),
+                            headers={"Content-Type": "application/json"})
+    assert chunked.status_code == 413
+    good = a_course("Na een lange regel", external_id="LIMIT-2")
+    body = b'{"external_id": "LIMIT-1", "title": "' + b"y" * (1024 * 1024 + 10) + b'"}\n' + \
+        json.dumps(good).encode() + b"\n"
+    report = provider.post("/api/v1/courses/import?format=ndjson", data=body,
+                           headers={"Content-Type": "application/x-ndjson"}).json()
+    assert report["accepted"] == 1 and [r["line"] for r in report["rejected"]] == [1]
+    assert "longer than 1024 KiB" in report["rejected"][0]["errors"][0]["message"]
+    for path, size in (("/api/v1/search", "101"), ("/api/v1/providers/me/courses", "101")):
+        capped = provider.get(path, params={"page_size": size})
+        assert capped.status_code == 422 and capped.json()["errors"][0]["field"] == "page_size", path
+    # headers begun and never finished: the gateway closes the connection (SOCKET_TIMEOUT_SECONDS)
+    where = urlparse(platform.url)
+    with sockets.create_connection((where.hostname, where.port), timeout=30) as slow:
+        slow.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        assert slow.recv(1024) == b""             # closed by the server, not answered
+        assert time.monotonic() - started < 20
