@@ -27,6 +27,19 @@ from services.gateway.routes.search import SearchRoutes
 DEV_ADMIN_TOKEN = "dev-admin-token"
 
 
+WEAK_WORDS = ("admin", "password", "wachtwoord", "secret", "geheim", "changeme", "token", "test", "dev")
+
+
+def weak_token(token: str, production: bool) -> str | None:
+    """Why ``token`` is too easy to guess for the admin, or None. Its length is checked apart
+    (16 at least). Few different characters is weak anywhere; a word people pick, in production."""
+    if len(set(token)) < 10:
+        return f"only {len(set(token))} different characters"
+    if production and (word := next((w for w in WEAK_WORDS if w in token.lower()), None)):
+        return f"it holds the word {word!r}"
+    return None
+
+
 class Settings(ServiceSettings):
     app_env: Literal["development", "test", "production"] = "development"
     admin_token: str | None = Field(default=None, validate_default=True, min_length=16)
@@ -48,8 +61,12 @@ class Settings(ServiceSettings):
     @field_validator("admin_token")
     @classmethod
     def _admin_token(cls, value, info):
-        if value is None and info.data.get("app_env") == "production":
+        production = info.data.get("app_env") == "production"
+        if value is None and production:
             raise ValueError("must be set when APP_ENV=production")
+        if value is not None and (weak := weak_token(value, production)):
+            raise ValueError(f"is weak ({weak}): use a random one, "
+                             "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return value
 
     def nameko_config(self) -> dict:

@@ -36,6 +36,17 @@ def test_gateway_in_production_needs_an_admin_token():
     assert "ADMIN_TOKEN is invalid: Value error, must be set when APP_ENV=production" in result.stderr
 
 
+@pytest.mark.parametrize("token, env, why", [
+    ("a" * 20, "development", "only 1 different characters"),
+    ("abcabcabcabcabcabcabc", "test", "only 3 different characters"),
+    ("our-Admin-password-2027", "production", "it holds the word 'admin'"),
+    ("short-T0ken", "production", "at least 16 characters"),
+])
+def test_the_gateway_refuses_a_weak_admin_token(token, env, why):
+    result = start("gateway", AMQP_URI="amqp://h/", APP_ENV=env, ADMIN_TOKEN=token)
+    assert result.returncode == 2 and "ADMIN_TOKEN is invalid" in result.stderr and why in result.stderr, result.stderr
+
+
 def test_unknown_service_is_a_usage_error():
     result = start("billing")
     assert result.returncode == 2 and "usage:" in result.stderr
