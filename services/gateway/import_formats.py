@@ -127,7 +127,11 @@ def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dic
     reader = csv.DictReader(itertools.chain([header], lines), delimiter=delimiter)
     # reads the header; a name's case and spaces around it do not matter, and the nameless
     # columns a spreadsheet leaves after the last one are no columns
-    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]
+    try:
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]
+    except csv.Error as exc:        # found by tests/unit/test_hostile_input.py: a body of b"\r\x00"
+        yield 1, ParseError(f"the header cannot be read as CSV: {exc}", "header")
+        return
     columns = set(reader.fieldnames) - {""}
     dutch_locale = delimiter == ";"   # the comma is its decimal separator
     if unreadable:
@@ -153,7 +157,7 @@ def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dic
         if unreadable:      # a line of the row is not UTF-8 or holds a NUL: its course is not stored at all
             why = next(iter(unreadable.values()))
             unreadable.clear()
-            if current is not None and external_id != current["external_id"]:
+            if current is not None and external_id != current.get("external_id", ""):
                 yield first_line, current
             current, broken = None, external_id
             seen.add(external_id)
@@ -161,7 +165,7 @@ def read_csv(stream: IO[bytes], encoding: str = UTF8) -> Iterator[tuple[int, dic
             continue
         if external_id == broken:       # the course's other rows: reported with the row above
             continue
-        if current is not None and external_id == current["external_id"]:
+        if current is not None and external_id == current.get("external_id", ""):
             current["offerings"].append(_csv_offering(row, dutch_locale))
             continue
         if current is not None:
