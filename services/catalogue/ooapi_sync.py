@@ -16,6 +16,7 @@ withdraws nothing; one course the server cannot give is a rejected item, as a ba
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ class OoapiClient:
                 self.on_request()
                 if response.status_code == 200:
                     try:
-                        return response.json() if body else _garbage(url, "an empty body")
+                        return json.loads(body) if body else _garbage(url, "an empty body")
                     except ValueError:
                         _garbage(url, f"not JSON ({body[:60]!r})")
                 if response.status_code == 404:
@@ -186,7 +187,6 @@ def _read_capped(response: requests.Response) -> bytes:
         if len(body) > MAX_RESPONSE_BYTES:
             response.close()
             raise SyncFailed(f"{response.url} answered more than {MAX_RESPONSE_BYTES // 2**20} MiB in one page")
-    response._content = body          # for .json()
     return body
 
 

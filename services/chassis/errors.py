@@ -40,25 +40,28 @@ class PreconditionFailed(DomainError):
     pass
 
 
-@deserialize_to_instance
-class TooManyRequests(DomainError):
-    """Too many requests of one kind from one client or for one contact: ``retry_after`` seconds."""
+class RetryLater(DomainError):
+    """An error that says when to ask again: ``retry_after`` seconds (the Retry-After header)."""
 
-    def __init__(self, detail: str, errors: list[dict] | None = None, retry_after: int = 60):
+    default_retry_after = 60
+
+    def __init__(self, detail: str, errors: list[dict] | None = None, retry_after: int | None = None):
         super().__init__(detail, errors)
-        self.retry_after = int(retry_after)
+        self.retry_after = int(self.default_retry_after if retry_after is None else retry_after)
         self.args = (detail, self.errors, self.retry_after)     # what crosses RPC
 
 
 @deserialize_to_instance
-class Unavailable(DomainError):
+class TooManyRequests(RetryLater):
+    """Too many requests of one kind from one client or for one contact."""
+
+
+@deserialize_to_instance
+class Unavailable(RetryLater):
     """Something the service needs is away for now (its database restarting): nothing was
-    changed; ask again after ``retry_after`` seconds."""
+    changed; ask again soon."""
 
-    def __init__(self, detail: str, errors: list[dict] | None = None, retry_after: int = 5):
-        super().__init__(detail, errors)
-        self.retry_after = int(retry_after)
-        self.args = (detail, self.errors, self.retry_after)     # what crosses RPC
+    default_retry_after = 5
 
 
 @deserialize_to_instance

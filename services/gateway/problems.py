@@ -52,7 +52,6 @@ def from_exception(exc: Exception) -> Response | None:
                                 [{"field": "body", "message": "too large"}])
     for exc_type, (status, title) in STATUS.items():
         if isinstance(exc, exc_type):
-            retry_after = getattr(exc, "retry_after", None)     # TooManyRequests, Unavailable
-            headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.RetryLater) else None
             return problem_response(status, title, exc.detail, exc.errors, headers)
     return None

@@ -160,10 +160,8 @@ class IntakeService(HealthMixin):
                 "due_soon_at": domain.due_soon_at(now, calendar)}
             if not tx.insert_intake(record):        # this very request, handled before: its answer again
                 done = tx.intake(intake_id)
-                return {"id": str(intake_id), "status": done["status"],
-                        "team": {"code": done["team"], "name": done["team_name"]},
-                        "callback_due_by": done["callback_due_by"].astimezone(domain.AMSTERDAM).isoformat(),
-                        "token": token}
+                return _submitted(intake_id, done["status"], done["team"], done["team_name"], done["callback_due_by"],
+                                  token)
             facts = _facts(record)
             tx.emit_many([
                 IntakeSubmitted(**facts, search_id=new.search_id, preferred_contact=new.preferred_contact,
@@ -171,8 +169,7 @@ class IntakeService(HealthMixin):
                                 callback_due_by=record["callback_due_by"]),
                 IntakeAssigned(**facts, routed_by=record["routed_by"]),
                 *([LeadShared(**facts)] if record["share_with_provider"] else [])])
-        return {"id": str(intake_id), "status": "new", "team": {"code": code, "name": teams[code]["name"]},
-                "callback_due_by": record["callback_due_by"].astimezone(domain.AMSTERDAM).isoformat(), "token": token}
+        return _submitted(intake_id, "new", code, teams[code]["name"], record["callback_due_by"], token)
 
     @rpc_call
     def intake_status(self, intake_id: str, token: str) -> dict:
@@ -386,3 +383,9 @@ def _uuid(value, field_name: str, error=ValidationFailed) -> uuid.UUID:
 
 
 SERVICE = IntakeService
+
+
+def _submitted(intake_id, status: str, team: str, team_name: str, due: datetime, token: str) -> dict:
+    """The answer to a person's request (the same when the same request comes again)."""
+    return {"id": str(intake_id), "status": status, "team": {"code": team, "name": team_name},
+            "callback_due_by": due.astimezone(domain.AMSTERDAM).isoformat(), "token": token}

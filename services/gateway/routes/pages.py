@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from services.chassis import texts
 from services.chassis.errors import NotFound, TooManyRequests, ValidationFailed
-from services.contracts.courses import Level, Mode, Province, Sector, Situation
+from services.contracts.courses import Level, Mode, Province, Sector, Situation, net_price_from
 from services.contracts.intake import CONSENT_TEXT, CONSENT_VERSION
 from services.gateway.http import request_id, route
 from services.gateway.pages import check_csrf, field_errors, language, page, redirect
@@ -116,9 +116,8 @@ class PublicPages:
         today = datetime.now(timezone.utc).date()
         schemes = [s for s in self.call("catalogue", "list_funding_schemes") if s["code"] in course["funding_schemes"]
                    and date.fromisoformat(s["valid_from"]) <= today]
-        most = max((Decimal(str(s["max_amount_eur"])) for s in schemes if s.get("max_amount_eur") is not None),
-                   default=None)
-        offerings = [{**o, "remaining": None if most is None else max(Decimal("0.00"), Decimal(str(o["price_eur"])) - most)}
+        amounts = [(s["code"], s.get("max_amount_eur")) for s in schemes]
+        offerings = [{**o, "remaining": (net_price_from([Decimal(str(o["price_eur"]))], amounts) or {}).get("price_eur")}
                      for o in course["offerings"] if o["status"] in ("open", "full")]
         return page("opleiding.html", request, course=course, offerings=offerings, schemes=schemes,
                     search_id=request.args.get("search_id", ""), day=lambda d: texts.day_text(date.fromisoformat(d), language(request)))
