@@ -348,16 +348,18 @@ class CatalogueService(OoapiEndpoints, HealthMixin):
     @rpc_call
     def change_funding_scheme(self, changed_by: str, code: str, expected_version: int, scheme: dict) -> dict:
         """Its publisher (or an admin) replaces a scheme: ends it early, corrects it. Courses keep
-        naming it; search follows the ``funding_scheme_updated`` event."""
-        new = validated(FundingSchemeInput, scheme, "funding scheme")
+        naming it; search follows the ``funding_scheme_updated`` event. Who may is decided before
+        the body is read; the ``version`` a GET gave may come back (it is the platform's)."""
+        with self.store.transaction() as tx:
+            _may_change_scheme(changed_by, _known_scheme(tx, code))
+        given = {k: v for k, v in scheme.items() if k != "version"} if isinstance(scheme, dict) else scheme
+        new = validated(FundingSchemeInput, given, "funding scheme")
         if new.code != code:
             raise ValidationFailed("a funding scheme keeps its code", [
                 {"field": "code", "message": f"must stay {code!r} (publish a new scheme for a new code)"}])
         data = new.model_dump(mode="json")
         with self.store.transaction() as tx:
             current = _known_scheme(tx, code, for_update=True)
-            if changed_by != "admin" and changed_by != current["published_by"]:
-                raise Forbidden("only the scheme's publisher or an admin changes a funding scheme")
             if current["version"] != expected_version:
                 raise PreconditionFailed(f"version {expected_version} is stale; the scheme is at {current['version']}")
             if data == current["data"]:
@@ -427,6 +429,11 @@ def _known_scheme(tx: CatalogueStore, code: str, for_update: bool = False) -> di
     if row is None:
         raise NotFound(f"no funding scheme {code!r}")
     return row
+
+
+def _may_change_scheme(changed_by: str, scheme: dict) -> None:
+    if changed_by != "admin" and changed_by != scheme["published_by"]:
+        raise Forbidden("only the scheme's publisher or an admin changes a funding scheme")
 
 
 def _scheme_json(row: dict) -> dict:
