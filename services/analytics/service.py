@@ -110,7 +110,7 @@ class AnalyticsService(HealthMixin):
         new = validated(NewAnalyst, body, "analyst")
         analyst_id, token = uuid.uuid4(), tokens.new_token(ANALYST_TOKEN_PREFIX)
         with self.store.transaction() as tx:
-            tx.insert_analyst(analyst_id, new.name, new.email, tokens.token_hash(token))
+            tx.insert_analyst(analyst_id, new.name, new.email, self.store.credential_hash(token))
         return {"id": str(analyst_id), "name": new.name, "token": token}
 
     @rpc_call
@@ -126,7 +126,7 @@ class AnalyticsService(HealthMixin):
     @rpc_call
     def authenticate_analyst(self, token: str) -> dict:
         with self.store.transaction() as tx:
-            analyst = tx.analyst_by_token(tokens.token_hash(token))
+            analyst = tx.analyst_by_token(self.store.credential_hash(token))
         if analyst is None:
             raise Unauthorized("unknown or revoked analyst token")
         return analyst

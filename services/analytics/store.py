@@ -28,6 +28,8 @@ def next_month(month: date) -> date:
 
 
 class AnalyticsStore(Store):
+    CREDENTIAL_COLUMNS = (("analysts", "token_hash"),)
+
     # the archive
 
     def archive(self, envelopes: list[EventEnvelope]) -> None:

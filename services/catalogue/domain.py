@@ -25,11 +25,6 @@ def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def hash_api_key(key: str) -> str:
-    # A 256-bit random key needs no slow hash: sha256 cannot be brute-forced back to it.
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def validate_course(data: dict, today: date) -> CourseInput:
     """Validate a provider's course; every error names its field path."""
     course = validated(CourseInput, data, "course")

@@ -58,7 +58,7 @@ class CatalogueService(OoapiEndpoints, HealthMixin):
         provider_id, api_key = uuid.uuid4(), domain.new_api_key()
         with self.store.transaction() as tx:
             tx.insert_provider(provider_id, new.name, new.kind, new.website and str(new.website),
-                               new.kvk_number, domain.hash_api_key(api_key))
+                               new.kvk_number, self.store.credential_hash(api_key))
             tx.emit(ProviderRegistered(provider_id=provider_id, name=new.name, kind=new.kind))
         return {"id": str(provider_id), "name": new.name, "kind": new.kind, "api_key": api_key}
 
@@ -73,7 +73,7 @@ class CatalogueService(OoapiEndpoints, HealthMixin):
         """A new key for the provider; the old one stops working at once."""
         api_key = domain.new_api_key()
         with self.store.transaction() as tx:
-            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), domain.hash_api_key(api_key)):
+            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), self.store.credential_hash(api_key)):
                 raise NotFound(f"no provider {provider_id}")
         return {"id": provider_id, "api_key": api_key}
 
@@ -87,7 +87,7 @@ class CatalogueService(OoapiEndpoints, HealthMixin):
     @rpc_call
     def authenticate_provider(self, api_key: str) -> dict:
         with self.store.transaction() as tx:
-            row = tx.provider_by_key_hash(domain.hash_api_key(api_key))
+            row = tx.provider_by_key_hash(self.store.credential_hash(api_key))
         if row is None:
             raise Unauthorized("unknown API key")
         return {"id": str(row["id"]), "name": row["name"], "kind": row["kind"]}

@@ -1,7 +1,6 @@
 """The catalogue's settings (every default stated once, here)."""
 from __future__ import annotations
 
-from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -11,7 +10,6 @@ DEV_OOAPI_SECRET_KEY = "dev-ooapi-secret-key"
 
 
 class Settings(DatabaseServiceSettings):
-    app_env: Literal["development", "test", "production"] = "development"
     ooapi_secret_key: str = Field(default=DEV_OOAPI_SECRET_KEY, min_length=8, description=(
         "key the OOAPI endpoints' authorization headers are encrypted with (keep it secret; changing it "
         "makes the stored ones unreadable: providers enter them again)"))

@@ -24,6 +24,8 @@ def _to_course(row: dict) -> Course:
 
 
 class CatalogueStore(Store):
+    CREDENTIAL_COLUMNS = (("providers", "api_key_hash"),)
+
     # providers
 
     def insert_provider(self, provider_id: uuid.UUID, name: str, kind: str, website: str | None,

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import psycopg
 import psycopg.waiting
+from psycopg import sql
 from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -63,6 +64,9 @@ def newest_versions(items: list, key, version) -> list:
 class Store:
     """One transaction's worth of data access. Services subclass it with their domain verbs;
     every SQL statement of a service lives in its subclass (``<service>/store.py``)."""
+
+    # (table, column) of every stored credential hash: re-keyed at start-up (``rekey_credentials``)
+    CREDENTIAL_COLUMNS: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
@@ -114,6 +118,21 @@ class Store:
         ).fetchall()
         return {row[0] for row in rows}
 
+    def rekey_credentials(self, key: str) -> int:
+        """Turn the plain sha256 hashes stored before credentials were keyed into keyed ones
+        (``tokens.rekeyed``): the credentials go on working. Idempotent; two instances at once
+        write the same values."""
+        from services.chassis.tokens import rekeyed
+        changed = 0
+        for table, column in self.CREDENTIAL_COLUMNS:
+            select = sql.SQL("SELECT DISTINCT {c} AS old FROM {t} WHERE {c} ~ '^[0-9a-f]{{64}}$'").format(
+                t=sql.Identifier(table), c=sql.Identifier(column))
+            update = sql.SQL("UPDATE {t} SET {c} = %(new)s WHERE {c} = %(old)s").format(
+                t=sql.Identifier(table), c=sql.Identifier(column))
+            for row in self.fetch_all(select):
+                changed += self.execute(update, {"old": row["old"], "new": rekeyed(key, row["old"])}).rowcount
+        return changed
+
     def before_commit(self) -> None:
         """Runs as the transaction's last statement(s), only when the body did not raise."""
 
@@ -126,6 +145,11 @@ class Transactions:
 
     def __init__(self, provider: "Database"):
         self._provider = provider
+
+    def credential_hash(self, token: str) -> str:
+        """How the service stores (and looks up) an API key or token it issued: keyed with CREDENTIAL_KEY."""
+        from services.chassis.tokens import credential_hash
+        return credential_hash(self._provider.container.config["CREDENTIAL_KEY"], token)
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
@@ -194,6 +218,10 @@ class Database(DependencyProvider):
             raise RuntimeError("DATABASE_URL is not configured")
         with psycopg.connect(url, autocommit=True) as conn:
             migrate(conn, ("chassis", CHASSIS_MIGRATIONS), (self.container.service_name, self.migrations))
+            if self.store_class.CREDENTIAL_COLUMNS:
+                with conn.transaction():
+                    if changed := self.store_class(conn).rekey_credentials(self.container.config["CREDENTIAL_KEY"]):
+                        log.warning("%s: %d stored credential hashes re-keyed", self.container.service_name, changed)
         self.pool = ConnectionPool(
             url, min_size=1, max_size=self.pool_size, open=False, name=self.container.service_name,
             kwargs={"autocommit": True},  # transactions are explicit: conn.transaction()

@@ -2,9 +2,9 @@
 that names the variable when one is missing or malformed."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AmqpDsn, Field, PostgresDsn, ValidationError
+from pydantic import AmqpDsn, Field, PostgresDsn, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.chassis import wire
@@ -20,6 +20,8 @@ class ConfigurationError(SystemExit):
     def __str__(self):
         return self.message
 
+
+DEV_CREDENTIAL_KEY = "dev-credential-key-not-secret"
 
 # a service may wait longer for its batches (analytics): it sets its own default
 BatchWindow = Annotated[float, Field(ge=0, le=5, description="seconds a batch waits for more events after its first")]
@@ -76,9 +78,20 @@ class DatabaseServiceSettings(ServiceSettings):
     database_url: PostgresDsn = Field(description="PostgreSQL database of this service")
     db_wait_seconds: float = Field(default=5, gt=0, description=(
         "how long a request waits for a database connection before it is answered 503 (the database away)"))
+    app_env: Literal["development", "test", "production"] = "development"
+    credential_key: str = Field(default=DEV_CREDENTIAL_KEY, min_length=16, description=(
+        "key of the hashes the service stores of the API keys and tokens it issues (keep it secret; "
+        "changing it revokes them all)"))
+
+    @model_validator(mode="after")
+    def _a_real_key_in_production(self):
+        if self.app_env == "production" and self.credential_key == DEV_CREDENTIAL_KEY:
+            raise ValueError("CREDENTIAL_KEY must be set when APP_ENV=production")
+        return self
 
     def nameko_config(self) -> dict:
-        return {**super().nameko_config(), "DB_WAIT_SECONDS": self.db_wait_seconds}
+        return {**super().nameko_config(), "DB_WAIT_SECONDS": self.db_wait_seconds,
+                "CREDENTIAL_KEY": self.credential_key}
 
 
 def load_settings(cls: type[ServiceSettings], required: tuple[str, ...] = ()) -> ServiceSettings:

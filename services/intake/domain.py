@@ -36,7 +36,6 @@ def person_token(key: str, intake_id) -> str:
     return tokens.derived_token(key, TOKEN_PREFIX["person"], "intake", str(intake_id))
 
 
-token_hash = tokens.token_hash
 keyed_hash = tokens.keyed_hash
 
 # ---------------------------------------------------------------- contact details

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from services.chassis.errors import (Conflict, DomainError, NotFound, TooManyRequests, Unauthorized,
                                      ValidationFailed, validated)
+from services.chassis import tokens
 from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
@@ -105,7 +106,7 @@ class IntakeService(HealthMixin):
         with self.store.transaction() as tx:
             if tx.team(new.team) is None:
                 raise ValidationFailed("no such team", [{"field": "team", "message": f"no team {new.team}"}])
-            tx.insert_advisor(advisor_id, new.name, new.email, new.team, domain.token_hash(token))
+            tx.insert_advisor(advisor_id, new.name, new.email, new.team, self.store.credential_hash(token))
         return {"id": str(advisor_id), "name": new.name, "team": new.team, "token": token}
 
     @rpc_call
@@ -117,7 +118,7 @@ class IntakeService(HealthMixin):
     @rpc_call
     def authenticate_advisor(self, token: str) -> dict:
         with self.store.transaction() as tx:
-            advisor = tx.advisor_by_token(domain.token_hash(token))
+            advisor = tx.advisor_by_token(self.store.credential_hash(token))
         if advisor is None:
             raise Unauthorized("unknown or revoked advisor token")
         return advisor
@@ -155,7 +156,7 @@ class IntakeService(HealthMixin):
                 "share_with_provider": bool(new.share_with_provider and course),
                 "consent": {"callback": True, "share_with_provider": bool(new.share_with_provider and course),
                             "at": now.isoformat(), "version": domain.CONSENT_VERSION},
-                "token_hash": domain.token_hash(token), "name": new.name, "message": new.message, **contact,
+                "token_hash": self.store.credential_hash(token), "name": new.name, "message": new.message, **contact,
                 "received_at": now, "callback_due_by": domain.callback_due_by(now, calendar),
                 "due_soon_at": domain.due_soon_at(now, calendar)}
             if not tx.insert_intake(record):        # this very request, handled before: its answer again
@@ -330,7 +331,8 @@ class IntakeService(HealthMixin):
 
     def _by_token(self, tx: IntakeStore, intake_id: str, token: str | None, for_update: bool = False) -> dict:
         row = tx.intake(_uuid(intake_id, "id", NotFound), for_update)
-        if row is None or not token or row["token_hash"] != domain.token_hash(token) or row["erased_at"]:
+        if (row is None or not token or row["erased_at"]
+                or not tokens.same_hash(row["token_hash"], self.store.credential_hash(token))):
             raise NotFound(f"no intake {intake_id} for this token")
         return row
 

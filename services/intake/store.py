@@ -18,6 +18,8 @@ OPEN = "('new', 'in_progress')"
 
 
 class IntakeStore(Store):
+    CREDENTIAL_COLUMNS = (("advisors", "token_hash"), ("intakes", "token_hash"))
+
     # courses (from catalogue events)
 
     def remember_courses(self, events: list[CourseChangeWithPlaces], today: date | None = None) -> None:

@@ -132,8 +132,8 @@ class NotifyService(HealthMixin):
             tx.add_subscription({
                 "id": subscription_id, "email": new.email, "query": new.query.model_dump(mode="json", exclude_defaults=True),
                 "frequency": new.frequency, "language": new.language,
-                "confirm_hash": tokens.token_hash(tokens.derived_token(key, "sub_", "confirm", str(subscription_id))),
-                "unsubscribe_hash": tokens.token_hash(tokens.derived_token(key, "sub_", "unsubscribe", str(subscription_id)))})
+                "confirm_hash": self.store.credential_hash(tokens.derived_token(key, "sub_", "confirm", str(subscription_id))),
+                "unsubscribe_hash": self.store.credential_hash(tokens.derived_token(key, "sub_", "unsubscribe", str(subscription_id)))})
             tx.add_messages(planned_rows(EventEnvelope(event_id=subscription_id, event_type="subscribed", source="notify",
                                                        payload={"subscription_id": str(subscription_id)}),
                                          [domain.subscriber_message("saved_search_confirmation", subscription_id)], ""))
@@ -144,7 +144,7 @@ class NotifyService(HealthMixin):
         now = datetime.now(timezone.utc)
         with self.store.transaction() as tx:
             # the first alert looks for courses from now on, at the frequency asked
-            found = tx.confirm_subscription(tokens.token_hash(token or ""), now, now)
+            found = tx.confirm_subscription(self.store.credential_hash(token or ""), now, now)
         if found is None:
             raise NotFound("no saved search for this link (it may have ended)")
         return found
@@ -152,7 +152,7 @@ class NotifyService(HealthMixin):
     @rpc_call
     def unsubscribe(self, token: str) -> None:
         with self.store.transaction() as tx:
-            if not tx.end_subscription(unsubscribe_hash=tokens.token_hash(token or ""), reason="unsubscribed"):
+            if not tx.end_subscription(unsubscribe_hash=self.store.credential_hash(token or ""), reason="unsubscribed"):
                 raise NotFound("no saved search for this link")
 
     # timers: rows claimed with SKIP LOCKED, so two notify processes never do one thing twice

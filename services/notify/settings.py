@@ -10,7 +10,6 @@ from services.chassis.settings import DatabaseServiceSettings
 
 
 class Settings(DatabaseServiceSettings):
-    app_env: Literal["development", "test", "production"] = "development"
     smtp_url: str = Field(default="smtp://127.0.0.1:1025", description=(
         "where mail goes: smtp://host:port, smtp+starttls://user:password@host:587, smtps://user:password@host:465"))
     sms_provider: Literal["log"] = Field(default="log", description="the SMS adapter (log: written to the log, not sent)")

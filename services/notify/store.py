@@ -13,6 +13,8 @@ LOG_COLUMNS = """id::text, idempotency_key, template, channel, audience, status,
 
 
 class NotifyStore(Store):
+    CREDENTIAL_COLUMNS = (("subscriptions", "confirm_hash"), ("subscriptions", "unsubscribe_hash"))
+
     # providers, their webhooks and lead addresses
 
     def add_provider(self, provider_id, name: str, kind: str) -> None:
