@@ -192,12 +192,13 @@ class Platform:
         self.wait_healthy()
         return self
 
-    def start_service(self, name: str) -> None:
-        """``name`` is a service, or for a second process of one ``search-2`` (and so on)."""
+    def start_service(self, name: str, **env: str) -> None:
+        """``name`` is a service, or for a second process of one ``search-2`` (and so on);
+        ``env`` what this process is told apart from the others (a second gateway's port)."""
         service = name.partition("-")[0]
         log = open(self.log_dir / f"{self.prefix}-{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "services.run", service], env=self.env(service), cwd=ROOT,
+            [sys.executable, "-m", "services.run", service], env={**self.env(service), **env}, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
 
