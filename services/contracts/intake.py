@@ -57,6 +57,13 @@ class NewTeam(Strict):
     closed_on_liberation_day: bool = False
     closing_days: list[date] = []
 
+    @field_validator("opens", "closes")
+    @classmethod
+    def _clock_time(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("a clock time without a zone: the team's own hours, Amsterdam time")
+        return value
+
     @model_validator(mode="after")
     def _ranges_and_hours(self):
         for i, (low, high) in enumerate(self.postcode_ranges):

@@ -273,8 +273,8 @@ def pages_paths() -> dict:
     def get(summary: str, params: list | None = None) -> dict:
         return {"get": {"summary": f"Page: {summary}", "parameters": params or [], "responses": HTML_PAGE}}
 
-    def post(summary: str) -> dict:
-        return {"post": {"summary": f"Page form: {summary}", "responses": {
+    def post(summary: str, params: list | None = None) -> dict:
+        return {"post": {"summary": f"Page form: {summary}", "parameters": params or [], "responses": {
             **HTML_PAGE, "303": {"description": "done: on to the next page"},
             "400": {"description": "the form again, with its errors beside the fields"},
             "403": {"description": "the form's CSRF token is missing or wrong"}}}}
@@ -289,14 +289,14 @@ def pages_paths() -> dict:
         "/opleidingen/{course_id}": {**get("a course: offerings, provider, funding schemes; search_id records the view",
                                            path_id("course_id"))},
         "/opleidingen/{course_id}/aanvragen": {**get("the intake form for a course", path_id("course_id")),
-                                               **post("send the intake request")},
+                                               **post("send the intake request", path_id("course_id"))},
         "/aanvragen": {**get("the intake form without a course"), **post("send the intake request")},
         "/aanvraag/{intake_id}": get("the person's request: team, deadline, history, export and erasure",
                                      path_id("intake_id") + TOKEN),
         "/aanvraag/{intake_id}/gegevens": {"get": {"summary": "Download everything held about the person (JSON)",
                                                    "parameters": path_id("intake_id") + TOKEN,
                                                    "responses": {"200": {"description": "a JSON file"}}}},
-        "/aanvraag/{intake_id}/wissen": post("erase the person's data (token and CSRF in the form)"),
+        "/aanvraag/{intake_id}/wissen": post("erase the person's data (token and CSRF in the form)", path_id("intake_id")),
         "/toegankelijkheid": get("the accessibility statement"),
         "/aanbieders": get("a provider's courses with completeness, imports and leads (a sign-in form without a session)"),
         "/aanbieders/inloggen": post("sign in with the provider's API key"),
@@ -305,7 +305,7 @@ def pages_paths() -> dict:
         "/adviseurs": get("the advisor's team's requests, overdue first (a sign-in form without a session)"),
         "/adviseurs/inloggen": post("sign in with the advisor token"),
         "/adviseurs/intakes/{intake_id}": {**get("one request with contact details (the read is logged)",
-                                                 path_id("intake_id")), **post("record what happened")},
+                                                 path_id("intake_id")), **post("record what happened", path_id("intake_id"))},
         "/uitloggen": post("sign out of every session"),
     }
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.chassis.errors import Conflict
+from services.chassis.errors import Conflict, ValidationFailed, validated
+from services.contracts.intake import NewTeam
 from services.intake import domain
 from services.intake.domain import Calendar, Region, Whereabouts
 
@@ -205,3 +206,12 @@ def test_a_limit_per_window_says_how_long_to_wait():
     wait = domain.wait_for_limit([now - timedelta(minutes=m) for m in (50, 20, 5)], 3, hour, now)
     assert 10 * 60 <= wait <= 10 * 60 + 2        # the oldest of the three leaves the window in 10 minutes
     assert domain.wait_for_limit([now - timedelta(hours=2)] * 5, 3, hour, now) == 0
+
+
+@pytest.mark.parametrize("field", ["opens", "closes"])
+def test_a_teams_hours_are_clock_times_without_a_zone(field):
+    # found by schemathesis: "00:00:00Z" made the comparison of opens and closes raise (a 500)
+    with pytest.raises(ValidationFailed) as refused:
+        validated(NewTeam, {"code": "zee", "name": "Zeeland", field: "08:00:00Z"}, "advisor team")
+    assert refused.value.errors[0]["field"] == field
+    assert validated(NewTeam, {"code": "zee", "name": "Zeeland", "opens": "08:00"}, "advisor team").opens == time(8, 0)
