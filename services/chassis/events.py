@@ -24,6 +24,7 @@ from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 
 from services.chassis.consumers import SafeQueueConsumer
+from services.chassis.errors import RetryLater
 from services.chassis.postgres import database_attribute
 from services.contracts.events import EVENT_TYPES, EventEnvelope
 
@@ -213,6 +214,8 @@ def handles_batch(source: str, event_type: str, model=None, claim: bool = True, 
             if events:
                 try:
                     apply(events)
+                except RetryLater:      # the database away: each alone would wait as long again
+                    failures.update((index, sys.exc_info()) for index, _ in events)
                 except Exception:
                     if len(events) == 1:
                         failures[events[0][0]] = sys.exc_info()

@@ -18,6 +18,7 @@ from services.chassis.settings import DatabaseServiceSettings, config_of
 from services.catalogue.service import CatalogueService
 from services.catalogue.store import CatalogueStore
 from services.chassis.deadletters import replay
+from services.chassis.errors import Unavailable
 from services.chassis.events import ATTEMPT_HEADER, handles, handles_batch
 from services.chassis.postgres import Database, Store
 from services.contracts.events import CoursePublished
@@ -326,3 +327,35 @@ def test_event_no_queue_takes_stays_in_the_outbox_until_one_is_bound(rabbit_conf
         events = eventually(lambda: received(amqp_uri, watch), timeout=15, message="published once bound")
         assert [e["event_type"] for e in events] == ["provider_registered"]
         assert conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (0,)
+
+
+calls_while_away: list[int] = []
+
+
+class AwayService:
+    """A batching handler whose database is away: every transaction is Unavailable."""
+    name = "away"
+    store = Database(FlakyStore, Path(__file__).parent / "no_migrations")
+
+    @handles_batch("catalogue", "course_published")
+    def handle_course_published(self, tx, events):
+        calls_while_away.append(len(events))
+        raise Unavailable("the database cannot be reached now", retry_after=1)
+
+
+def test_a_batch_the_database_refuses_is_retried_whole_not_one_by_one(rabbit_config, database, service_container):
+    """Each event alone would wait for the database as long again (DB_WAIT_SECONDS each): a batch
+    of 100 in an outage would hold its consumer 100 times as long per attempt."""
+    amqp_uri = rabbit_config["AMQP_URI"]
+    container = service_container(AwayService, {**config_for(rabbit_config, database), "EVENT_BATCH_WINDOW": 0.2})
+    container.start()
+    for n in range(10):
+        publish_envelope(amqp_uri, course_event(f"Weg {n}").envelope().model_dump(mode="json"))
+    dead_queue = "evt-catalogue-course_published--away.handle_course_published.dead"
+
+    def dead_letters():
+        with Connection(amqp_uri) as conn:
+            return _exists(conn, dead_queue) and conn.channel().queue_declare(dead_queue, passive=True).message_count
+    assert eventually(lambda: dead_letters() == 10, timeout=30, message="all ten dead-lettered after their retries")
+    # four attempts each; one by one would be 4 x (1 batch + 10 single) = 44 calls
+    assert len(calls_while_away) <= 16 and max(calls_while_away) > 1, calls_while_away
