@@ -11,6 +11,7 @@ nowhere after the person erased their request."""
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from urllib.parse import urlparse
 
@@ -45,7 +46,7 @@ def dead_letters(platform, rabbit) -> int:
 
 
 def test_the_person_is_only_where_allowed_after_the_whole_journey_and_nowhere_after_erasure(
-        platform, rabbit, postgres, provider, teams, anonymous, mail_server):
+        platform, rabbit, postgres, provider, teams, anonymous, mail_server, reliability):
     lead_inbox = f"leads-{uuid.uuid4().hex[:6]}@opleider.example.nl"
     with WebhookReceiver() as receiver:
         assert provider.put("/api/v1/providers/me/webhook", json={"url": receiver.url}).status_code == 200
@@ -72,14 +73,23 @@ def test_the_person_is_only_where_allowed_after_the_whole_journey_and_nowhere_af
             eventually(lambda: mail_server.to(body["email"]), timeout=20, message="the person's confirmation")
             needles = [body["name"], body["email"], read["phone"], body["phone"]]
             # analytics failed every event of the journey: after its retries, its dead letters hold them
-            eventually(lambda: dead_letters(platform, rabbit) >= 5, timeout=90, message="the dead letters filled")
+            dead = eventually(lambda: dead_letters(platform, rabbit) >= 5 and dead_letters(platform, rabbit),
+                              timeout=90, message="the dead letters filled")
             assert queues_holding(platform, rabbit, needles) == []
 
     assert "replayed" in deadletters(platform, rabbit, "replay")
+    back = time.monotonic()
     kinds = eventually(lambda: {e["event_type"] for e in archived(platform, intake["id"])} >= {
         "intake_submitted", "lead_shared", "intake_outcome_recorded"} and archived(platform, intake["id"]),
         timeout=30, message="the replayed events archived")
     assert all(not any(n.lower() in str(e).lower() for n in needles) for e in kinds)
+    with psycopg.connect(platform.db_urls["intake"]) as conn:       # what intake published about the request
+        emitted = conn.execute("SELECT count(*) FROM outbox WHERE envelope->'payload'->>'intake_id' = %s",
+                               (intake["id"],)).fetchone()[0]
+    reliability(scenario="the whole journey of one person, then erasure", injected="analytics' database refused",
+                accepted=emitted, found=len(kinds), duplicates=len(kinds) - len({str(e) for e in kinds}),
+                refused=0, recover_seconds=round(time.monotonic() - back, 1),
+                note=f"{dead} dead letters replayed; the person found only where allowed, nowhere after erasure")
     for request in receiver.requests:
         assert not any(n.lower() in request["body"].lower() for n in needles), request["body"]
     for mail in mail_server.to(lead_inbox):
