@@ -100,7 +100,10 @@ def test_a_sync_pages_through_the_endpoint_and_withdraws_what_is_gone(provider, 
         expands = [r for r in server.requests if "expand" in r["query"]]
         assert [r["path"] for r in expands] == ["/ooapi/v5/courses/c-005"]
         gaps = [b["at"] - a["at"] for a, b in zip(server.requests, server.requests[1:])]
-        assert min(gaps) >= 1 / 50 * 0.8          # OOAPI_REQUESTS_PER_SECOND=50 in the tests
+        # OOAPI_REQUESTS_PER_SECOND=50 in the tests: the rate over the sync, as the server saw it (one
+        # request's arrival may lag its sending by a few ms on a busy machine, the next one's not)
+        assert (server.requests[-1]["at"] - server.requests[0]["at"]) / len(gaps) >= 1 / 50 * 0.95, gaps
+        assert min(gaps) >= 1 / 50 * 0.5, gaps
 
         mine = my_courses(provider)
         assert len(mine) == 22 and all(c["status"] == "published" for c in mine.values())

@@ -137,8 +137,13 @@ def test_an_advisor_records_an_outcome(platform, teams, anonymous):
     s = browser(platform)
     login = get(s, "/adviseurs").text
     s.post(f"{s.base}/adviseurs/inloggen", data={"csrf": form_token(login), "token": teams["noord"].token})
-    listed = get(s, "/adviseurs").text
-    assert f'/adviseurs/intakes/{intake["id"]}' in listed
+    # the newest request is due last: the advisor pages through the list (overdue first) to it
+    listed, number = get(s, "/adviseurs").text, 1
+    while f'/adviseurs/intakes/{intake["id"]}' not in listed:
+        assert f'href="/adviseurs?pagina={number + 1}"' in listed, f"not on page {number}, and no next page"
+        number += 1
+        listed = get(s, f"/adviseurs?pagina={number}").text
+        assert f'<span aria-current="page">Pagina {number}</span>' in listed
     one = get(s, f"/adviseurs/intakes/{intake['id']}").text
     token = form_token(one)
     wrong = s.post(f"{s.base}/adviseurs/intakes/{intake['id']}", data={"csrf": token, "type": "enrolled"})

@@ -12,6 +12,7 @@ from cachetools import LRUCache
 
 from services.chassis import texts
 from services.chassis.errors import Conflict, NotFound, ValidationFailed
+from services.contracts.rpc import LIST_MAX_PAGE
 from services.gateway import import_formats
 from services.gateway.http import route
 from services.gateway.import_upload import ImportRequest, Upload
@@ -22,6 +23,7 @@ STEP_NAMES = {"nl": {"call_attempted": "Gebeld, niet bereikt", "waiting_for_pers
                      "advice_given": "Advies gegeven", "enrolled": "Ingeschreven", "closed": "Afgesloten"},
               "en": {"call_attempted": "Called, no answer", "waiting_for_person": "Waiting for the person",
                      "advice_given": "Advice given", "enrolled": "Enrolled", "closed": "Closed"}}
+ADVISOR_PAGE = 50                               # requests on one page of an advisor's list
 REPORTS: LRUCache = LRUCache(maxsize=1000)      # an upload's report (its rejected lines), by import id
 
 
@@ -103,13 +105,15 @@ class WorkPages:
         me = signed_in(request, "advisor", self.config["ADMIN_TOKEN"], self.call)
         if me is None:
             return page("inloggen.html", request, role="advisor")
-        overdue = self.call("intake", "list_intakes", me.as_dict(), None, True, 1, 100)
-        everything = self.call("intake", "list_intakes", me.as_dict(), None, False, 1, 100)
-        seen = {i["id"] for i in overdue["items"]}
-        rows = overdue["items"] + [i for i in everything["items"] if i["id"] not in seen]
+        # overdue first, then open by deadline, then the rest (intake's order), ADVISOR_PAGE at a time
+        number = request.args.get("pagina", "1")
+        number = int(number) if number.isascii() and number.isdigit() and 0 < int(number) <= LIST_MAX_PAGE else 1
+        listed = self.call("intake", "list_intakes", me.as_dict(), None, False, number, ADVISOR_PAGE)
+        last = max(1, -(-listed["total"] // ADVISOR_PAGE))
+        pages = [(n, f"/adviseurs?pagina={n}") for n in sorted({1, number - 1, number, number + 1, last}) if 1 <= n <= last]
         lang = language(request)
-        return page("adviseurs.html", request, me=me, intakes=rows, total=everything["total"],
-                    when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), lang))
+        return page("adviseurs.html", request, me=me, intakes=listed["items"], total=listed["total"], pages=pages,
+                    number=number, when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), lang))
 
     @route("GET", "/adviseurs/intakes/<intake_id>")
     def advisor_intake_page(self, request, intake_id):
