@@ -44,6 +44,10 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
                   "headers": {"Retry-After": {"description": "seconds until a request is accepted again",
                                               "schema": {"type": "integer"}}},
                   "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+    # every /api route asks a service: while it (or its database) cannot answer
+    out["503"] = {"description": "a service or its database is away for a moment: try again after Retry-After",
+                  "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+                  "content": {"application/problem+json": {"schema": _ref("Problem")}}}
     return out
 
 
@@ -326,7 +330,7 @@ def document() -> dict:
          **({"style": "form", "explode": True} if prop.get("type") == "array" else {})}
         for name, prop in SearchRequest.model_json_schema()["properties"].items()
     ]
-    return {
+    return _with_common_answers({
         "openapi": "3.1.0",
         "info": {"title": "Scholingsalliantie API", "version": "1.0.0",
                  "description": "Course offer, search and intake for lifelong learning in the Netherlands."},
@@ -492,4 +496,28 @@ def document() -> dict:
                             "type": "object", "required": ["suggestions"],
                             "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}}, 422)}},
         },
-    }
+    })
+
+
+PAGE_ERROR = {"content": {"text/html": {"schema": {"type": "string"}}}}
+NUL_IN_QUERY = "the query holds a value no table can hold (a NUL character): nothing was done"
+
+
+def _with_common_answers(document: dict) -> dict:
+    """What every route can answer besides its own (services/gateway/http.py ``route``): an API
+    route (and a document) a 422 problem for a NUL character in the query; a page an error page
+    for that, for an id that leads nowhere and, a form, for a missing CSRF token."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "put", "post", "delete", "patch"):
+                continue            # the path's own parameters
+            answers = operation["responses"] = dict(operation["responses"])    # a page's may be shared
+            if path.startswith("/api/") or path in ("/health", "/openapi.json", "/asyncapi.json"):
+                answers.setdefault("422", {"description": NUL_IN_QUERY,
+                                           "content": {"application/problem+json": {"schema": _ref("Problem")}}})
+            else:                   # the pages and their files
+                answers.setdefault("422", {"description": NUL_IN_QUERY, **PAGE_ERROR})
+                answers.setdefault("404", {"description": "nothing here (an id no one has, or not yours)", **PAGE_ERROR})
+                if method == "post":
+                    answers.setdefault("403", {"description": "the form's CSRF token is missing or wrong", **PAGE_ERROR})
+    return document

@@ -1,7 +1,7 @@
 """Schemathesis against the gateway's own /openapi.json: every operation, with requests generated
 from the document (valid and not), sent anonymously and with each role's credentials. No answer
-may be a 5xx, and every answer must keep to what the document says of it (its schema, its content
-type, its headers).
+may be a 5xx, and every answer must keep to what the document says of it (a status it lists, its
+schema, its content type, its headers).
 
 Left out: the event stream (it never ends; tests/e2e/test_analytics.py reads it) and a provider
 rotating its own key (the role would be locked out for the rest; the access table covers it)."""
@@ -14,13 +14,14 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance)
+                                               response_schema_conformance, status_code_conformance)
 
 from services.gateway.openapi import document
 from tests.conftest import Client
 from tests.infra import ADMIN_TOKEN
 
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, response_headers_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance,
+          response_headers_conformance]
 EXAMPLES = 6
 
 
