@@ -8,6 +8,9 @@ import json
 
 INT64 = (-2**63, 2**63 - 1)   # what the RPC wire (orjson) writes; a larger number fails to encode
 NUL = "\x00"                  # PostgreSQL's text and jsonb cannot hold it
+# uploads that stream (and keep their own limits: lines, an OOAPI document's size); every other
+# body over MAX_BODY_BYTES is refused before it is read
+STREAMED_PATHS = ("/api/v1/courses/import", "/aanbieders/import")
 
 
 def loads(text: str | bytes) -> tuple[object, bool]:

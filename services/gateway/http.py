@@ -63,7 +63,7 @@ class ProblemWsgiApp(WsgiApp):
             response = problem_response(exc.code, exc.name, exc.description, headers=headers)
             return response(environ, start_response)
         request = Request(environ, shallow=True)     # as nameko's: the handler reads the body
-        if not request.path.endswith(STREAMED_PATHS):
+        if not request.path.endswith(bodies.STREAMED_PATHS):
             # werkzeug refuses a larger body before reading it (Content-Length), or as soon as a
             # chunked one grows past it: RequestEntityTooLarge, answered 413
             limit = self.server.container.config.get("MAX_BODY_BYTES", 1024 * 1024)
@@ -72,8 +72,6 @@ class ProblemWsgiApp(WsgiApp):
         return provider.handle_request(request)(environ, start_response)
 
 
-# uploads that stream (and keep their own limits: lines, an OOAPI document's size)
-STREAMED_PATHS = ("/api/v1/courses/import", "/aanbieders/import")
 
 
 class NoDelayWebServer(WebServer):

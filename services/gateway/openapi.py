@@ -14,6 +14,7 @@ from services.contracts.rpc import (
     SearchRequest,
     SearchResponse,
 )
+from services.gateway import bodies
 
 PROBLEM = {
     "type": "object",
@@ -501,23 +502,31 @@ def document() -> dict:
 
 PAGE_ERROR = {"content": {"text/html": {"schema": {"type": "string"}}}}
 NUL_IN_QUERY = "the query holds a value no table can hold (a NUL character): nothing was done"
+TOO_LARGE = "the body is larger than MAX_BODY_BYTES (1 MiB by default): refused before it was read"
 
 
 def _with_common_answers(document: dict) -> dict:
     """What every route can answer besides its own (services/gateway/http.py ``route``): an API
     route (and a document) a 422 problem for a NUL character in the query; a page an error page
-    for that, for an id that leads nowhere and, a form, for a missing CSRF token."""
+    for that, for an id that leads nowhere and, a form, for a missing CSRF token; and where a
+    body is read whole (not an import's), a 413 for one over the limit."""
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             if method not in ("get", "put", "post", "delete", "patch"):
                 continue            # the path's own parameters
             answers = operation["responses"] = dict(operation["responses"])    # a page's may be shared
+            reads_body = "requestBody" in operation or method == "post"
+            too_large = reads_body and not path.endswith(bodies.STREAMED_PATHS)
             if path.startswith("/api/") or path in ("/health", "/openapi.json", "/asyncapi.json"):
-                answers.setdefault("422", {"description": NUL_IN_QUERY,
-                                           "content": {"application/problem+json": {"schema": _ref("Problem")}}})
+                problem = {"content": {"application/problem+json": {"schema": _ref("Problem")}}}
+                answers.setdefault("422", {"description": NUL_IN_QUERY, **problem})
+                if too_large:
+                    answers.setdefault("413", {"description": TOO_LARGE, **problem})
             else:                   # the pages and their files
                 answers.setdefault("422", {"description": NUL_IN_QUERY, **PAGE_ERROR})
                 answers.setdefault("404", {"description": "nothing here (an id no one has, or not yours)", **PAGE_ERROR})
                 if method == "post":
                     answers.setdefault("403", {"description": "the form's CSRF token is missing or wrong", **PAGE_ERROR})
+                if too_large:
+                    answers.setdefault("413", {"description": TOO_LARGE, **PAGE_ERROR})
     return document
