@@ -26,6 +26,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from services.gateway.service import GatewayService
 from tests.conftest import Client
+from tests.e2e.test_catalogue import ndjson
 from tests.e2e.test_intake import person, published_course
 from tests.e2e.test_journey import a_course
 from tests.infra import ADMIN_TOKEN, eventually
@@ -169,7 +170,7 @@ def world(platform, teams):
         delivered = eventually(lambda: a.get("/api/v1/providers/me/webhook/deliveries").json()["items"], timeout=20,
                                message="A's lead delivered to its webhook")
         a.delete("/api/v1/providers/me/webhook")
-    imported = a.post("/api/v1/courses/import?format=ndjson", data=ndjson_of(a_course("Geïmporteerd")))
+    imported = a.post("/api/v1/courses/import?format=ndjson", data=ndjson(a_course("Geïmporteerd")))
     assert imported.status_code == 200, imported.text
     scheme = a.post("/api/v1/funding-schemes", json=scheme_body())
     assert scheme.status_code == 201, scheme.text
@@ -199,11 +200,6 @@ def new_provider(admin: Client, platform, kind: str) -> Client:
     client = Client(platform.url, answer.json()["api_key"])
     client.id = answer.json()["id"]
     return client
-
-
-def ndjson_of(*courses) -> bytes:
-    import json
-    return b"".join(json.dumps(c).encode() + b"\n" for c in courses)
 
 
 def scheme_body() -> dict:
@@ -249,7 +245,7 @@ BODIES = {   # (world, path parameters, role, the role's token) -> the request's
     "webhook": lambda w, p, role, t: {"json": {"url": "https://hooks.example.nl/leads"}},
     "lead_email": lambda w, p, role, t: {"json": {"email": "leads@opleider.example.nl"}},
     "course": lambda w, p, role, t: {"json": a_course("Nieuw")},
-    "ndjson": lambda w, p, role, t: {"data": ndjson_of(a_course("Geïmporteerd"))},
+    "ndjson": lambda w, p, role, t: {"data": ndjson(a_course("Geïmporteerd"))},
     "course_again": _course_again,
     "scheme": lambda w, p, role, t: {"json": scheme_body()},
     "scheme_again": _scheme_again,
@@ -270,7 +266,7 @@ BODIES = {   # (world, path parameters, role, the role's token) -> the request's
                                              "consent": "ja"}},
     "sign_in": lambda w, p, role, t: {"data": {"csrf": CSRF, "token": t or ""}},
     "upload": lambda w, p, role, t: {"data": {"csrf": CSRF, "format": "ndjson"},
-                               "files": {"file": ("cursussen.ndjson", ndjson_of(a_course("Via de pagina")))}},
+                               "files": {"file": ("cursussen.ndjson", ndjson(a_course("Via de pagina")))}},
     "step_form": lambda w, p, role, t: {"data": {"csrf": CSRF, "type": "call_attempted"}},
 }
 
