@@ -14,12 +14,23 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
+from services.contracts.events import EVENT_TYPES
+
 
 def permissions(name: str) -> dict:
     """configure and write only the analyst's own queues (to declare and bind them: a bind needs
-    write on the queue, read on the exchange); read everything (the events exchanges, the queues)."""
-    own = rf"^analyst\.{re.escape(name)}\..*"
-    return {"configure": own, "write": own, "read": ".*"}
+    write on the queue, read on the exchange); read only the documented ``<service>.events``
+    exchanges and those queues. In RabbitMQ read on an exchange lets one bind a queue to it and
+    read on a queue lets one get, consume and purge it: ``.*`` opened the RPC exchange (API keys,
+    tokens, people's contact details in replies) and every service's queues."""
+    own = rf"analyst\.{re.escape(name)}\..*"
+    exchanges = "|".join(re.escape(e) for e in event_exchanges())
+    return {"configure": f"^{own}$", "write": f"^{own}$", "read": f"^({exchanges}|{own})$"}
+
+
+def event_exchanges() -> list[str]:
+    """The exchanges the event stream runs on, as the AsyncAPI document declares them."""
+    return sorted({f"{cls.source}.events" for cls in EVENT_TYPES.values()})
 
 
 def create(api_uri: str, amqp_uri: str, name: str) -> str:

@@ -25,11 +25,9 @@ class Settings(DatabaseServiceSettings):
         "how long a sync's hold on an endpoint lasts without a word from its process"))
 
     @model_validator(mode="after")
-    def _a_real_key_in_production(self):
+    def _consistent(self):
         if self.ooapi_page_size not in (10, 20, 50, 100, 250):
             raise ValueError("OOAPI_PAGE_SIZE must be 10, 20, 50, 100 or 250 (OOAPI's page sizes)")
-        if self.app_env == "production" and self.ooapi_secret_key == DEV_OOAPI_SECRET_KEY:
-            raise ValueError("OOAPI_SECRET_KEY must be set when APP_ENV=production")
         if self.ooapi_lease_seconds < 4 * self.ooapi_timeout_seconds:
             raise ValueError("OOAPI_LEASE_SECONDS must be at least 4 x OOAPI_TIMEOUT_SECONDS")
         return self

@@ -2,6 +2,7 @@
 that names the variable when one is missing or malformed."""
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AmqpDsn, Field, PostgresDsn, ValidationError, model_validator
@@ -22,6 +23,27 @@ class ConfigurationError(SystemExit):
 
 
 DEV_CREDENTIAL_KEY = "dev-credential-key-not-secret"
+
+# A setting is a secret when its name says so; production refuses such a setting at its
+# development default and anything shorter than 32 bytes or of few different characters, so the
+# next key added cannot go to production with a value printed in this repository.
+SECRET_NAME = re.compile(r"(^|_)(key|token|password|secret)$")
+MIN_SECRET_BYTES = 32
+MIN_SECRET_CHARACTERS = 12
+GENERATE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def secret_problem(value: str | None, default: object) -> str | None:
+    """Why ``value`` is no secret production may run with, or None."""
+    if value is None:
+        return "must be set when APP_ENV=production"
+    if value == default:
+        return "must not be its development default when APP_ENV=production"
+    if len(value.encode()) < MIN_SECRET_BYTES or len(set(value)) < MIN_SECRET_CHARACTERS:
+        return (f"must be at least {MIN_SECRET_BYTES} random bytes when APP_ENV=production "
+                f"(generate one: {GENERATE})")
+    return None
+
 
 # a service may wait longer for its batches (analytics): it sets its own default
 BatchWindow = Annotated[float, Field(ge=0, le=5, description="seconds a batch waits for more events after its first")]
@@ -46,6 +68,18 @@ class ServiceSettings(BaseSettings):
                                   description="events a batching handler applies in one transaction")
     event_batch_window: BatchWindow = 0.02
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    app_env: Literal["development", "test", "production"] = "development"
+
+    @model_validator(mode="after")
+    def _real_secrets_in_production(self):
+        if self.app_env != "production":
+            return self
+        problems = [f"{name.upper()} {problem}" for name, field in type(self).model_fields.items()
+                    if SECRET_NAME.search(name)
+                    and (problem := secret_problem(getattr(self, name), field.default))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def nameko_config(self) -> dict:
         return {
@@ -78,16 +112,9 @@ class DatabaseServiceSettings(ServiceSettings):
     database_url: PostgresDsn = Field(description="PostgreSQL database of this service")
     db_wait_seconds: float = Field(default=5, gt=0, description=(
         "how long a request waits for a database connection before it is answered 503 (the database away)"))
-    app_env: Literal["development", "test", "production"] = "development"
     credential_key: str = Field(default=DEV_CREDENTIAL_KEY, min_length=16, description=(
         "key of the hashes the service stores of the API keys and tokens it issues (keep it secret; "
         "changing it revokes them all)"))
-
-    @model_validator(mode="after")
-    def _a_real_key_in_production(self):
-        if self.app_env == "production" and self.credential_key == DEV_CREDENTIAL_KEY:
-            raise ValueError("CREDENTIAL_KEY must be set when APP_ENV=production")
-        return self
 
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "DB_WAIT_SECONDS": self.db_wait_seconds,
@@ -101,9 +128,11 @@ def load_settings(cls: type[ServiceSettings], required: tuple[str, ...] = ()) ->
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            if not err["loc"]:        # a rule over several settings names them itself
+                lines.append(f"  {err['msg'].removeprefix('Value error, ')}")
+                continue
             problem = "is missing" if err["type"] == "missing" else f"is invalid: {err['msg']}"
-            lines.append(f"  {name} {problem}")
+            lines.append(f"  {str(err['loc'][0]).upper()} {problem}")
         raise ConfigurationError("configuration error:\n" + "\n".join(lines)) from None
     missing = [name.upper() for name in required if getattr(settings, name) in (None, "")]
     if missing:

@@ -5,7 +5,6 @@ the settings and the rate limits."""
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 from nameko.constants import NON_PERSISTENT
 from nameko.dependency_providers import Config
@@ -41,7 +40,6 @@ def weak_token(token: str, production: bool) -> str | None:
 
 
 class Settings(ServiceSettings):
-    app_env: Literal["development", "test", "production"] = "development"
     admin_token: str | None = Field(default=None, validate_default=True, min_length=16)
     gateway_host: str = "127.0.0.1"
     gateway_port: int = Field(default=8000, ge=1, le=65535)

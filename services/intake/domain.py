@@ -30,10 +30,14 @@ def new_token(kind: str) -> str:
     return tokens.new_token(TOKEN_PREFIX[kind])
 
 
-def person_token(key: str, intake_id) -> str:
-    """The person's token to their request: derived from its id with the service's key, so the
-    confirmation mail sent later carries it while intake stores only its hash."""
-    return tokens.derived_token(key, TOKEN_PREFIX["person"], "intake", str(intake_id))
+# how long intake keeps a person's token for the confirmation mail: longer than notify's retries
+MAIL_TOKEN_DAYS = 2
+
+
+def body_hash(key: str, new) -> str:
+    """What a request asked, as a keyed hash: the same Idempotency-Key with another body is
+    another request, refused (it must never be answered with the first one's token)."""
+    return tokens.keyed_hash(key, new.model_dump_json())
 
 
 keyed_hash = tokens.keyed_hash

@@ -41,8 +41,6 @@ class Settings(DatabaseServiceSettings):
     intake_retention_days: int = Field(default=365, ge=1, description="days personal data of a finished request is kept")
     intake_hash_key: str = Field(default="dev-intake-hash-key", min_length=8,
                                  description="key of the hashes that count submissions per address and contact")
-    intake_token_key: str = Field(default="dev-intake-token-key", min_length=8,
-                                  description="key the person's token to their request is derived with (keep it secret)")
     intake_limit_per_address: int = Field(default=10, ge=1, description="intakes one client address may send an hour")
     intake_limit_per_contact: int = Field(default=3, ge=1, description="intakes for one e-mail address or phone a day")
     intake_erasure_log: str | None = Field(default=None, description=(
@@ -51,7 +49,7 @@ class Settings(DatabaseServiceSettings):
 
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "INTAKE_RETENTION_DAYS": self.intake_retention_days,
-                "INTAKE_HASH_KEY": self.intake_hash_key, "INTAKE_TOKEN_KEY": self.intake_token_key,
+                "INTAKE_HASH_KEY": self.intake_hash_key,
                 "INTAKE_LIMIT_PER_ADDRESS": self.intake_limit_per_address,
                 "INTAKE_LIMIT_PER_CONTACT": self.intake_limit_per_contact,
                 "INTAKE_ERASURE_LOG": self.intake_erasure_log}
@@ -139,14 +137,17 @@ class IntakeService(HealthMixin):
             course = self._published_course(tx, new.course_id, errors)
             if errors:
                 raise ValidationFailed("the intake request is not valid", errors)
+            intake_id = uuid.UUID(request_id) if request_id else uuid.uuid4()
+            asked = domain.body_hash(self.config["INTAKE_HASH_KEY"], new)
+            if (done := tx.intake(intake_id)) is not None:     # this very request, handled before
+                return _again(done, asked)
             self._within_limits(tx, now, client_address, contact)
             teams = {t["code"]: t for t in tx.teams()}
             course_place = course and domain.whereabouts(course["postcode"], course["province"])
             person = contact["postcode"] and domain.whereabouts(contact["postcode"])
             code = domain.route([region_of(t) for t in teams.values()], person or None, course_place or None)
             calendar = calendar_of(teams[code])
-            intake_id = uuid.UUID(request_id) if request_id else uuid.uuid4()
-            token = domain.person_token(self.config["INTAKE_TOKEN_KEY"], intake_id)
+            token = domain.new_token("person")
             record = {
                 "id": intake_id, "team": code, "situation": new.situation, "search_id": new.search_id,
                 "routed_by": "postcode" if person and code != domain.NATIONAL_TEAM else
@@ -156,13 +157,12 @@ class IntakeService(HealthMixin):
                 "share_with_provider": bool(new.share_with_provider and course),
                 "consent": {"callback": True, "share_with_provider": bool(new.share_with_provider and course),
                             "at": now.isoformat(), "version": domain.CONSENT_VERSION},
-                "token_hash": self.store.credential_hash(token), "name": new.name, "message": new.message, **contact,
+                "token_hash": self.store.credential_hash(token), "mail_token": token, "body_hash": asked,
+                "name": new.name, "message": new.message, **contact,
                 "received_at": now, "callback_due_by": domain.callback_due_by(now, calendar),
                 "due_soon_at": domain.due_soon_at(now, calendar)}
-            if not tx.insert_intake(record):        # this very request, handled before: its answer again
-                done = tx.intake(intake_id)
-                return _submitted(intake_id, done["status"], done["team"], done["team_name"], done["callback_due_by"],
-                                  token)
+            if not tx.insert_intake(record):        # the same request, handled meanwhile by another worker
+                return _again(tx.intake(intake_id), asked)
             facts = _facts(record)
             tx.emit_many([
                 IntakeSubmitted(**facts, search_id=new.search_id, preferred_contact=new.preferred_contact,
@@ -216,8 +216,7 @@ class IntakeService(HealthMixin):
         with self.store.transaction() as tx:
             rows = [r for r in tx.intakes([str(_uuid(i, "intake_ids")) for i in intake_ids]) if r["erased_at"] is None]
             addresses = tx.team_addresses(sorted({r["team"] for r in rows}))
-        found = {r["id"]: recipient_json(r, addresses.get(r["team"], []),
-                                         domain.person_token(self.config["INTAKE_TOKEN_KEY"], r["id"])) for r in rows}
+        found = {r["id"]: recipient_json(r, addresses.get(r["team"], []), r["mail_token"]) for r in rows}
         return {i: found.get(i) for i in intake_ids}
 
     # advisors at work (their team's requests; an admin sees every team's)
@@ -292,6 +291,7 @@ class IntakeService(HealthMixin):
             if expired:
                 self._erase(tx, expired, "retention")
             tx.forget_old_submissions()
+            tx.forget_mail_tokens(datetime.now(timezone.utc) - timedelta(days=domain.MAIL_TOKEN_DAYS))
         if expired:
             log.info("%d finished intakes past the retention period: personal data erased", len(expired))
 
@@ -385,6 +385,17 @@ def _uuid(value, field_name: str, error=ValidationFailed) -> uuid.UUID:
 
 
 SERVICE = IntakeService
+
+
+def _again(done: dict, asked: str) -> dict:
+    """The answer to a request made before under the same id (a redelivery, a client's retry with
+    its Idempotency-Key): only to the same body, and with the token only while intake still
+    keeps it for the mail; another body under that key is refused."""
+    if done["body_hash"] is None or not tokens.same_hash(done["body_hash"], asked):
+        raise ValidationFailed("this Idempotency-Key was used for another request", [
+            {"field": "Idempotency-Key", "message": "already used for a request with another body: use a new key"}])
+    return _submitted(done["id"], done["status"], done["team"], done["team_name"], done["callback_due_by"],
+                      done["mail_token"])
 
 
 def _submitted(intake_id, status: str, team: str, team_name: str, due: datetime, token: str) -> dict:

@@ -93,6 +93,12 @@ class IntakeStore(Store):
     def record_submission(self, key_hashes: list[str]) -> None:
         self.execute("INSERT INTO submissions (key_hash) SELECT unnest(%(k)s::text[])", {"k": key_hashes})
 
+    def forget_mail_tokens(self, before: datetime) -> int:
+        """The person's token is kept only for the confirmation mail: gone once its time to be
+        delivered (every retry) has passed."""
+        return self.execute("UPDATE intakes SET mail_token = NULL WHERE mail_token IS NOT NULL AND received_at < %(before)s",
+                            {"before": before}).rowcount
+
     def forget_old_submissions(self) -> int:
         """Counts older than any limit's window are of no use (the hourly purge drops them)."""
         return self.execute("DELETE FROM submissions WHERE at < now() - interval '2 days'").rowcount
@@ -101,11 +107,11 @@ class IntakeStore(Store):
         """False when an intake with this id exists (the same request again: nothing is written)."""
         inserted = self.execute(
             """INSERT INTO intakes (id, team, routed_by, situation, course_id, provider_id, search_id, preferred_contact,
-                   language, share_with_provider, consent, token_hash, name, email, phone, postcode, message,
-                   received_at, callback_due_by, due_soon_at)
+                   language, share_with_provider, consent, token_hash, mail_token, body_hash, name, email, phone,
+                   postcode, message, received_at, callback_due_by, due_soon_at)
                VALUES (%(id)s, %(team)s, %(routed_by)s, %(situation)s, %(course_id)s, %(provider_id)s, %(search_id)s,
                    %(preferred_contact)s, %(language)s, %(share_with_provider)s, %(consent)s, %(token_hash)s,
-                   %(name)s, %(email)s, %(phone)s, %(postcode)s, %(message)s, %(received_at)s,
+                   %(mail_token)s, %(body_hash)s, %(name)s, %(email)s, %(phone)s, %(postcode)s, %(message)s, %(received_at)s,
                    %(callback_due_by)s, %(due_soon_at)s)
                ON CONFLICT (id) DO NOTHING""",
             {**intake, "consent": Jsonb(intake["consent"])}).rowcount == 1
@@ -116,11 +122,12 @@ class IntakeStore(Store):
     # reading and changing one
 
     def intake(self, intake_id, for_update: bool = False) -> dict | None:
-        return self.fetch_one(f"SELECT {INTAKE_COLUMNS}, i.token_hash FROM {INTAKE_FROM} WHERE i.id = %(id)s"
+        return self.fetch_one(f"SELECT {INTAKE_COLUMNS}, i.token_hash, i.body_hash, i.mail_token FROM {INTAKE_FROM} "
+                              "WHERE i.id = %(id)s"
                               + (" FOR UPDATE OF i" if for_update else ""), {"id": intake_id})
 
     def intakes(self, intake_ids: list) -> list[dict]:
-        return self.fetch_all(f"SELECT {INTAKE_COLUMNS} FROM {INTAKE_FROM} WHERE i.id = ANY(%(ids)s::uuid[])",
+        return self.fetch_all(f"SELECT {INTAKE_COLUMNS}, i.mail_token FROM {INTAKE_FROM} WHERE i.id = ANY(%(ids)s::uuid[])",
                               {"ids": intake_ids})
 
     def team_addresses(self, codes: list[str]) -> dict[str, list[str]]:
@@ -165,7 +172,8 @@ class IntakeStore(Store):
         """Personal data gone (the request's facts stay for statistics): the contact fields,
         advisors' notes, and the token that could reach it."""
         self.execute(f"""UPDATE intakes SET {', '.join(f'{c} = NULL' for c in PERSONAL_FIELDS)}, erased_at = now(),
-                             updated_at = now(), token_hash = 'erased:' || id::text
+                             updated_at = now(), token_hash = 'erased:' || id::text,
+                             mail_token = NULL
                          WHERE id = ANY(%(ids)s::uuid[])""", {"ids": intake_ids})
         self.execute("UPDATE intake_history SET note = NULL WHERE intake_id = ANY(%(ids)s::uuid[])", {"ids": intake_ids})
 

@@ -106,7 +106,7 @@ class Delivery:
             return channel, [address], {
                 "name": intake["name"], "team_name": intake["team"]["name"], "course_title": intake["course_title"],
                 "due": texts.deadline_text(datetime.fromisoformat(intake["callback_due_by"]), intake["language"]),
-                "status_url": f"{base}/aanvraag/{intake['id']}?token={intake['token']}"}, intake["language"], {}
+                "status_url": f"{base}/aanvraag/{intake['id']}" + (f"?token={intake['token']}" if intake["token"] else "")}, intake["language"], {}
         if message["audience"] == TEAM:
             addresses = intake["team"]["addresses"]
             if not addresses:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from services.chassis import collector
 from services.chassis.buffered import BufferedDispatcher
@@ -42,6 +42,11 @@ class Settings(DatabaseServiceSettings):
                                 description="where the read model lives: postgres or opensearch")
     opensearch_url: str | None = Field(default=None, validate_default=True,
                                        description="OpenSearch, e.g. http://127.0.0.1:9200")
+    opensearch_user: str | None = Field(default=None, description="OpenSearch user (its security plugin on)")
+    opensearch_password: str | None = Field(default=None, description="that user's password")
+    opensearch_verify_certs: bool = Field(default=True, description=(
+        "check OpenSearch's TLS certificate (false only for a test cluster's demo certificate)"))
+    opensearch_ca_certs: str | None = Field(default=None, description="a CA bundle for OpenSearch's certificate")
     opensearch_index: str = Field(default="courses", pattern="^[a-z0-9_-]+$",
                                   description="the alias searched; indexes are named <alias>-v<n>")
     opensearch_analysis: str = Field(default="dutch", pattern="^(dutch|standard)$",
@@ -61,10 +66,18 @@ class Settings(DatabaseServiceSettings):
             raise ValueError("SEARCH_BACKEND=opensearch needs OPENSEARCH_URL")
         return url
 
+    @model_validator(mode="after")
+    def _certificates_checked_in_production(self):
+        if self.app_env == "production" and not self.opensearch_verify_certs:
+            raise ValueError("OPENSEARCH_VERIFY_CERTS must stay true when APP_ENV=production (set OPENSEARCH_CA_CERTS)")
+        return self
+
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "SEARCH_BACKEND": self.search_backend,
                 "OPENSEARCH_URL": self.opensearch_url, "OPENSEARCH_INDEX": self.opensearch_index,
                 "OPENSEARCH_ANALYSIS": self.opensearch_analysis,
+                "OPENSEARCH_AUTH": (self.opensearch_user, self.opensearch_password) if self.opensearch_user else None,
+                "OPENSEARCH_VERIFY_CERTS": self.opensearch_verify_certs, "OPENSEARCH_CA_CERTS": self.opensearch_ca_certs,
                 "SEARCH_CACHE_ENTRIES": self.search_cache_entries,
                 "SEARCH_TEXT_CACHE_MB": self.search_text_cache_mb}
 

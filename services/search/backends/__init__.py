@@ -11,7 +11,10 @@ def make_backend(config: dict) -> SearchBackend:
     """The backend the service's settings name (their defaults: search/service.py ``Settings``)."""
     if config["SEARCH_BACKEND"] == "opensearch":
         from services.search.backends.opensearch import OpenSearchBackend
-        return OpenSearchBackend(config["OPENSEARCH_URL"], config["OPENSEARCH_INDEX"], config["OPENSEARCH_ANALYSIS"])
+        return OpenSearchBackend(config["OPENSEARCH_URL"], config["OPENSEARCH_INDEX"], config["OPENSEARCH_ANALYSIS"],
+                                 connection={"http_auth": config.get("OPENSEARCH_AUTH"),
+                                             "verify_certs": config.get("OPENSEARCH_VERIFY_CERTS", True),
+                                             "ca_certs": config.get("OPENSEARCH_CA_CERTS")})
     from services.search.backends.postgres import PostgresBackend
     return PostgresBackend(float(config["SEARCH_TEXT_CACHE_MB"]))
 

@@ -99,15 +99,17 @@ def to_source(doc: dict) -> dict:
 class OpenSearchBackend(SearchBackend):
     name = "opensearch"
 
-    def __init__(self, url: str, alias: str = "courses", analysis: str = "dutch"):
+    def __init__(self, url: str, alias: str = "courses", analysis: str = "dutch", connection: dict | None = None):
         self.url, self.alias, self.analysis = url, alias, analysis
+        # credentials and TLS checks: only what is set (the client's defaults otherwise)
+        self.connection = {k: v for k, v in (connection or {}).items() if v is not None}
         self.client: OpenSearch | None = None
         self.building: str | None = None    # the new index while a rebuild runs
 
     # lifecycle
 
     def start(self) -> None:
-        self.client = OpenSearch(hosts=[self.url], timeout=10, max_retries=2, retry_on_timeout=True)
+        self.client = OpenSearch(hosts=[self.url], timeout=10, max_retries=2, retry_on_timeout=True, **self.connection)
         if not self.client.indices.exists_alias(name=self.alias):
             first = self._create_index()
             self.client.indices.put_alias(index=first, name=self.alias)
