@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from werkzeug.wrappers import Request, Response
 
 from services.chassis import wire
+from services.chassis.errors import Unauthorized
 from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway import bodies
 from services.gateway.auth import Principal, authenticate
@@ -114,7 +115,8 @@ def route(method: str, url: str):
             is_page = not url.startswith(("/api/", "/static/")) and url not in NOT_PAGES
             try:
                 if url.startswith("/api/"):      # not /health and the API documents
-                    self.rate_limit(request)
+                    # a credential is the client only once verified: a made-up one is its address
+                    self.rate_limit(request, verified=isinstance(self.caller(request), Principal))
                 elif is_page:
                     self.rate_limit(request, pages=True)
                 if errs := bodies.uncarried_query(request.args):
@@ -238,5 +240,21 @@ class Calls:
         return result
 
     def principal(self, request) -> Principal | None:
-        token = self.config["ADMIN_TOKEN"]
-        return authenticate(request, token, self.call)
+        """The caller; Unauthorized for credentials that are no one's."""
+        found = self.caller(request)
+        if isinstance(found, Unauthorized):
+            raise found
+        return found
+
+    def caller(self, request) -> Principal | Unauthorized | None:
+        """The caller, or why their credentials were refused: asked of the issuing service once a
+        request (the rate limit needs it first, the route after)."""
+        if CALLER not in request.environ:
+            try:
+                request.environ[CALLER] = authenticate(request, self.config["ADMIN_TOKEN"], self.call)
+            except Unauthorized as exc:
+                request.environ[CALLER] = exc
+        return request.environ[CALLER]
+
+
+CALLER = "scholingsalliantie.caller"

@@ -1,8 +1,8 @@
 """Rate limits: each client gets a token bucket, ``RATE_LIMIT_PER_MINUTE`` tokens a minute up to
 ``RATE_LIMIT_BURST`` saved; a request without a token is a 429 with ``Retry-After``.
 
-A client is its credential when it sends one (a provider's key, the analyst or admin token),
-else its address, so clients behind one address with their own keys do not share a bucket. (The
+A client is its credential when it sends one that was verified (a provider's key, the analyst or
+admin token), else its address, so clients behind one address with their own keys do not share a bucket. (The
 gateway is meant to face clients directly: behind a reverse proxy every anonymous client would
 have the proxy's address.) Either is kept only as a keyed hash. The least recently seen clients
 are forgotten beyond ``MAX_CLIENTS``. ``RATE_LIMIT_PER_MINUTE=0`` turns limits off (the test
@@ -76,10 +76,12 @@ class Buckets:
         return taken
 
 
-def client_key(request, secret: str) -> str:
+def client_key(request, secret: str, verified: bool = False) -> str:
     """The client as a keyed hash (``secret``: every gateway process has the same, the admin
-    token): what the processes tell each other is neither a credential nor an address."""
-    credential = request.headers.get("Authorization")
+    token): what the processes tell each other is neither a credential nor an address. The
+    credential is the client only when it was ``verified``: else anyone could be a new client
+    each request with a made-up one."""
+    credential = request.headers.get("Authorization") if verified else None
     raw = "credential:" + credential if credential else "address:" + (request.remote_addr or "unknown")
     return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -108,8 +110,8 @@ class RateLimits(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self.check
 
-    def check(self, request, pages: bool = False) -> None:
-        wait = (self.page_buckets if pages else self.buckets).take(client_key(request, self.secret))
+    def check(self, request, pages: bool = False, verified: bool = False) -> None:
+        wait = (self.page_buckets if pages else self.buckets).take(client_key(request, self.secret, verified))
         if wait:
             retry_after = max(1, math.ceil(wait))
             raise Problem(429, "Too many requests",
