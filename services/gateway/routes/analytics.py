@@ -3,14 +3,13 @@
 that the result lists report. Answered by the analytics and search services."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import secrets
 
 import eventlet
 from werkzeug.wrappers import Response
 
+from services.chassis.csvfile import csv_text
 from services.chassis.errors import ValidationFailed
 from services.gateway.auth import require
 from services.gateway.charts import bar_chart
@@ -79,24 +78,13 @@ class AnalyticsRoutes:
 def as_csv(answer: dict) -> str:
     """A report's rows as CSV: its columns, the same cells as the JSON (a hidden one empty), a
     ``suppressed`` column, and the totals as the last line."""
-    out = io.StringIO()
-    writer = csv.writer(out)
     columns = answer["columns"]
-    writer.writerow(columns + ["suppressed"])
-    for row in answer["rows"]:
-        writer.writerow([_cell(row.get(c)) for c in columns] + ["true" if row.get("suppressed") else "false"])
+    rows = [columns + ["suppressed"]]
+    rows += [[row.get(c) for c in columns] + [bool(row.get("suppressed"))] for row in answer["rows"]]
     if answer.get("totals"):
-        writer.writerow(["totaal" if i == 0 else _cell(answer["totals"].get(c, "")) for i, c in enumerate(columns)]
-                        + ["true" if None in answer["totals"].values() else "false"])
-    return out.getvalue()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(value)
+        rows.append(["totaal" if i == 0 else answer["totals"].get(c, "") for i, c in enumerate(columns)]
+                    + [None in answer["totals"].values()])
+    return csv_text(rows)
 
 
 class DashboardPages:
