@@ -95,7 +95,10 @@ class ServiceSettings(BaseSettings):
                 "version": 1,
                 "disable_existing_loggers": False,
                 "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+                # credentials and contact details masked in every line (services/chassis/logmask.py)
+                "filters": {"personal": {"()": "services.chassis.logmask.MaskPersonalData"}},
+                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                                         "filters": ["personal"]}},
                 "root": {"level": self.log_level, "handlers": ["console"]},
                 "loggers": {
                     "nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"},

@@ -12,7 +12,10 @@ from services.chassis.settings import DatabaseServiceSettings
 class Settings(DatabaseServiceSettings):
     smtp_url: str = Field(default="smtp://127.0.0.1:1025", description=(
         "where mail goes: smtp://host:port, smtp+starttls://user:password@host:587, smtps://user:password@host:465"))
-    sms_provider: Literal["log"] = Field(default="log", description="the SMS adapter (log: written to the log, not sent)")
+    sms_provider: Literal["log", "none"] = Field(default="log", description=(
+        "the SMS adapter (log: written to the log, not sent; none: no SMS is sent)"))
+    notify_test_system: bool = Field(default=False, description=(
+        "this production deployment is a test system: the log SMS adapter is allowed (else production refuses it)"))
     notify_mail_from: str = "Scholingsalliantie <noreply@scholingsalliantie.nl>"
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="the gateway's address, for links in messages")
     notify_hash_key: str = Field(default="dev-notify-hash-key", min_length=8,
@@ -34,6 +37,9 @@ class Settings(DatabaseServiceSettings):
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self):
+        if self.app_env == "production" and self.sms_provider == "log" and not self.notify_test_system:
+            raise ValueError("SMS_PROVIDER=log writes messages to the log instead of sending them: production "
+                             "refuses it unless NOTIFY_TEST_SYSTEM=true says this is a test system")
         if self.notify_lease_seconds < 4 * self.notify_send_timeout:
             raise ValueError("NOTIFY_LEASE_SECONDS must be at least 4 x NOTIFY_SEND_TIMEOUT "
                              "(a batch stops sending well before its lease runs out)")

@@ -17,7 +17,7 @@ from services.run import SERVICES
 
 WORDS = ("key", "token", "secret", "password")
 BASE = {"AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/", "DATABASE_URL": "postgresql://u@127.0.0.1:5432/d",
-        "APP_ENV": "production", "OPENSEARCH_URL": "https://search.example.nl:9200"}
+        "APP_ENV": "production", "SMS_PROVIDER": "none", "OPENSEARCH_URL": "https://search.example.nl:9200"}
 
 
 def settings_of(service: str):
