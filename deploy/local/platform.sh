@@ -25,6 +25,8 @@ service_env() {  # the environment of one service, as docker-compose.yml gives i
   local name=$1
   echo "AMQP_URI=$AMQP_URI"
   [ "$name" = gateway ] || echo "DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$name"
+  # a developer's own webhook receiver or OOAPI server on this machine (production refuses it)
+  [ "$name" = gateway ] || echo "OUTBOUND_ALLOW_LOOPBACK=${OUTBOUND_ALLOW_LOOPBACK:-true}"
   if [ "$name" = notify ]; then echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"; echo "PUBLIC_BASE_URL=$GATEWAY_URL"; fi
   if [ "$name" = intake ]; then echo "INTAKE_ERASURE_LOG=$RUN_DIR/erasures.log"; fi
 }

@@ -34,7 +34,7 @@ class OoapiEndpoints:
     @rpc(expected_exceptions=DomainError)
     def set_ooapi_endpoint(self, provider_id: str, body: dict) -> dict:
         new = validated(NewOoapiEndpoint, body, "OOAPI endpoint")
-        problem = outbound_url_problem(new.base_url, self.config["APP_ENV"])
+        problem = outbound_url_problem(new.base_url, self.config["APP_ENV"], self.config["OUTBOUND_ALLOW_LOOPBACK"])
         if problem:
             raise ValidationFailed("the OOAPI base URL cannot be used", [{"field": "base_url", "message": problem}])
         keep = "authorization" not in body       # left out: the stored one stays; null: removed
@@ -117,7 +117,10 @@ class OoapiEndpoints:
         def finish(failure: str | None) -> dict:
             return self.finish_import(provider_id, import_id, True, *((failure,) if failure else ()))
 
-        client = OoapiClient(row["base_url"], authorization, politeness)
+        allow_loopback = self.config["OUTBOUND_ALLOW_LOOPBACK"]
+        if problem := outbound_url_problem(row["base_url"], self.config["APP_ENV"], allow_loopback):
+            return finish(f"the base URL {problem}")        # one registered before today's rule
+        client = OoapiClient(row["base_url"], authorization, politeness, allow_loopback=allow_loopback)
         return SyncRun(client, row["higher_education"], store_batch, heartbeat, finish,
                        heartbeat_seconds=min(10.0, lease / 4)).run()
 

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import requests
 
+from services.chassis.urls import guarded_session, outbound_failure
 from services.contracts.ooapi import OOAPI_DEGREES, OOAPI_SECTORS, ooapi_course
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ class SyncFailed(Exception):
     """The sync cannot go on (the server failed or answered garbage): it withdraws nothing."""
 
 
-class NotAtEndpoint(Exception):
-    """The server answered 404 for one course's part: that course is rejected, the sync goes on."""
+class NotAtEndpoint(SyncFailed):
+    """The server answered 404: for one course's part that course is rejected and the sync goes
+    on; for a collection (``/courses`` itself) the sync fails, once, saying so."""
 
 
 @dataclass
@@ -57,9 +59,9 @@ class OoapiClient:
     ``on_request`` is called after every answer (the sync's heartbeat)."""
 
     def __init__(self, base_url: str, authorization: str | None, politeness: Politeness,
-                 on_request: Callable[[], None] = lambda: None):
+                 on_request: Callable[[], None] = lambda: None, allow_loopback: bool = False):
         self.base_url, self.politeness, self.on_request = base_url.rstrip("/"), politeness, on_request
-        self.session = requests.Session()
+        self.session = guarded_session(allow_loopback)      # public addresses only, checked on every request
         self.session.headers.update({"Accept": "application/json", "User-Agent": "Scholingsalliantie-OOAPI-sync/1"})
         if authorization:
             self.session.headers["Authorization"] = authorization
@@ -81,16 +83,18 @@ class OoapiClient:
                                             stream=True)
                 body = _read_capped(response)
             except requests.RequestException as exc:
-                problem = f"{type(exc).__name__}: {exc}"
+                problem = outbound_failure(exc)
+                if problem.startswith("refused"):
+                    raise SyncFailed(f"{url}: {problem}") from None
             else:
                 self.on_request()
                 if response.status_code == 200:
                     try:
                         return json.loads(body) if body else _garbage(url, "an empty body")
                     except ValueError:
-                        _garbage(url, f"not JSON ({body[:60]!r})")
+                        _garbage(url, "not JSON")       # never the answer's bytes: they are not ours to show
                 if response.status_code == 404:
-                    raise NotAtEndpoint(f"{path}: 404 Not Found")
+                    raise NotAtEndpoint(f"{path}: 404 Not Found (is the base URL the OOAPI v5 root?)")
                 if 300 <= response.status_code < 400:
                     raise SyncFailed(f"{url} redirects to {response.headers.get('Location')!r}: register the URL "
                                      f"it answers at (redirects are not followed)")

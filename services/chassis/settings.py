@@ -119,9 +119,19 @@ class DatabaseServiceSettings(ServiceSettings):
         "key of the hashes the service stores of the API keys and tokens it issues (keep it secret; "
         "changing it revokes them all)"))
 
+    outbound_allow_loopback: bool = Field(default=False, description=(
+        "let the platform call loopback addresses a provider gives (webhooks, OOAPI): development and tests "
+        "only; every other address that is not public is refused always"))
+
+    @model_validator(mode="after")
+    def _no_loopback_in_production(self):
+        if self.app_env == "production" and self.outbound_allow_loopback:
+            raise ValueError("OUTBOUND_ALLOW_LOOPBACK must be false when APP_ENV=production")
+        return self
+
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "DB_WAIT_SECONDS": self.db_wait_seconds,
-                "CREDENTIAL_KEY": self.credential_key}
+                "CREDENTIAL_KEY": self.credential_key, "OUTBOUND_ALLOW_LOOPBACK": self.outbound_allow_loopback}
 
 
 def load_settings(cls: type[ServiceSettings], required: tuple[str, ...] = ()) -> ServiceSettings:

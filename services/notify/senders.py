@@ -19,6 +19,7 @@ import requests
 from nameko.extensions import DependencyProvider
 from standardwebhooks.webhooks import Webhook
 
+from services.chassis.urls import guarded_session, outbound_failure
 from services.notify.domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY, Outcome, smtp_outcome, webhook_outcome
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,9 @@ class Webhooks:
     every attempt, a fresh ``webhook-timestamp`` and signature each time; during a secret's
     rotation the signature by each secret, space-separated (the receiver accepts either)."""
 
-    def __init__(self, timeout: float = 10):
+    def __init__(self, timeout: float = 10, allow_loopback: bool = False):
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = guarded_session(allow_loopback)      # public addresses only, checked on every request
 
     def send(self, url: str, secrets: list[str], webhook_id: str, body: dict) -> Outcome:
         data = json.dumps(body, separators=(",", ":"), sort_keys=True)
@@ -142,7 +143,7 @@ class Webhooks:
         except requests.Timeout:
             return Outcome(TEMPORARY, "timed out")
         except requests.RequestException as exc:
-            return Outcome(TEMPORARY, f"could not reach the receiver: {type(exc).__name__}")
+            return Outcome(TEMPORARY, f"could not reach the receiver: {outbound_failure(exc)}")
         return webhook_outcome(answer.status_code)
 
 
@@ -176,7 +177,7 @@ class Senders(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.channels = Channels(Mail(config["SMTP_URL"], config["NOTIFY_MAIL_FROM"], config["NOTIFY_SEND_TIMEOUT"]),
-                                 SMS_PROVIDERS[config["SMS_PROVIDER"]](), Webhooks(config["NOTIFY_SEND_TIMEOUT"]))
+                                 SMS_PROVIDERS[config["SMS_PROVIDER"]](), Webhooks(config["NOTIFY_SEND_TIMEOUT"], config.get("OUTBOUND_ALLOW_LOOPBACK", False)))
 
     def stop(self):
         self.channels.mail.close()

@@ -78,7 +78,7 @@ class NotifyService(HealthMixin):
     @rpc_call
     def set_webhook(self, provider_id: str, body: dict) -> dict:
         new = validated(NewWebhook, body, "webhook")
-        problem = domain.webhook_url_problem(new.url, self.config["APP_ENV"])
+        problem = domain.webhook_url_problem(new.url, self.config["APP_ENV"], self.config["OUTBOUND_ALLOW_LOOPBACK"])
         if problem:
             raise ValidationFailed("the webhook URL cannot be used", [{"field": "url", "message": problem}])
         secret = domain.new_webhook_secret()

@@ -15,10 +15,13 @@ from tests.e2e.test_journey import a_course
 
 
 @contextlib.contextmanager
-def gateway_with(platform, **env):
+def gateway_with(platform, services=("gateway",), **env):
+    """The platform's ``services`` (the gateway unless said) restarted with ``env``, and restarted
+    with the test platform's settings after."""
     def restart():
-        platform.stop_service("gateway")
-        platform.start_service("gateway")
+        for name in services:
+            platform.stop_service(name)
+            platform.start_service(name)
         platform.wait_healthy()
 
     platform.extra_env.update(env)
