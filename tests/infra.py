@@ -173,7 +173,7 @@ class Platform:
                    OOAPI_REQUESTS_PER_SECOND="50", OOAPI_TIMEOUT_SECONDS="2", OOAPI_RETRIES="2",
                    OOAPI_RETRY_SECONDS="0.1", OOAPI_LEASE_SECONDS="10", OOAPI_PAGE_SIZE="10",
                    # gateway: a client silent mid-request is cut off sooner than in production
-                   SOCKET_TIMEOUT_SECONDS="5",
+                   SOCKET_TIMEOUT_SECONDS="5", REQUEST_DEADLINE_SECONDS="10",
                    # webhooks and OOAPI endpoints: the tests' own receivers and servers listen on 127.0.0.1
                    OUTBOUND_ALLOW_LOOPBACK="true",
                    PUBLIC_BASE_URL=self.url)

@@ -13,8 +13,8 @@ from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from services.chassis import wire
@@ -51,10 +51,47 @@ def whole_list(items: list) -> Response:
 
 # the server and the route decorator
 
+def is_page(path: str) -> bool:
+    """A person's page (errors in words), not the API, a static file or a document."""
+    return not path.startswith(("/api/", "/static/")) and path not in NOT_PAGES
+
+
+class RequestTooSlow(TimeoutError):
+    """A client took longer than REQUEST_DEADLINE_SECONDS for a request's head and body (a
+    ``socket.timeout``: eventlet's server closes such a connection quietly)."""
+
+
+class DeadlineProtocol(HttpOnlyProtocol):
+    """A request's head and body get REQUEST_DEADLINE_SECONDS in all, from its first byte (an idle
+    kept-alive connection waits for its next request without it): SOCKET_TIMEOUT_SECONDS is per
+    read, so a byte a minute kept a connection for hours. The WSGI app ends the deadline once it
+    has the body (``environ[DEADLINE]``)."""
+
+    def handle_one_request(self):
+        if not self.rfile.closed:
+            self.rfile.peek(1)
+        self.deadline = eventlet.Timeout(self.server.request_deadline, RequestTooSlow("request too slow"))
+        try:
+            super().handle_one_request()
+        finally:
+            self.deadline.cancel()
+
+    def get_environ(self):
+        environ = super().get_environ()
+        environ[DEADLINE] = self.deadline
+        return environ
+
+
+DEADLINE = "scholingsalliantie.deadline"
+
+
 class ProblemWsgiApp(WsgiApp):
     """nameko's WSGI app, but a path no route has (404) or a method its route does not take
     (405, with ``Allow``) is answered as problem+json like every other error, not with
-    werkzeug's HTML page."""
+    werkzeug's HTML page. It reads a request's body (up to MAX_BODY_BYTES) before a worker takes
+    the request, within the request's deadline: a slow client holds its own connection, never one
+    of the gateway's workers. An upload that streams (an import) is read by its worker, after the
+    route checked who sends it, and only so many at once (``UploadSlots``)."""
 
     def __call__(self, environ, start_response):
         try:
@@ -63,14 +100,40 @@ class ProblemWsgiApp(WsgiApp):
             headers = {"Allow": ", ".join(exc.valid_methods)} if isinstance(exc, MethodNotAllowed) else None
             response = problem_response(exc.code, exc.name, exc.description, headers=headers)
             return response(environ, start_response)
-        request = Request(environ, shallow=True)     # as nameko's: the handler reads the body
+        request = Request(environ)
+        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            # eventlet decodes a chunked body but does not say so; werkzeug would then hand
+            # the handler an empty stream (an upload streamed without Content-Length)
+            environ["wsgi.input_terminated"] = True
+        deadline = environ.get(DEADLINE)
         if not request.path.endswith(bodies.STREAMED_PATHS):
             # werkzeug refuses a larger body before reading it (Content-Length), or as soon as a
             # chunked one grows past it: RequestEntityTooLarge, answered 413
             limit = self.server.container.config.get("MAX_BODY_BYTES", 1024 * 1024)
             request.max_content_length = request.max_form_memory_size = limit
+            try:
+                request.get_data(cache=True, parse_form_data=False)
+            except RequestEntityTooLarge as exc:
+                return self._refused(request, from_exception(exc))(environ, start_response)
+            except ClientDisconnected as exc:     # werkzeug's word for a read that failed: the deadline, or gone
+                if not isinstance(exc.__context__, RequestTooSlow):
+                    raise
+                return self._refused(request, problem_response(408, "Request timeout", "the body did not arrive "
+                                                               "in time"))(environ, start_response)
+        if deadline is not None:
+            deadline.cancel()
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
+
+    @staticmethod
+    def _refused(request, response: Response) -> Response:
+        """A body refused before a worker saw it: as a page in words on a page's path. The
+        connection is closed (what is left of the body is not read)."""
+        if is_page(request.path):
+            from services.gateway.pages import error_page
+            response = error_page(request, response)
+        response.headers["Connection"] = "close"
+        return response
 
 
 
@@ -88,9 +151,10 @@ class NoDelayWebServer(WebServer):
         return ProblemWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
-        server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
+        server = super().get_wsgi_server(sock, wsgi_app, protocol=DeadlineProtocol, **kwargs)
         # a client silent this long mid-request is cut off (eventlet's default: never)
         server.socket_timeout = self.container.config.get("SOCKET_TIMEOUT_SECONDS", 60)
+        server.request_deadline = self.container.config.get("REQUEST_DEADLINE_SECONDS", 30)
         return server
 
 
@@ -108,16 +172,12 @@ def route(method: str, url: str):
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(self, request, **params):
-            if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-                # eventlet decodes a chunked body but does not say so; werkzeug would then hand
-                # the handler an empty stream (an upload streamed without Content-Length)
-                request.environ["wsgi.input_terminated"] = True
-            is_page = not url.startswith(("/api/", "/static/")) and url not in NOT_PAGES
+            page = is_page(url)
             try:
                 if url.startswith("/api/"):      # not /health and the API documents
                     # a credential is the client only once verified: a made-up one is its address
                     self.rate_limit(request, verified=isinstance(self.caller(request), Principal))
-                elif is_page:
+                elif page:
                     self.rate_limit(request, pages=True)
                 if errs := bodies.uncarried_query(request.args):
                     raise Problem(422, "Validation failed", "the query holds values the platform cannot store", errs)
@@ -129,7 +189,7 @@ def route(method: str, url: str):
                 if response is None:
                     log.exception("unexpected error on %s %s", method, url)
                     response = problem_response(500, "Internal error", "an unexpected error occurred")
-                if is_page:         # a person gets a page, in words, not problem+json
+                if page:         # a person gets a page, in words, not problem+json
                     from services.gateway.pages import error_page
                     return error_page(request, response)
                 return response

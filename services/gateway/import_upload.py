@@ -4,12 +4,15 @@ heartbeat while a slow upload fills the next batch; valid lines are stored even 
 and an upload that breaks off is recorded as a failed import with its reason."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from collections import deque
 from dataclasses import dataclass
 
 import eventlet
+import eventlet.semaphore
+from nameko.extensions import DependencyProvider
 
 from services.chassis.errors import DomainError
 from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, UPSERT
@@ -56,6 +59,28 @@ def import_request(request) -> ImportRequest:
         raise Problem(422, "Validation failed", "the body's charset cannot be read",
                       [{"field": "Content-Type", "message": str(exc)}]) from None
     return ImportRequest(fmt, mode, encoding, options)
+
+
+class UploadSlots(DependencyProvider):
+    """How many uploads this gateway process reads at once (UPLOAD_SLOTS): an upload streams in
+    a worker for as long as its sender takes, so a few slow ones must not hold every worker. The
+    injected function is a context manager; without a free slot, a 503 with Retry-After."""
+
+    def setup(self):
+        self.slots = eventlet.semaphore.Semaphore(self.container.config.get("UPLOAD_SLOTS", 5))
+
+    def get_dependency(self, worker_ctx):
+        return self.slot
+
+    @contextlib.contextmanager
+    def slot(self):
+        if not self.slots.acquire(blocking=False):
+            raise Problem(503, "Service unavailable", "this gateway is reading as many uploads as it takes; "
+                          "send it again shortly", headers={"Retry-After": "10"})
+        try:
+            yield
+        finally:
+            self.slots.release()
 
 
 class Upload:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from services.chassis.errors import Unauthorized
@@ -39,7 +40,10 @@ _env.filters["zip_pairs"] = lambda values: [(v, v) for v in values]      # a val
 
 
 def language(request) -> str:
-    asked = request.args.get("lang") or request.form.get("lang")
+    try:
+        asked = request.args.get("lang") or request.form.get("lang")
+    except (HTTPException, OSError):    # a form that was refused (too large, too slow): not read again
+        asked = None
     if asked in ("nl", "en"):
         return asked
     return "en" if request.cookies.get(LANG_COOKIE) == "en" else "nl"
@@ -165,6 +169,12 @@ ERROR_WORDS = {
           "Laad de pagina opnieuw en verstuur het nog eens.", "Reload the page and send it again."),
     404: ("Deze pagina bestaat niet (meer)", "This page does not exist (any more)",
           "Misschien klopt de link niet.", "The link may not be right."),
+    408: ("Dat duurde te lang", "That took too long",
+          "Je verbinding stuurde het formulier te traag. Probeer het opnieuw.",
+          "Your connection sent the form too slowly. Try again."),
+    413: ("Dat is te veel in één keer", "That is too much at once",
+          "Het formulier of bestand is te groot. Maak het kleiner of verdeel het, en probeer het opnieuw.",
+          "The form or file is too large. Make it smaller or split it, and try again."),
     429: ("Even rustig aan", "Slow down",
           "Je vroeg veel pagina's kort na elkaar. Probeer het zo opnieuw.", "You asked for many pages at once. Try again shortly."),
     503: ("Even niet beschikbaar", "Not available right now",

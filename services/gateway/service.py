@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from services.chassis.settings import ServiceSettings
 from services.gateway.http import Calls
+from services.gateway.import_upload import UploadSlots
 from services.gateway.limits import RateLimits
 from services.gateway.routes.analytics import AnalyticsRoutes, DashboardPages
 from services.gateway.routes.catalogue import CatalogueRoutes
@@ -55,6 +56,13 @@ class Settings(ServiceSettings):
         "largest request body but an import's (which streams): beyond it a 413 before the body is read"))
     socket_timeout_seconds: float = Field(default=60, gt=0, description=(
         "how long a client may stay silent mid-request (a slow client cannot hold a connection for ever)"))
+    request_deadline_seconds: float = Field(default=30, gt=0, description=(
+        "how long a client may take to send a request's head and body, from its first byte (an upload that "
+        "streams excepted)"))
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description=(
+        "largest file a provider uploads on the import page"))
+    upload_slots: int = Field(default=5, ge=1, description=(
+        "uploads (imports) one gateway process reads at once, half its workers; beyond: 503 with Retry-After"))
 
     @field_validator("admin_token")
     @classmethod
@@ -79,6 +87,9 @@ class Settings(ServiceSettings):
         config["PAGE_RATE_LIMIT_BURST"] = self.page_rate_limit_burst
         config["MAX_BODY_BYTES"] = self.max_body_bytes
         config["SOCKET_TIMEOUT_SECONDS"] = self.socket_timeout_seconds
+        config["REQUEST_DEADLINE_SECONDS"] = self.request_deadline_seconds
+        config["MAX_UPLOAD_BYTES"] = self.max_upload_bytes
+        config["UPLOAD_SLOTS"] = self.upload_slots
         if self.admin_token is None:
             logging.getLogger("gateway").warning(
                 "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)
@@ -91,6 +102,7 @@ class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRout
 
     config = Config()
     rate_limit = RateLimits()
+    upload_slot = UploadSlots()
     catalogue = RpcProxy("catalogue")
     # Searches are reads: a request kept on disk would be answered to nobody after a broker
     # restart, so they are sent transient (a persistent one was confirmed only once acknowledged,

@@ -2,7 +2,11 @@
 connections, big forms (findings 3, 4 and 7 of the outside security test)."""
 from __future__ import annotations
 
+import select
+import socket
+import time
 import uuid
+from urllib.parse import urlparse
 
 from tests.e2e.test_rate_limits import client_from, gateway_with
 
@@ -23,3 +27,63 @@ def test_a_made_up_credential_is_not_a_new_client(platform, provider):
         other = client_from(platform, "127.0.0.4")
         assert other.request("GET", "/api/v1/providers/me/courses",
                              headers={"Authorization": "Bearer made-up"}).status == 401
+
+
+def _rss_kib(pid: int) -> int:
+    status = open(f"/proc/{pid}/status").read()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+def test_fifty_slow_clients_do_not_stop_the_gateway(platform, anonymous):
+    """Twelve connections announcing a body and sending a few bytes held every worker and /health
+    stopped answering. A body is read before a worker takes the request, within its deadline."""
+    where = urlparse(platform.url)
+    slow = []
+    try:
+        for n in range(50):
+            conn = socket.create_connection((where.hostname, where.port), timeout=30)
+            path = "/api/v1/intakes" if n % 2 else "/aanvragen"
+            conn.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: 1000\r\n\r\n{{".encode())
+            slow.append(conn)
+        time.sleep(0.5)
+        for path in ("/health", "/api/v1/search?q=heftruck"):
+            started = time.monotonic()
+            assert anonymous.get(path, timeout=5).status_code == 200
+            assert time.monotonic() - started < 1.0, path
+    finally:
+        for conn in slow:
+            conn.close()
+
+
+def test_a_byte_a_second_does_not_keep_a_request_open(platform):
+    """SOCKET_TIMEOUT_SECONDS is per read: a client sending a byte every second stayed for hours.
+    A request has REQUEST_DEADLINE_SECONDS (10 on the test platform) for its head and body."""
+    where = urlparse(platform.url)
+    with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
+        conn.sendall(b"POST /api/v1/intakes HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        started, answer = time.monotonic(), b""
+        while time.monotonic() - started < 25:
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                break
+            readable, _, _ = select.select([conn], [], [], 1.0)
+            if readable:
+                answer = conn.recv(4096)
+                break
+        assert time.monotonic() - started < 14, "still open after the deadline"
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer[:100]
+
+
+def test_an_anonymous_upload_is_not_read_and_a_big_form_is_a_413_page(platform, anonymous):
+    gateway = platform.procs["gateway"].pid
+    before = _rss_kib(gateway)
+    big = b"x" * (40 * 1024 * 1024)
+    answer = anonymous.post("/aanbieders/import", files={"file": ("cursussen.csv", big, "text/csv")},
+                            data={"format": "csv", "csrf": "x"}, allow_redirects=False)
+    assert answer.status_code in (303, 302), answer.status_code
+    assert _rss_kib(gateway) - before < 20 * 1024, "the gateway read an anonymous upload"
+    form = anonymous.post("/aanvragen", data={"name": "x" * (2 * 1024 * 1024), "csrf": "x"})
+    assert form.status_code == 413 and form.headers["Content-Type"].startswith("text/html")
+    assert "te groot" in form.text

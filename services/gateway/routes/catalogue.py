@@ -121,9 +121,10 @@ class CatalogueRoutes:
         """Streams the body in batches to the catalogue; valid lines are stored even when others fail."""
         me = require(self.principal(request), "provider")
         wanted = import_request(request)
-        import_id = self.call("catalogue", "start_import", me.id, wanted.fmt, wanted.mode)
-        upload = Upload(self, me.id, import_id, self.config["IMPORT_HEARTBEAT_SECONDS"])
-        return json_response(upload.run(request.stream, wanted))
+        with self.upload_slot():
+            import_id = self.call("catalogue", "start_import", me.id, wanted.fmt, wanted.mode)
+            upload = Upload(self, me.id, import_id, self.config["IMPORT_HEARTBEAT_SECONDS"])
+            return json_response(upload.run(request.stream, wanted))
 
     @route("GET", "/api/v1/courses/imports")
     def list_imports(self, request):

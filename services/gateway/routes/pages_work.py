@@ -4,7 +4,6 @@ watch, their leads) and advisors (sign in with the advisor token: the team's req
 first; one request; record what happened). Sessions are HTTP-only, SameSite=Strict cookies."""
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 import eventlet
@@ -57,10 +56,19 @@ class WorkPages:
 
     @route("POST", "/aanbieders/import")
     def provider_upload(self, request):
-        check_csrf(request)
+        # who sends it first, from the session cookie: nobody else's body is read at all
         me = signed_in(request, "provider", self.config["ADMIN_TOKEN"], self.call)
         if me is None or me.role != "provider":
             return redirect("/aanbieders")
+        # the file streams to a temporary file (werkzeug spools a large part to disk), the other
+        # fields are held to MAX_BODY_BYTES; a larger upload is a 413 page
+        request.max_content_length = self.config["MAX_UPLOAD_BYTES"]
+        request.max_form_memory_size = self.config["MAX_BODY_BYTES"]
+        with self.upload_slot():
+            check_csrf(request)
+            return self._provider_upload(request, me)
+
+    def _provider_upload(self, request, me):
         fmt, mode = request.form.get("format", ""), request.form.get("mode", "upsert")
         upload_file = request.files.get("file")
         errors = []
@@ -71,7 +79,7 @@ class WorkPages:
             errors.append({"field": "file", "label": "", "message": _t(request, "Kies een bestand", "Choose a file")})
         if errors:
             return self._provider_page(request, me, errors, status=400)
-        data = upload_file.read()
+        data = upload_file.stream      # on disk when large; the import reads it line by line
         wanted = ImportRequest(fmt, mode if mode in ("upsert", "full-sync") else "upsert",
                                import_formats.line_encoding(fmt, None), {})
         import_id = self.call("catalogue", "start_import", me.id, wanted.fmt, wanted.mode)
@@ -79,7 +87,7 @@ class WorkPages:
 
         def run():      # the page shows its progress meanwhile; its report (rejected lines) when done
             try:
-                REPORTS[import_id] = upload.run(io.BytesIO(data), wanted)
+                REPORTS[import_id] = upload.run(data, wanted)
             except Exception as exc:        # the catalogue records the failure; the page says so
                 REPORTS[import_id] = {"failure": str(exc)}
         eventlet.spawn(run)
