@@ -166,6 +166,7 @@ class Platform:
                    OUTBOX_POLL_SECONDS="0.5", EVENT_RETRY_DELAYS="[0.2, 0.5, 1]",
                    # tests and benchmarks send many requests from one address
                    RATE_LIMIT_PER_MINUTE="0", PAGE_RATE_LIMIT_PER_MINUTE="0", INTAKE_LIMIT_PER_ADDRESS="1000000",
+                   NOTIFY_SUBSCRIPTIONS_PER_ADDRESS="1000", NOTIFY_SUBSCRIPTIONS_PER_CLIENT="1000000",
                    # notify: retries within a test's patience; links to this platform's gateway
                    NOTIFY_MAIL_RETRY_SECONDS="[0.3, 0.6, 1]", NOTIFY_WEBHOOK_RETRY_SECONDS="[0.3, 0.6, 1]",
                    NOTIFY_ALERT_SECONDS="1", NOTIFY_SEND_TIMEOUT="5", NOTIFY_LEASE_SECONDS="20",

@@ -201,8 +201,17 @@ def route(method: str, url: str):
 
 # reading a request
 
+def is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
 def read_json(request) -> dict:
+    """The body, a JSON object. It must say it is JSON (``Content-Type: application/json``): a
+    form a foreign website posts (``text/plain``) cannot then act for its visitors."""
     raw = request.get_data(as_text=True)
+    if raw and not is_json(request.mimetype):
+        raise Problem(415, "Unsupported media type", "send the body as JSON with 'Content-Type: application/json'",
+                      [{"field": "Content-Type", "message": "must be application/json"}])
     limit = request.max_content_length
     if limit is not None and len(raw) >= limit and request.content_length is None:
         # a chunked body is cut at the limit without a word (werkzeug raises only on a read

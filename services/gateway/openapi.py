@@ -503,6 +503,8 @@ def document() -> dict:
 PAGE_ERROR = {"content": {"text/html": {"schema": {"type": "string"}}}}
 NUL_IN_QUERY = "the query holds a value no table can hold (a NUL character): nothing was done"
 TOO_LARGE = "the body is larger than MAX_BODY_BYTES (1 MiB by default): refused before it was read"
+TOO_SLOW = "the head and body did not arrive within REQUEST_DEADLINE_SECONDS (30 by default)"
+NOT_JSON = "the body is not sent as JSON (Content-Type: application/json)"
 
 
 def _with_common_answers(document: dict) -> dict:
@@ -522,6 +524,9 @@ def _with_common_answers(document: dict) -> dict:
                 answers.setdefault("422", {"description": NUL_IN_QUERY, **problem})
                 if too_large:
                     answers.setdefault("413", {"description": TOO_LARGE, **problem})
+                    answers.setdefault("408", {"description": TOO_SLOW, **problem})
+                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                    answers.setdefault("415", {"description": NOT_JSON, **problem})
             else:                   # the pages and their files
                 answers.setdefault("422", {"description": NUL_IN_QUERY, **PAGE_ERROR})
                 answers.setdefault("404", {"description": "nothing here (an id no one has, or not yours)", **PAGE_ERROR})
@@ -529,4 +534,5 @@ def _with_common_answers(document: dict) -> dict:
                     answers.setdefault("403", {"description": "the form's CSRF token is missing or wrong", **PAGE_ERROR})
                 if too_large:
                     answers.setdefault("413", {"description": TOO_LARGE, **PAGE_ERROR})
+                    answers.setdefault("408", {"description": TOO_SLOW, **PAGE_ERROR})
     return document

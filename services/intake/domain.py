@@ -13,7 +13,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from services import places
-from services.chassis import tokens
+from services.chassis import quota, tokens
 from services.contracts import intake as intake_contract
 from services.chassis.errors import Conflict, ValidationFailed
 
@@ -41,6 +41,7 @@ def body_hash(key: str, new) -> str:
 
 
 keyed_hash = tokens.keyed_hash
+wait_for_limit = quota.wait_for_limit
 
 # ---------------------------------------------------------------- contact details
 
@@ -292,13 +293,4 @@ def contact_details(email: str | None, phone: str | None, postcode_text: str | N
         what = "uw e-mailadres" if preferred == "email" else "uw telefoonnummer"
         errors.append({"field": preferred, "message": f"vul {what} in: zo nemen wij contact met u op"})
     return out, errors
-
-
-def wait_for_limit(times: list[datetime], limit: int, window: timedelta, now: datetime) -> int:
-    """Seconds until one more submission fits ``limit`` per ``window`` (0: it fits now), given
-    the earlier ones' ``times`` within the window (oldest first)."""
-    recent = [t for t in times if t > now - window]
-    if len(recent) < limit:
-        return 0
-    return max(1, int((recent[len(recent) - limit] + window - now).total_seconds()) + 1)
 

@@ -3,6 +3,8 @@ derived from it, how a channel's answer is classified, when a failed message is 
 what a webhook URL may be, how an SMS is counted, and when a saved search's alert is due."""
 from __future__ import annotations
 
+import re
+
 import base64
 import hashlib
 import random
@@ -196,15 +198,41 @@ def subscription_links(base: str, confirm_token: str, unsubscribe_token: str) ->
             "one_click_url": f"{base}/api/v1/saved-searches/unsubscribe?token={unsubscribe_token}"}
 
 
+# the words of a saved search are the asker's: a link in them would go out from our sender
+LINK_LIKE = re.compile(r"\S*(://|www\.|@|\.[a-z]{2,}\b)\S*", re.IGNORECASE)
+QUERY_WORDS_SHOWN = 80
+
+
+def query_words(q: str) -> str:
+    """The words of a search as a mail may repeat them: without anything that looks like a link,
+    an address or a domain (a mail program would make it clickable), and not too many."""
+    words = " ".join(LINK_LIKE.sub(" ", q).split())
+    return words if len(words) <= QUERY_WORDS_SHOWN else words[:QUERY_WORDS_SHOWN].rsplit(" ", 1)[0] + " …"
+
+
 def query_text(query: dict) -> str:
     """A saved search in words: "heftruck · Utrecht · mbo-2"."""
-    parts = [query["q"]] if query.get("q") else []
+    parts = [words] if query.get("q") and (words := query_words(query["q"])) else []
     for key in ("level", "sector", "mode", "province"):
         parts += [str(v) for v in query.get(key) or []]
     for key in ("near", "situation", "funding"):
         if query.get(key):
             parts.append(str(query[key]))
     return " · ".join(parts) or "alle opleidingen"
+
+
+# providers whose addresses ignore dots in the local part (a.b@gmail.com is ab@gmail.com)
+DOTLESS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def normalised_address(email: str) -> str:
+    """One mailbox however it is written, to count saved searches per address: lower case, no
+    ``+tag``, and no dots where the provider ignores them."""
+    local, _, domain_part = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain_part in DOTLESS:
+        local, domain_part = local.replace(".", ""), DOTLESS[domain_part]
+    return f"{local}@{domain_part}"
 
 
 def search_url(base: str, query: dict) -> str:

@@ -16,8 +16,8 @@ from nameko.messaging import Publisher, consume
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.chassis import tokens
-from services.chassis.errors import DomainError, NotFound, ValidationFailed, validated
+from services.chassis import quota, tokens
+from services.chassis.errors import DomainError, NotFound, TooManyRequests, ValidationFailed, validated
 from services.chassis.events import handles, handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
@@ -124,12 +124,15 @@ class NotifyService(HealthMixin):
     # saved searches
 
     @rpc_call
-    def subscribe(self, body: dict) -> dict:
+    def subscribe(self, body: dict, client_address: str | None = None) -> dict:
         new = validated(NewSubscription, body, "saved search")
         subscription_id = uuid.uuid4()
         key = self.config["NOTIFY_TOKEN_KEY"]
+        keys = {"address_key": tokens.keyed_hash(self.config["NOTIFY_HASH_KEY"], domain.normalised_address(new.email)),
+                "client_key": client_address and tokens.keyed_hash(self.config["NOTIFY_HASH_KEY"], f"client:{client_address}")}
         with self.store.transaction() as tx:
-            tx.add_subscription({
+            self._within_limits(tx, keys)
+            tx.add_subscription({**keys,
                 "id": subscription_id, "email": new.email, "query": new.query.model_dump(mode="json", exclude_defaults=True),
                 "frequency": new.frequency, "language": new.language,
                 "confirm_hash": self.store.credential_hash(tokens.derived_token(key, "sub_", "confirm", str(subscription_id))),
@@ -138,6 +141,18 @@ class NotifyService(HealthMixin):
                                                        payload={"subscription_id": str(subscription_id)}),
                                          [domain.subscriber_message("saved_search_confirmation", subscription_id)], ""))
         return {"id": str(subscription_id), "status": "pending"}
+
+    def _within_limits(self, tx: NotifyStore, keys: dict) -> None:
+        """A mailbox gets so many confirmation mails a day, a client may ask so many an hour."""
+        now = datetime.now(timezone.utc)
+        for column, limit, window, field_name in (
+                ("address_key", self.config["NOTIFY_SUBSCRIPTIONS_PER_ADDRESS"], timedelta(days=1), "email"),
+                ("client_key", self.config["NOTIFY_SUBSCRIPTIONS_PER_CLIENT"], timedelta(hours=1), "body")):
+            if keys[column] and (wait := quota.wait_for_limit(tx.subscriptions_asked(column, keys[column], now - window),
+                                                              limit, window, now)):
+                raise TooManyRequests(f"too many saved searches {'for this address' if field_name == 'email' else 'from this client'}",
+                                      [{"field": field_name, "message": "te veel zoekopdrachten: probeer het later opnieuw"}],
+                                      retry_after=wait)
 
     @rpc_call
     def confirm_subscription(self, token: str) -> dict:
@@ -183,11 +198,12 @@ class NotifyService(HealthMixin):
                         {"courses": domain.alert_courses(hits, self.config["PUBLIC_BASE_URL"], sub["language"])}))
                 tx.checked(sub["id"], now, domain.next_alert_at(sub["frequency"], now, self.config["NOTIFY_ALERT_SECONDS"]))
 
-    @timer(interval=3600)
+    @timer(interval=3600, eager=True)     # and at start-up: a process restarted often still purges
     def purge(self):
         now = datetime.now(timezone.utc)
         with self.store.transaction() as tx:
             dropped = tx.drop_old_bodies(now - timedelta(days=self.config["NOTIFY_BODY_DAYS"]))
+            tx.drop_unconfirmed(now - timedelta(days=self.config["NOTIFY_PENDING_DAYS"]))
             tx.forget_old_courses(now - timedelta(days=60))
         if dropped:
             log.info("dropped the bodies of %d messages older than %d days", dropped, self.config["NOTIFY_BODY_DAYS"])

@@ -32,6 +32,11 @@ class Settings(DatabaseServiceSettings):
         default=[5, 300, 1800, 7200, 18000, 36000, 36000],
         description="waits before each retry of a webhook (the Standard Webhooks schedule), then dead-letter")
     notify_limit_per_recipient: int = Field(default=10, ge=1, description="messages a person may get an hour")
+    notify_subscriptions_per_address: int = Field(default=3, ge=1, description=(
+        "saved searches one mailbox may be asked for a day (the address normalised: case, +tag, ignored dots)"))
+    notify_subscriptions_per_client: int = Field(default=10, ge=1, description=(
+        "saved searches one client address may ask an hour"))
+    notify_pending_days: int = Field(default=7, ge=1, description="days an unconfirmed saved search is kept")
     notify_alert_seconds: float = Field(default=60, gt=0, description="how often 'immediate' saved searches are looked at")
     notify_body_days: int = Field(default=7, ge=0, description="days a sent message's text is kept for support")
 
@@ -50,7 +55,8 @@ class Settings(DatabaseServiceSettings):
             "app_env", "smtp_url", "sms_provider", "notify_mail_from", "public_base_url", "notify_hash_key",
             "notify_token_key", "notify_batch_size", "notify_lease_seconds", "notify_send_timeout",
             "notify_rpc_timeout", "notify_mail_retry_seconds", "notify_webhook_retry_seconds",
-            "notify_limit_per_recipient", "notify_alert_seconds", "notify_body_days")},
+            "notify_limit_per_recipient", "notify_alert_seconds", "notify_body_days",
+            "notify_subscriptions_per_address", "notify_subscriptions_per_client", "notify_pending_days")},
             "PUBLIC_BASE_URL": self.public_base_url.rstrip("/"),
             "NOTIFY_MESSAGE_DOMAIN": self.notify_mail_from.rpartition("@")[2].strip("> ") or "localhost"}
 

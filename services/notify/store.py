@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from services.chassis.postgres import Store
@@ -146,9 +147,22 @@ class NotifyStore(Store):
 
     def add_subscription(self, row: dict) -> None:
         self.execute(
-            """INSERT INTO subscriptions (id, email, query, frequency, language, confirm_hash, unsubscribe_hash)
+            """INSERT INTO subscriptions (id, email, query, frequency, language, confirm_hash, unsubscribe_hash,
+                   address_key, client_key)
                VALUES (%(id)s, %(email)s, %(query)s, %(frequency)s, %(language)s, %(confirm_hash)s,
-                       %(unsubscribe_hash)s)""", {**row, "query": Jsonb(row["query"])})
+                       %(unsubscribe_hash)s, %(address_key)s, %(client_key)s)""", {**row, "query": Jsonb(row["query"])})
+
+    def subscriptions_asked(self, column: str, key: str, since: datetime) -> list[datetime]:
+        """When the subscriptions of one address or client (``column``: address_key or client_key)
+        were asked since ``since``, oldest first."""
+        rows = self.fetch_all(sql.SQL("SELECT created_at FROM subscriptions WHERE {} = %(k)s AND created_at > %(since)s "
+                                      "ORDER BY created_at").format(sql.Identifier(column)), {"k": key, "since": since})
+        return [r["created_at"] for r in rows]
+
+    def drop_unconfirmed(self, before: datetime) -> int:
+        """Subscriptions never confirmed, asked before ``before``: gone, address and all."""
+        return self.execute("DELETE FROM subscriptions WHERE status = 'pending' AND created_at < %(before)s",
+                            {"before": before}).rowcount
 
     def subscription(self, subscription_id) -> dict | None:
         return self.fetch_one("SELECT * FROM subscriptions WHERE id = %(id)s", {"id": subscription_id})

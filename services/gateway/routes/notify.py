@@ -59,7 +59,7 @@ class NotifyRoutes:
 
     @route("POST", "/api/v1/saved-searches")
     def subscribe(self, request):
-        return json_response(self.call("notify", "subscribe", read_json(request)), 202)
+        return json_response(self.call("notify", "subscribe", read_json(request), request.remote_addr), 202)
 
     @route("POST", "/api/v1/saved-searches/confirm")
     def confirm_saved_search(self, request):
