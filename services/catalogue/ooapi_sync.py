@@ -185,13 +185,14 @@ def _sector_unknown(item: dict) -> bool:
 
 
 def _read_capped(response: requests.Response) -> bytes:
-    body = b""
+    """A page's body, read in chunks and refused past MAX_RESPONSE_BYTES."""
+    body = bytearray()
     for chunk in response.iter_content(1 << 16):
         body += chunk
         if len(body) > MAX_RESPONSE_BYTES:
             response.close()
             raise SyncFailed(f"{response.url} answered more than {MAX_RESPONSE_BYTES // 2**20} MiB in one page")
-    return body
+    return bytes(body)
 
 
 def _retry_after(value: str | None) -> float:

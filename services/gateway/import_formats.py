@@ -11,6 +11,8 @@ import itertools
 import re
 from typing import IO, Iterator
 
+import ijson
+
 from services.gateway.bodies import NUL, loads, uncarried
 from services.contracts.ooapi import ooapi_course
 
@@ -257,36 +259,77 @@ def _csv_offering(row: dict, dutch_locale: bool) -> dict:
 def read_ooapi(stream: IO[bytes], encoding: str = UTF8,
                higher_education: str = "hbo") -> Iterator[tuple[int, dict | ParseError]]:
     """Lines here are 1-based positions in ``items``; the document is UTF-8 (line_encoding).
-    ``higher_education``: what a bachelor or master is where the feed does not say (hbo or wo)."""
-    raw = stream.read(OOAPI_MAX_BYTES + 1)
-    if len(raw) > OOAPI_MAX_BYTES:
+    ``higher_education``: what a bachelor or master is where the feed does not say (hbo or wo).
+    The document is parsed as it arrives (ijson), one item at a time: its size costs no memory."""
+    number, seen_items = 0, False
+    try:
+        for event, value in _ooapi_items(_Capped(stream, OOAPI_MAX_BYTES)):
+            if event == "items":
+                seen_items = True
+                continue
+            number += 1
+            yield number, _ooapi_item(number, value, higher_education)
+    except _TooLarge:
         yield 0, ParseError(f"an OOAPI document may be at most {OOAPI_MAX_BYTES // 2**20} MiB; use NDJSON")
         return
-    try:
-        document, suspect = loads(raw)
-    except ValueError as exc:
+    except (ijson.JSONError, ValueError) as exc:
         yield 0, ParseError(f"the body is not valid JSON: {exc}")
         return
-    items = document.get("items") if isinstance(document, dict) else None
-    if not isinstance(items, list):
+    if not seen_items:
         yield 0, ParseError('an OOAPI courses response has an "items" list', "items")
-        return
-    for number, item in enumerate(items, start=1):
-        field = f"items.{number - 1}"
-        if not isinstance(item, dict):
-            yield number, ParseError("not an object", field)
-            continue
-        if suspect and isinstance(carried := _carried(item, field), ParseError):
-            yield number, carried
-            continue
-        try:
-            course = ooapi_course(item, higher_education)
-        except ArithmeticError:
-            course = ParseError("not an OOAPI course: a priceInformation amount is not a number", field)
-        except (TypeError, AttributeError, ValueError) as exc:
-            # a part of another shape than OOAPI's (a name that is a number, a list that is not)
-            course = ParseError(f"not an OOAPI course: {type(exc).__name__}: {exc}", field)
-        yield number, course
+
+
+def _ooapi_items(stream) -> Iterator[tuple[str, object]]:
+    """("items", None) once the top-level ``items`` list opens, then ("item", value) for each of
+    its elements, built from ijson's events (nothing else of the document is kept)."""
+    builder = None
+    for prefix, event, value in ijson.parse(stream, use_float=True):
+        if prefix == "items" and event == "start_array":
+            yield "items", None
+        elif builder is not None:
+            builder.event(event, value)
+            if prefix == "items.item" and event in ("end_map", "end_array"):
+                yield "item", builder.value
+                builder = None
+        elif prefix == "items.item":
+            if event in ("start_map", "start_array"):
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+            else:
+                yield "item", value
+
+
+def _ooapi_item(number: int, item, higher_education: str) -> dict | ParseError:
+    field = f"items.{number - 1}"
+    if not isinstance(item, dict):
+        return ParseError("not an object", field)
+    if isinstance(carried := _carried(item, field), ParseError):
+        return carried
+    try:
+        return ooapi_course(item, higher_education)
+    except ArithmeticError:
+        return ParseError("not an OOAPI course: a priceInformation amount is not a number", field)
+    except (TypeError, AttributeError, ValueError) as exc:
+        # a part of another shape than OOAPI's (a name that is a number, a list that is not)
+        return ParseError(f"not an OOAPI course: {type(exc).__name__}: {exc}", field)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Capped:
+    """``stream`` read as far as ``limit`` bytes; a byte more raises ``_TooLarge``."""
+
+    def __init__(self, stream, limit: int):
+        self.stream, self.left = stream, limit
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(1 << 16 if size is None or size < 0 else size)
+        self.left -= len(chunk)
+        if self.left < 0:
+            raise _TooLarge()
+        return chunk
 
 
 READERS = {"ndjson": read_ndjson, "csv": read_csv, "ooapi": read_ooapi}

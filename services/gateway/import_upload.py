@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 FORMATS_BY_TYPE = {"application/x-ndjson": "ndjson", "text/csv": "csv", "application/json": "ooapi"}
 IMPORT_BATCH = 500  # courses per RPC: big enough to amortise the round trip, small enough for memory
+REJECTIONS_SHOWN = 1000  # rejected lines an import's report lists (rejected_total counts them all)
 IMPORT_IN_FLIGHT = 2  # batches sent and not yet answered: the catalogue checks one while it stores another
 
 
@@ -90,7 +91,7 @@ class Upload:
     def __init__(self, calls, provider_id: str, import_id: str, heartbeat_seconds: float):
         self.calls, self.provider_id, self.import_id = calls, provider_id, import_id
         self.heartbeat_seconds = heartbeat_seconds
-        self.accepted, self.rejected, self.batch = 0, [], []
+        self.accepted, self.rejected, self.batch, self.rejected_total = 0, [], [], 0
         self.numbers = itertools.count(1)
         self.in_flight: deque = deque()   # answers still to come, oldest first
 
@@ -110,13 +111,13 @@ class Upload:
             beating.kill()
         report = self._finish(wanted.mode == FULL_SYNC)
         return {"import_id": self.import_id, "accepted": self.accepted, "rejected": self.rejected,
-                "withdrawn": report["withdrawn_external_ids"]}
+                "rejected_total": self.rejected_total, "withdrawn": report["withdrawn_external_ids"]}
 
     def _send_all(self, stream, wanted: ImportRequest) -> None:
         reader = import_formats.READERS[wanted.fmt]
         for line, course in reader(import_formats.readable(stream), wanted.encoding, **wanted.options):
             if isinstance(course, import_formats.ParseError):
-                self.rejected.append({"line": line, "external_id": None, "errors": course.errors})
+                self._reject([{"line": line, "external_id": None, "errors": course.errors}])
                 continue
             self.batch.append({"line": line, "course": course})
             if len(self.batch) >= IMPORT_BATCH:
@@ -137,7 +138,13 @@ class Upload:
     def _collect(self) -> None:
         report = self.in_flight.popleft()()
         self.accepted += report["accepted"]
-        self.rejected.extend(report["rejected"])
+        self._reject(report["rejected"])
+
+    def _reject(self, items: list[dict]) -> None:
+        """The first REJECTIONS_SHOWN rejected lines are kept for the report, the rest counted: a
+        file of junk must not become a report (and a memory) many times its size."""
+        self.rejected_total += len(items)
+        self.rejected.extend(items[:max(0, REJECTIONS_SHOWN - len(self.rejected))])
 
     def _heartbeat(self) -> None:
         # a slow upload may take long to fill a batch: without a word from here the

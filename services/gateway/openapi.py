@@ -61,7 +61,9 @@ IMPORT_REPORT = {"type": "object", "properties": {
     "import_id": {"type": "string"}, "accepted": {"type": "integer"},
     "rejected": {"type": "array", "items": {"type": "object", "properties": {
         "line": {"type": "integer"}, "external_id": {"type": ["string", "null"]},
-        "errors": {"type": "array", "items": {"type": "object"}}}}},
+        "errors": {"type": "array", "items": {"type": "object"}}}},
+        "description": "the first 1,000 rejected lines"},
+    "rejected_total": {"type": "integer", "description": "every rejected line, counted"},
     "withdrawn": {"type": "array", "items": {"type": "string"}}}}
 PROVIDER_ID = [{"name": "provider_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
 COURSE_ID = [{"name": "course_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
