@@ -20,6 +20,7 @@ from services.chassis import tokens
 from services.chassis.errors import DomainError, NotFound, Unauthorized, ValidationFailed, validated
 from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
+from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
 from services.chassis.settings import BatchWindow, DatabaseServiceSettings
 from services.contracts.events import EventEnvelope
@@ -45,7 +46,7 @@ class Settings(DatabaseServiceSettings):
                 "ANALYTICS_CONVERSION_DAYS": self.analytics_conversion_days}
 
 
-class AnalyticsService(HealthMixin):
+class AnalyticsService(Sessions, HealthMixin):
     name = "analytics"
 
     store = Database(AnalyticsStore, Path(__file__).parent / "migrations")
@@ -126,10 +127,14 @@ class AnalyticsService(HealthMixin):
     @rpc_call
     def authenticate_analyst(self, token: str) -> dict:
         with self.store.transaction() as tx:
-            analyst = tx.analyst_by_token(self.store.credential_hash(token))
+            analyst = self.principal_of(tx, self.store.credential_hash(token))
         if analyst is None:
             raise Unauthorized("unknown or revoked analyst token")
         return analyst
+
+    def principal_of(self, tx: AnalyticsStore, credential_hash: str) -> dict | None:
+        """The analyst whose token this is (pages' sessions ask too: chassis/sessions.py)."""
+        return tx.analyst_by_token(credential_hash)
 
 
 def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False) -> dict | None:

@@ -18,6 +18,7 @@ from services.chassis.errors import (
     Conflict, DomainError, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed, validated,
 )
 from services.chassis.health import HealthMixin
+from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
 from services.catalogue.ooapi_endpoints import OoapiEndpoints
 from services.catalogue import settings
@@ -45,7 +46,7 @@ def _course_event(cls, course: Course):
     return cls(course_id=course.id, provider_id=course.provider.id, version=course.version, course=course)
 
 
-class CatalogueService(OoapiEndpoints, HealthMixin):
+class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
     name = "catalogue"
 
     store = Database(CatalogueStore, Path(__file__).parent / "migrations", source="catalogue")
@@ -87,10 +88,15 @@ class CatalogueService(OoapiEndpoints, HealthMixin):
     @rpc_call
     def authenticate_provider(self, api_key: str) -> dict:
         with self.store.transaction() as tx:
-            row = tx.provider_by_key_hash(self.store.credential_hash(api_key))
-        if row is None:
+            who = self.principal_of(tx, self.store.credential_hash(api_key))
+        if who is None:
             raise Unauthorized("unknown API key")
-        return {"id": str(row["id"]), "name": row["name"], "kind": row["kind"]}
+        return who
+
+    def principal_of(self, tx: CatalogueStore, credential_hash: str) -> dict | None:
+        """The provider whose API key this is (pages' sessions ask too: chassis/sessions.py)."""
+        row = tx.provider_by_key_hash(credential_hash)
+        return row and {"id": str(row["id"]), "name": row["name"], "kind": row["kind"]}
 
     # courses
 

@@ -140,6 +140,23 @@ class Store:
         return self.execute("SELECT 1").fetchone()[0] == 1
 
 
+    # page sign-in sessions (services/chassis/sessions.py)
+
+    def open_session(self, id_hash: str, credential_hash: str, hours: float) -> None:
+        self.execute("DELETE FROM sessions WHERE expires_at < now()")
+        self.execute("""INSERT INTO sessions (id_hash, credential_hash, expires_at)
+                        VALUES (%(id)s, %(c)s, now() + make_interval(secs => %(s)s))""",
+                     {"id": id_hash, "c": credential_hash, "s": hours * 3600})
+
+    def session_credential(self, id_hash: str) -> str | None:
+        row = self.fetch_one("SELECT credential_hash FROM sessions WHERE id_hash = %(id)s AND expires_at > now()",
+                             {"id": id_hash})
+        return row and row["credential_hash"]
+
+    def end_session(self, id_hash: str) -> None:
+        self.execute("DELETE FROM sessions WHERE id_hash = %(id)s", {"id": id_hash})
+
+
 class Transactions:
     """What a service method gets injected: a way to open a transaction on its store."""
 

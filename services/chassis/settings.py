@@ -84,6 +84,7 @@ class ServiceSettings(BaseSettings):
     def nameko_config(self) -> dict:
         return {
             "AMQP_URI": str(self.amqp_uri),
+            "APP_ENV": self.app_env,
             "DATABASE_URL": str(self.database_url) if self.database_url else None,
             "max_workers": self.max_workers,
             "OUTBOX_POLL_SECONDS": self.outbox_poll_seconds,

@@ -4,6 +4,7 @@ and calling a service over RPC with a deadline."""
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import socket
 import uuid
@@ -22,6 +23,7 @@ from services.chassis.errors import Unauthorized
 from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway import bodies
 from services.gateway.auth import Principal, authenticate
+from services.gateway.pages import PRODUCTION
 from services.gateway.problems import Problem, from_exception, problem_response
 
 log = logging.getLogger("services.gateway")
@@ -83,6 +85,43 @@ class DeadlineProtocol(HttpOnlyProtocol):
 
 
 DEADLINE = "scholingsalliantie.deadline"
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def proxy_networks(value: str) -> list:
+    """TRUSTED_PROXIES as networks (``10.0.0.0/8, 127.0.0.1``); ValueError for one that is not."""
+    return [ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+
+
+def behind_proxy(environ: dict, trusted: list) -> None:
+    """The client's own address and scheme when the request came through a trusted proxy: the
+    nearest address in X-Forwarded-For that is not one of the proxies (the ones before it could
+    be written by anybody), and the scheme the proxy says. From anyone else these headers are
+    ignored, so a client cannot choose its own address (rate limits, the intake's limits)."""
+    if not trusted or not _among(environ.get("REMOTE_ADDR"), trusted):
+        return
+    forwarded = [a.strip() for a in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    for address in reversed(forwarded):
+        if not _valid_address(address):
+            break
+        environ["REMOTE_ADDR"] = address
+        if not _among(address, trusted):
+            break
+    scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[-1].strip().lower()
+    if scheme in ("http", "https"):
+        environ["wsgi.url_scheme"] = scheme
+
+
+def _valid_address(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+        return True
+    except ValueError:
+        return False
+
+
+def _among(address: str | None, networks: list) -> bool:
+    return bool(address) and _valid_address(address) and any(ipaddress.ip_address(address) in n for n in networks)
 
 
 class ProblemWsgiApp(WsgiApp):
@@ -93,7 +132,17 @@ class ProblemWsgiApp(WsgiApp):
     of the gateway's workers. An upload that streams (an import) is read by its worker, after the
     route checked who sends it, and only so many at once (``UploadSlots``)."""
 
+    def __init__(self, server):
+        super().__init__(server)
+        config = server.container.config
+        self.trusted = proxy_networks(config.get("TRUSTED_PROXIES") or "")
+        self.production = config.get("APP_ENV") == "production"
+
     def __call__(self, environ, start_response):
+        behind_proxy(environ, self.trusted)
+        if self.production:     # browsers keep to https (HSTS); the pages' cookies are always Secure
+            environ[PRODUCTION] = True
+            start_response = _with_header(start_response, "Strict-Transport-Security", HSTS)
         try:
             provider, values = self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
@@ -136,6 +185,12 @@ class ProblemWsgiApp(WsgiApp):
         return response
 
 
+
+
+def _with_header(start_response, name: str, value: str):
+    def start(status, headers, exc_info=None):
+        return start_response(status, [*headers, (name, value)], exc_info)
+    return start
 
 
 class NoDelayWebServer(WebServer):

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from services.chassis.errors import Unauthorized
-from services.gateway.auth import principal_for
+from services.gateway.auth import ISSUERS, PROVIDER_ISSUER, Principal, principal_for
 from services.gateway.problems import Problem
 
 FOLDER = Path(__file__).parent
@@ -63,7 +63,7 @@ def page(template: str, request, status: int = 200, headers: dict | None = None,
                                               query=request.query_string.decode(), t=_t(lang), **context)
     response = Response(html, status=status, mimetype="text/html", headers=headers)
     response.headers.update(security_headers(nonce))
-    secure = request.scheme == "https"
+    secure = secure_cookies(request)
     if request.cookies.get(CSRF_COOKIE) != csrf:
         response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=secure, path="/")
     if request.args.get("lang") in ("nl", "en") and request.cookies.get(LANG_COOKIE) != request.args["lang"]:
@@ -96,21 +96,45 @@ def check_csrf(request) -> None:
                                         "send it again")
 
 
+def secure_cookies(request) -> bool:
+    """Cookies go only over https when the request came so (behind a trusted proxy too) and
+    always in production."""
+    return request.scheme == "https" or bool(request.environ.get(PRODUCTION))
+
+
+PRODUCTION = "scholingsalliantie.production"      # set by the gateway's WSGI app (http.py)
+# who keeps a session: the service that issued the credential (the admin's: the catalogue)
+SESSION_KEEPERS = {"catalogue": "provider", "intake": "advisor", "analytics": "analyst"}
+
+
+def admin_marker(admin_token: str) -> str:
+    """What the catalogue keeps of an admin's session: a keyed hash of the admin token, so that
+    a new ADMIN_TOKEN ends every admin session."""
+    return hmac.new(admin_token.encode(), b"admin page session", "sha256").hexdigest()
+
+
 def signed_in(request, role: str, admin_token: str, call):
-    """Who is signed in on the pages for ``role`` (their session cookie), or None."""
-    token = request.cookies.get(SESSIONS[role])
-    if not token:
+    """Who is signed in on the pages for ``role`` (their session cookie: ``<keeper>:<session id>``),
+    or None. The keeper answers for the session: ended, expired or revoked is None."""
+    keeper, _, session = request.cookies.get(SESSIONS[role], "").partition(":")
+    if keeper not in SESSION_KEEPERS or not session:
         return None
     try:
-        who = principal_for(token, admin_token, call)
+        who = call(keeper, "session_principal", session)
     except Unauthorized:
         return None
-    return who if who.role in (role, "admin") else None
+    if "marker" in who:
+        me = Principal(role="admin") if hmac.compare_digest(who["marker"], admin_marker(admin_token)) else None
+    else:
+        me = Principal(role=SESSION_KEEPERS[keeper], id=who["id"], name=who["name"], kind=who.get("kind"),
+                       team=who.get("team"))
+    return me if me is not None and me.role in (role, "admin") else None
 
 
 def sign_in(request, role: str, home: str, admin_token: str, call) -> Response:
     """The sign-in form of ``role`` sent: the key or token checked by the service that issued
-    it, then a session cookie and on to ``home``; else the form again with the message beside it."""
+    it, which then opens a session; its id goes into the cookie (never the credential) and on to
+    ``home``; else the form again with the message beside it."""
     check_csrf(request)
     token = request.form.get("token", "").strip()
     try:
@@ -122,14 +146,28 @@ def sign_in(request, role: str, home: str, admin_token: str, call) -> Response:
                    else "This key is unknown or revoked")
         return page("inloggen.html", request, status=401, role=role,
                     errors=[{"field": "token", "label": "", "message": message}])
+    if me.role == "admin":
+        keeper = "catalogue"
+        session = call(keeper, "open_marked_session", admin_marker(admin_token), SESSION_HOURS)
+    else:
+        keeper = ISSUERS.get(token[:4], PROVIDER_ISSUER)[0]
+        session = call(keeper, "open_session", token, SESSION_HOURS)
     response = redirect(home + ("?lang=en" if language(request) == "en" else ""))
-    response.set_cookie(SESSIONS[role], token, httponly=True, samesite="Strict", secure=request.scheme == "https",
-                        path="/", max_age=SESSION_HOURS * 3600)
+    response.set_cookie(SESSIONS[role], f"{keeper}:{session}", httponly=True, samesite="Strict",
+                        secure=secure_cookies(request), path="/", max_age=SESSION_HOURS * 3600)
     return response
 
 
-def sign_out(response: Response, role: str) -> Response:
-    response.delete_cookie(SESSIONS[role], path="/")
+def sign_out(request, response: Response, call) -> Response:
+    """Every page session of this browser ended where it is kept, and its cookies deleted."""
+    for role, cookie in SESSIONS.items():
+        keeper, _, session = request.cookies.get(cookie, "").partition(":")
+        if keeper in SESSION_KEEPERS and session:
+            try:
+                call(keeper, "end_session", session)
+            except Unauthorized:
+                pass
+        response.delete_cookie(cookie, path="/")
     return response
 
 

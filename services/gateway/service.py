@@ -12,7 +12,7 @@ from nameko.rpc import RpcProxy
 from pydantic import Field, field_validator
 
 from services.chassis.settings import ServiceSettings
-from services.gateway.http import Calls
+from services.gateway.http import Calls, proxy_networks
 from services.gateway.import_upload import UploadSlots
 from services.gateway.limits import RateLimits
 from services.gateway.routes.analytics import AnalyticsRoutes, DashboardPages
@@ -56,6 +56,9 @@ class Settings(ServiceSettings):
         "largest request body but an import's (which streams): beyond it a 413 before the body is read"))
     socket_timeout_seconds: float = Field(default=60, gt=0, description=(
         "how long a client may stay silent mid-request (a slow client cannot hold a connection for ever)"))
+    trusted_proxies: str = Field(default="", description=(
+        "addresses or networks of the reverse proxies in front of the gateway, comma-separated: only from them "
+        "are X-Forwarded-For and X-Forwarded-Proto believed"))
     request_deadline_seconds: float = Field(default=30, gt=0, description=(
         "how long a client may take to send a request's head and body, from its first byte (an upload that "
         "streams excepted)"))
@@ -63,6 +66,15 @@ class Settings(ServiceSettings):
         "largest file a provider uploads on the import page"))
     upload_slots: int = Field(default=5, ge=1, description=(
         "uploads (imports) one gateway process reads at once, half its workers; beyond: 503 with Retry-After"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            proxy_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"must be addresses or networks separated by commas: {exc}") from None
+        return value
 
     @field_validator("admin_token")
     @classmethod
@@ -88,6 +100,7 @@ class Settings(ServiceSettings):
         config["MAX_BODY_BYTES"] = self.max_body_bytes
         config["SOCKET_TIMEOUT_SECONDS"] = self.socket_timeout_seconds
         config["REQUEST_DEADLINE_SECONDS"] = self.request_deadline_seconds
+        config["TRUSTED_PROXIES"] = self.trusted_proxies
         config["MAX_UPLOAD_BYTES"] = self.max_upload_bytes
         config["UPLOAD_SLOTS"] = self.upload_slots
         if self.admin_token is None:

@@ -15,6 +15,7 @@ columns new providers of A's and B's kind for routes that change the caller's ow
 """
 from __future__ import annotations
 
+
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -311,14 +312,26 @@ def send(base: str, method: str, path: str, query: dict, token: str | None, kwar
         pass
     elif path.startswith("/api/") or path in ("/health", "/openapi.json", "/asyncapi.json"):
         headers["Authorization"] = f"Bearer {token}"
-    else:      # a page: the browser of someone signed in (each work area has its own cookie)
-        cookies.update(sa_provider=token, sa_advisor=token, sa_analyst=token)
+    else:      # a page: the browser of someone signed in (each work area has its own session cookie)
+        cookies.update(sessions_of(base, token))
     url = base + path + ("?" + urlencode(query) if query else "")
     with requests.request(method, url, headers=headers, cookies=cookies, allow_redirects=False, timeout=30,
                           stream=True, **kwargs) as answer:
         if "text/event-stream" not in answer.headers.get("Content-Type", ""):
             answer.content        # read whole; an event stream is left after its status
         return answer
+
+
+def sessions_of(base: str, token: str) -> dict:
+    """The session cookies a browser gets by signing in with ``token`` in every work area that
+    takes it (the cookie holds a session id, never the credential); new ones each time, since a
+    row may sign out."""
+    got = {}
+    for path in ("/aanbieders/inloggen", "/adviseurs/inloggen", "/analyse/inloggen"):
+        answer = requests.post(base + path, data={"csrf": CSRF, "token": token}, cookies={"sa_csrf": CSRF},
+                               allow_redirects=False, timeout=30)
+        got.update({name: value for name, value in answer.cookies.items() if name != "sa_csrf"})
+    return got
 
 
 def served_routes() -> set[tuple[str, str]]:

@@ -40,10 +40,7 @@ class WorkPages:
     @route("POST", "/uitloggen")
     def sign_out_page(self, request):
         check_csrf(request)
-        response = redirect("/")
-        for role in ("provider", "advisor", "analyst"):
-            sign_out(response, role)
-        return response
+        return sign_out(request, redirect("/"), self.call)
 
     # providers
 
