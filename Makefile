@@ -49,23 +49,23 @@ analytics-replay: ## rebuild every analytics rollup of `make run` from the event
 	  .venv/bin/python -m services.analytics.replay
 
 analyst-user: ## a read-only RabbitMQ user for an analyst of `make run` (NAME=x): prints its amqp:// URI
-	@test -n "$(NAME)" || { echo "usage: make analyst-user NAME=<name>" >&2; exit 2; }
-	@source $(LOCAL)/env.sh && .venv/bin/python -m services.analytics.analyst_user "$(NAME)"
+	@test -n "$$NAME" || { echo "usage: make analyst-user NAME=<name>" >&2; exit 2; }
+	@source $(LOCAL)/env.sh && .venv/bin/python -m services.analytics.analyst_user "$$NAME"
 
 reconcile: ## compare search's read model of `make run` with the catalogue; prints every difference (exit 1 if any)
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.search.reconcile
 
 backup: ## dump every service's database of `make run` into .run/run/backups/<time>/ (TO=dir to choose)
-	@source $(LOCAL)/env.sh && .venv/bin/python -m deploy.local.backup backup $(if $(TO),--to "$(TO)")
+	@source $(LOCAL)/env.sh && .venv/bin/python -m deploy.local.backup backup $(if $(TO),--to "$$TO")
 
 restore: ## restore BACKUP=dir into `make run`'s databases (stops the services first; then `make run`, `make replay-erasures`)
-	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=.run/run/backups/<time>" >&2; exit 2; }
+	@test -n "$$BACKUP" || { echo "usage: make restore BACKUP=.run/run/backups/<time>" >&2; exit 2; }
 	@$(LOCAL)/platform.sh services-down
-	@source $(LOCAL)/env.sh && "$(LOCAL)/infra.sh" start && .venv/bin/python -m deploy.local.backup restore --from "$(BACKUP)"
+	@source $(LOCAL)/env.sh && "$(LOCAL)/infra.sh" start && .venv/bin/python -m deploy.local.backup restore --from "$$BACKUP"
 
 replay-erasures: ## after a restore: erase again the people erased since BACKUP=dir was taken (intake's erasure log)
-	@test -n "$(BACKUP)" || { echo "usage: make replay-erasures BACKUP=.run/run/backups/<time>" >&2; exit 2; }
-	@source $(LOCAL)/env.sh && .venv/bin/python -m deploy.local.backup replay-erasures --from "$(BACKUP)" --log "$$RUN_DIR/erasures.log"
+	@test -n "$$BACKUP" || { echo "usage: make replay-erasures BACKUP=.run/run/backups/<time>" >&2; exit 2; }
+	@source $(LOCAL)/env.sh && .venv/bin/python -m deploy.local.backup replay-erasures --from "$$BACKUP" --log "$$RUN_DIR/erasures.log"
 
 reindex: ## rebuild the search read model of `make run` from the catalogue
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.search.reindex

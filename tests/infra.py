@@ -167,6 +167,8 @@ class Platform:
                    # tests and benchmarks send many requests from one address
                    RATE_LIMIT_PER_MINUTE="0", PAGE_RATE_LIMIT_PER_MINUTE="0", INTAKE_LIMIT_PER_ADDRESS="1000000",
                    NOTIFY_SUBSCRIPTIONS_PER_ADDRESS="1000", NOTIFY_SUBSCRIPTIONS_PER_CLIENT="1000000",
+                   # every test searches from one address: a query one of them searched is listed
+                   ANALYTICS_MIN_SEARCHERS="1",
                    # notify: retries within a test's patience; links to this platform's gateway
                    NOTIFY_MAIL_RETRY_SECONDS="[0.3, 0.6, 1]", NOTIFY_WEBHOOK_RETRY_SECONDS="[0.3, 0.6, 1]",
                    NOTIFY_ALERT_SECONDS="1", NOTIFY_SEND_TIMEOUT="5", NOTIFY_LEASE_SECONDS="20",

@@ -64,12 +64,13 @@ COLUMNS = {
 }
 
 
-def report(tx: AnalyticsStore, name: str, query, min_group: int) -> dict:
+def report(tx: AnalyticsStore, name: str, query, min_group: int, min_searchers: int | None = None) -> dict:
     since, until = query.from_, query.to
     if name == "demand":
         rows = tx.demand(since, until, query.group_by)
     elif name == "zero-results":
-        rows = tx.zero_results(since, until, query.province, query.sector, query.limit)
+        rows = tx.zero_results(since, until, query.province, query.sector, query.limit,
+                               min_group if min_searchers is None else min_searchers)
     elif name == "funnel":
         rows = [_funnel_row(r) for r in tx.funnel(since, until, query.group_by)]
     else:

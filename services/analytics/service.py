@@ -39,10 +39,14 @@ class Settings(DatabaseServiceSettings):
     event_batch_size: int = Field(default=500, ge=1, le=10000,
                                   description="events archived in one transaction (one statement)")
     analytics_min_group: int = Field(default=5, ge=2, description="counts of people below this are hidden")
+    analytics_min_searchers: int | None = Field(default=None, ge=1, description=(
+        "a query that found nothing is listed only when this many different people searched it "
+        "(default: ANALYTICS_MIN_GROUP)"))
     analytics_conversion_days: int = Field(default=90, ge=1, description="how long after a search its steps count")
 
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), "ANALYTICS_MIN_GROUP": self.analytics_min_group,
+                "ANALYTICS_MIN_SEARCHERS": self.analytics_min_searchers,
                 "ANALYTICS_CONVERSION_DAYS": self.analytics_conversion_days}
 
 
@@ -79,7 +83,8 @@ class AnalyticsService(Sessions, HealthMixin):
             raise NotFound(f"no report {name}")
         query = validated(reports.QUERIES[name], params, f"{name} report")
         with self.store.autocommit() as db:
-            return reports.report(db, name, query, self.config["ANALYTICS_MIN_GROUP"])
+            return reports.report(db, name, query, self.config["ANALYTICS_MIN_GROUP"],
+                                  self.config.get("ANALYTICS_MIN_SEARCHERS"))
 
     @rpc_call
     def events_after(self, seq: int, limit: int = 100) -> list[dict]:

@@ -186,12 +186,13 @@ class AnalyticsStore(Store):
                     HAVING sum(searches) + sum(clicks) + sum(views) + sum(intakes) + sum(advice) + sum(enrolments) > 0""",
                 {**bounds, "types": list(DEMAND_TYPES)})
             self.execute(
-                f"""INSERT INTO zero_daily (day, query, kind, province, sector, example, nearest_place, searches)
+                f"""INSERT INTO zero_daily (day, query, kind, province, sector, example, nearest_place, searches, clients)
                     SELECT %(day)s, normalised_query(p->>'query'), coalesce(p->>'zero_kind', 'nothing'),
                            CASE WHEN {ONE_OF.format("p->'filters'->'province'")} <> '-' THEN {ONE_OF.format("p->'filters'->'province'")}
                                 ELSE coalesce(p->'place'->>'province', '-') END,
                            {ONE_OF.format("p->'filters'->'sector'")}, min(lower(p->>'query')),
-                           min(p->>'nearest_place'), count(*)
+                           min(p->>'nearest_place'), count(*),
+                           coalesce(array_agg(DISTINCT p->>'client') FILTER (WHERE p->>'client' IS NOT NULL), '{{}}')
                     FROM (SELECT payload AS p FROM event_archive
                           WHERE occurred_at >= %(from)s AND occurred_at < %(to)s AND {AMSTERDAM_DAY} = %(day)s
                             AND event_type = 'search_performed' AND (payload->>'zero_results')::boolean
@@ -273,17 +274,25 @@ class AnalyticsStore(Store):
             {"from": since, "to": until})
 
     def zero_results(self, since: date, until: date, province: str | None, sector: str | None,
-                     limit: int) -> list[dict]:
+                     limit: int, min_searchers: int = 1) -> list[dict]:
+        """The queries that found nothing, each searched by ``min_searchers`` different people at
+        least (a query fewer searched is left out: its words may name someone)."""
         return self.fetch_all(
-            """SELECT query, kind, min(example) AS example, sum(searches)::int AS searches,
+            """WITH z AS (
+                   SELECT * FROM zero_daily
+                   WHERE day BETWEEN %(from)s AND %(to)s AND (%(province)s::text IS NULL OR province = %(province)s)
+                     AND (%(sector)s::text IS NULL OR sector = %(sector)s)),
+               searchers AS (
+                   SELECT query, kind, count(DISTINCT c) AS n FROM z, unnest(z.clients) c GROUP BY query, kind)
+               SELECT z.query, z.kind, min(example) AS example, sum(searches)::int AS searches,
                       (array_agg(nearest_place ORDER BY searches DESC) FILTER (WHERE nearest_place IS NOT NULL))[1]
                           AS nearest_place,
                       array_agg(DISTINCT province ORDER BY province) AS provinces
-               FROM zero_daily
-               WHERE day BETWEEN %(from)s AND %(to)s AND (%(province)s::text IS NULL OR province = %(province)s)
-                 AND (%(sector)s::text IS NULL OR sector = %(sector)s)
-               GROUP BY query, kind ORDER BY sum(searches) DESC, query, kind LIMIT %(limit)s""",
-            {"from": since, "to": until, "province": province, "sector": sector, "limit": limit})
+               FROM z LEFT JOIN searchers s ON s.query = z.query AND s.kind = z.kind
+               WHERE coalesce(s.n, 0) >= %(min)s
+               GROUP BY z.query, z.kind ORDER BY sum(searches) DESC, z.query, z.kind LIMIT %(limit)s""",
+            {"from": since, "to": until, "province": province, "sector": sector, "limit": limit,
+             "min": min_searchers})
 
     def funnel(self, since: date, until: date, group_by: str | None) -> list[dict]:
         key = "'alle'" if group_by is None else group_by

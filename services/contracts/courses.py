@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
 Level = Literal[
     "praktijkleren", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo-associate-degree",
@@ -103,13 +103,23 @@ class Offering(Strict):
         return location
 
 
+def _one_line(text: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("must be one line: no line breaks or other control characters")
+    return text
+
+
+# a title is shown in mails, pages and subjects: a line break would start a paragraph of its own
+OneLine = Annotated[str, AfterValidator(_one_line)]
+
+
 class CourseInput(Strict):
     """A course as a provider sends it (POST/PUT /api/v1/courses)."""
 
     external_id: ExternalId
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[OneLine, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=20000)] = ""
-    keywords: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(default_factory=list, max_length=50)
+    keywords: list[Annotated[OneLine, Field(min_length=1, max_length=60)]] = Field(default_factory=list, max_length=50)
     level: Level
     sectors: list[Sector] = Field(default_factory=list, max_length=17)
     situations: list[Situation] = Field(default_factory=list, max_length=5)

@@ -178,6 +178,9 @@ class SearchPerformed(Event):
     # "filtered_out" (found, but not within the dates, price or funding asked)
     zero_kind: str | None = None
     nearest_place: str | None = None
+    # who searched, as a keyed hash that changes every day: counts different people (a query only
+    # a few searched is hidden in reports) without following anyone from day to day
+    client: str | None = None
 
 
 class SearchResultClicked(Event):

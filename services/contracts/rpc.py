@@ -86,7 +86,8 @@ class SearchHit(BaseModel):
     level: str
     sectors: list[str]
     credential: str
-    snippet: str
+    snippet: str = Field(description=(
+        "safe HTML: the course's text (escaped) around the matched words, which are in <mark>; no other tag"))
     next_offering: NextOffering | None = Field(description=(
         "the first open offering ahead that the search's offering filters hold for (else the course's first)"))
     distance_km: float | None = None

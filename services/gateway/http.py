@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import socket
 import uuid
+from datetime import datetime, timezone
 
 import eventlet
 from amqp.exceptions import ConnectionError as AMQPConnectionError
@@ -23,6 +24,7 @@ from services.chassis.errors import Unauthorized
 from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway import bodies
 from services.gateway.auth import Principal, authenticate
+from services.gateway.limits import searcher
 from services.gateway.pages import PRODUCTION
 from services.gateway.problems import Problem, from_exception, problem_response
 
@@ -362,6 +364,11 @@ class Calls:
                 raise Problem(503, "Service unavailable", f"the {service} service did not answer in {limit:g}s",
                               headers={"Retry-After": "5"}) from None
         return result
+
+    def searcher(self, request) -> str:
+        """Who searches, as search_performed carries it (limits.searcher)."""
+        return searcher(request, self.config["ADMIN_TOKEN"], isinstance(self.caller(request), Principal),
+                        datetime.now(timezone.utc).date())
 
     def principal(self, request) -> Principal | None:
         """The caller; Unauthorized for credentials that are no one's."""

@@ -25,6 +25,7 @@ import math
 import time
 import uuid
 from collections import Counter
+from datetime import date
 
 import eventlet
 from cachetools import LRUCache
@@ -84,6 +85,13 @@ def client_key(request, secret: str, verified: bool = False) -> str:
     credential = request.headers.get("Authorization") if verified else None
     raw = "credential:" + credential if credential else "address:" + (request.remote_addr or "unknown")
     return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def searcher(request, secret: str, verified: bool, day: date) -> str:
+    """Who searched, for the demand reports: the client (as ``client_key``) hashed with the day,
+    so a report can count different people without following one across days."""
+    return hmac.new(secret.encode(), f"{day.isoformat()}|{client_key(request, secret, verified)}".encode(),
+                    hashlib.sha256).hexdigest()[:24]
 
 
 class RateLimits(DependencyProvider):

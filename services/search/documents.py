@@ -2,6 +2,7 @@
 course alone (no I/O), so both backends and the tests build it the same way."""
 from __future__ import annotations
 
+import html
 import re
 
 from services.contracts.courses import Course
@@ -11,6 +12,16 @@ BOOKABLE = {"open", "full"}
 # Bump when what is indexed changes: a read model built with another version is rebuilt at start.
 ANALYSIS_VERSION = "5"
 TAG = re.compile(r"<[^>]*>")
+# the backends mark matched words with these (characters no course text needs), and
+# ``snippet_html`` makes the snippet safe HTML: the provider's text escaped, then the marks
+MARK_START, MARK_STOP = "\ue000", "\ue001"
+
+
+def snippet_html(raw: str | None) -> str:
+    """A hit's snippet as the API promises it: plain text (the description's own tags gone, its
+    entities read), escaped, with only ``<mark>`` around the matched words."""
+    text = html.unescape(TAG.sub(" ", raw or ""))
+    return html.escape(" ".join(text.split()), quote=False).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
 
 
 def build_document(course: Course, published: bool) -> dict:

@@ -2,6 +2,8 @@
 filters hold for, the boost of a course that suits the situation asked, the offering a hit shows."""
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from decimal import Decimal
 from typing import Callable
@@ -59,3 +61,12 @@ def net_price_from(offerings: list[dict], today: date, fits: Callable[[dict], bo
     ahead = [o for o in offerings if o["status"] == "open" and date.fromisoformat(o["start_date"]) >= today]
     found_by = [o for o in ahead if fits(o)] if fits else []
     return net_price(([Decimal(o["price_eur"]) for o in found_by or ahead]), schemes)
+
+
+# an e-mail address, or eight digits and more (a phone number, a BSN): someone typed what is
+# theirs into the search box; the search answers, but the words are not kept in search_performed
+PERSONAL = re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}|\+?\d(?:[\s.-]?\d){7,}", re.IGNORECASE)
+
+
+def looks_personal(q: str | None) -> bool:
+    return bool(q) and PERSONAL.search(q) is not None

@@ -31,6 +31,7 @@ from services.search.backends.base import SearchBackend
 from services.search.caches import AnswerCache
 from services.search.documents import ANALYSIS_VERSION, build_document
 from services.search.rebuild import REBUILD_LOCK, rebuild
+from services.search.rules import looks_personal
 from services.search.store import SearchStore
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class SearchService(HealthMixin):
             return self.backend.versions(db, after, min(limit, 5000))
 
     @rpc(expected_exceptions=DomainError)
-    def search(self, request: dict) -> dict:
+    def search(self, request: dict, client: str | None = None) -> dict:
         started = time.perf_counter()
         req = validated(SearchRequest, request, "search request")
         key, answer, generation = (req.model_dump_json(), date.today()), None, None
@@ -187,7 +188,8 @@ class SearchService(HealthMixin):
         response = {**answer, "search_id": uuid.uuid4().hex}
         query = answer["query"] or {}
         envelope = SearchPerformed(
-            search_id=response["search_id"], query=req.q,
+            # a query that looks like an e-mail address or phone number is not kept anywhere
+            search_id=response["search_id"], query=None if looks_personal(req.q) else req.q, client=client,
             filters=req.model_dump(mode="json", exclude={"q", "page", "page_size"}, exclude_defaults=True),
             result_count=answer["total"], zero_results=answer["total"] == 0,
             latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,

@@ -11,6 +11,7 @@ from psycopg import sql
 from services.chassis.postgres import Store, json_rows, newest_versions
 from services.contracts.courses import Level, Mode, Province, Sector, Situation
 from services.search.analysis import QueryPlan, adjacent_swaps
+from services.search.documents import MARK_START, MARK_STOP, snippet_html
 
 # Relevance of a text match: Dutch full-text rank (title > keywords > description > compound
 # parts), plus a bonus when every word is in the title and when the words stand together as
@@ -230,15 +231,18 @@ class SearchStore(Store):
         """What a page shows of these courses, in this order: the facts, the offerings and a
         snippet (the matched words marked)."""
         tsq, _ = tsquery(plan)
-        return self.fetch_all(sql.SQL(
+        rows = self.fetch_all(sql.SQL(
             "SELECT f.course_id::text, f.title, f.level, f.sectors, f.situations, f.languages, f.funding, "
             "d.provider_id, d.provider_name, d.credential, d.offerings, "
             "CASE WHEN query.tsq IS NULL THEN left(d.description, 200) "
             "ELSE ts_headline('sa_dutch', d.title || ' — ' || d.description, query.tsq, "
-            "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2') END AS snippet "
+            "'StartSel=' || %(start)s || ', StopSel=' || %(stop)s || ', MaxWords=30, MinWords=12, MaxFragments=2') "
+            "END AS snippet "
             "FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS p(course_id, position) "
             "JOIN facts f ON f.course_id = p.course_id JOIN documents d ON d.course_id = p.course_id, "
-            "(SELECT {} AS tsq) query ORDER BY p.position").format(tsq), {"ids": course_ids})
+            "(SELECT {} AS tsq) query ORDER BY p.position").format(tsq),
+            {"ids": course_ids, "start": MARK_START, "stop": MARK_STOP})
+        return [{**r, "snippet": snippet_html(r["snippet"])} for r in rows]
 
     def upsert_many(self, docs: list[dict], replace_same_version: bool = False) -> int:
         """Store each document unless a newer version is already there (or the same version

@@ -4,6 +4,7 @@ that the result lists report. Answered by the analytics and search services."""
 from __future__ import annotations
 
 import json
+import math
 import secrets
 
 import eventlet
@@ -58,7 +59,13 @@ class AnalyticsRoutes:
         if not last.isdigit():
             raise Problem(422, "Validation failed", "Last-Event-ID is the id of an event of this stream",
                           [{"field": "Last-Event-ID", "message": "a number"}])
-        seconds = min(float(request.args.get("seconds", STREAM_SECONDS)), STREAM_SECONDS)
+        try:
+            seconds = min(float(request.args.get("seconds", STREAM_SECONDS)), STREAM_SECONDS)
+        except ValueError:
+            seconds = math.nan
+        if not seconds >= 0:        # not a number (nan too)
+            raise Problem(422, "Validation failed", "seconds is how long the stream stays open",
+                          [{"field": "seconds", "message": f"a number of seconds, 0 to {STREAM_SECONDS}"}])
 
         def events():
             after, waited = int(last), 0.0

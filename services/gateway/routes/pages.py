@@ -86,7 +86,7 @@ class PublicPages:
         params = {k: v for k, v in params.items() if v not in ("", [], None)}
         answer, errors = None, []
         try:
-            answer = self.call("search", "search", params)
+            answer = self.call("search", "search", params, self.searcher(request))
         except ValidationFailed as exc:
             errors = field_errors(exc.errors, lang, _labels(SEARCH_LABELS, lang))
         options = {"level": get_args(Level), "sector": get_args(Sector), "mode": get_args(Mode),

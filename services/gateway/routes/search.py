@@ -15,7 +15,7 @@ class SearchRoutes:
             key: request.args.getlist(key) if key in REPEATABLE_SEARCH_PARAMS else request.args.get(key)
             for key in request.args.keys()
         }
-        return json_response(self.call("search", "search", params))
+        return json_response(self.call("search", "search", params, self.searcher(request)))
 
     @route("GET", "/api/v1/suggest")
     def suggest(self, request):

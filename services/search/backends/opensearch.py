@@ -20,7 +20,7 @@ from services.contracts.rpc import SearchRequest
 from services.places import km_between
 from services.search.analysis import QueryPlan, adjacent_swaps
 from services.search.backends.base import Found, SearchBackend
-from services.search.documents import ANALYSIS_VERSION
+from services.search.documents import ANALYSIS_VERSION, MARK_START, MARK_STOP, snippet_html
 from services.search.rules import SITUATION_BOOST, has_offering_filters, offering_filters
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ class OpenSearchBackend(SearchBackend):
             "from": (req.page - 1) * req.page_size,
             "size": req.page_size,
             "track_total_hits": True,
-            "highlight": {"pre_tags": ["<mark>"], "post_tags": ["</mark>"], "number_of_fragments": 2,
+            "highlight": {"pre_tags": [MARK_START], "post_tags": [MARK_STOP], "number_of_fragments": 2,
                           "fragment_size": 120, "fields": {"title": {"number_of_fragments": 0},
                                                           "description": {}}},
         }
@@ -362,7 +362,7 @@ def hit_row(hit: dict, point, today: date, fits) -> dict:
         "credential": src["credential"], "offerings": src["offerings"], "situations": src["situations"],
         "languages": src.get("languages") or [],
         "funding": src["funding"],
-        "snippet": " … ".join(fragments) if fragments else src["description"][:200],
+        "snippet": snippet_html(" … ".join(fragments) if fragments else src["description"][:200]),
         "distance_km": nearest_km(src["offerings"], point, today, fits),
     }
 
