@@ -33,9 +33,9 @@ test: ## set up, start test infrastructure, run the whole suite, stop what it st
 test-fast: ## the suite without tests marked slow (broker restarts)
 	@$(LOCAL)/test.sh -m "not slow" $(PYTEST_ARGS)
 
-reliability: ## run the fault scenarios (broker, database and consumers failing; poison; races) and print their table (bench/results/)
+reliability: ## run the fault scenarios (broker, database and consumers failing; poison; races) and the attacks of the security test; print their tables (bench/results/)
 	@rm -f .run/test/reliability.jsonl
-	@SA_RELIABILITY_OUT="$(CURDIR)/.run/test/reliability.jsonl" SA_BROWSER_TESTS=no $(LOCAL)/test.sh -q -p no:cacheprovider tests/faults tests/e2e/test_notify_crash.py
+	@SA_RELIABILITY_OUT="$(CURDIR)/.run/test/reliability.jsonl" SA_BROWSER_TESTS=no $(LOCAL)/test.sh -q -p no:cacheprovider tests/faults tests/e2e/test_notify_crash.py tests/hostile tests/chassis/test_secrets.py tests/unit/test_csv_cells.py tests/contract/test_deploy.py --ignore=tests/hostile/test_schemathesis.py
 	@.venv/bin/python bench/reliability.py .run/test/reliability.jsonl
 
 deadletters: ## list dead-lettered events of `make run` (failing handlers, after retries)

@@ -1,6 +1,7 @@
-"""The table of the fault scenarios (``make reliability``): reads the rows the scenarios recorded
-(tests/conftest.py ``reliability``) and prints them as a table, also written as markdown and JSON
-to bench/results/reliability.md and .json.
+"""The tables of ``make reliability``: the fault scenarios (rows recorded by tests/conftest.py
+``reliability``) and the attacks of the outside security test (rows recorded by ``attack`` once a
+hostile test's assertions held), printed and written as markdown and JSON to
+bench/results/reliability.md and .json.
 
     python bench/reliability.py .run/test/reliability.jsonl
 """
@@ -17,13 +18,31 @@ COLUMNS = [("scenario", "scenario"), ("injected", "injected"), ("accepted", "acc
            ("recover_seconds", "time to recover (s)")]
 
 
-def table(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+ATTACK_COLUMNS = [("name", "attack"), ("tried", "what it tried"), ("held", "what held")]
+
+
+def table(rows: list[dict], columns=COLUMNS) -> str:
+    lines = ["| " + " | ".join(title for _, title in columns) + " |", "|" + " --- |" * len(columns)]
     for row in rows:
-        cells = ["–" if row.get(key) is None else str(row[key]) for key, _ in COLUMNS]
+        cells = ["–" if row.get(key) is None else str(row[key]).replace("|", "\\|") for key, _ in columns]
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {row['scenario']}: {row['note']}" for row in rows if row.get("note")]
     return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def attacks_of(rows: list[dict]) -> list[dict]:
+    """The attacks, each once (a parametrised test records one row a case)."""
+    seen, out = set(), []
+    for row in rows:
+        if row.get("kind") == "attack" and row["name"] not in seen:
+            seen.add(row["name"])
+            out.append(row)
+    return sorted(out, key=_finding)
+
+
+def _finding(row: dict) -> tuple:
+    number = row["name"].split(".", 1)[0]
+    return (int(number), row["name"]) if number.isdigit() else (99, row["name"])
 
 
 def main(argv: list[str]) -> int:
@@ -31,15 +50,19 @@ def main(argv: list[str]) -> int:
     if not source.exists():
         print(f"no scenario recorded its figures in {source}: did the fault tests run?", file=sys.stderr)
         return 1
-    rows = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    everything = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in everything if r.get("kind") != "attack"]
+    attacks = attacks_of(everything)
     lost = [r for r in rows if r.get("found") is not None and r.get("accepted") is not None
             and r["found"] < r["accepted"]]
     RESULTS.mkdir(exist_ok=True)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     markdown = f"Fault scenarios, {when} (`make reliability`)\n\n{table(rows)}\n"
+    if attacks:
+        markdown += f"\nAttacks of the outside security test, each tried again\n\n{table(attacks, ATTACK_COLUMNS)}\n"
     (RESULTS / "reliability.md").write_text(markdown, encoding="utf-8")
-    (RESULTS / "reliability.json").write_text(json.dumps({"at": when, "scenarios": rows}, indent=2) + "\n",
-                                              encoding="utf-8")
+    (RESULTS / "reliability.json").write_text(json.dumps({"at": when, "scenarios": rows, "attacks": attacks},
+                                                         indent=2) + "\n", encoding="utf-8")
     print(markdown)
     print(f"written to {RESULTS / 'reliability.md'} and reliability.json")
     if lost:

@@ -156,3 +156,15 @@ def reliability(request):
         with path.open("a", encoding="utf-8") as out:
             out.write(json.dumps({"test": request.node.nodeid, **row}) + "\n")
     return record
+
+
+@pytest.fixture
+def attack(request):
+    """``attack(name=..., tried=..., held=...)``: one row of the attacks' table of ``make
+    reliability`` (bench/reliability.py), recorded by a hostile test once its assertions held."""
+    def record(**row):
+        path = Path(os.environ.get("SA_RELIABILITY_OUT", ROOT / ".run" / "test" / "reliability.jsonl"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": request.node.nodeid, "kind": "attack", **row}) + "\n")
+    return record

@@ -52,7 +52,7 @@ def environment(monkeypatch):
 
 
 @pytest.mark.parametrize("service, name", CASES)
-def test_production_refuses_a_secret_at_its_default(environment, service, name):
+def test_production_refuses_a_secret_at_its_default(environment, service, name, attack):
     cls = settings_of(service)
     env = strong_env(cls)
     environment(env)
@@ -65,6 +65,8 @@ def test_production_refuses_a_secret_at_its_default(environment, service, name):
         assert name.upper() in str(refused)
     else:   # accepted only as no secret at all (an optional feature's credential, left off)
         assert getattr(unset, name) is None, f"{service} runs in production with {name.upper()} at its default"
+    attack(name="2. secrets at their public defaults", tried="every secret setting of every service left at its "
+           "default, or short, with APP_ENV=production", held="each service refuses to start and names the setting")
 
 
 @pytest.mark.parametrize("service, name", CASES)

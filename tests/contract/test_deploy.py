@@ -36,7 +36,7 @@ def test_every_variable_is_one_the_service_reads():
         assert required <= env, f"{name}: compose does not set {required - env}"
 
 
-def test_every_secret_comes_from_the_environment_and_opensearch_stays_inside():
+def test_every_secret_comes_from_the_environment_and_opensearch_stays_inside(attack):
     """Each secret a service reads is passed from the environment, none is written in the file;
     OpenSearch publishes no port and keeps its security plugin on (finding 13 of the outside
     security test: 9200 open on every interface with security off)."""
@@ -55,6 +55,8 @@ def test_every_secret_comes_from_the_environment_and_opensearch_stays_inside():
     assert "DISABLE_SECURITY_PLUGIN" not in opensearch["environment"]
     assert opensearch["environment"]["OPENSEARCH_INITIAL_ADMIN_PASSWORD"].startswith("${")
     assert services["search"]["environment"]["OPENSEARCH_URL"].startswith("https://")
+    attack(name="13. OpenSearch open in compose", tried="docker-compose.yml read for ports and the security plugin",
+           held="no published port, security on, credentials from the environment")
 
 
 def test_every_service_waits_for_the_broker_and_the_database():

@@ -25,7 +25,7 @@ def signed_in_browser(platform, area: str, token: str) -> requests.Session:
     return browser
 
 
-def test_the_session_cookie_is_not_the_credential_and_signing_out_ends_it(platform, provider):
+def test_the_session_cookie_is_not_the_credential_and_signing_out_ends_it(platform, provider, attack):
     browser = signed_in_browser(platform, "aanbieders", provider.token)
     cookie = browser.cookies.get("sa_provider")
     assert cookie and provider.token not in cookie
@@ -37,6 +37,8 @@ def test_the_session_cookie_is_not_the_credential_and_signing_out_ends_it(platfo
     # the cookie as it was before signing out (copied by someone) opens nothing any more
     again = requests.get(f"{platform.url}/aanbieders", cookies=stolen)
     assert again.status_code == 200 and 'type="password"' in again.text
+    attack(name="11. the session cookie is the API key", tried="reading the cookie; reusing it after signing out",
+           held="a random session id; after signing out it opens nothing")
 
 
 def test_revoking_an_advisor_ends_their_page_session(platform, admin, teams):
@@ -49,7 +51,7 @@ def test_revoking_an_advisor_ends_their_page_session(platform, admin, teams):
     assert 'type="password"' in browser.get(f"{platform.url}/adviseurs").text
 
 
-def test_behind_a_trusted_proxy_clients_are_told_apart_and_production_is_https_only(platform, anonymous):
+def test_behind_a_trusted_proxy_clients_are_told_apart_and_production_is_https_only(platform, anonymous, attack):
     admin_token = secrets.token_urlsafe(32)
     with gateway_with(platform, APP_ENV="production", ADMIN_TOKEN=admin_token, TRUSTED_PROXIES=PROXY,
                       RATE_LIMIT_PER_MINUTE="60", RATE_LIMIT_BURST="3"):
@@ -71,6 +73,8 @@ def test_behind_a_trusted_proxy_clients_are_told_apart_and_production_is_https_o
         plain = stranger.request("GET", "/")          # production: Secure even when asked over http
         assert "secure" in plain.headers["Set-Cookie"].lower()
         assert stranger.request("GET", "/health").headers.get("Strict-Transport-Security")
+    attack(name="11. behind a TLS proxy", tried="two clients through the proxy; X-Forwarded-For from a stranger",
+           held="each client its own limit, the stranger's header ignored; HSTS and Secure cookies in production")
 
 
 def test_forwarded_headers_count_only_from_the_proxies():

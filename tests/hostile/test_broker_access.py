@@ -39,7 +39,7 @@ def refused(uri: str, action) -> bool:
 
 
 @pytest.mark.parametrize("exchange", ["nameko-rpc", "gateway.rate_limits"])
-def test_an_analyst_cannot_bind_to_what_is_not_an_events_exchange(platform, analyst_uri, exchange):
+def test_an_analyst_cannot_bind_to_what_is_not_an_events_exchange(platform, analyst_uri, exchange, attack):
     name, uri = analyst_uri
     own = f"analyst.{name}.spy"
 
@@ -47,10 +47,12 @@ def test_an_analyst_cannot_bind_to_what_is_not_an_events_exchange(platform, anal
         channel.queue_declare(own, auto_delete=True)
         channel.queue_bind(own, exchange, routing_key="#")
     assert refused(uri, bind), f"the analyst bound a queue to {exchange}"
+    attack(name="1. analyst's AMQP user binds to RPC", tried=f"a queue of its own bound to {exchange} with #",
+           held="ACCESS_REFUSED: read only on the <service>.events exchanges and its own analyst.<name>.* queues")
 
 
 @pytest.mark.parametrize("verb", ["get", "consume", "purge"])
-def test_an_analyst_cannot_read_or_purge_a_queue_not_their_own(platform, analyst_uri, verb):
+def test_an_analyst_cannot_read_or_purge_a_queue_not_their_own(platform, analyst_uri, verb, attack):
     _, uri = analyst_uri
     queues = [q["name"] for q in platform.rabbit.queues(platform.vhost)]
     assert "rpc-intake" in queues and any(q.endswith(".dead") for q in queues)
@@ -59,6 +61,8 @@ def test_an_analyst_cannot_read_or_purge_a_queue_not_their_own(platform, analyst
                   "consume": lambda ch: ch.basic_consume(queue, callback=lambda m: None),
                   "purge": lambda ch: ch.queue_purge(queue)}[verb]
         assert refused(uri, action), f"the analyst could {verb} {queue}"
+    attack(name=f"1. analyst's AMQP user {verb}s a service's queue", tried=f"basic.{verb} on rpc-intake and a dead-letter queue",
+           held="ACCESS_REFUSED on both")
 
 
 def test_an_analysts_own_queue_on_an_events_exchange_still_receives(platform, analyst_uri, provider):

@@ -14,7 +14,7 @@ def _rss_kib(pid: int) -> int:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
 
 
-def test_junk_lines_are_counted_not_echoed(platform, provider):
+def test_junk_lines_are_counted_not_echoed(platform, provider, attack):
     junk = b"".join(b"{" + str(n).encode() + b"\n" for n in range(40_000))       # 40,000 unreadable lines
     before = _rss_kib(platform.procs["gateway"].pid)
     answer = provider.post("/api/v1/courses/import?format=ndjson", data=junk,
@@ -25,6 +25,8 @@ def test_junk_lines_are_counted_not_echoed(platform, provider):
     assert len(report["rejected"]) == 1000 and report["rejected"][0]["line"] == 1
     assert len(answer.content) < 30 * len(junk), "the answer is many times the file"
     assert _rss_kib(platform.procs["gateway"].pid) - before < 40 * 1024
+    attack(name="10. rejected lines amplify memory", tried="40,000 unreadable NDJSON lines",
+           held="1,000 listed and all counted; the answer and the gateway's memory stay small")
 
 
 class Trickle:

@@ -10,15 +10,16 @@ from tests.e2e.test_rate_limits import client_from, gateway_with
 from tests.infra import ROOT, eventually
 
 
-def test_a_title_is_one_line(provider):
+def test_a_title_is_one_line(provider, attack):
     """A title with CR/LF put paragraphs of the provider's own into our mails."""
     for title in ("VCA Basis\r\n\r\nKlik hier: https://x.example", "VCA\nBasis", "VCA\tBasis"):
         answer = provider.post("/api/v1/courses", json=a_course(title))
         assert answer.status_code == 422, answer.text
         assert answer.json()["errors"][0]["field"] == "title"
+    attack(name="low: line breaks in titles", tried="titles with CR/LF and a tab", held="422 naming title")
 
 
-def test_a_snippet_is_safe_html(provider, anonymous, platform):
+def test_a_snippet_is_safe_html(provider, anonymous, platform, attack):
     """``snippet`` mixed <mark> with the provider's text unescaped."""
     word = f"lasrobot{uuid.uuid4().hex[:6]}"
     course = a_course(f"{word.capitalize()} programmeren")
@@ -29,6 +30,8 @@ def test_a_snippet_is_safe_html(provider, anonymous, platform):
     snippet = hit["snippet"]
     assert "<mark>" in snippet and "<img" not in snippet and "<b>" not in snippet, snippet
     assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0, snippet
+    attack(name="low: HTML in snippets", tried="a description with an escaped <img onerror> and <b>",
+           held="the snippet holds only <mark>")
 
 
 def test_the_event_stream_takes_only_a_number_of_seconds(analyst):  # noqa: F811
@@ -37,7 +40,7 @@ def test_the_event_stream_takes_only_a_number_of_seconds(analyst):  # noqa: F811
         assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "seconds", (bad, answer.text)
 
 
-def test_a_query_few_people_searched_or_that_names_someone_is_not_reported(platform, analyst):  # noqa: F811
+def test_a_query_few_people_searched_or_that_names_someone_is_not_reported(platform, analyst, attack):  # noqa: F811
     """A single anonymous search came back verbatim in the zero-results report."""
     tag = uuid.uuid4().hex[:6]
     many, one, personal = f"zeppelinpiloot{tag}", f"jansen{tag} schuldhulp", f"jan.{tag}@example.nl"
@@ -56,6 +59,8 @@ def test_a_query_few_people_searched_or_that_names_someone_is_not_reported(platf
         assert many in queries
         assert f"jansen{tag}" not in queries and personal not in queries
     assert not [e for e in archived(platform, "search_performed") if personal in str(e)], "kept in the archive"
+    attack(name="low: single searches in the zero-results report", tried="a query one person searched six times, "
+           "an e-mail address as a query", held="neither reported; the address never archived")
 
 
 def test_make_quotes_what_it_is_given(tmp_path):

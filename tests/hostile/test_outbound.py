@@ -13,7 +13,7 @@ from tests.ooapi_server import OoapiServer
 from tests.receivers import WebhookReceiver
 
 
-def test_a_sync_to_an_address_inside_is_refused_and_sends_nothing(platform, provider):
+def test_a_sync_to_an_address_inside_is_refused_and_sends_nothing(platform, provider, attack):
     courses, offerings = catalogue_of(2)
     with OoapiServer(courses, offerings) as server, \
             gateway_with(platform, services=("catalogue",), OUTBOUND_ALLOW_LOOPBACK="false"):
@@ -24,9 +24,11 @@ def test_a_sync_to_an_address_inside_is_refused_and_sends_nothing(platform, prov
         assert server.paths() == []
         assert provider.put("/api/v1/providers/me/ooapi", json={
             "base_url": "https://roc.example.nl/ooapi#/../../x"}).status_code == 422
+    attack(name="6. SSRF through an OOAPI endpoint", tried="a sync to 127.0.0.1 and 2130706433, a # in the URL",
+           held="refused before connecting, the server got no request; the fragment is a 422")
 
 
-def test_an_answer_that_is_not_ooapi_is_not_echoed(platform, provider):
+def test_an_answer_that_is_not_ooapi_is_not_echoed(platform, provider, attack):
     courses, offerings = catalogue_of(1)
     with OoapiServer(courses, offerings) as server:
         server.garbage.add("/ooapi/v5/courses")
@@ -34,6 +36,8 @@ def test_an_answer_that_is_not_ooapi_is_not_echoed(platform, provider):
         done = sync(provider)
         assert done["status"] == "failed" and "not JSON" in done["failure"]
         assert "Onderhoud" not in done["failure"] and "html" not in done["failure"].lower()
+    attack(name="6. the sync's errors as a port scanner", tried="an endpoint answering HTML",
+           held="the failure says 'not JSON', never the answer's bytes")
 
 
 def test_a_404_on_courses_fails_the_sync_once_with_a_reason(platform, provider):
@@ -48,7 +52,7 @@ def test_a_404_on_courses_fails_the_sync_once_with_a_reason(platform, provider):
         assert len(server.paths()) == asked       # not tried again behind the provider's back
 
 
-def test_a_webhook_to_an_address_inside_is_never_called(platform, provider, anonymous, teams):
+def test_a_webhook_to_an_address_inside_is_never_called(platform, provider, anonymous, teams, attack):
     from tests.e2e.test_intake import person, published_course
 
     with WebhookReceiver() as receiver, gateway_with(platform, services=("notify",), OUTBOUND_ALLOW_LOOPBACK="false"):
@@ -63,3 +67,5 @@ def test_a_webhook_to_an_address_inside_is_never_called(platform, provider, anon
             return [r for r in rows if "not a public address" in (r.get("reason") or "")]
         eventually(refused, timeout=30, message="the delivery refused")
         assert receiver.requests == []
+    attack(name="6. SSRF through a webhook", tried="a lead webhook to a loopback receiver",
+           held="refused on connecting ('not a public address'), the receiver got nothing")

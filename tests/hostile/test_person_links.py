@@ -18,11 +18,13 @@ def from_the_id(key: str, intake_id: str) -> str:
     return "int_" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def test_a_persons_token_cannot_be_computed_from_the_id(anonymous, teams):
+def test_a_persons_token_cannot_be_computed_from_the_id(anonymous, teams, attack):
     answer = anonymous.post("/api/v1/intakes", json=person())
     assert answer.status_code == 201, answer.text
     intake_id, token = answer.json()["id"], answer.json()["token"]
     assert anonymous.get(f"/api/v1/intakes/{intake_id}/status", params={"token": token}).status_code == 200
+    attack(name="2. a person's link computed from the intake id", tried="HMAC of the id with the public default key, "
+           "on status, export and erase", held="404 on each: the token is random, only its keyed hash is stored")
     guessed = from_the_id("dev-intake-token-key", intake_id)
     assert guessed != token
     for path in ("status", "export"):
@@ -47,7 +49,7 @@ def test_a_link_mailed_before_keeps_working(anonymous, teams, platform):
     assert anonymous.get(f"/api/v1/intakes/{intake_id}/status", params={"token": old}).status_code == 200
 
 
-def test_an_idempotency_key_with_another_body_gets_no_token(anonymous, teams):
+def test_an_idempotency_key_with_another_body_gets_no_token(anonymous, teams, attack):
     key, body = f"poging-{uuid.uuid4().hex}", person()
     first = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": key})
     assert first.status_code == 201, first.text
@@ -59,3 +61,5 @@ def test_an_idempotency_key_with_another_body_gets_no_token(anonymous, teams):
     again = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": key})
     assert again.status_code in (200, 201) and again.json()["id"] == first.json()["id"]
     assert again.json()["token"] == first.json()["token"]
+    attack(name="5. Idempotency-Key replays another person's answer", tried="the first request's key with another body",
+           held="422 naming Idempotency-Key, no token; the same body again gets its own answer")

@@ -20,7 +20,7 @@ def subscribe(client, email: str, q: str = "heftruck"):
         {"email": email, "query": {"q": q}, "frequency": "daily"}), headers={"Content-Type": "application/json"})
 
 
-def test_one_mailbox_gets_three_a_day_and_one_client_asks_ten_an_hour(platform):
+def test_one_mailbox_gets_three_a_day_and_one_client_asks_ten_an_hour(platform, attack):
     """The limits as production has them (the test platform relaxes them for the other tests)."""
     tag = uuid.uuid4().hex[:8]
     with gateway_with(platform, services=("notify",), NOTIFY_SUBSCRIPTIONS_PER_ADDRESS="3",
@@ -38,17 +38,21 @@ def test_one_mailbox_gets_three_a_day_and_one_client_asks_ten_an_hour(platform):
         statuses = [subscribe(client, f"p{n}.{tag}@example.nl").status for n in range(11)]
         assert statuses == [202] * 10 + [429], statuses
         assert json.loads(subscribe(client, f"p99.{tag}@example.nl").data)["errors"][0]["field"] == "body"
+    attack(name="8. saved searches as a mail bomb", tried="one mailbox five ways (case, +tag, dots), 11 from one client",
+           held="3 a day per mailbox, 10 an hour per client, then 429")
 
 
-def test_a_foreign_website_cannot_post_a_form_as_json(platform, anonymous):
+def test_a_foreign_website_cannot_post_a_form_as_json(platform, anonymous, attack):
     text = anonymous.post("/api/v1/saved-searches", data=json.dumps({"email": "x@example.nl", "query": {}}),
                           headers={"Content-Type": "text/plain"})
     assert text.status_code == 415 and text.json()["errors"][0]["field"] == "Content-Type"
     form = anonymous.post("/api/v1/intakes", data={"name": "x"})
     assert form.status_code == 415
+    attack(name="8. a foreign website subscribes its visitors", tried="JSON posted as text/plain, a form",
+           held="415: JSON bodies must say application/json")
 
 
-def test_the_confirmation_carries_no_link_of_the_askers(platform, mail_server):
+def test_the_confirmation_carries_no_link_of_the_askers(platform, mail_server, attack):
     address = f"phish.{uuid.uuid4().hex[:8]}@example.nl"
     words = "heftruck Uw account is geblokkeerd, herstel via https://evil.example/login of bel www.evil.example"
     assert subscribe(client_from(platform, "127.0.3.1"), address, q=words).status == 202
@@ -57,6 +61,8 @@ def test_the_confirmation_carries_no_link_of_the_askers(platform, mail_server):
     assert "heftruck" in text
     for link in ("evil.example", "https://evil", "www."):
         assert link not in text, link
+    attack(name="8. phishing from our sender", tried="a saved search whose words hold a URL and a domain",
+           held="the confirmation repeats the words without them")
 
 
 def test_an_unconfirmed_subscription_is_gone_after_seven_days(platform):

@@ -26,7 +26,8 @@ def test_numbers_and_words_stay_as_they_are(value, written):
     assert next(csv.reader(io.StringIO(csv_text([[value]]))))[0] == written
 
 
-def test_the_reports_csv_is_made_safe():
+def test_the_reports_csv_is_made_safe(attack):
     report = {"columns": ["query", "searches"], "rows": [{"query": "=HYPERLINK(\"x\")", "searches": 7}]}
     rows = list(csv.reader(io.StringIO(as_csv(report))))
     assert rows[1] == ["'=HYPERLINK(\"x\")", "7", "false"]
+    attack(name="9. formula injection in CSV", tried="a report cell =HYPERLINK(...)", held="written as text ('=...)")
