@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from services.chassis import texts
 from services.chassis import tokens
-from services.notify import domain, templates
+from services.notify import domain, messages, templates
 from services.notify.domain import DELIVERED, PERMANENT, PERSON, SUBSCRIBER, TEAM, TECHNICAL, Outcome
 from services.notify.senders import Channels, email_message
 from services.notify.store import NotifyStore
@@ -98,24 +97,29 @@ class Delivery:
 
     def _target(self, db: NotifyStore, message: dict, intake: dict | None):
         """(channel, addresses, template data, language, mail headers) of a message, or the
-        Outcome that it cannot go anywhere."""
+        Outcome that it cannot go anywhere. Where it goes is the audience's; what it says is the
+        message's own declaration (messages.py), rendered from the row's data alone."""
+        declared = messages.MESSAGES[message["template"]]
+        found = self._where(db, message, intake)
+        if isinstance(found, Outcome):
+            return found
+        channel, addresses, language, headers, recipient = found
+        data = declared.context(recipient) if declared.context else recipient.data
+        return channel, addresses, data, language, headers
+
+    def _where(self, db: NotifyStore, message: dict, intake: dict | None):
+        """(channel, addresses, language, mail headers, what the template may read) of the
+        message's audience, or the Outcome that it has nowhere to go."""
         base, data = self.config["PUBLIC_BASE_URL"], message["data"]
         if message["audience"] == PERSON:
             channel = "email" if intake["email"] else "sms"
-            address = intake["email"] or intake["phone"]
-            return channel, [address], {
-                "name": intake["name"], "team_name": intake["team"]["name"], "course_title": intake["course_title"],
-                "due": texts.deadline_text(datetime.fromisoformat(intake["callback_due_by"]), intake["language"]),
-                "status_url": f"{base}/aanvraag/{intake['id']}" + (f"?token={intake['token']}" if intake["token"] else "")}, intake["language"], {}
+            return channel, [intake["email"] or intake["phone"]], intake["language"], {}, \
+                messages.Recipient(base, data, intake=intake)
         if message["audience"] == TEAM:
             addresses = intake["team"]["addresses"]
             if not addresses:
                 return Outcome(PERMANENT, f"team {intake['team']['code']} has no address and no advisors")
-            due = datetime.fromisoformat(data.get("callback_due_by") or intake["callback_due_by"])
-            return "email", addresses, {
-                "team_name": intake["team"]["name"], "course_title": intake["course_title"],
-                "situation_label": domain.situation_label(intake["situation"], "nl"),
-                "due": texts.deadline_text(due, "nl"), "intake_url": f"{base}/adviseurs/intakes/{intake['id']}"}, "nl", {}
+            return "email", addresses, "nl", {}, messages.Recipient(base, data, intake=intake)
         if message["audience"] == SUBSCRIBER:
             sub = db.subscription(message["subscription_id"])
             if sub is None or sub["status"] == "ended" or not sub["email"]:
@@ -123,10 +127,8 @@ class Delivery:
             links = domain.subscription_links(base, self._token("confirm", sub), self._token("unsubscribe", sub))
             headers = {"List-Unsubscribe": f"<{links['one_click_url']}>",
                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-            return "email", [sub["email"]], {
-                **data, **links, "query_text": domain.query_text(sub["query"]),
-                "frequency_text": domain.frequency_text(sub["frequency"], sub["language"]),
-                "search_url": domain.search_url(base, sub["query"])}, sub["language"], headers
+            return "email", [sub["email"]], sub["language"], headers, \
+                messages.Recipient(base, data, subscription=sub, links=links)
         provider = db.provider(message["provider_id"])
         if message["channel"] == "webhook":
             hook = db.webhook(message["provider_id"])
@@ -134,12 +136,11 @@ class Delivery:
                 return Outcome(PERMANENT, "the provider has no (enabled) webhook")
             secrets = [hook["secret"]] + ([hook["previous_secret"]] if hook["previous_secret"] and hook["previous_until"]
                                           and hook["previous_until"] > datetime.now(timezone.utc) else [])
-            return "webhook", [hook["url"]], {"url": hook["url"], "secrets": secrets}, "nl", {}
+            return "webhook", [hook["url"]], "nl", {}, \
+                messages.Recipient(base, {"url": hook["url"], "secrets": secrets}, provider=provider)
         if provider is None or not provider["lead_email"]:
             return Outcome(PERMANENT, "the provider has no lead e-mail address")
-        return "email", [provider["lead_email"]], {
-            "provider_name": provider["name"], "course_title": intake["course_title"] or "",
-            "lead_url": f"{base}/api/v1/providers/me/leads/{intake['id']}"}, "nl", {}
+        return "email", [provider["lead_email"]], "nl", {}, messages.Recipient(base, data, intake=intake, provider=provider)
 
     def _token(self, purpose: str, subscription: dict) -> str:
         return tokens.derived_token(self.config["NOTIFY_TOKEN_KEY"], "sub_", purpose, str(subscription["id"]))

@@ -1,4 +1,4 @@
-"""The rules of notify, pure: which messages an event asks for, the idempotency key and the ids
+"""The rules of notify, pure: the idempotency key and the ids
 derived from it, how a channel's answer is classified, when a failed message is tried again,
 what a webhook URL may be, how an SMS is counted, and when a saved search's alert is due."""
 from __future__ import annotations
@@ -28,38 +28,6 @@ STATUSES = (CREATED, SENDING, DELIVERED, TEMPORARY, PERMANENT, TECHNICAL)
 # provider's system) receive every message, however many intakes arrive at once
 PERSON, TEAM, PROVIDER, SUBSCRIBER = "person", "team", "provider", "subscriber"
 LIMITED_AUDIENCES = (PERSON, SUBSCRIBER)
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One message an event asks for, before it has an address."""
-
-    template: str
-    channel: str            # email | sms (the person's, decided at send time) | webhook
-    audience: str
-    recipient: str          # who, as an id: "intake:<id>", "team:<code>", "provider:<id>", "subscription:<id>"
-
-
-def planned_for(event_type: str, facts: dict, provider: dict | None) -> list[Planned]:
-    """The messages an intake event asks for. ``provider``: the provider of the intake's course
-    as notify knows it (its webhook and lead address), for ``lead_shared``."""
-    intake = f"intake:{facts['intake_id']}"
-    team = f"team:{facts['team']}"
-    if event_type == "intake_submitted":
-        return [Planned("intake_confirmation", "person", PERSON, intake),
-                Planned("team_new_intake", "email", TEAM, team)]
-    if event_type == "callback_due_soon":
-        return [Planned("callback_due_soon", "email", TEAM, team)]
-    if event_type == "callback_overdue":
-        return [Planned("callback_overdue", "email", TEAM, team)]
-    if event_type == "lead_shared" and provider:
-        out = []
-        if provider.get("webhook"):
-            out.append(Planned("lead.created", "webhook", PROVIDER, f"provider:{provider['provider_id']}"))
-        if provider.get("lead_email"):
-            out.append(Planned("provider_new_lead", "email", PROVIDER, f"provider:{provider['provider_id']}"))
-        return out
-    return []
 
 
 def idempotency_key(event_id: str, recipient: str, template: str, version: int) -> str:
@@ -265,10 +233,6 @@ def situation_label(situation: str, language: str) -> str:
 def new_webhook_secret() -> str:
     """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def subscriber_message(template: str, subscription_id) -> Planned:
-    return Planned(template, "email", SUBSCRIBER, f"subscription:{subscription_id}")
 
 
 def alert_courses(hits: list[dict], base: str, language: str) -> list[dict]:

@@ -23,12 +23,12 @@ from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.contracts.events import CourseChange, CoursePublished, EventEnvelope, ProviderRegistered
 from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
-from services.notify import domain
+from services.notify import domain, messages
 from services.notify.delivery import Delivery
 from services.notify.senders import Senders
 from services.notify.settings import Settings, rpc_within
 from services.notify.store import NotifyStore
-from services.notify.views import message_json, planned_rows
+from services.notify.views import message_json
 
 log = logging.getLogger(__name__)
 rpc_call = rpc(expected_exceptions=DomainError)
@@ -39,7 +39,7 @@ DEAD_DELIVERIES = Queue("notify.deliveries.dead", durable=True)
 class NotifyService(HealthMixin):
     name = "notify"
 
-    store = Database(NotifyStore, Path(__file__).parent / "migrations", source="notify")
+    store = Database(NotifyStore, Path(__file__).parent / "migrations")      # it emits no events: no outbox relay
     config = Config()
     senders = Senders()
     intake = RpcProxy("intake")
@@ -65,8 +65,8 @@ class NotifyService(HealthMixin):
                 erased.append(facts["intake_id"])
                 continue
             provider = tx.provider(facts["provider_id"]) if envelope.event_type == "lead_shared" else None
-            planned = domain.planned_for(envelope.event_type, facts, provider)
-            rows += planned_rows(envelope, planned, self.config["PUBLIC_BASE_URL"])
+            rows += messages.planned(envelope.event_type, envelope.event_id, facts, provider,
+                                     self.config["PUBLIC_BASE_URL"], envelope.occurred_at)
         # keys in one order (no deadlock between two processes' batches); an erasure last: it
         # also cancels messages its intake's earlier events in this batch just planned
         tx.add_messages(sorted(rows, key=lambda r: r["idempotency_key"]))
@@ -137,9 +137,7 @@ class NotifyService(HealthMixin):
                 "frequency": new.frequency, "language": new.language,
                 "confirm_hash": self.store.credential_hash(tokens.derived_token(key, "sub_", "confirm", str(subscription_id))),
                 "unsubscribe_hash": self.store.credential_hash(tokens.derived_token(key, "sub_", "unsubscribe", str(subscription_id)))})
-            tx.add_messages(planned_rows(EventEnvelope(event_id=subscription_id, event_type="subscribed", source="notify",
-                                                       payload={"subscription_id": str(subscription_id)}),
-                                         [domain.subscriber_message("saved_search_confirmation", subscription_id)], ""))
+            tx.add_messages(messages.planned(messages.SUBSCRIBED, subscription_id, {"subscription_id": str(subscription_id)}))
         return {"id": str(subscription_id), "status": "pending"}
 
     def _within_limits(self, tx: NotifyStore, keys: dict) -> None:
@@ -192,10 +190,9 @@ class NotifyService(HealthMixin):
                 hits = matching(sub["query"], candidates) if candidates else []
                 if hits:
                     tx.mark_alerted(sub["id"], [h["course_id"] for h in hits])
-                    tx.add_messages(planned_rows(
-                        EventEnvelope(event_type="alert", source="notify", payload={}),
-                        [domain.subscriber_message("saved_search_alert", sub["id"])], self.config["PUBLIC_BASE_URL"],
-                        {"courses": domain.alert_courses(hits, self.config["PUBLIC_BASE_URL"], sub["language"])}))
+                    tx.add_messages(messages.planned(
+                        messages.ALERT, uuid.uuid4(), {"subscription_id": str(sub["id"])},
+                        data={"courses": domain.alert_courses(hits, self.config["PUBLIC_BASE_URL"], sub["language"])}))
                 tx.checked(sub["id"], now, domain.next_alert_at(sub["frequency"], now, self.config["NOTIFY_ALERT_SECONDS"]))
 
     @timer(interval=3600, eager=True)     # and at start-up: a process restarted often still purges

@@ -1,5 +1,5 @@
-"""Message templates, in files: ``templates/<language>/<name>.txt``, one per message and
-language, with the blocks ``subject``, ``body`` (plain text: paragraphs split by a blank line,
+"""Message templates, in files: ``templates/<message>/<language>.txt`` (the messages are
+declared in messages.py), with the blocks ``subject``, ``body`` (plain text: paragraphs split by a blank line,
 ``- `` starts a list item) and, where one is sent, ``sms``. The HTML body is the plain text laid
 out by ``templates/_layout.html``, rendered with autoescaping: whatever a person typed arrives
 escaped, and the plain and HTML bodies never say different things."""
@@ -16,9 +16,6 @@ from services.notify import domain
 
 FOLDER = Path(__file__).parent / "templates"
 LANGUAGES = ("nl", "en")
-# the version of each template's text: part of a message's idempotency key
-VERSIONS = {"intake_confirmation": 1, "team_new_intake": 1, "callback_due_soon": 1, "callback_overdue": 1,
-            "provider_new_lead": 1, "saved_search_confirmation": 1, "saved_search_alert": 1, "lead.created": 1}
 URL = re.compile(r"https?://[^\s<>\"]+")
 
 _env = Environment(loader=FileSystemLoader(FOLDER), autoescape=select_autoescape(["html"]),
@@ -35,7 +32,7 @@ class Rendered:
 
 def render(name: str, language: str, data: dict) -> Rendered:
     language = language if language in LANGUAGES else "nl"
-    template = _env.get_template(f"{language}/{name}.txt")
+    template = _env.get_template(f"{name}/{language}.txt")
     context = template.new_context({**data, "language": language})
     blocks = {block: "".join(render_block(context)).strip() for block, render_block in template.blocks.items()}
     subject = " ".join(blocks["subject"].split())

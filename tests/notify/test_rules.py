@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.chassis import texts
-from services.notify import domain, templates
+from services.notify import domain, messages, templates
 from services.notify.domain import DELIVERED, PERMANENT, TEMPORARY
 
 DUE = datetime(2027, 1, 12, 16, 0, tzinfo=timezone.utc)       # dinsdag 12 januari, 17:00 in Amsterdam
@@ -38,9 +38,9 @@ DATA = {
 
 def test_every_template_exists_in_both_languages_with_a_version():
     for language in templates.LANGUAGES:
-        files = {p.stem for p in (Path(templates.FOLDER) / language).glob("*.txt")}
+        files = {p.parent.name for p in Path(templates.FOLDER).glob(f"*/{language}.txt")}
         assert files == set(DATA), language
-    assert set(DATA) <= set(templates.VERSIONS)
+    assert set(DATA) <= {name for name, m in messages.MESSAGES.items() if m.version >= 1}
 
 
 @pytest.mark.parametrize("language", templates.LANGUAGES)
@@ -131,14 +131,14 @@ def test_keys_and_ids_are_stable_per_event_recipient_template_and_version():
 
 
 def test_what_each_event_asks_for():
-    facts = {"intake_id": "i", "team": "noord"}
-    assert [p.template for p in domain.planned_for("intake_submitted", facts, None)] == [
+    facts = {"intake_id": "i", "team": "noord", "situation": "werkzoekend", "provider_id": "p"}
+    assert [p["template"] for p in messages.planned("intake_submitted", "e1", facts)] == [
         "intake_confirmation", "team_new_intake"]
-    assert domain.planned_for("intake_assigned", facts, None) == []
+    assert messages.planned("intake_assigned", "e1", facts) == []
     provider = {"provider_id": "p", "webhook": "https://x", "lead_email": None}
-    assert [(p.template, p.channel) for p in domain.planned_for("lead_shared", facts, provider)] == [
+    assert [(p["template"], p["channel"]) for p in messages.planned("lead_shared", "e1", facts, provider)] == [
         ("lead.created", "webhook")]
-    assert domain.planned_for("lead_shared", facts, {**provider, "webhook": None}) == []
+    assert messages.planned("lead_shared", "e1", facts, {**provider, "webhook": None}) == []
 
 
 def test_digests_go_out_at_seven():
