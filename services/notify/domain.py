@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from babel import Locale
+
 from services.chassis.texts import AMSTERDAM, day_text
 from services.chassis.urls import outbound_url_problem
 
@@ -178,15 +180,18 @@ def query_words(q: str) -> str:
     return words if len(words) <= QUERY_WORDS_SHOWN else words[:QUERY_WORDS_SHOWN].rsplit(" ", 1)[0] + " …"
 
 
-def query_text(query: dict) -> str:
-    """A saved search in words: "heftruck · Utrecht · mbo-2"."""
+def query_text(query: dict, language: str = "nl") -> str:
+    """A saved search in words: "heftruck · Utrecht · mbo-2 · in het Pools"."""
     parts = [words] if query.get("q") and (words := query_words(query["q"])) else []
     for key in ("level", "sector", "mode", "province"):
         parts += [str(v) for v in query.get(key) or []]
     for key in ("near", "situation", "funding"):
         if query.get(key):
             parts.append(str(query[key]))
-    return " · ".join(parts) or "alle opleidingen"
+    if query.get("language"):       # taught in: by name, in the mail's language
+        names = [Locale(language).languages.get(code, code) for code in query["language"]]
+        parts.append(("in het " if language == "nl" else "in ") + (" of " if language == "nl" else " or ").join(names))
+    return " · ".join(parts) or ("alle opleidingen" if language == "nl" else "all courses")
 
 
 # providers whose addresses ignore dots in the local part (a.b@gmail.com is ab@gmail.com)

@@ -65,7 +65,7 @@ def _provider_lead(r: Recipient) -> dict:
 
 def _subscriber(r: Recipient) -> dict:
     sub = r.subscription
-    return {**r.data, **r.links, "query_text": domain.query_text(sub["query"]),
+    return {**r.data, **r.links, "query_text": domain.query_text(sub["query"], sub["language"]),
             "frequency_text": domain.frequency_text(sub["frequency"], sub["language"]),
             "search_url": domain.search_url(r.base, sub["query"])}
 

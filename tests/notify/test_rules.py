@@ -146,3 +146,10 @@ def test_digests_go_out_at_seven():
     assert domain.next_alert_at("daily", monday_noon, 60).isoformat() == "2027-01-12T07:00:00+01:00"
     assert domain.next_alert_at("weekly", monday_noon, 60).isoformat() == "2027-01-18T07:00:00+01:00"
     assert domain.next_alert_at("immediate", monday_noon, 60) == monday_noon + timedelta(seconds=60)
+
+
+def test_a_saved_search_in_words_names_the_languages_it_asks_for():
+    """Alert mails never named the language filter (it was added to search, not to notify's words)."""
+    assert domain.query_text({"q": "vca", "language": ["pl", "ro"]}) == "vca · in het Pools of Roemeens"
+    assert domain.query_text({"q": "vca", "language": ["pl"]}, "en") == "vca · in Polish"
+    assert domain.query_text({}, "en") == "all courses" and domain.query_text({}) == "alle opleidingen"
