@@ -15,7 +15,7 @@ from services.search.documents import MARK_START, MARK_STOP, snippet_html
 
 # Relevance of a text match: Dutch full-text rank (title > keywords > description > compound
 # parts), plus a bonus when every word is in the title and when the words stand together as
-# typed (memory.py adds the situation boost).
+# typed (facet_columns.py adds the situation boost).
 TEXT_RANK = """ts_rank_cd('{0.05, 0.2, 0.5, 1.0}', d.tsv, query.tsq, 1)
         + CASE WHEN d.title_tsv @@ query.tsq THEN 1.0 ELSE 0 END
         + CASE WHEN query.phrase IS NOT NULL AND d.tsv @@ query.phrase THEN 0.5 ELSE 0 END
@@ -37,7 +37,7 @@ UNIVERSES = {"level": get_args(Level), "sector": get_args(Sector), "situation": 
              "mode": get_args(Mode), "province": get_args(Province)}
 UNIVERSE_PARAMS = {f"u_{name}": list(values) for name, values in UNIVERSES.items()}
 
-# What the in-memory facet index (memory.py) holds per course changed since a generation: the
+# What the in-memory facet index (backends/postgres/facet_columns.py) holds per course changed since a generation: the
 # narrow facts and its offerings as arrays (dates as days since 1970, modes and provinces as
 # positions in UNIVERSES, -1 for none). One statement, so one snapshot: the generation and the
 # courses agree.
@@ -192,7 +192,7 @@ class SearchStore(Store):
     def before_commit(self) -> None:
         # Last, so the row lock is held only for the moment of the commit; and as everyone
         # raises the one counter, generations follow the order of the commits: whoever has
-        # seen generation g has seen every change stamped g or lower (memory.py relies on it).
+        # seen generation g has seen every change stamped g or lower (facet_columns.py relies on it).
         if self.changed:
             self.execute("""WITH raised AS (UPDATE read_model SET generation = generation + 1 WHERE slot = 0
                                             RETURNING generation)

@@ -1,4 +1,4 @@
-"""The postgres backend's in-memory columns (services/search/facet_columns.py) follow the read model
+"""The postgres backend's in-memory columns (services/search/backends/postgres/facet_columns.py) follow the read model
 change by change: after many changes they answer exactly as columns read whole from the store."""
 from __future__ import annotations
 

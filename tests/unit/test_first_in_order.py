@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.search.facet_columns import first_in_order
+from services.search.backends.postgres.facet_columns import first_in_order
 
 
 @pytest.mark.parametrize("n", [0, 5, 999, 1000, 5000, 20000])

@@ -5,7 +5,7 @@ import uuid
 
 import numpy as np
 
-from services.search.facet_columns import FacetIndex
+from services.search.backends.postgres.facet_columns import FacetIndex
 from services.search.store import UUID_BYTES
 
 

@@ -1,4 +1,4 @@
--- The search service keeps filters, facets and sorting in memory (services/search/memory.py) and
+-- The search service keeps filters, facets and sorting in memory (services/search/backends/postgres/facet_columns.py) and
 -- reads only the courses changed since it last looked: each course is stamped with the
 -- generation of its last change. For that the generation becomes one counter instead of 16
 -- slots: a writer holds its row from the raise to its commit, so generations follow the order

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from services.search.backends.base import SearchBackend
 from services.search.caches import KeptPerGeneration, text_match_cache
-from services.search.facet_columns import FacetIndex
+from services.search.backends.postgres.facet_columns import FacetIndex
+
 
 class PostgresBackend(SearchBackend):
     """The read model in the search database; filters, facets and sorting over its columns in
-    memory (memory.py), text matching and the page's documents in PostgreSQL."""
+    memory (backends/postgres/facet_columns.py), text matching and the page's documents in PostgreSQL."""
     name = "postgres"
     transactional = True
 
