@@ -12,9 +12,9 @@ from pathlib import Path
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
-from pydantic import Field
 
 from services.analytics import reports
+from services.analytics.settings import Settings  # noqa: F401 (read by services.run)
 from services.analytics.store import AnalyticsStore
 from services.chassis import tokens
 from services.chassis.errors import DomainError, NotFound, Unauthorized, ValidationFailed, validated
@@ -22,7 +22,6 @@ from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
-from services.chassis.settings import BatchWindow, DatabaseServiceSettings
 from services.contracts.events import EventEnvelope
 from services.contracts.rpc import NewAnalyst
 
@@ -30,24 +29,6 @@ log = logging.getLogger(__name__)
 ANALYST_TOKEN_PREFIX = "ana_"
 rpc_call = rpc(expected_exceptions=DomainError)
 LATE = timedelta(minutes=5)     # a batch committing this late is still rolled up
-
-
-class Settings(DatabaseServiceSettings):
-    # the archive is read by people, not by a waiting request: larger batches (a search's
-    # event cost analytics ~1.2 ms of CPU alone at the common 20 ms window)
-    event_batch_window: BatchWindow = 0.25
-    event_batch_size: int = Field(default=500, ge=1, le=10000,
-                                  description="events archived in one transaction (one statement)")
-    analytics_min_group: int = Field(default=5, ge=2, description="counts of people below this are hidden")
-    analytics_min_searchers: int | None = Field(default=None, ge=1, description=(
-        "a query that found nothing is listed only when this many different people searched it "
-        "(default: ANALYTICS_MIN_GROUP)"))
-    analytics_conversion_days: int = Field(default=90, ge=1, description="how long after a search its steps count")
-
-    def nameko_config(self) -> dict:
-        return {**super().nameko_config(), "ANALYTICS_MIN_GROUP": self.analytics_min_group,
-                "ANALYTICS_MIN_SEARCHERS": self.analytics_min_searchers,
-                "ANALYTICS_CONVERSION_DAYS": self.analytics_conversion_days}
 
 
 class AnalyticsService(Sessions, HealthMixin):

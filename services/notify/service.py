@@ -28,7 +28,7 @@ from services.notify.delivery import Delivery
 from services.notify.senders import Senders
 from services.notify.settings import Settings, rpc_within
 from services.notify.store import NotifyStore
-from services.notify.views import message_json
+from services.notify.answers import message_json
 
 log = logging.getLogger(__name__)
 rpc_call = rpc(expected_exceptions=DomainError)

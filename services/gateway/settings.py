@@ -1,0 +1,93 @@
+"""The gateway's settings (every default stated once, here) and the rule for a weak admin token."""
+from __future__ import annotations
+
+import logging
+
+from pydantic import Field, field_validator
+
+from services.chassis.settings import ServiceSettings
+from services.gateway.http import proxy_networks
+
+DEV_ADMIN_TOKEN = "dev-admin-token"
+
+
+WEAK_WORDS = ("admin", "password", "wachtwoord", "secret", "geheim", "changeme", "token", "test", "dev")
+
+
+def weak_token(token: str, production: bool) -> str | None:
+    """Why ``token`` is too easy to guess for the admin, or None. Its length is checked apart
+    (16 at least). Few different characters is weak anywhere; a word people pick, in production."""
+    if len(set(token)) < 10:
+        return f"only {len(set(token))} different characters"
+    if production and (word := next((w for w in WEAK_WORDS if w in token.lower()), None)):
+        return f"it holds the word {word!r}"
+    return None
+
+
+class Settings(ServiceSettings):
+    admin_token: str | None = Field(default=None, validate_default=True, min_length=16)
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8000, ge=1, le=65535)
+    rpc_timeout_seconds: float = Field(default=30, gt=0)
+    import_heartbeat_seconds: float = Field(
+        default=60, gt=0, description="how often the gateway tells the catalogue it is still reading an import's body")
+    rate_limit_per_minute: float = Field(default=1200, ge=0,
+                                         description="requests a client may send a minute (0: no limit)")
+    rate_limit_burst: int = Field(default=200, ge=1, description="requests a client may save up")
+    page_rate_limit_per_minute: float = Field(default=300, ge=0, description="pages a client may ask a minute (0: no limit)")
+    page_rate_limit_burst: int = Field(default=60, ge=1, description="pages a client may save up")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description=(
+        "largest request body but an import's (which streams): beyond it a 413 before the body is read"))
+    socket_timeout_seconds: float = Field(default=60, gt=0, description=(
+        "how long a client may stay silent mid-request (a slow client cannot hold a connection for ever)"))
+    trusted_proxies: str = Field(default="", description=(
+        "addresses or networks of the reverse proxies in front of the gateway, comma-separated: only from them "
+        "are X-Forwarded-For and X-Forwarded-Proto believed"))
+    request_deadline_seconds: float = Field(default=30, gt=0, description=(
+        "how long a client may take to send a request's head and body, from its first byte (an upload that "
+        "streams excepted)"))
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description=(
+        "largest file a provider uploads on the import page"))
+    upload_slots: int = Field(default=5, ge=1, description=(
+        "uploads (imports) one gateway process reads at once, half its workers; beyond: 503 with Retry-After"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            proxy_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"must be addresses or networks separated by commas: {exc}") from None
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, value, info):
+        production = info.data.get("app_env") == "production"
+        if value is None and production:
+            raise ValueError("must be set when APP_ENV=production")
+        if value is not None and (weak := weak_token(value, production)):
+            raise ValueError(f"is weak ({weak}): use a random one, "
+                             "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
+
+    def nameko_config(self) -> dict:
+        config = super().nameko_config()
+        config["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
+        config["ADMIN_TOKEN"] = self.admin_token or DEV_ADMIN_TOKEN
+        config["RPC_TIMEOUT_SECONDS"] = self.rpc_timeout_seconds
+        config["IMPORT_HEARTBEAT_SECONDS"] = self.import_heartbeat_seconds
+        config["RATE_LIMIT_PER_MINUTE"] = self.rate_limit_per_minute
+        config["RATE_LIMIT_BURST"] = self.rate_limit_burst
+        config["PAGE_RATE_LIMIT_PER_MINUTE"] = self.page_rate_limit_per_minute
+        config["PAGE_RATE_LIMIT_BURST"] = self.page_rate_limit_burst
+        config["MAX_BODY_BYTES"] = self.max_body_bytes
+        config["SOCKET_TIMEOUT_SECONDS"] = self.socket_timeout_seconds
+        config["REQUEST_DEADLINE_SECONDS"] = self.request_deadline_seconds
+        config["TRUSTED_PROXIES"] = self.trusted_proxies
+        config["MAX_UPLOAD_BYTES"] = self.max_upload_bytes
+        config["UPLOAD_SLOTS"] = self.upload_slots
+        if self.admin_token is None:
+            logging.getLogger("gateway").warning(
+                "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)
+        return config
