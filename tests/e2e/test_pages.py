@@ -153,3 +153,20 @@ def test_an_advisor_records_an_outcome(platform, teams, anonymous):
     assert done.status_code == 200 and "Vastgelegd" in done.text and "voicemail" in done.text
     other = requests.Session()
     assert other.get(f"{platform.url}/adviseurs/intakes/{intake['id']}", allow_redirects=False).status_code == 303
+
+
+def test_an_error_names_a_search_field_by_the_label_the_form_shows(anonymous):
+    """The error summary of the results page names each field with the words of its own label
+    (they disagreed in four places). Read from the page as a person reads it."""
+    import html as html_lib
+
+    for lang in ("nl", "en"):
+        answer = anonymous.get("/zoeken", params={"radius_km": "ver", "start_from": "morgen", "max_price": "-1",
+                                                  "sort": "willekeurig", "situation": "student", "lang": lang})
+        assert answer.status_code == 400
+        labels = {field: html_lib.unescape(text.strip()) for field, text in
+                  re.findall(r'<label for="([a-z_]+)">([^<]+)</label>', answer.text)}
+        summary = dict(re.findall(r'<li><a href="#([a-z_]+)">([^<]+)</a></li>', answer.text))
+        assert {"radius_km", "start_from", "max_price", "sort", "situation"} <= set(summary), summary
+        for field, message in summary.items():
+            assert html_lib.unescape(message).startswith(labels[field] + ":"), (lang, field, message, labels.get(field))

@@ -46,13 +46,15 @@ PERSON_WORDS = {
            "advice_given": "Advice given", "enrolled": "Enrolled", "closed": "Closed", "erased": "Data erased",
            "new": "new", "in_progress": "in progress", "advised": "advised"},
 }
+# the search fields' labels, once: the form shows them and an error names its field by them
 SEARCH_LABELS = {"q": ("Zoekwoorden", "Search words"), "near": ("Plaats of postcode", "Place or postcode"),
-                 "radius_km": ("Afstand in km", "Distance in km"), "start_from": ("Start vanaf", "Starting from"),
+                 "radius_km": ("Binnen hoeveel kilometer", "Within how many kilometres"),
+                 "start_from": ("Start vanaf", "Starting from"),
                  "start_to": ("Start uiterlijk", "Starting by"), "max_price": ("Hoogste prijs in euro", "Highest price in euros"),
                  "level": ("Niveau", "Level"), "sector": ("Sector", "Sector"), "mode": ("Vorm", "Mode"),
-                 "province": ("Provincie", "Province"), "funding": ("Regeling", "Funding scheme"),
-                 "sort": ("Sorteren", "Sort"), "situation": ("Situatie", "Situation"), "page": ("Pagina", "Page"),
-                 "language": ("Taal", "Language")}
+                 "province": ("Provincie", "Province"), "funding": ("Regeling (code)", "Funding scheme (code)"),
+                 "sort": ("Sorteren op", "Sort by"), "situation": ("Jouw situatie", "Your situation"),
+                 "page": ("Pagina", "Page"), "language": ("Taal van de les", "Language taught in")}
 INTAKE_LABELS = {"name": ("Naam", "Name"), "email": ("E-mailadres", "Email address"), "phone": ("Telefoonnummer", "Phone number"),
                  "postcode": ("Postcode", "Postcode"), "situation": ("Je situatie", "Your situation"),
                  "preferred_contact": ("Hoe willen we je bereiken", "How shall we contact you"),
@@ -102,7 +104,8 @@ class PublicPages:
                     pages.append((number, "/zoeken?" + urlencode([(k, v) for k, vs in {**params, "page": number}.items()
                                                                   for v in (vs if isinstance(vs, list) else [vs])])))
         return page("zoeken.html", request, status=400 if errors else 200, params=params, answer=answer,
-                    errors=errors, options=options, pages=pages, situation_names=_situation_names(lang))
+                    errors=errors, options=options, pages=pages, situation_names=_situation_names(lang),
+                    label=_labels(SEARCH_LABELS, lang))
 
     @route("GET", "/opleidingen/<course_id>")
     def course_page(self, request, course_id):
