@@ -21,10 +21,15 @@ class Sessions:
     def principal_of(self, tx, credential_hash: str) -> dict | None:
         raise NotImplementedError
 
+    @property
+    def _sessions_db(self):
+        """The service's Database, whatever it named it."""
+        return getattr(self, database_attribute(type(self)))
+
     @rpc(expected_exceptions=DomainError)
     def open_session(self, token: str, hours: float) -> str:
         """A new session of ``token`` (Unauthorized when it is no one's): its id, shown once."""
-        db = getattr(self, database_attribute(type(self)))
+        db = self._sessions_db
         credential = db.credential_hash(token)
         session = tokens.new_token("ses_")
         with db.transaction() as tx:
@@ -36,7 +41,7 @@ class Sessions:
     @rpc(expected_exceptions=DomainError)
     def open_marked_session(self, marker: str, hours: float) -> str:
         """A session of a credential kept elsewhere (the gateway's admin token), by its marker."""
-        db = getattr(self, database_attribute(type(self)))
+        db = self._sessions_db
         session = tokens.new_token("ses_")
         with db.transaction() as tx:
             tx.open_session(db.credential_hash(session), MARKED + marker, hours)
@@ -47,7 +52,7 @@ class Sessions:
         """Who a session is of: the principal (as ``authenticate_*`` answers it), or
         ``{"marker": ...}`` for a marked one; Unauthorized when it ended, expired or its credential
         was revoked."""
-        db = getattr(self, database_attribute(type(self)))
+        db = self._sessions_db
         with db.transaction() as tx:
             credential = tx.session_credential(db.credential_hash(session or ""))
             if credential and credential.startswith(MARKED):
@@ -59,6 +64,6 @@ class Sessions:
 
     @rpc(expected_exceptions=DomainError)
     def end_session(self, session: str) -> None:
-        db = getattr(self, database_attribute(type(self)))
+        db = self._sessions_db
         with db.transaction() as tx:
             tx.end_session(db.credential_hash(session or ""))

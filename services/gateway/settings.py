@@ -75,18 +75,11 @@ class Settings(ServiceSettings):
         config = super().nameko_config()
         config["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
         config["ADMIN_TOKEN"] = self.admin_token or DEV_ADMIN_TOKEN
-        config["RPC_TIMEOUT_SECONDS"] = self.rpc_timeout_seconds
-        config["IMPORT_HEARTBEAT_SECONDS"] = self.import_heartbeat_seconds
-        config["RATE_LIMIT_PER_MINUTE"] = self.rate_limit_per_minute
-        config["RATE_LIMIT_BURST"] = self.rate_limit_burst
-        config["PAGE_RATE_LIMIT_PER_MINUTE"] = self.page_rate_limit_per_minute
-        config["PAGE_RATE_LIMIT_BURST"] = self.page_rate_limit_burst
-        config["MAX_BODY_BYTES"] = self.max_body_bytes
-        config["SOCKET_TIMEOUT_SECONDS"] = self.socket_timeout_seconds
-        config["REQUEST_DEADLINE_SECONDS"] = self.request_deadline_seconds
-        config["TRUSTED_PROXIES"] = self.trusted_proxies
-        config["MAX_UPLOAD_BYTES"] = self.max_upload_bytes
-        config["UPLOAD_SLOTS"] = self.upload_slots
+        # every other setting as its variable's name says (as notify's settings do)
+        config.update({name.upper(): getattr(self, name) for name in (
+            "rpc_timeout_seconds", "import_heartbeat_seconds", "rate_limit_per_minute", "rate_limit_burst",
+            "page_rate_limit_per_minute", "page_rate_limit_burst", "max_body_bytes", "socket_timeout_seconds",
+            "request_deadline_seconds", "trusted_proxies", "max_upload_bytes", "upload_slots")})
         if self.admin_token is None:
             logging.getLogger("gateway").warning(
                 "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)
