@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_origin
 
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, field_validator
 
@@ -64,6 +64,15 @@ class SearchRequest(Strict):
     @classmethod
     def _language_in_lower_case(cls, codes):
         return [c.strip().lower() if isinstance(c, str) else c for c in codes] if isinstance(codes, list) else codes
+
+
+# the search fields that repeat (``?level=2&level=3``): the request model's lists
+SEARCH_LISTS = frozenset(name for name, f in SearchRequest.model_fields.items() if get_origin(f.annotation) is list)
+
+
+def search_params(args) -> dict:
+    """A query string's values (werkzeug's MultiDict) as a SearchRequest takes them."""
+    return {key: args.getlist(key) if key in SEARCH_LISTS else args.get(key) for key in args.keys()}
 
 
 # a list answer's paging (``GET /api/v1/providers/me/courses``): a page further than any list

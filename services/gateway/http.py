@@ -25,7 +25,6 @@ from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway import bodies
 from services.gateway.auth import Principal, authenticate
 from services.gateway.limits import searcher
-from services.gateway.pages import PRODUCTION
 from services.gateway.problems import Problem, from_exception, problem_response
 
 log = logging.getLogger("services.gateway")
@@ -87,6 +86,7 @@ class DeadlineProtocol(HttpOnlyProtocol):
 
 
 DEADLINE = "scholingsalliantie.deadline"
+PRODUCTION = "scholingsalliantie.production"      # in the environ of a production gateway's requests
 HSTS = "max-age=63072000; includeSubDomains"
 
 
@@ -165,11 +165,11 @@ class ProblemWsgiApp(WsgiApp):
             try:
                 request.get_data(cache=True, parse_form_data=False)
             except RequestEntityTooLarge as exc:
-                return self._refused(request, from_exception(exc))(environ, start_response)
+                return self._refused(provider, request, from_exception(exc))(environ, start_response)
             except ClientDisconnected as exc:     # werkzeug's word for a read that failed: the deadline, or gone
                 if not isinstance(exc.__context__, RequestTooSlow):
                     raise
-                return self._refused(request, problem_response(408, "Request timeout", "the body did not arrive "
+                return self._refused(provider, request, problem_response(408, "Request timeout", "the body did not arrive "
                                                                "in time"))(environ, start_response)
         if deadline is not None:
             deadline.cancel()
@@ -177,16 +177,13 @@ class ProblemWsgiApp(WsgiApp):
         return provider.handle_request(request)(environ, start_response)
 
     @staticmethod
-    def _refused(request, response: Response) -> Response:
+    def _refused(provider, request, response: Response) -> Response:
         """A body refused before a worker saw it: as a page in words on a page's path. The
         connection is closed (what is left of the body is not read)."""
-        if is_page(request.path):
-            from services.gateway.pages import error_page
-            response = error_page(request, response)
+        if provider.error_page is not None:
+            response = provider.error_page(request, response)
         response.headers["Connection"] = "close"
         return response
-
-
 
 
 def _with_header(start_response, name: str, value: str):
@@ -216,15 +213,21 @@ class NoDelayWebServer(WebServer):
 
 
 class HttpEntrypoint(HttpRequestHandler):
+    """nameko's http entrypoint on our server; ``error_page`` answers a page's errors in words."""
     server = NoDelayWebServer()
+
+    def __init__(self, method, url, error_page=None, **kwargs):
+        super().__init__(method, url, **kwargs)
+        self.error_page = error_page
 
 
 http = HttpEntrypoint.decorator
 
 
-def route(method: str, url: str):
-    """A nameko http entrypoint whose errors are answered as problem+json; an ``/api/`` route
-    counts against the client's rate limit."""
+def route(method: str, url: str, error_page=None):
+    """A nameko http entrypoint whose errors are answered as problem+json, or by ``error_page``
+    (a page's: in words); an ``/api/`` route counts against the client's rate limit, a page
+    against the pages' limit."""
 
     def decorator(fn):
         @functools.wraps(fn)
@@ -246,12 +249,11 @@ def route(method: str, url: str):
                 if response is None:
                     log.exception("unexpected error on %s %s", method, url)
                     response = problem_response(500, "Internal error", "an unexpected error occurred")
-                if page:         # a person gets a page, in words, not problem+json
-                    from services.gateway.pages import error_page
+                if error_page is not None:      # a person gets a page, in words, not problem+json
                     return error_page(request, response)
                 return response
 
-        return http(method, url)(wrapper)
+        return http(method, url, error_page=error_page)(wrapper)
 
     return decorator
 

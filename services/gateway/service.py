@@ -1,29 +1,25 @@
-"""The gateway: the public HTTP API. Its routes live by area in ``routes/``; each parses the
-request, checks who is calling, makes its RPC calls and renders JSON, and every error becomes
-problem+json in one place (``http.route``). This module composes the areas with the RPC proxies,
-the settings and the rate limits."""
+"""The gateway: the public HTTP API and the pages. Each area declares its routes once, as data
+(``api/<area>.py``, ``web/<area>.py``); this module mounts them on the nameko service with the
+RPC proxies, the settings and the rate limits. Every error becomes problem+json (the API) or a
+page in words (the pages) in one place (``http.route``)."""
 from __future__ import annotations
 
 from nameko.constants import NON_PERSISTENT
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
+from services.gateway import api, web
 from services.gateway.http import Calls
 from services.gateway.import_upload import UploadSlots
 from services.gateway.limits import RateLimits
-from services.gateway.routes.analytics import AnalyticsRoutes, DashboardPages
-from services.gateway.routes.catalogue import CatalogueRoutes
-from services.gateway.routes.intake import IntakeRoutes
-from services.gateway.routes.notify import NotifyRoutes
-from services.gateway.routes.operations import OperationsRoutes
-from services.gateway.routes.pages import PublicPages
-from services.gateway.routes.pages_work import WorkPages
-from services.gateway.routes.search import SearchRoutes
+from services.gateway.routing import mount
 from services.gateway.settings import Settings  # noqa: F401 (read by services.run)
+from services.gateway.web.render import error_page
+
+ROUTES = [*api.ROUTES, *web.ROUTES]
 
 
-class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRoutes, NotifyRoutes, AnalyticsRoutes,
-                     PublicPages, WorkPages, DashboardPages, Calls):
+class GatewayService(Calls):
     name = "gateway"
 
     config = Config()
@@ -41,5 +37,7 @@ class GatewayService(OperationsRoutes, CatalogueRoutes, SearchRoutes, IntakeRout
     notify = RpcProxy("notify")
     analytics = RpcProxy("analytics")
 
+
+mount(GatewayService, ROUTES, error_page)
 
 SERVICE = GatewayService

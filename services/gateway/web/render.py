@@ -1,9 +1,9 @@
-"""Server-rendered pages: Jinja2 templates in ``gateway/templates/`` with autoescaping on, Dutch
-first (``?lang=en`` for English, remembered in a cookie), every form with a CSRF token (a cookie
-and a hidden field that must agree), security headers with a strict Content-Security-Policy (a
-per-response nonce for the one style block a chart carries), sign-in sessions in HTTP-only,
-SameSite=Strict cookies (Secure over https). The pages call the services over RPC exactly as
-the API routes do; no page calls our own HTTP API."""
+"""Rendering a page: Jinja2 templates in ``web/templates/`` (the layout and the shared ones at
+the top, each area's in its folder) with autoescaping on, Dutch first (``?lang=en`` for English,
+remembered in a cookie), every form with a CSRF token (a cookie and a hidden field that must
+agree), security headers with a strict Content-Security-Policy (a per-response nonce for the one
+style block a chart carries), and errors as a page in words. The pages call the services over
+RPC exactly as the API routes do; no page calls our own HTTP API."""
 from __future__ import annotations
 
 import hmac
@@ -16,14 +16,11 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from services.chassis.errors import Unauthorized
-from services.gateway.auth import ISSUERS, PROVIDER_ISSUER, Principal, principal_for
+from services.gateway.http import PRODUCTION
 from services.gateway.problems import Problem
 
 FOLDER = Path(__file__).parent
 LANG_COOKIE, CSRF_COOKIE = "sa_lang", "sa_csrf"
-SESSIONS = {"provider": "sa_provider", "advisor": "sa_advisor", "analyst": "sa_analyst"}
-SESSION_HOURS = 8
 
 # a key a service's answer leaves out reads as empty (the pages show answers with optional fields)
 _env = Environment(loader=FileSystemLoader(FOLDER / "templates"), autoescape=select_autoescape(["html"]),
@@ -79,6 +76,11 @@ def _t(lang: str):
     return t
 
 
+def translate(request):
+    """``t(nl, en)``: the words in the request's language."""
+    return _t(language(request))
+
+
 def security_headers(nonce: str) -> dict:
     return {
         "Content-Security-Policy": (f"default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
@@ -101,75 +103,6 @@ def secure_cookies(request) -> bool:
     """Cookies go only over https when the request came so (behind a trusted proxy too) and
     always in production."""
     return request.scheme == "https" or bool(request.environ.get(PRODUCTION))
-
-
-PRODUCTION = "scholingsalliantie.production"      # set by the gateway's WSGI app (http.py)
-# who keeps a session: the service that issued the credential (the admin's: the catalogue)
-SESSION_KEEPERS = {"catalogue": "provider", "intake": "advisor", "analytics": "analyst"}
-
-
-def admin_marker(admin_token: str) -> str:
-    """What the catalogue keeps of an admin's session: a keyed hash of the admin token, so that
-    a new ADMIN_TOKEN ends every admin session."""
-    return hmac.new(admin_token.encode(), b"admin page session", "sha256").hexdigest()
-
-
-def signed_in(request, role: str, admin_token: str, call):
-    """Who is signed in on the pages for ``role`` (their session cookie: ``<keeper>:<session id>``),
-    or None. The keeper answers for the session: ended, expired or revoked is None."""
-    keeper, _, session = request.cookies.get(SESSIONS[role], "").partition(":")
-    if keeper not in SESSION_KEEPERS or not session:
-        return None
-    try:
-        who = call(keeper, "session_principal", session)
-    except Unauthorized:
-        return None
-    if "marker" in who:
-        me = Principal(role="admin") if hmac.compare_digest(who["marker"], admin_marker(admin_token)) else None
-    else:
-        me = Principal(role=SESSION_KEEPERS[keeper], id=who["id"], name=who["name"], kind=who.get("kind"),
-                       team=who.get("team"))
-    return me if me is not None and me.role in (role, "admin") else None
-
-
-def sign_in(request, role: str, home: str, admin_token: str, call) -> Response:
-    """The sign-in form of ``role`` sent: the key or token checked by the service that issued
-    it, which then opens a session; its id goes into the cookie (never the credential) and on to
-    ``home``; else the form again with the message beside it."""
-    check_csrf(request)
-    token = request.form.get("token", "").strip()
-    try:
-        me = principal_for(token, admin_token, call) if token else None
-    except Unauthorized:
-        me = None
-    if me is None or me.role not in (role, "admin") or (role == "provider" and me.role != "provider"):
-        message = ("Deze sleutel is onbekend of ingetrokken" if language(request) == "nl"
-                   else "This key is unknown or revoked")
-        return page("inloggen.html", request, status=401, role=role,
-                    errors=[{"field": "token", "label": "", "message": message}])
-    if me.role == "admin":
-        keeper = "catalogue"
-        session = call(keeper, "open_marked_session", admin_marker(admin_token), SESSION_HOURS)
-    else:
-        keeper = ISSUERS.get(token[:4], PROVIDER_ISSUER)[0]
-        session = call(keeper, "open_session", token, SESSION_HOURS)
-    response = redirect(home + ("?lang=en" if language(request) == "en" else ""))
-    response.set_cookie(SESSIONS[role], f"{keeper}:{session}", httponly=True, samesite="Strict",
-                        secure=secure_cookies(request), path="/", max_age=SESSION_HOURS * 3600)
-    return response
-
-
-def sign_out(request, response: Response, call) -> Response:
-    """Every page session of this browser ended where it is kept, and its cookies deleted."""
-    for role, cookie in SESSIONS.items():
-        keeper, _, session = request.cookies.get(cookie, "").partition(":")
-        if keeper in SESSION_KEEPERS and session:
-            try:
-                call(keeper, "end_session", session)
-            except Unauthorized:
-                pass
-        response.delete_cookie(cookie, path="/")
-    return response
 
 
 def redirect(location: str) -> Response:

@@ -1,0 +1,95 @@
+"""The advisors' pages (signed in with the advisor token): the team's requests, overdue first; one
+request with the person's contact details (the read is logged); record what happened. Answered
+by the intake service."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.chassis import texts
+from services.chassis.errors import Conflict, NotFound, ValidationFailed
+from services.contracts.rpc import LIST_MAX_PAGE
+from services.gateway.routing import Routes, query
+from services.gateway.web.render import check_csrf, field_errors, language, page, redirect, translate
+from services.gateway.web.sessions import sign_in, signed_in
+
+STEPS = ("call_attempted", "waiting_for_person", "advice_given", "enrolled", "closed")
+STEP_NAMES = {"nl": {"call_attempted": "Gebeld, niet bereikt", "waiting_for_person": "Wacht op de persoon",
+                     "advice_given": "Advies gegeven", "enrolled": "Ingeschreven", "closed": "Afgesloten"},
+              "en": {"call_attempted": "Called, no answer", "waiting_for_person": "Waiting for the person",
+                     "advice_given": "Advice given", "enrolled": "Enrolled", "closed": "Closed"}}
+ADVISOR_PAGE = 50                               # requests on one page of an advisor's list
+
+ROUTES = Routes()
+
+
+@ROUTES("GET", "/adviseurs", "the advisor's team's requests, overdue first, 50 a page (a sign-in form without a "
+        "session)", kind="page", params=(query("pagina", {"type": "integer", "minimum": 1}),))
+def advisor_home(gw, request):
+    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw.call)
+    if me is None:
+        return page("inloggen.html", request, role="advisor")
+    # overdue first, then open by deadline, then the rest (intake's order), ADVISOR_PAGE at a time
+    number = request.args.get("pagina", "1")
+    number = int(number) if number.isascii() and number.isdigit() and 0 < int(number) <= LIST_MAX_PAGE else 1
+    listed = gw.call("intake", "list_intakes", me.as_dict(), None, False, number, ADVISOR_PAGE)
+    last = max(1, -(-listed["total"] // ADVISOR_PAGE))
+    pages = [(n, f"/adviseurs?pagina={n}") for n in sorted({1, number - 1, number, number + 1, last}) if 1 <= n <= last]
+    lang = language(request)
+    return page("advisors/adviseurs.html", request, me=me, intakes=listed["items"], total=listed["total"], pages=pages,
+                number=number, when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), lang))
+
+
+@ROUTES("POST", "/adviseurs/inloggen", "sign in with the advisor token", kind="form")
+def advisor_sign_in(gw, request):
+    return sign_in(request, "advisor", "/adviseurs", gw.config["ADMIN_TOKEN"], gw.call)
+
+
+@ROUTES("GET", "/adviseurs/intakes/<intake_id>", "one request with contact details (the read is logged)", kind="page")
+def advisor_intake_page(gw, request, intake_id):
+    return _intake(gw, request, intake_id)
+
+
+@ROUTES("POST", "/adviseurs/intakes/<intake_id>", "record what happened", kind="form")
+def advisor_step_post(gw, request, intake_id):
+    check_csrf(request)
+    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw.call)
+    if me is None:
+        return redirect("/adviseurs")
+    t = translate(request)
+    step = {"type": request.form.get("type", ""), "note": request.form.get("note") or None}
+    if request.form.get("until"):
+        step["until"] = _amsterdam(request.form["until"])
+    try:
+        gw.call("intake", "record_step", me.as_dict(), intake_id, step)
+    except ValidationFailed as exc:
+        return _intake(gw, request, intake_id, field_errors(
+            exc.errors, language(request), {"type": t("Wat er gebeurde", "What happened"),
+                                            "until": t("Tot wanneer", "Until when"), "note": t("Notitie", "Note")}),
+            status=400)
+    except Conflict as exc:
+        return _intake(gw, request, intake_id, [{"field": "type", "label": "", "message": t(
+            f"Deze stap kan nu niet: {exc.detail}", f"This step is not possible now: {exc.detail}")}], status=409)
+    return redirect(f"/adviseurs/intakes/{intake_id}?vastgelegd=1")
+
+
+def _intake(gw, request, intake_id, errors=(), status=200):
+    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw.call)
+    if me is None:
+        return redirect("/adviseurs")
+    try:
+        intake = gw.call("intake", "read_intake", me.as_dict(), intake_id)
+    except (NotFound, ValidationFailed):
+        return page("niet_gevonden.html", request, status=404)
+    lang = language(request)
+    return page("advisors/adviseurs_intake.html", request, status=status, me=me, intake=intake, errors=list(errors),
+                steps=[(s, STEP_NAMES[lang][s]) for s in STEPS], saved=request.args.get("vastgelegd") == "1",
+                when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), lang))
+
+
+def _amsterdam(moment: str) -> str:
+    """A form's date and time (no zone: the person means Dutch time) as the API reads it."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment       # the service names the field
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=texts.AMSTERDAM)).isoformat()

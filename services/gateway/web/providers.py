@@ -1,0 +1,105 @@
+"""The providers' pages (signed in with the API key): their courses with completeness and status,
+an import upload whose progress and rejected lines they watch, and their leads. Answered by the
+catalogue and intake services."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import eventlet
+from cachetools import LRUCache
+
+from services.chassis import texts
+from services.chassis.errors import NotFound, ValidationFailed
+from services.gateway import import_formats
+from services.gateway.import_upload import ImportRequest, Upload
+from services.gateway.routing import Routes
+from services.gateway.web.render import check_csrf, language, page, redirect, translate
+from services.gateway.web.sessions import sign_in, signed_in
+
+REPORTS: LRUCache = LRUCache(maxsize=1000)      # an upload's report (its rejected lines), by import id
+
+ROUTES = Routes()
+
+
+@ROUTES("GET", "/aanbieders", "a provider's courses with completeness, imports and leads (a sign-in form without a "
+        "session)", kind="page")
+def provider_home(gw, request):
+    me = _provider(gw, request)
+    if me is None:
+        return page("inloggen.html", request, role="provider")
+    return _home(gw, request, me)
+
+
+@ROUTES("POST", "/aanbieders/inloggen", "sign in with the provider's API key", kind="form")
+def provider_sign_in(gw, request):
+    return sign_in(request, "provider", "/aanbieders", gw.config["ADMIN_TOKEN"], gw.call)
+
+
+@ROUTES("POST", "/aanbieders/import", "upload an import file (multipart); on to its progress", kind="form")
+def provider_upload(gw, request):
+    # who sends it first, from the session cookie: nobody else's body is read at all
+    me = _provider(gw, request)
+    if me is None:
+        return redirect("/aanbieders")
+    # the file streams to a temporary file (werkzeug spools a large part to disk), the other
+    # fields are held to MAX_BODY_BYTES; a larger upload is a 413 page
+    request.max_content_length = gw.config["MAX_UPLOAD_BYTES"]
+    request.max_form_memory_size = gw.config["MAX_BODY_BYTES"]
+    with gw.upload_slot():
+        check_csrf(request)
+        return _upload(gw, request, me)
+
+
+@ROUTES("GET", "/aanbieders/import/<import_id>", "an import's progress and rejected lines", kind="page")
+def provider_import_page(gw, request, import_id):
+    me = _provider(gw, request)
+    if me is None:
+        return redirect("/aanbieders")
+    try:
+        state = gw.call("catalogue", "list_imports", me.id, import_id)[0]
+    except (NotFound, ValidationFailed):
+        return page("niet_gevonden.html", request, status=404)
+    report = REPORTS.get(import_id)
+    running = state["status"] == "running" or (report is None and state["status"] != "failed")
+    return page("providers/import.html", request, state=state, report=report or {}, running=running)
+
+
+def _provider(gw, request):
+    me = signed_in(request, "provider", gw.config["ADMIN_TOKEN"], gw.call)
+    return me if me is not None and me.role == "provider" else None
+
+
+def _upload(gw, request, me):
+    t = translate(request)
+    fmt, mode = request.form.get("format", ""), request.form.get("mode", "upsert")
+    upload_file = request.files.get("file")
+    errors = []
+    if fmt not in import_formats.READERS:
+        errors.append({"field": "format", "label": "", "message": t("Kies het formaat van het bestand",
+                                                                    "Choose the file's format")})
+    if upload_file is None or not upload_file.filename:
+        errors.append({"field": "file", "label": "", "message": t("Kies een bestand", "Choose a file")})
+    if errors:
+        return _home(gw, request, me, errors, status=400)
+    data = upload_file.stream      # on disk when large; the import reads it line by line
+    wanted = ImportRequest(fmt, mode if mode in ("upsert", "full-sync") else "upsert",
+                           import_formats.line_encoding(fmt, None), {})
+    import_id = gw.call("catalogue", "start_import", me.id, wanted.fmt, wanted.mode)
+    upload = Upload(gw, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
+
+    def run():      # the page shows its progress meanwhile; its report (rejected lines) when done
+        try:
+            REPORTS[import_id] = upload.run(data, wanted)
+        except Exception as exc:        # the catalogue records the failure; the page says so
+            REPORTS[import_id] = {"failure": str(exc)}
+    eventlet.spawn(run)
+    return redirect(f"/aanbieders/import/{import_id}")
+
+
+def _home(gw, request, me, errors=(), status=200):
+    courses = gw.call("catalogue", "list_provider_courses", me.id, 1, 100)
+    leads = gw.call("intake", "provider_leads", me.id, 1, 20)
+    imports = gw.call("catalogue", "list_imports", me.id)
+    return page("providers/aanbieders.html", request, status=status, me=me, courses=courses, leads=leads,
+                imports=imports[:5], errors=list(errors),
+                when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), language(request)))
