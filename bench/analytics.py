@@ -24,7 +24,7 @@ from kombu import Connection, Exchange, Queue  # noqa: E402
 
 from bench.common import bench_platform  # noqa: E402
 from services.analytics.store import AnalyticsStore, month_of  # noqa: E402
-from services.contracts.events import SearchPerformed  # noqa: E402
+from services.contracts.search import SearchPerformed
 from tests.infra import ADMIN_TOKEN  # noqa: E402
 
 QUERIES = ["heftruck", "lassen", "vca", "zorg", "boekhouden", "nederlands", "reachtruck", "excel", "bhv", "schilder"]

@@ -30,7 +30,7 @@ from kombu import Connection  # noqa: E402
 
 from bench.common import bench_platform  # noqa: E402
 from services.chassis import texts  # noqa: E402
-from services.contracts.events import IntakeSubmitted, LeadShared  # noqa: E402
+from services.contracts.intake import IntakeSubmitted, LeadShared
 from services.notify import templates  # noqa: E402
 from services.notify.senders import Webhooks, email_message  # noqa: E402
 from tests.infra import ADMIN_TOKEN, free_port  # noqa: E402

@@ -51,7 +51,7 @@ import urllib3  # noqa: E402
 from bench.catalogue_import import CITIES, LEVELS, SECTORS, SUBJECTS, generate, import_file  # noqa: E402
 from bench.common import bench_platform, provider_key  # noqa: E402
 from services.contracts.courses import Mode, Province, Situation  # noqa: E402
-from services.contracts.rpc import SearchRequest  # noqa: E402
+from services.contracts.search import SearchRequest
 from services.chassis.settings import config_of  # noqa: E402
 from services.search import pipeline  # noqa: E402
 from services.search.backends import make_backend  # noqa: E402

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
-from services.contracts.events import EVENT_TYPES
+from services.contracts.registry import EVENT_TYPES
 
 
 def permissions(name: str) -> dict:

@@ -23,7 +23,7 @@ from services.chassis.health import HealthMixin
 from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
 from services.contracts.events import EventEnvelope
-from services.contracts.rpc import NewAnalyst
+from services.contracts.analytics import NewAnalyst
 
 log = logging.getLogger(__name__)
 ANALYST_TOKEN_PREFIX = "ana_"
@@ -94,7 +94,7 @@ class AnalyticsService(Sessions, HealthMixin):
 
     @rpc_call
     def create_analyst(self, body: dict) -> dict:
-        new = validated(NewAnalyst, body, "analyst")
+        new = validated(NewAnalyst, body)
         analyst_id, token = uuid.uuid4(), tokens.new_token(ANALYST_TOKEN_PREFIX)
         with self.store.transaction() as tx:
             tx.insert_analyst(analyst_id, new.name, new.email, self.store.credential_hash(token))

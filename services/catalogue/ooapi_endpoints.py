@@ -19,7 +19,7 @@ from services.catalogue import domain
 from services.catalogue.ooapi_sync import OoapiClient, Politeness, SyncRun
 from services.chassis.errors import DomainError, NotFound, ValidationFailed, validated
 from services.chassis.urls import outbound_url_problem
-from services.contracts.rpc import FULL_SYNC, NewOoapiEndpoint
+from services.contracts.catalogue import FULL_SYNC, NewOoapiEndpoint
 
 log = logging.getLogger(__name__)
 OOAPI_SYNC = "ooapi-sync"       # the format of a sync's import

@@ -23,10 +23,8 @@ from services.chassis.postgres import Database
 from services.catalogue.ooapi_endpoints import OoapiEndpoints
 from services.catalogue import settings
 from services.contracts.courses import PLATFORM_SET_FIELDS, Course, CourseInput, FundingSchemeInput
-from services.contracts.events import (
-    CoursePublished, CourseUpdated, CourseWithdrawn, FundingSchemePublished, FundingSchemeUpdated, ProviderRegistered,
-)
-from services.contracts.rpc import FULL_SYNC, NewProvider
+from services.contracts.catalogue import (FULL_SYNC, CoursePublished, CourseUpdated, CourseWithdrawn,
+                                          FundingSchemePublished, FundingSchemeUpdated, NewProvider, ProviderRegistered)
 
 Settings = settings.Settings      # what services.run reads a service's configuration with
 
@@ -55,7 +53,7 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
 
     @rpc_call
     def register_provider(self, provider: dict) -> dict:
-        new = validated(NewProvider, provider, "provider")
+        new = validated(NewProvider, provider)
         provider_id, api_key = uuid.uuid4(), domain.new_api_key()
         with self.store.transaction() as tx:
             tx.insert_provider(provider_id, new.name, new.kind, new.website and str(new.website),

@@ -81,8 +81,10 @@ def field_errors(exc) -> list[dict]:
     return out
 
 
-def validated(model, data, what: str):
-    """``model.model_validate(data)``, or ValidationFailed naming every bad field."""
+def validated(model, data, what: str | None = None):
+    """``model.model_validate(data)``, or ValidationFailed naming every bad field; ``what`` the
+    model is in words (else its ``what``, else its name)."""
+    what = what or getattr(model, "what", model.__name__)
     from pydantic import ValidationError
 
     try:

@@ -26,7 +26,8 @@ from nameko.exceptions import ContainerBeingKilled
 from services.chassis.consumers import SafeQueueConsumer
 from services.chassis.errors import RetryLater
 from services.chassis.postgres import database_attribute
-from services.contracts.events import EVENT_TYPES, EventEnvelope
+from services.contracts.events import EventEnvelope
+from services.contracts.registry import EVENT_TYPES
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import functools
 
 from pydantic.json_schema import models_json_schema
 
-from services.contracts.events import EVENT_TYPES, EventEnvelope
+from services.contracts.events import EventEnvelope
+from services.contracts.registry import EVENT_TYPES
 
 REF = "#/components/schemas/{model}"
 

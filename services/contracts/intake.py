@@ -1,14 +1,18 @@
-"""Request models of the intake service's RPC calls (the gateway passes bodies through as they
-came; intake validates into these and names every bad field)."""
+"""The intake service's contract: its RPC methods (``IntakeClient``), their request models
+(intake validates into them and names every bad field), and the events it publishes (the facts
+of a request: ids, never a name, address or phone number)."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, TypedDict
 
 from pydantic import Field, field_validator, model_validator
 
+from services.chassis.clients import SessionKeeper, remote
+from services.contracts.common import EmailAddress
 from services.contracts.courses import Province, Situation, Strict
-from services.contracts.rpc import EmailAddress
+from services.contracts.events import Event
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=2, max_length=40)]
@@ -19,6 +23,8 @@ StepType = Literal["call_attempted", "waiting_for_person", "advice_given", "enro
 class NewIntake(Strict):
     """``POST /api/v1/intakes``. The contact fields are checked by the intake's own rules
     (email-validator, phonenumbers, postcodes) so their messages are Dutch and name the field."""
+    what: ClassVar[str] = "intake request"
+
     course_id: str | None = None
     search_id: Annotated[str, Field(max_length=64)] | None = None
     situation: Situation
@@ -42,6 +48,8 @@ class NewIntake(Strict):
 
 
 class NewTeam(Strict):
+    what: ClassVar[str] = "advisor team"
+
     code: Slug
     name: Name
     provinces: list[Province] = []
@@ -75,6 +83,8 @@ class NewTeam(Strict):
 
 
 class NewAdvisor(Strict):
+    what: ClassVar[str] = "advisor"
+
     name: Name
     email: EmailAddress
     team: Slug
@@ -106,3 +116,175 @@ CONSENT_TEXT = {
            "are kept no longer than a year after my request is finished. I can always see, download and erase them "
            "with the link I receive."),
 }
+
+
+class IntakeFacts(Event):
+    """What every intake event says of its request: ids and non-personal facts only (never a
+    name, an e-mail address or a phone number: analytics keeps every event for years)."""
+
+    source = "intake"
+
+    intake_id: uuid.UUID
+    team: str
+    situation: str
+    course_id: uuid.UUID | None = None
+    provider_id: uuid.UUID | None = None
+
+
+class IntakeSubmitted(IntakeFacts):
+    """A person asked to be called back (``search_id`` ties it to the search it came from)."""
+
+    event_type = "intake_submitted"
+
+    search_id: str | None = None
+    preferred_contact: str
+    language: str
+    share_with_provider: bool
+    callback_due_by: datetime
+
+
+class IntakeAssigned(IntakeFacts):
+    """The request went to this advisor team (by the person's postcode, the course's place, or
+    the national team)."""
+
+    event_type = "intake_assigned"
+
+    routed_by: str            # postcode | course | national
+
+
+class CallbackDueSoon(IntakeFacts):
+    """Three quarters of the allowed working time have passed and nobody gave advice yet."""
+
+    event_type = "callback_due_soon"
+
+    callback_due_by: datetime
+
+
+class CallbackOverdue(IntakeFacts):
+    """The callback deadline passed without advice given."""
+
+    event_type = "callback_overdue"
+
+    callback_due_by: datetime
+
+
+class IntakeOutcomeRecorded(IntakeFacts):
+    """An advisor recorded a step (call_attempted, waiting_for_person, advice_given, enrolled,
+    closed); no note travels, only the step and the status it led to."""
+
+    event_type = "intake_outcome_recorded"
+
+    step: str
+    status: str
+    callback_due_by: datetime | None = None
+
+
+class IntakeErased(IntakeFacts):
+    """The person's data was erased (on their request or after the retention period):
+    every service removes what it holds about this intake."""
+
+    event_type = "intake_erased"
+
+    reason: str               # person | retention
+
+
+class LeadShared(IntakeFacts):
+    """The person allowed the course's provider to receive their contact details: notify sends
+    the provider a thin signed webhook (ids and a link), the provider reads the details through
+    an authenticated, logged request."""
+
+    event_type = "lead_shared"
+
+
+class IntakeReceipt(TypedDict):
+    """What a person gets back for a request: the team that calls, by when, and the token of
+    their status, export and erasure links (None for what a bot sent: nothing was kept)."""
+
+    id: str
+    status: str
+    team: str | None
+    callback_due_by: str | None
+    token: str | None
+
+
+class IntakeClient(SessionKeeper):
+    """The intake service's RPC methods."""
+
+    service = "intake"
+
+    # teams and advisors
+
+    @remote
+    def create_team(self, team: NewTeam) -> dict:
+        """A new advisor team."""
+
+    @remote
+    def list_teams(self) -> list[dict]:
+        """The teams, landelijk first."""
+
+    @remote
+    def create_advisor(self, advisor: NewAdvisor) -> dict:
+        """A new advisor with its token (shown once)."""
+
+    @remote
+    def revoke_advisor(self, advisor_id: str) -> None:
+        """The advisor's token stops working."""
+
+    @remote
+    def authenticate_advisor(self, token: str) -> dict:
+        """The advisor whose token this is (id, name, team); Unauthorized if none."""
+
+    # the person
+
+    @remote
+    def submit_intake(self, intake: NewIntake, client_address: str | None = None,
+                      request_id: str | None = None) -> IntakeReceipt:
+        """A person's request; ``request_id`` becomes its id (the same request twice is one)."""
+
+    @remote
+    def intake_status(self, intake_id: str, token: str) -> dict:
+        """The person's view of their request."""
+
+    @remote
+    def export_intake(self, intake_id: str, token: str) -> dict:
+        """Everything held about the person, with the log of who read it."""
+
+    @remote
+    def erase_intake(self, intake_id: str, token: str) -> None:
+        """The person's data erased everywhere."""
+
+    # advisors and providers
+
+    @remote
+    def list_intakes(self, principal: dict, status: str | None, overdue: bool, page: int, page_size: int) -> dict:
+        """A page of the advisor's team's requests (an admin: every team's)."""
+
+    @remote
+    def read_intake(self, principal: dict, intake_id: str) -> dict:
+        """One request with the person's contact details (the read is logged)."""
+
+    @remote
+    def record_step(self, principal: dict, intake_id: str, body: dict) -> dict:
+        """An advisor's step (a NewStep, checked there, after whose request it is)."""
+
+    @remote
+    def provider_leads(self, provider_id: str, page: int, page_size: int) -> dict:
+        """A page of the requests about the provider's courses that may be shared."""
+
+    @remote
+    def provider_lead(self, provider: dict, intake_id: str) -> dict:
+        """A shared lead's contact details (the read is logged)."""
+
+    # other services
+
+    @remote
+    def known_course(self, course_id: str) -> dict | None:
+        """What intake knows of a course (its title, provider and place), or None."""
+
+    @remote
+    def recipients(self, intake_ids: list[str]) -> dict[str, dict | None]:
+        """Where notify reaches each person (None: erased)."""
+
+    @remote
+    def replay_erasures(self, intake_ids: list[str]) -> dict:
+        """Publish intake_erased again for these (a consumer that missed one)."""

@@ -1,11 +1,15 @@
-"""Request models of the notify service's RPCs (the public contract: /openapi.json)."""
+"""The notify service's contract: its RPC methods (``NotifyClient``) and their request models
+(the public contract: /openapi.json). Notify publishes no events of its own."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from services.contracts.rpc import EmailAddress, SearchRequest, Strict
+from services.chassis.clients import ServiceClient, remote
+from services.contracts.common import EmailAddress
+from services.contracts.courses import Strict
+from services.contracts.search import SearchRequest
 
 
 class NewWebhook(Strict):
@@ -22,7 +26,56 @@ class SavedSearchQuery(SearchRequest):
 
 
 class NewSubscription(Strict):
+    what: ClassVar[str] = "saved search"
+
     email: EmailAddress
     query: SavedSearchQuery
     frequency: Literal["immediate", "daily", "weekly"] = "daily"
     language: Literal["nl", "en"] = "nl"
+
+
+class NotifyClient(ServiceClient):
+    """The notify service's RPC methods."""
+
+    service = "notify"
+
+    @remote
+    def health(self) -> dict:
+        """The service and its database answer."""
+
+    @remote
+    def set_webhook(self, provider_id: str, body: dict) -> dict:
+        """Register the provider's webhook (a NewWebhook, checked there); its secret shown once."""
+
+    @remote
+    def delete_webhook(self, provider_id: str) -> None:
+        """Remove the provider's webhook."""
+
+    @remote
+    def set_lead_email(self, provider_id: str, body: dict) -> dict:
+        """The provider's address for 'new lead' mail (a LeadEmail, checked there)."""
+
+    @remote
+    def deliveries(self, provider_id: str | None, status: str | None, template: str | None, page: int,
+                   page_size: int) -> dict:
+        """A page of deliveries (a provider's webhooks, or with None every message)."""
+
+    @remote
+    def replay_delivery(self, provider_id: str | None, message_id: str) -> dict:
+        """Send a finished delivery again."""
+
+    @remote
+    def subscribe(self, subscription: NewSubscription, client_address: str | None = None) -> dict:
+        """A saved search, waiting for the confirmation its mail asks for."""
+
+    @remote
+    def confirm_subscription(self, token: str) -> dict:
+        """A saved search confirmed with its mail's token."""
+
+    @remote
+    def unsubscribe(self, token: str) -> None:
+        """A saved search ended with its mail's token."""
+
+    @remote
+    def known_provider(self, provider_id: str) -> dict | None:
+        """What notify knows of a provider, or None."""

@@ -8,10 +8,24 @@ from dataclasses import dataclass
 from services.chassis.errors import Forbidden, Unauthorized
 
 
-# a token's prefix says which service issued it (and checks it): (service, RPC method, role)
-ISSUERS = {"adv_": ("intake", "authenticate_advisor", "advisor"),
-           "ana_": ("analytics", "authenticate_analyst", "analyst")}
-PROVIDER_ISSUER = ("catalogue", "authenticate_provider", "provider")
+# a token's prefix says which service issued it (and checks it): (service, role); a provider's
+# API key has none
+ISSUERS = {"adv_": ("intake", "advisor"), "ana_": ("analytics", "analyst")}
+PROVIDER_ISSUER = ("catalogue", "provider")
+
+
+def issuer(token: str) -> tuple[str, str]:
+    """(the service that issued ``token``, the role it gives)."""
+    return ISSUERS.get(token[:4], PROVIDER_ISSUER)
+
+
+def _check(gw, role: str, token: str) -> dict:
+    """Who holds ``token``, asked of the service that issued it."""
+    if role == "advisor":
+        return gw.intake.authenticate_advisor(token)
+    if role == "analyst":
+        return gw.analytics.authenticate_analyst(token)
+    return gw.catalogue.authenticate_provider(token)
 
 
 @dataclass(frozen=True)
@@ -40,23 +54,23 @@ def bearer_token(request) -> str | None:
     return token.strip()
 
 
-def authenticate(request, admin_token: str, call) -> Principal | None:
-    """The caller, None when no credentials were sent; Unauthorized for bad credentials.
-    ``call(service, method, token)`` asks the issuing service."""
+def authenticate(request, admin_token: str, gw) -> Principal | None:
+    """The caller, None when no credentials were sent; Unauthorized for bad credentials (the
+    service that issued them is asked through ``gw``'s clients)."""
     token = bearer_token(request)
     if token is None:
         if request.headers.get("Authorization"):
             raise Unauthorized("use 'Authorization: Bearer <token>'")
         return None
-    return principal_for(token, admin_token, call)
+    return principal_for(token, admin_token, gw)
 
 
-def principal_for(token: str, admin_token: str, call) -> Principal:
+def principal_for(token: str, admin_token: str, gw) -> Principal:
     """Whose ``token`` this is (a header's, or a page's sign-in cookie's); Unauthorized if no one's."""
     if hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(role="admin")
-    service, method, role = ISSUERS.get(token[:4], PROVIDER_ISSUER)
-    who = call(service, method, token)
+    _, role = issuer(token)
+    who = _check(gw, role, token)
     return Principal(role=role, id=who["id"], name=who["name"], kind=who.get("kind"), team=who.get("team"))
 
 

@@ -17,7 +17,7 @@ def record_view(gw, course: dict, search_id: str | None, me=None, strict: bool =
     if course.get("status") != "published" or own:
         return
     try:
-        gw.call("search", "record_view", course["id"], search_id, timeout=2)
+        gw.search.record_view(course["id"], search_id, timeout=2)
     except ValidationFailed:
         if strict:
             raise

@@ -11,17 +11,16 @@ import uuid
 from datetime import datetime, timezone
 
 import eventlet
-from amqp.exceptions import ConnectionError as AMQPConnectionError
-from kombu.exceptions import OperationalError as KombuOperationalError
-from nameko.exceptions import UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from services.chassis import wire
+from services.chassis.clients import ServiceClient
+from services.chassis.errors import validated
 from services.chassis.errors import Unauthorized
-from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
+from services.contracts.common import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway import bodies
 from services.gateway.auth import Principal, authenticate
 from services.gateway.limits import searcher
@@ -287,6 +286,11 @@ def read_json(request) -> dict:
     return body
 
 
+def read_model(request, model):
+    """The body as ``model`` (a 422 naming every bad field, as the service would)."""
+    return validated(model, read_json(request))
+
+
 IDEMPOTENCY = uuid.UUID("0b6a4c55-8f0e-4d7a-9c3b-2f1e6d5a4b39")
 
 
@@ -338,34 +342,17 @@ def paging(request) -> tuple[int, int]:
 # calling the services
 
 class Calls:
-    """What every area's routes use on the gateway: an RPC call with a deadline (a 503 when a
-    service is away or slow) and who is calling. The service class holds the RPC proxies, the
-    config and the rate limits."""
+    """What every area's routes use on the gateway besides the typed clients of the services
+    (``gw.intake.submit_intake(...)``, declared in their contract modules; a 503 when a service
+    is away or slow): who is calling. The service class holds the clients, the config and the
+    rate limits."""
 
-    def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
-        return self.call_async(service, method, *args, **kwargs)(timeout)
-
-    def call_async(self, service: str, method: str, *args, **kwargs):
-        """Send the call now; the returned function waits for its answer (a 503 after
-        ``timeout`` or RPC_TIMEOUT_SECONDS)."""
-        try:
-            reply = getattr(getattr(self, service), method).call_async(*args, **kwargs)
-        except UnknownService:      # no queue took the request: the service never ran on this broker
-            raise Problem(503, "Service unavailable", f"the {service} service is not running",
-                          headers={"Retry-After": "5"}) from None
-        except (KombuOperationalError, AMQPConnectionError, OSError) as exc:    # the broker is away
-            raise Problem(503, "Service unavailable", f"the message broker cannot be reached ({type(exc).__name__}); "
-                          "nothing was sent", headers={"Retry-After": "5"}) from None
-
-        def result(timeout: float | None = None):
-            limit = timeout or self.config["RPC_TIMEOUT_SECONDS"]
-            try:
-                with eventlet.Timeout(limit):
-                    return reply.result()
-            except eventlet.Timeout:
-                raise Problem(503, "Service unavailable", f"the {service} service did not answer in {limit:g}s",
-                              headers={"Retry-After": "5"}) from None
-        return result
+    def client(self, service: str) -> ServiceClient:
+        """The client of the service named (a session's keeper, a health check)."""
+        found = getattr(self, service)
+        if not isinstance(found, ServiceClient):
+            raise LookupError(f"no client of a service named {service!r}")
+        return found
 
     def searcher(self, request) -> str:
         """Who searches, as search_performed carries it (limits.searcher)."""
@@ -384,7 +371,7 @@ class Calls:
         request (the rate limit needs it first, the route after)."""
         if CALLER not in request.environ:
             try:
-                request.environ[CALLER] = authenticate(request, self.config["ADMIN_TOKEN"], self.call)
+                request.environ[CALLER] = authenticate(request, self.config["ADMIN_TOKEN"], self)
             except Unauthorized as exc:
                 request.environ[CALLER] = exc
         return request.environ[CALLER]

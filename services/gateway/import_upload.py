@@ -14,8 +14,8 @@ import eventlet
 import eventlet.semaphore
 from nameko.extensions import DependencyProvider
 
-from services.chassis.errors import DomainError
-from services.contracts.rpc import FULL_SYNC, IMPORT_MODES, UPSERT
+from services.chassis.errors import DomainError, Unavailable
+from services.contracts.catalogue import CatalogueClient, FULL_SYNC, IMPORT_MODES, UPSERT
 from services.gateway import import_formats
 from services.contracts.ooapi import HIGHER_EDUCATION
 from services.gateway.problems import Problem
@@ -86,10 +86,10 @@ class UploadSlots(DependencyProvider):
 
 class Upload:
     """One upload of provider ``provider_id`` as import ``import_id``: ``run(stream)`` reads it
-    to the end and answers the import report. ``calls`` is the gateway (``call``/``call_async``)."""
+    to the end and answers the import report, sending it in batches through ``catalogue``."""
 
-    def __init__(self, calls, provider_id: str, import_id: str, heartbeat_seconds: float):
-        self.calls, self.provider_id, self.import_id = calls, provider_id, import_id
+    def __init__(self, catalogue: CatalogueClient, provider_id: str, import_id: str, heartbeat_seconds: float):
+        self.catalogue, self.provider_id, self.import_id = catalogue, provider_id, import_id
         self.heartbeat_seconds = heartbeat_seconds
         self.accepted, self.rejected, self.batch, self.rejected_total = 0, [], [], 0
         self.numbers = itertools.count(1)
@@ -129,8 +129,8 @@ class Upload:
 
     def _send(self) -> None:
         # the catalogue checks this batch while it stores the one before (it stores them in order)
-        self.in_flight.append(self.calls.call_async("catalogue", "import_courses", self.provider_id, self.import_id,
-                                                    list(self.batch), next(self.numbers)))
+        self.in_flight.append(self.catalogue.import_courses.later(self.provider_id, self.import_id, list(self.batch),
+                                                                  next(self.numbers)))
         self.batch.clear()
         while len(self.in_flight) > IMPORT_IN_FLIGHT:
             self._collect()
@@ -152,20 +152,22 @@ class Upload:
         while True:
             eventlet.sleep(self.heartbeat_seconds)
             try:
-                if not self.calls.call("catalogue", "touch_import", self.provider_id, self.import_id):
+                if not self.catalogue.touch_import(self.provider_id, self.import_id):
                     return      # it ended: the next batch is told so
             except Exception as exc:   # a missed beat: the next may reach it
                 log.warning("import %s: heartbeat not delivered (%s)", self.import_id, exc)
 
     def _finish(self, complete_sync: bool, failure: str | None = None) -> dict:
-        args = (self.provider_id, self.import_id, complete_sync) + ((failure,) if failure else ())
-        return self.calls.call("catalogue", "finish_import", *args)
+        return self.catalogue.finish_import(self.provider_id, self.import_id, complete_sync,
+                                            *((failure,) if failure else ()))
 
 
 def _failure(exc: Exception) -> str:
     """Why an import stopped mid-file, as its provider reads it when polling the import."""
-    if isinstance(exc, Problem):        # a service that did not answer, a batch refused
+    if isinstance(exc, Problem):        # a batch refused
         return f"{exc.title}: {exc.detail}"
+    if isinstance(exc, Unavailable):    # the catalogue (or the broker) did not answer
+        return f"Service unavailable: {exc.detail}"
     if isinstance(exc, DomainError):
         return f"the catalogue refused a batch: {exc.detail}"
     return f"the upload broke off before the end of the body ({type(exc).__name__}: {exc})"

@@ -15,7 +15,7 @@ from typing import Callable, Literal
 
 from pydantic import BaseModel
 
-from services.contracts.rpc import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
+from services.contracts.common import LIST_MAX_PAGE, LIST_MAX_PAGE_SIZE
 from services.gateway.auth import require
 from services.gateway.http import route as http_route
 

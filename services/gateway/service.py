@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from nameko.constants import NON_PERSISTENT
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
+from services.chassis.clients import Client
+from services.contracts.analytics import AnalyticsClient
+from services.contracts.catalogue import CatalogueClient
+from services.contracts.intake import IntakeClient
+from services.contracts.notify import NotifyClient
+from services.contracts.search import SearchClient
 from services.gateway import api, web
 from services.gateway.http import Calls
 from services.gateway.import_upload import UploadSlots
@@ -17,6 +22,7 @@ from services.gateway.settings import Settings  # noqa: F401 (read by services.r
 from services.gateway.web.render import error_page
 
 ROUTES = [*api.ROUTES, *web.ROUTES]
+WAIT = "RPC_TIMEOUT_SECONDS"
 
 
 class GatewayService(Calls):
@@ -25,17 +31,18 @@ class GatewayService(Calls):
     config = Config()
     rate_limit = RateLimits()
     upload_slot = UploadSlots()
-    catalogue = RpcProxy("catalogue")
+    # the services' typed clients (their contract modules); a call waits RPC_TIMEOUT_SECONDS at most
+    catalogue = Client(CatalogueClient, WAIT)
     # Searches are reads: a request kept on disk would be answered to nobody after a broker
     # restart, so they are sent transient (a persistent one was confirmed only once acknowledged,
     # after the answer: ~1.3 ms more per search). And without a confirm, on a channel kept open
     # (services/chassis/replies.py): a confirm only tells that some queue took the request, and
     # search's durable queue takes it whether search runs or not; waiting for it cost the gateway
     # and RabbitMQ ~0.3 ms of CPU each per search.
-    search = RpcProxy("search", delivery_mode=NON_PERSISTENT, use_confirms=False)
-    intake = RpcProxy("intake")
-    notify = RpcProxy("notify")
-    analytics = RpcProxy("analytics")
+    search = Client(SearchClient, WAIT, delivery_mode=NON_PERSISTENT, use_confirms=False)
+    intake = Client(IntakeClient, WAIT)
+    notify = Client(NotifyClient, WAIT)
+    analytics = Client(AnalyticsClient, WAIT)
 
 
 mount(GatewayService, ROUTES, error_page)

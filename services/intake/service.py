@@ -21,10 +21,10 @@ from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
-from services.contracts.events import (CallbackDueSoon, CallbackOverdue, CourseChangeWithPlaces, CoursePublished, CourseUpdated,
-                                       CourseWithdrawn, IntakeAssigned, IntakeErased, IntakeOutcomeRecorded,
-                                       IntakeSubmitted, LeadShared)
-from services.contracts.intake import NewAdvisor, NewIntake, NewStep, NewTeam
+from services.contracts.catalogue import CourseChangeWithPlaces, CoursePublished, CourseUpdated, CourseWithdrawn
+from services.contracts.intake import (CallbackDueSoon, CallbackOverdue, IntakeAssigned, IntakeErased,
+                                       IntakeOutcomeRecorded, IntakeSubmitted, LeadShared, NewAdvisor, NewIntake,
+                                       NewStep, NewTeam)
 from services.intake import domain
 from services.intake.erasure_log import log_erasure
 from services.intake.settings import Settings  # noqa: F401 (read by services.run)
@@ -66,7 +66,7 @@ class IntakeService(Sessions, HealthMixin):
 
     @rpc_call
     def create_team(self, body: dict) -> dict:
-        team = validated(NewTeam, body, "advisor team")
+        team = validated(NewTeam, body)
         with self.store.transaction() as tx:
             clash = domain.region_conflict(region_of(team.model_dump()), [region_of(t) for t in tx.teams(lock=True)])
             if clash:
@@ -81,7 +81,7 @@ class IntakeService(Sessions, HealthMixin):
 
     @rpc_call
     def create_advisor(self, body: dict) -> dict:
-        new = validated(NewAdvisor, body, "advisor")
+        new = validated(NewAdvisor, body)
         advisor_id, token = uuid.uuid4(), domain.new_token("advisor")
         with self.store.transaction() as tx:
             if tx.team(new.team) is None:
@@ -114,7 +114,7 @@ class IntakeService(Sessions, HealthMixin):
         """A person's request. ``request_id`` (the gateway's, one per HTTP request or per the
         client's Idempotency-Key) becomes the intake's id: the same request delivered twice (nameko
         redelivers a request whose acknowledgement a broker restart lost) is one intake."""
-        new = validated(NewIntake, body, "intake request")
+        new = validated(NewIntake, body)
         if new.website:      # the hidden field only a bot fills in: answer as if accepted, keep nothing
             return {"id": str(uuid.uuid4()), "status": "new", "team": None, "callback_due_by": None, "token": None}
         contact, errors = domain.contact_details(new.email, new.phone, new.postcode, new.preferred_contact)

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from psycopg.types.json import Jsonb
 
 from services.chassis.postgres import Store, json_rows, newest_versions
-from services.contracts.events import CourseChangeWithPlaces
+from services.contracts.catalogue import CourseChangeWithPlaces
 from services.intake.domain import PERSONAL_FIELDS, Calendar, Region
 
 INTAKE_COLUMNS = """i.id::text, i.status, i.team, t.name AS team_name, i.routed_by, i.situation,

@@ -13,20 +13,24 @@ from pathlib import Path
 from kombu import Queue
 from nameko.dependency_providers import Config
 from nameko.messaging import Publisher, consume
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.chassis import quota, tokens
+from services.chassis.clients import Client
 from services.chassis.errors import DomainError, NotFound, TooManyRequests, ValidationFailed, validated
 from services.chassis.events import handles, handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
-from services.contracts.events import CourseChange, CoursePublished, EventEnvelope, ProviderRegistered
+from services.contracts.catalogue import CourseChange, CoursePublished, ProviderRegistered
+from services.contracts.events import EventEnvelope
+from services.contracts.intake import IntakeClient
 from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
+from services.contracts.search import SearchClient
 from services.notify import domain, messages
 from services.notify.delivery import Delivery
 from services.notify.senders import Senders
-from services.notify.settings import Settings, rpc_within
+from services.notify.settings import Settings
 from services.notify.store import NotifyStore
 from services.notify.answers import message_json
 
@@ -42,8 +46,8 @@ class NotifyService(HealthMixin):
     store = Database(NotifyStore, Path(__file__).parent / "migrations")      # it emits no events: no outbox relay
     config = Config()
     senders = Senders()
-    intake = RpcProxy("intake")
-    search = RpcProxy("search")
+    intake = Client(IntakeClient, "NOTIFY_RPC_TIMEOUT")
+    search = Client(SearchClient, "NOTIFY_RPC_TIMEOUT")
     dead = Publisher(declare=[DEAD_DELIVERIES, DELIVERIES])
 
     # events in: messages planned under their idempotency key, in the event's transaction
@@ -125,7 +129,7 @@ class NotifyService(HealthMixin):
 
     @rpc_call
     def subscribe(self, body: dict, client_address: str | None = None) -> dict:
-        new = validated(NewSubscription, body, "saved search")
+        new = validated(NewSubscription, body)
         subscription_id = uuid.uuid4()
         key = self.config["NOTIFY_TOKEN_KEY"]
         keys = {"address_key": tokens.keyed_hash(self.config["NOTIFY_HASH_KEY"], domain.normalised_address(new.email)),
@@ -172,7 +176,7 @@ class NotifyService(HealthMixin):
 
     @timer(interval=0.5)
     def deliver(self):
-        delivery = Delivery(self.store, self.senders, rpc_within(self.intake.recipients, self.config),
+        delivery = Delivery(self.store, self.senders, self.intake.recipients,
                             self._dead_letter, self.config)
         for _ in range(20):                 # then let the other timers have a turn
             if not delivery.run():
@@ -181,7 +185,7 @@ class NotifyService(HealthMixin):
     @timer(interval=5)
     def send_alerts(self):
         now = datetime.now(timezone.utc)
-        matching = rpc_within(self.search.matching, self.config)
+        matching = self.search.matching
         with self.store.transaction() as tx:
             for sub in tx.claim_due_subscriptions(now, 50):
                 # a course the search had not indexed yet at the last look is looked at again

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import eventlet
 from pydantic import Field, model_validator
 
 from services.chassis.settings import DatabaseServiceSettings
@@ -60,10 +59,3 @@ class Settings(DatabaseServiceSettings):
             "PUBLIC_BASE_URL": self.public_base_url.rstrip("/"),
             "NOTIFY_MESSAGE_DOMAIN": self.notify_mail_from.rpartition("@")[2].strip("> ") or "localhost"}
 
-
-def rpc_within(method, config: dict):
-    """``method`` (an RPC proxy's) that gives up after NOTIFY_RPC_TIMEOUT seconds."""
-    def call(*args):
-        with eventlet.Timeout(config["NOTIFY_RPC_TIMEOUT"]):
-            return method(*args)
-    return call

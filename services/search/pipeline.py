@@ -12,7 +12,7 @@ from datetime import date
 
 from services import places
 from services.chassis.errors import ValidationFailed
-from services.contracts.rpc import Profile, SearchRequest
+from services.contracts.search import Profile, SearchRequest
 from services.search import analysis
 from services.search.analysis import QueryPlan
 from services.search.backends.base import Found, SearchBackend

@@ -8,8 +8,9 @@ import logging
 from datetime import datetime, timezone
 
 import eventlet
-from nameko.exceptions import UnknownService
 
+from services.chassis.errors import Unavailable
+from services.contracts.catalogue import CatalogueClient
 from services.contracts.courses import Course
 from services.search.backends.base import SearchBackend
 from services.search.documents import build_document
@@ -19,18 +20,18 @@ REBUILD_PAGE = 500
 REBUILD_LOCK = "search: rebuild of the read model"
 
 
-def rebuild(store, backend: SearchBackend, catalogue) -> dict:
-    """Rebuild through ``store`` (the service's Database dependency) from ``catalogue`` (its RPC
-    proxy); the caller holds ``REBUILD_LOCK``."""
+def rebuild(store, backend: SearchBackend, catalogue: CatalogueClient) -> dict:
+    """Rebuild through ``store`` (the service's Database dependency) from ``catalogue`` (its
+    client); the caller holds ``REBUILD_LOCK``."""
     started = datetime.now(timezone.utc)
     after, seen = None, []
     backend.begin_rebuild()
-    schemes = call_catalogue(catalogue, "list_funding_schemes", True)     # ended ones too
+    schemes = patiently(catalogue.list_funding_schemes, True)     # ended ones too
     with store.transaction() as tx:
         for scheme in schemes:
             tx.put_funding_scheme(scheme["code"], scheme, scheme["version"])
     while True:
-        page = call_catalogue(catalogue, "list_published_courses", after, REBUILD_PAGE)
+        page = patiently(catalogue.list_published_courses, after, REBUILD_PAGE)
         if not page:
             break
         with store.transaction() as tx:
@@ -43,14 +44,14 @@ def rebuild(store, backend: SearchBackend, catalogue) -> dict:
     return {"published": len(seen), "unpublished": hidden}
 
 
-def call_catalogue(catalogue, method: str, *args, attempts: int = 60):
-    # The catalogue may still be starting, and right at our own start the reply queue may not
-    # be consumed yet (a reply sent before that is lost): short timeouts, many attempts.
+def patiently(method, *args, attempts: int = 60):
+    """``method(*args)``, a catalogue client's. The catalogue may still be starting, and right at
+    our own start the reply queue may not be consumed yet (a reply sent before that is lost):
+    short timeouts, many attempts."""
     for attempt in range(1, attempts + 1):
         try:
-            with eventlet.Timeout(5):
-                return getattr(catalogue, method)(*args)
-        except (eventlet.Timeout, UnknownService) as exc:
-            log.warning("catalogue not answering (%s), attempt %d of %d", type(exc).__name__, attempt, attempts)
+            return method(*args, timeout=5)
+        except Unavailable as exc:
+            log.warning("catalogue not answering (%s), attempt %d of %d", exc.detail, attempt, attempts)
             eventlet.sleep(min(attempt, 5))
     raise RuntimeError("the catalogue did not answer; the read model was not rebuilt")

@@ -60,9 +60,12 @@ def _compare(ours: dict, theirs: dict) -> Iterator[str]:
 def main() -> int:
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    from services.contracts.catalogue import CatalogueClient
+    from services.contracts.search import SearchClient
+
     with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=60) as rpc:
-        catalogue = pages(lambda after, n: rpc.catalogue.course_versions(after, n))
-        search = pages(lambda after, n: rpc.search.document_versions(after, n))
+        catalogue = pages(CatalogueClient(rpc.catalogue).course_versions)
+        search = pages(SearchClient(rpc.search).document_versions)
         found = 0
         for line in differences(catalogue, search):
             found += 1

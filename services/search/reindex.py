@@ -5,10 +5,12 @@ import sys
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.contracts.search import SearchClient
+
 
 def main() -> int:
     with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=3600) as rpc:
-        report = rpc.search.reindex()
+        report = SearchClient(rpc.search).reindex()
     print(f"reindexed: {report['published']} published courses, {report['unpublished']} documents hidden")
     return 0
 

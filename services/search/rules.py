@@ -10,7 +10,7 @@ from typing import Callable
 
 from services import places
 from services.contracts.courses import net_price_from as net_price
-from services.contracts.rpc import SearchRequest
+from services.contracts.search import SearchRequest
 
 # a course that lists the situation asked ranks this much higher (never filtered out)
 SITUATION_BOOST = 1.5

@@ -9,20 +9,21 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.chassis import collector
+from services.chassis.clients import Client
 from services.chassis.buffered import BufferedDispatcher
 from services.chassis.errors import DomainError, validated
 from services.chassis.events import handles, handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
 from services.chassis.startup import on_start
-from services.contracts.events import (CourseEvent, CoursePublished, CourseUpdated, CourseViewed, CourseWithdrawn,
-                                       FundingSchemePublished, FundingSchemeUpdated, SearchPerformed,
-                                       SearchResultClicked)
-from services.contracts.rpc import Click, SearchRequest, SuggestRequest, View
+from services.contracts.catalogue import (CatalogueClient, CourseEvent, CoursePublished, CourseUpdated, CourseWithdrawn,
+                                          FundingSchemePublished, FundingSchemeUpdated)
+from services.contracts.search import (Click, CourseViewed, SearchPerformed, SearchRequest, SearchResultClicked,
+                                       SuggestRequest, View)
 from services.search import analysis, pipeline
 from services.search.backends import Backend
 from services.search.backends.base import SearchBackend
@@ -49,7 +50,7 @@ class SearchService(HealthMixin):
     # in bursts, after the answer (see the module: published one by one it cost about as much as
     # answering from the answer cache)
     dispatch = BufferedDispatcher()
-    catalogue = RpcProxy("catalogue")
+    catalogue = Client(CatalogueClient)
     answers = AnswerCache()
 
     # in batches: a bulk import's course events are indexed many per transaction; the version

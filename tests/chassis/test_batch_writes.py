@@ -13,8 +13,8 @@ import pytest
 from services.analytics.store import AnalyticsStore
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
 from services.chassis.postgres import Store
-from services.contracts.events import (CourseChangeWithPlaces, CoursePublished, CourseUpdated, EventEnvelope,
-                                       ProviderRegistered)
+from services.contracts.catalogue import CourseChangeWithPlaces, CoursePublished, CourseUpdated, ProviderRegistered
+from services.contracts.events import EventEnvelope
 from services.intake.store import IntakeStore
 from tests.search import corpus
 

@@ -21,7 +21,7 @@ from services.chassis.deadletters import replay
 from services.chassis.errors import Unavailable
 from services.chassis.events import ATTEMPT_HEADER, handles, handles_batch
 from services.chassis.postgres import Database, Store
-from services.contracts.events import CoursePublished
+from services.contracts.catalogue import CoursePublished
 from tests.e2e.test_journey import a_course, found
 from tests.infra import eventually
 

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from services.contracts.events import EVENT_TYPES
+from services.contracts.registry import EVENT_TYPES
 from tests.e2e.test_journey import a_course
 from tests.infra import eventually
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from services.contracts.rpc import SearchResponse
+from services.contracts.search import SearchResponse
 from tests.e2e.test_journey import a_course
 from tests.infra import eventually
 

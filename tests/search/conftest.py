@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from services.chassis.migrations import CHASSIS_MIGRATIONS, migrate
-from services.contracts.rpc import SearchRequest
+from services.contracts.search import SearchRequest
 from services.chassis.settings import config_of
 from services.search import pipeline
 from services.search.backends import make_backend

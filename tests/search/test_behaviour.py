@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from services import places
-from services.contracts.rpc import SearchRequest
+from services.contracts.search import SearchRequest
 from services.search import pipeline
 from services.search.backends import make_backend
 from services.search.documents import build_document

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.chassis.events import _event_of
-from services.contracts.events import CourseChange, CoursePublished, CourseWithdrawn
+from services.contracts.catalogue import CourseChange, CoursePublished, CourseWithdrawn
 from tests.search import corpus
 
 

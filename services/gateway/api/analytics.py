@@ -10,8 +10,8 @@ import eventlet
 from werkzeug.wrappers import Response
 
 from services.chassis.csvfile import csv_text
-from services.contracts.rpc import NewAnalyst
-from services.gateway.http import json_response, read_json
+from services.contracts.analytics import NewAnalyst
+from services.gateway.http import json_response, read_model
 from services.gateway.problems import Problem
 from services.gateway.routing import Routes, query
 from services.gateway.schemas import OBJECT
@@ -56,7 +56,7 @@ def _report(gw, request, name: str):
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise Problem(422, "Validation failed", "format is json or csv", [{"field": "format", "message": "json or csv"}])
-    answer = gw.call("analytics", "report", name, {k: v for k, v in request.args.items() if k != "format"})
+    answer = gw.analytics.report(name, {k: v for k, v in request.args.items() if k != "format"})
     if fmt == "csv":
         return Response(as_csv(answer), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}-{answer["from"]}-{answer["to"]}.csv"'})
@@ -88,7 +88,7 @@ def event_stream(gw, request, me):
         after, waited = int(last), 0.0
         yield "retry: 1000\n\n"
         while waited < seconds:
-            batch = gw.call("analytics", "events_after", after, 200)
+            batch = gw.analytics.events_after(after, 200)
             for event in batch:
                 after = event["seq"]
                 data = {k: event[k] for k in ("event_id", "source", "event_type", "occurred_at", "payload")}
@@ -116,11 +116,11 @@ def as_csv(answer: dict) -> str:
 @ROUTES("POST", "/api/v1/analysts", "Create an analyst (its token is shown once)", roles=("admin",), body=NewAnalyst,
         answer=OBJECT, status=201)
 def create_analyst(gw, request, me):
-    return json_response(gw.call("analytics", "create_analyst", read_json(request)), 201)
+    return json_response(gw.analytics.create_analyst(read_model(request, NewAnalyst)), 201)
 
 
 @ROUTES("DELETE", "/api/v1/analysts/<analyst_id>", "Revoke an analyst's token", roles=("admin",), status=204,
         errors=(404,), responses={"204": {"description": "revoked"}})
 def revoke_analyst(gw, request, analyst_id, me):
-    gw.call("analytics", "revoke_analyst", analyst_id)
+    gw.analytics.revoke_analyst(analyst_id)
     return Response(status=204)

@@ -8,10 +8,10 @@ from werkzeug.wrappers import Response
 
 from services.chassis.errors import Forbidden
 from services.contracts.courses import Course, CourseInput, CourseStatus, FundingScheme, FundingSchemeInput, Situation
-from services.contracts.rpc import IMPORT_MODES, UPSERT, NewOoapiEndpoint, NewProvider
+from services.contracts.catalogue import IMPORT_MODES, UPSERT, NewOoapiEndpoint, NewProvider
 from services.gateway.demand import record_view
-from services.gateway.http import (expected_version, json_response, paging, read_json, versioned_response,
-                                   whole_list)
+from services.gateway.http import (expected_version, json_response, paging, read_json, read_model,
+                                   versioned_response, whole_list)
 from services.gateway.import_upload import Upload, import_request
 from services.gateway.problems import Problem
 from services.gateway.routing import PAGING, Routes, query
@@ -48,30 +48,30 @@ ROUTES = Routes()
 @ROUTES("POST", "/api/v1/providers", "Register a provider (returns its API key once)", roles=("admin",),
         body=NewProvider, answer=OBJECT, status=201)
 def create_provider(gw, request, me):
-    return json_response(gw.call("catalogue", "register_provider", read_json(request)), 201)
+    return json_response(gw.catalogue.register_provider(read_model(request, NewProvider)), 201)
 
 
 @ROUTES("GET", "/api/v1/providers", "List providers", roles=("admin",), answer=OBJECT)
 def list_providers(gw, request, me):
-    return whole_list(gw.call("catalogue", "list_providers"))
+    return whole_list(gw.catalogue.list_providers())
 
 
 @ROUTES("POST", "/api/v1/providers/me/api-key", "Rotate the calling provider's API key (the old one stops working)",
         roles=("provider",), answer=OBJECT, status=201)
 def rotate_own_api_key(gw, request, me):
-    return json_response(gw.call("catalogue", "rotate_api_key", me.id), 201)
+    return json_response(gw.catalogue.rotate_api_key(me.id), 201)
 
 
 @ROUTES("POST", "/api/v1/providers/<provider_id>/api-key", "Issue a new API key for a provider", roles=("admin",),
         answer=OBJECT, status=201, errors=(404,))
 def rotate_api_key(gw, request, provider_id, me):
-    return json_response(gw.call("catalogue", "rotate_api_key", provider_id), 201)
+    return json_response(gw.catalogue.rotate_api_key(provider_id), 201)
 
 
 @ROUTES("DELETE", "/api/v1/providers/<provider_id>/api-key", "Revoke a provider's API key", roles=("admin",),
         answer=OBJECT, errors=(404,))
 def revoke_api_key(gw, request, provider_id, me):
-    return json_response(gw.call("catalogue", "revoke_api_key", provider_id))
+    return json_response(gw.catalogue.revoke_api_key(provider_id))
 
 
 @ROUTES("PUT", "/api/v1/providers/me/ooapi",
@@ -79,19 +79,19 @@ def revoke_api_key(gw, request, provider_id, me):
         "authorization header is stored encrypted and never shown back: left out, the stored one stays; null "
         "removes it", roles=("provider",), body=NewOoapiEndpoint, answer=OOAPI_ENDPOINT)
 def set_ooapi_endpoint(gw, request, me):
-    return json_response(gw.call("catalogue", "set_ooapi_endpoint", me.id, read_json(request)))
+    return json_response(gw.catalogue.set_ooapi_endpoint(me.id, read_json(request)))
 
 
 @ROUTES("GET", "/api/v1/providers/me/ooapi", "The registered OOAPI endpoint, its schedule and its last sync",
         roles=("provider",), answer=OOAPI_ENDPOINT, errors=(404,))
 def get_ooapi_endpoint(gw, request, me):
-    return json_response(gw.call("catalogue", "get_ooapi_endpoint", me.id))
+    return json_response(gw.catalogue.get_ooapi_endpoint(me.id))
 
 
 @ROUTES("DELETE", "/api/v1/providers/me/ooapi", "Stop syncing from it (a sync under way stops and withdraws nothing)",
         roles=("provider",), status=204, errors=(404,), responses={"204": {"description": "removed"}})
 def delete_ooapi_endpoint(gw, request, me):
-    gw.call("catalogue", "delete_ooapi_endpoint", me.id)
+    gw.catalogue.delete_ooapi_endpoint(me.id)
     return Response(status=204)
 
 
@@ -102,7 +102,7 @@ def delete_ooapi_endpoint(gw, request, me):
         answer={"type": "object", "properties": {"import_id": {"type": "string"}, "status": {"const": "running"},
                                                  "import": {"type": "string"}}})
 def request_ooapi_sync(gw, request, me):
-    sync = gw.call("catalogue", "request_ooapi_sync", me.id)
+    sync = gw.catalogue.request_ooapi_sync(me.id)
     location = f"/api/v1/courses/imports/{sync['import_id']}"
     return json_response({**sync, "import": location}, 202, {"Location": location})
 
@@ -117,7 +117,7 @@ def my_courses(gw, request, me):
     if status is not None and status not in COURSE_STATUSES:
         raise Problem(422, "Validation failed", f"status is one of {', '.join(COURSE_STATUSES)}",
                       [{"field": "status", "message": f"not one of {', '.join(COURSE_STATUSES)}"}])
-    return json_response(gw.call("catalogue", "list_provider_courses", me.id, page, page_size, status, external_id))
+    return json_response(gw.catalogue.list_provider_courses(me.id, page, page_size, status, external_id))
 
 
 # courses
@@ -130,7 +130,7 @@ def create_course(gw, request, me):
     if not isinstance(publish, bool):
         raise Problem(422, "Validation failed", "publish must be true or false",
                       [{"field": "publish", "message": "must be a boolean"}])
-    course = gw.call("catalogue", "create_course", me.id, body, publish)
+    course = gw.catalogue.create_course(me.id, body, publish)
     return versioned_response(course, 201, {"Location": f"/api/v1/courses/{course['id']}"})
 
 
@@ -148,22 +148,22 @@ def import_courses(gw, request, me):
     """Streams the body in batches to the catalogue; valid lines are stored even when others fail."""
     wanted = import_request(request)
     with gw.upload_slot():
-        import_id = gw.call("catalogue", "start_import", me.id, wanted.fmt, wanted.mode)
-        upload = Upload(gw, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
+        import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode)
+        upload = Upload(gw.catalogue, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
         return json_response(upload.run(request.stream, wanted))
 
 
 @ROUTES("GET", "/api/v1/courses/imports", "The provider's imports, newest first (progress of running ones)",
         roles=("provider",), answer=OBJECT)
 def list_imports(gw, request, me):
-    return whole_list(gw.call("catalogue", "list_imports", me.id))
+    return whole_list(gw.catalogue.list_imports(me.id))
 
 
 @ROUTES("GET", "/api/v1/courses/imports/<import_id>",
         "One import: accepted and rejected so far with the rejected items (the first 1,000), status (a failed one "
         "says why: failure); an OOAPI sync is one too", roles=("provider",), answer=OBJECT, errors=(404,))
 def get_import(gw, request, import_id, me):
-    return json_response(gw.call("catalogue", "list_imports", me.id, import_id)[0])
+    return json_response(gw.catalogue.list_imports(me.id, import_id)[0])
 
 
 @ROUTES("GET", "/api/v1/courses/<course_id>",
@@ -175,7 +175,7 @@ def get_import(gw, request, import_id, me):
 def get_course(gw, request, course_id):
     me = gw.principal(request)
     situation = request.args.get("situation")     # with it: what may remain to pay (net_price_from)
-    course = gw.call("catalogue", "get_course", course_id, me.id if me else None,
+    course = gw.catalogue.get_course(course_id, me.id if me else None,
                      *((situation,) if situation is not None else ()))
     record_view(gw, course, request.args.get("search_id"), me)
     return versioned_response(course)
@@ -192,35 +192,35 @@ def update_course(gw, request, course_id, me):
     try:
         body = read_json(request)
     except Problem:     # whose course it is comes first: another provider's is a 403/404 whatever its body
-        gw.call("catalogue", "update_course", me.id, course_id, version, None)
+        gw.catalogue.update_course(me.id, course_id, version, None)
         raise
-    return versioned_response(gw.call("catalogue", "update_course", me.id, course_id, version, body))
+    return versioned_response(gw.catalogue.update_course(me.id, course_id, version, body))
 
 
 @ROUTES("POST", "/api/v1/courses/<course_id>/publish", "Publish a course", roles=("provider",), answer=Course,
         errors=(404, 409))
 def publish_course(gw, request, course_id, me):
-    return json_response(gw.call("catalogue", "publish_course", me.id, course_id))
+    return json_response(gw.catalogue.publish_course(me.id, course_id))
 
 
 @ROUTES("POST", "/api/v1/courses/<course_id>/withdraw", "Withdraw a course", roles=("provider",), answer=Course,
         errors=(404, 409))
 def withdraw_course(gw, request, course_id, me):
-    return json_response(gw.call("catalogue", "withdraw_course", me.id, course_id))
+    return json_response(gw.catalogue.withdraw_course(me.id, course_id))
 
 
 @ROUTES("DELETE", "/api/v1/courses/<course_id>",
         "Delete a draft (its external_id is free again); a course that was published is a 409: withdraw it instead",
         roles=("provider",), status=204, errors=(404, 409), responses={"204": {"description": "deleted"}})
 def delete_course(gw, request, course_id, me):
-    gw.call("catalogue", "delete_course", me.id, course_id)
+    gw.catalogue.delete_course(me.id, course_id)
     return Response(status=204)
 
 
 @ROUTES("GET", "/api/v1/courses/<course_id>/history", "Who changed what, when", roles=("provider",), answer=OBJECT,
         errors=(404,))
 def course_history(gw, request, course_id, me):
-    return whole_list(gw.call("catalogue", "course_history", me.id, course_id))
+    return whole_list(gw.catalogue.course_history(me.id, course_id))
 
 
 # funding schemes
@@ -230,18 +230,18 @@ def course_history(gw, request, course_id, me):
 def publish_funding_scheme(gw, request, me):
     if me.role == "provider" and me.kind != "oo-fonds":
         raise Forbidden("only an admin or an O&O-fonds publishes funding schemes")
-    return json_response(gw.call("catalogue", "publish_funding_scheme", me.actor, read_json(request)), 201)
+    return json_response(gw.catalogue.publish_funding_scheme(me.actor, read_json(request)), 201)
 
 
 @ROUTES("GET", "/api/v1/funding-schemes", "Funding schemes valid today", answer=list_page("FundingScheme"))
 def list_funding_schemes(gw, request):
-    return whole_list(gw.call("catalogue", "list_funding_schemes"))
+    return whole_list(gw.catalogue.list_funding_schemes())
 
 
 @ROUTES("GET", "/api/v1/funding-schemes/<code>", "A funding scheme, valid today or not (ETag: its version)",
         answer=FundingScheme, errors=(404,))
 def get_funding_scheme(gw, request, code):
-    return versioned_response(gw.call("catalogue", "get_funding_scheme", code))
+    return versioned_response(gw.catalogue.get_funding_scheme(code))
 
 
 @ROUTES("PUT", "/api/v1/funding-schemes/<code>",
@@ -250,4 +250,4 @@ def get_funding_scheme(gw, request, code):
         body=FundingSchemeInput, answer=FundingScheme, errors=(404, 412, 428))
 def change_funding_scheme(gw, request, code, me):
     version = expected_version(request, "funding scheme")
-    return versioned_response(gw.call("catalogue", "change_funding_scheme", me.actor, code, version, read_json(request)))
+    return versioned_response(gw.catalogue.change_funding_scheme(me.actor, code, version, read_json(request)))

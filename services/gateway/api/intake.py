@@ -6,7 +6,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from services.contracts.intake import IntakeStatus, NewAdvisor, NewIntake, NewStep, NewTeam
-from services.gateway.http import json_response, paging, read_json, request_id, whole_list
+from services.gateway.http import json_response, paging, read_json, read_model, request_id, whole_list
 from services.gateway.problems import Problem
 from services.gateway.routing import PAGING, PERSON_TOKEN, Routes, query
 from services.gateway.schemas import OBJECT
@@ -26,25 +26,25 @@ ROUTES = Routes()
         "hours, working hours a callback may take, closing days)", roles=("admin",), body=NewTeam, answer=OBJECT,
         status=201, errors=(409,))
 def create_team(gw, request, me):
-    return json_response(gw.call("intake", "create_team", read_json(request)), 201)
+    return json_response(gw.intake.create_team(read_model(request, NewTeam)), 201)
 
 
 @ROUTES("GET", "/api/v1/advisor-teams", "The advisor teams (landelijk first: it takes what no region claims)",
         roles=("admin",), answer=OBJECT)
 def list_teams(gw, request, me):
-    return whole_list(gw.call("intake", "list_teams"))
+    return whole_list(gw.intake.list_teams())
 
 
 @ROUTES("POST", "/api/v1/advisors", "Create an advisor of a team (its token is shown once)", roles=("admin",),
         body=NewAdvisor, answer=OBJECT, status=201)
 def create_advisor(gw, request, me):
-    return json_response(gw.call("intake", "create_advisor", read_json(request)), 201)
+    return json_response(gw.intake.create_advisor(read_model(request, NewAdvisor)), 201)
 
 
 @ROUTES("DELETE", "/api/v1/advisors/<advisor_id>", "Revoke an advisor's token (the next request with it is a 401)",
         roles=("admin",), status=204, errors=(404,), responses={"204": {"description": "revoked"}})
 def revoke_advisor(gw, request, advisor_id, me):
-    gw.call("intake", "revoke_advisor", advisor_id)
+    gw.intake.revoke_advisor(advisor_id)
     return Response(status=204)
 
 
@@ -54,7 +54,7 @@ def revoke_advisor(gw, request, advisor_id, me):
         "token for the status, export and erasure links; too many requests from one address or for one contact is "
         "a 429", params=(IDEMPOTENCY_KEY,), body=NewIntake, answer=OBJECT, status=201)
 def submit_intake(gw, request):
-    answer = gw.call("intake", "submit_intake", read_json(request), request.remote_addr, request_id(request))
+    answer = gw.intake.submit_intake(read_model(request, NewIntake), request.remote_addr, request_id(request))
     headers = {"Location": f"/api/v1/intakes/{answer['id']}/status"} if answer.get("token") else None
     return json_response(answer, 201, headers)
 
@@ -63,20 +63,20 @@ def submit_intake(gw, request):
         "The person's view: status, team, deadline, history (no advisors' notes)", params=PERSON_TOKEN,
         answer=OBJECT, errors=(401, 404))
 def intake_status(gw, request, intake_id):
-    return json_response(gw.call("intake", "intake_status", intake_id, _token(request)))
+    return json_response(gw.intake.intake_status(intake_id, _token(request)))
 
 
 @ROUTES("GET", "/api/v1/intakes/<intake_id>/export", "Everything held about the person, with the log of who read it",
         params=PERSON_TOKEN, answer=OBJECT, errors=(401, 404))
 def export_intake(gw, request, intake_id):
-    return json_response(gw.call("intake", "export_intake", intake_id, _token(request)))
+    return json_response(gw.intake.export_intake(intake_id, _token(request)))
 
 
 @ROUTES("DELETE", "/api/v1/intakes/<intake_id>",
         "The person erases their data (everywhere); the facts stay for statistics", params=PERSON_TOKEN,
         status=204, errors=(401, 404), responses={"204": {"description": "erased"}})
 def erase_intake(gw, request, intake_id):
-    gw.call("intake", "erase_intake", intake_id, _token(request))
+    gw.intake.erase_intake(intake_id, _token(request))
     return Response(status=204)
 
 
@@ -96,20 +96,20 @@ def list_intakes(gw, request, me):
     if overdue not in ("true", "false"):
         raise Problem(422, "Validation failed", "overdue is true or false",
                       [{"field": "overdue", "message": "true or false"}])
-    return json_response(gw.call("intake", "list_intakes", me.as_dict(), status, overdue == "true", page, page_size))
+    return json_response(gw.intake.list_intakes(me.as_dict(), status, overdue == "true", page, page_size))
 
 
 @ROUTES("GET", "/api/v1/intakes/<intake_id>", "One request with the person's contact details (the read is logged); "
         "another team's is a 404", roles=("advisor", "admin"), answer=OBJECT, errors=(404,))
 def read_intake(gw, request, intake_id, me):
-    return json_response(gw.call("intake", "read_intake", me.as_dict(), intake_id))
+    return json_response(gw.intake.read_intake(me.as_dict(), intake_id))
 
 
 @ROUTES("POST", "/api/v1/intakes/<intake_id>/events", "Record a step (call_attempted, waiting_for_person with until, "
         "advice_given, enrolled, closed); an impossible step is a 409", roles=("advisor", "admin"), body=NewStep,
         answer=OBJECT, errors=(404, 409))
 def record_step(gw, request, intake_id, me):
-    return json_response(gw.call("intake", "record_step", me.as_dict(), intake_id, read_json(request)))
+    return json_response(gw.intake.record_step(me.as_dict(), intake_id, read_json(request)))
 
 
 # providers' leads
@@ -119,14 +119,14 @@ def record_step(gw, request, intake_id, me):
         errors=(422,))
 def my_leads(gw, request, me):
     page, page_size = paging(request)
-    return json_response(gw.call("intake", "provider_leads", me.id, page, page_size))
+    return json_response(gw.intake.provider_leads(me.id, page, page_size))
 
 
 @ROUTES("GET", "/api/v1/providers/me/leads/<intake_id>",
         "A shared lead's contact details (the read is logged and shown to the person)", roles=("provider",),
         answer=OBJECT, errors=(404,))
 def my_lead(gw, request, intake_id, me):
-    return json_response(gw.call("intake", "provider_lead", me.as_dict(), intake_id))
+    return json_response(gw.intake.provider_lead(me.as_dict(), intake_id))
 
 
 def _token(request) -> str:

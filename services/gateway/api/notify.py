@@ -7,7 +7,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
-from services.gateway.http import json_response, paging, read_json
+from services.gateway.http import json_response, paging, read_json, read_model
 from services.gateway.problems import Problem
 from services.gateway.routing import MAIL_TOKEN, PAGING, Routes, query
 from services.gateway.schemas import OBJECT
@@ -24,20 +24,20 @@ ROUTES = Routes()
         "webhook; the whsec_ secret is shown once, the old one signs too for 24 hours", roles=("provider",),
         body=NewWebhook, answer=OBJECT)
 def put_webhook(gw, request, me):
-    return json_response(gw.call("notify", "set_webhook", me.id, read_json(request)))
+    return json_response(gw.notify.set_webhook(me.id, read_json(request)))
 
 
 @ROUTES("DELETE", "/api/v1/providers/me/webhook", "Remove the webhook", roles=("provider",), status=204,
         errors=(404,), responses={"204": {"description": "removed"}})
 def delete_webhook(gw, request, me):
-    gw.call("notify", "delete_webhook", me.id)
+    gw.notify.delete_webhook(me.id)
     return Response(status=204)
 
 
 @ROUTES("PUT", "/api/v1/providers/me/lead-email", "A work address for 'new lead' mail (null stops it)",
         roles=("provider",), body=LeadEmail, answer=OBJECT, errors=(404,))
 def put_lead_email(gw, request, me):
-    return json_response(gw.call("notify", "set_lead_email", me.id, read_json(request)))
+    return json_response(gw.notify.set_lead_email(me.id, read_json(request)))
 
 
 @ROUTES("GET", "/api/v1/providers/me/webhook/deliveries",
@@ -45,14 +45,14 @@ def put_lead_email(gw, request, me):
         params=(*PAGING, STATUS), answer=OBJECT, errors=(422,))
 def my_deliveries(gw, request, me):
     page_no, page_size = paging(request)
-    return json_response(gw.call("notify", "deliveries", me.id, _status(request), "lead.created", page_no, page_size))
+    return json_response(gw.notify.deliveries(me.id, _status(request), "lead.created", page_no, page_size))
 
 
 @ROUTES("POST", "/api/v1/providers/me/webhook/deliveries/<message_id>/replay",
         "Send a finished delivery again (the same webhook-id)", roles=("provider",), answer=OBJECT, status=202,
         errors=(404, 422))
 def replay_my_delivery(gw, request, message_id, me):
-    return json_response(gw.call("notify", "replay_delivery", me.id, message_id), 202)
+    return json_response(gw.notify.replay_delivery(me.id, message_id), 202)
 
 
 # the admin's delivery log
@@ -61,7 +61,7 @@ def replay_my_delivery(gw, request, message_id, me):
         params=(*PAGING, STATUS, query("template", {"type": "string"})), answer=OBJECT, errors=(422,))
 def notifications(gw, request, me):
     page_no, page_size = paging(request)
-    return json_response(gw.call("notify", "deliveries", None, _status(request), request.args.get("template"),
+    return json_response(gw.notify.deliveries(None, _status(request), request.args.get("template"),
                                  page_no, page_size))
 
 
@@ -70,7 +70,7 @@ def notifications(gw, request, me):
 @ROUTES("POST", "/api/v1/saved-searches", "Subscribe to a search (anyone); a confirmation mail follows, nothing is "
         "sent before it is confirmed", body=NewSubscription, answer=OBJECT, status=202)
 def subscribe(gw, request):
-    return json_response(gw.call("notify", "subscribe", read_json(request), request.remote_addr), 202)
+    return json_response(gw.notify.subscribe(read_model(request, NewSubscription), request.remote_addr), 202)
 
 
 @ROUTES("POST", "/api/v1/saved-searches/confirm", "Confirm a saved search with the token of its mail",
@@ -82,7 +82,7 @@ def confirm_saved_search(gw, request):
     if not isinstance(token, str) or not token:
         raise Problem(422, "Validation failed", "the body needs the token of the mail",
                       [{"field": "token", "message": "required"}])
-    return json_response(gw.call("notify", "confirm_subscription", token))
+    return json_response(gw.notify.confirm_subscription(token))
 
 
 @ROUTES("POST", "/api/v1/saved-searches/unsubscribe",
@@ -90,7 +90,7 @@ def confirm_saved_search(gw, request):
         answer=OBJECT, errors=(404,))
 def unsubscribe(gw, request):
     # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the URL in the header
-    gw.call("notify", "unsubscribe", request.args.get("token") or "")
+    gw.notify.unsubscribe(request.args.get("token") or "")
     return json_response({"status": "ended"})
 
 

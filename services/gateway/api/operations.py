@@ -18,7 +18,7 @@ ROUTES = Routes()
 def health(gw, request):
     def check(service):
         try:
-            gw.call(service, "health", timeout=3)
+            gw.client(service).health(timeout=3)
             return service, "ok"
         except Exception as exc:  # a broken or absent service is what /health reports
             return service, f"unavailable: {getattr(exc, 'detail', exc)}"

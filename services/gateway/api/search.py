@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from services.contracts.rpc import Click, SearchRequest, SearchResponse, search_params
+from services.contracts.search import Click, search_params, SearchRequest, SearchResponse
 from services.gateway.http import json_response, read_json
 from services.gateway.routing import Routes, query
 
@@ -14,7 +14,7 @@ ROUTES = Routes()
 @ROUTES("GET", "/api/v1/search", "Search published courses", params=SearchRequest,
         answer=SearchResponse, errors=(422,))
 def search_courses(gw, request):
-    return json_response(gw.call("search", "search", search_params(request.args), gw.searcher(request)))
+    return json_response(gw.search.search(search_params(request.args), gw.searcher(request)))
 
 
 @ROUTES("GET", "/api/v1/suggest", "Complete a word from course titles and keywords (typo-tolerant)",
@@ -24,7 +24,7 @@ def search_courses(gw, request):
         answer={"type": "object", "required": ["suggestions"],
                 "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}}, errors=(422,))
 def suggest(gw, request):
-    return json_response(gw.call("search", "suggest", dict(request.args.items())))
+    return json_response(gw.search.suggest(dict(request.args.items())))
 
 
 @ROUTES("POST", "/api/v1/search/<search_id>/clicks",
@@ -32,5 +32,5 @@ def suggest(gw, request):
         responses={"204": {"description": "recorded"}})
 def record_click(gw, request, search_id):
     """A hit opened from the result list of ``search_id`` (demand data: no personal data)."""
-    gw.call("search", "record_click", search_id, read_json(request))
+    gw.search.record_click(search_id, read_json(request))
     return Response(status=204)

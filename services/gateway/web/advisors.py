@@ -7,7 +7,7 @@ from datetime import datetime
 
 from services.chassis import texts
 from services.chassis.errors import Conflict, NotFound, ValidationFailed
-from services.contracts.rpc import LIST_MAX_PAGE
+from services.contracts.common import LIST_MAX_PAGE
 from services.gateway.routing import Routes, query
 from services.gateway.web.render import check_csrf, field_errors, language, page, redirect, translate
 from services.gateway.web.sessions import sign_in, signed_in
@@ -25,13 +25,13 @@ ROUTES = Routes()
 @ROUTES("GET", "/adviseurs", "the advisor's team's requests, overdue first, 50 a page (a sign-in form without a "
         "session)", kind="page", params=(query("pagina", {"type": "integer", "minimum": 1}),))
 def advisor_home(gw, request):
-    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw.call)
+    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw)
     if me is None:
         return page("inloggen.html", request, role="advisor")
     # overdue first, then open by deadline, then the rest (intake's order), ADVISOR_PAGE at a time
     number = request.args.get("pagina", "1")
     number = int(number) if number.isascii() and number.isdigit() and 0 < int(number) <= LIST_MAX_PAGE else 1
-    listed = gw.call("intake", "list_intakes", me.as_dict(), None, False, number, ADVISOR_PAGE)
+    listed = gw.intake.list_intakes(me.as_dict(), None, False, number, ADVISOR_PAGE)
     last = max(1, -(-listed["total"] // ADVISOR_PAGE))
     pages = [(n, f"/adviseurs?pagina={n}") for n in sorted({1, number - 1, number, number + 1, last}) if 1 <= n <= last]
     lang = language(request)
@@ -41,7 +41,7 @@ def advisor_home(gw, request):
 
 @ROUTES("POST", "/adviseurs/inloggen", "sign in with the advisor token", kind="form")
 def advisor_sign_in(gw, request):
-    return sign_in(request, "advisor", "/adviseurs", gw.config["ADMIN_TOKEN"], gw.call)
+    return sign_in(request, "advisor", "/adviseurs", gw.config["ADMIN_TOKEN"], gw)
 
 
 @ROUTES("GET", "/adviseurs/intakes/<intake_id>", "one request with contact details (the read is logged)", kind="page")
@@ -52,7 +52,7 @@ def advisor_intake_page(gw, request, intake_id):
 @ROUTES("POST", "/adviseurs/intakes/<intake_id>", "record what happened", kind="form")
 def advisor_step_post(gw, request, intake_id):
     check_csrf(request)
-    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw.call)
+    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw)
     if me is None:
         return redirect("/adviseurs")
     t = translate(request)
@@ -60,7 +60,7 @@ def advisor_step_post(gw, request, intake_id):
     if request.form.get("until"):
         step["until"] = _amsterdam(request.form["until"])
     try:
-        gw.call("intake", "record_step", me.as_dict(), intake_id, step)
+        gw.intake.record_step(me.as_dict(), intake_id, step)
     except ValidationFailed as exc:
         return _intake(gw, request, intake_id, field_errors(
             exc.errors, language(request), {"type": t("Wat er gebeurde", "What happened"),
@@ -73,11 +73,11 @@ def advisor_step_post(gw, request, intake_id):
 
 
 def _intake(gw, request, intake_id, errors=(), status=200):
-    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw.call)
+    me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw)
     if me is None:
         return redirect("/adviseurs")
     try:
-        intake = gw.call("intake", "read_intake", me.as_dict(), intake_id)
+        intake = gw.intake.read_intake(me.as_dict(), intake_id)
     except (NotFound, ValidationFailed):
         return page("niet_gevonden.html", request, status=404)
     lang = language(request)

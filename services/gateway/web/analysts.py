@@ -16,17 +16,17 @@ ROUTES = Routes()
 @ROUTES("GET", "/analyse", "the analysts' dashboard (charts and their tables); a sign-in form without a session",
         kind="page")
 def dashboard(gw, request):
-    me = signed_in(request, "analyst", gw.config["ADMIN_TOKEN"], gw.call)
+    me = signed_in(request, "analyst", gw.config["ADMIN_TOKEN"], gw)
     if me is None:
         return page("inloggen.html", request, role="analyst")
     params = {k: request.args[k] for k in ("from", "to") if request.args.get(k)}
     try:
-        answers = {name: gw.call("analytics", "report", name, {**params, **extra})
+        answers = {name: gw.analytics.report(name, {**params, **extra})
                    for name, extra in DASHBOARD_REPORTS.items()}
         error = None
     except ValidationFailed as exc:
         error = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
-        answers = {name: gw.call("analytics", "report", name, extra) for name, extra in DASHBOARD_REPORTS.items()}
+        answers = {name: gw.analytics.report(name, extra) for name, extra in DASHBOARD_REPORTS.items()}
     nonce = secrets.token_urlsafe(16)       # the charts' style blocks are allowed by it
     return page("analysts/analyse.html", request, nonce=nonce, error=error, min_group=answers["demand"]["min_group"],
                 period={"from": answers["demand"]["from"], "to": answers["demand"]["to"]},
@@ -37,7 +37,7 @@ def dashboard(gw, request):
         responses={"303": {"description": "signed in: to /analyse"},
                    "401": {"description": "unknown token: the form again"}})
 def dashboard_sign_in(gw, request):
-    return sign_in(request, "analyst", "/analyse", gw.config["ADMIN_TOKEN"], gw.call)
+    return sign_in(request, "analyst", "/analyse", gw.config["ADMIN_TOKEN"], gw)
 
 
 DASHBOARD_REPORTS = {"demand": {"group_by": "week"}, "zero-results": {"limit": 15}, "funnel": {},

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Response
 
 from services.chassis import texts
-from services.chassis.errors import NotFound, TooManyRequests, ValidationFailed
-from services.contracts.intake import CONSENT_TEXT, CONSENT_VERSION
+from services.chassis.errors import NotFound, TooManyRequests, ValidationFailed, validated
+from services.contracts.intake import CONSENT_TEXT, CONSENT_VERSION, NewIntake
 from services.gateway.http import request_id
 from services.gateway.routing import PERSON_TOKEN, Routes
 from services.gateway.web.render import check_csrf, field_errors, language, page, redirect
@@ -45,7 +45,7 @@ def course_intake_form_post(gw, request, course_id):
 def intake_page(gw, request, intake_id):
     token = request.args.get("token", "")
     try:
-        status = gw.call("intake", "intake_status", intake_id, token)
+        status = gw.intake.intake_status(intake_id, token)
     except NotFound:
         return page("niet_gevonden.html", request, status=404)
     lang = language(request)
@@ -59,7 +59,7 @@ def intake_page(gw, request, intake_id):
         params=PERSON_TOKEN, responses={"200": {"description": "a JSON file"}})
 def intake_export_page(gw, request, intake_id):
     try:
-        data = gw.call("intake", "export_intake", intake_id, request.args.get("token", ""))
+        data = gw.intake.export_intake(intake_id, request.args.get("token", ""))
     except NotFound:
         return page("niet_gevonden.html", request, status=404)
     return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
@@ -71,7 +71,7 @@ def intake_export_page(gw, request, intake_id):
 def intake_erase_page(gw, request, intake_id):
     check_csrf(request)
     try:
-        gw.call("intake", "erase_intake", intake_id, request.form.get("token", ""))
+        gw.intake.erase_intake(intake_id, request.form.get("token", ""))
     except NotFound:
         return page("niet_gevonden.html", request, status=404)
     return page("intake/gewist.html", request)
@@ -82,7 +82,7 @@ def _form(gw, request, course_id, values=None, errors=(), status=200):
     course = None
     if course_id:
         try:
-            course = gw.call("catalogue", "get_course", course_id, None)
+            course = gw.catalogue.get_course(course_id, None)
         except NotFound:
             return page("niet_gevonden.html", request, status=404)
     values = values or {"situation": request.args.get("situation", ""), "search_id": request.args.get("search_id", "")}
@@ -102,7 +102,7 @@ def _post(gw, request, course_id):
     if body["website"] is None:
         body.pop("website")
     try:
-        answer = gw.call("intake", "submit_intake", body, request.remote_addr, request_id(request))
+        answer = gw.intake.submit_intake(validated(NewIntake, body), request.remote_addr, request_id(request))
     except ValidationFailed as exc:
         errors = field_errors(exc.errors, lang, labels(INTAKE_LABELS, lang))
         if not body["consent"] and not any(e["field"] == "consent" for e in errors):

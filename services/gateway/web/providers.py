@@ -32,7 +32,7 @@ def provider_home(gw, request):
 
 @ROUTES("POST", "/aanbieders/inloggen", "sign in with the provider's API key", kind="form")
 def provider_sign_in(gw, request):
-    return sign_in(request, "provider", "/aanbieders", gw.config["ADMIN_TOKEN"], gw.call)
+    return sign_in(request, "provider", "/aanbieders", gw.config["ADMIN_TOKEN"], gw)
 
 
 @ROUTES("POST", "/aanbieders/import", "upload an import file (multipart); on to its progress", kind="form")
@@ -56,7 +56,7 @@ def provider_import_page(gw, request, import_id):
     if me is None:
         return redirect("/aanbieders")
     try:
-        state = gw.call("catalogue", "list_imports", me.id, import_id)[0]
+        state = gw.catalogue.list_imports(me.id, import_id)[0]
     except (NotFound, ValidationFailed):
         return page("niet_gevonden.html", request, status=404)
     report = REPORTS.get(import_id)
@@ -65,7 +65,7 @@ def provider_import_page(gw, request, import_id):
 
 
 def _provider(gw, request):
-    me = signed_in(request, "provider", gw.config["ADMIN_TOKEN"], gw.call)
+    me = signed_in(request, "provider", gw.config["ADMIN_TOKEN"], gw)
     return me if me is not None and me.role == "provider" else None
 
 
@@ -84,8 +84,8 @@ def _upload(gw, request, me):
     data = upload_file.stream      # on disk when large; the import reads it line by line
     wanted = ImportRequest(fmt, mode if mode in ("upsert", "full-sync") else "upsert",
                            import_formats.line_encoding(fmt, None), {})
-    import_id = gw.call("catalogue", "start_import", me.id, wanted.fmt, wanted.mode)
-    upload = Upload(gw, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
+    import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode)
+    upload = Upload(gw.catalogue, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
 
     def run():      # the page shows its progress meanwhile; its report (rejected lines) when done
         try:
@@ -97,9 +97,9 @@ def _upload(gw, request, me):
 
 
 def _home(gw, request, me, errors=(), status=200):
-    courses = gw.call("catalogue", "list_provider_courses", me.id, 1, 100)
-    leads = gw.call("intake", "provider_leads", me.id, 1, 20)
-    imports = gw.call("catalogue", "list_imports", me.id)
+    courses = gw.catalogue.list_provider_courses(me.id, 1, 100)
+    leads = gw.intake.provider_leads(me.id, 1, 20)
+    imports = gw.catalogue.list_imports(me.id)
     return page("providers/aanbieders.html", request, status=status, me=me, courses=courses, leads=leads,
                 imports=imports[:5], errors=list(errors),
                 when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), language(request)))

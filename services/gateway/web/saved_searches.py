@@ -19,7 +19,7 @@ def confirm_page(gw, request):
 
 @ROUTES("POST", "/zoekopdrachten/bevestigen", "confirms (form field token)", kind="form")
 def confirm_page_post(gw, request):
-    return _act(gw, request, "confirm", "confirm_subscription")
+    return _act(gw, request, "confirm", gw.notify.confirm_subscription)
 
 
 @ROUTES("GET", "/zoekopdrachten/afmelden", "one button that ends the saved search", kind="page", params=MAIL_TOKEN)
@@ -29,13 +29,13 @@ def unsubscribe_page(gw, request):
 
 @ROUTES("POST", "/zoekopdrachten/afmelden", "ends it (form field token)", kind="form")
 def unsubscribe_page_post(gw, request):
-    return _act(gw, request, "unsubscribe", "unsubscribe")
+    return _act(gw, request, "unsubscribe", gw.notify.unsubscribe)
 
 
-def _act(gw, request, action: str, method: str):
+def _act(gw, request, action: str, with_token):
     check_csrf(request)
     try:
-        gw.call("notify", method, request.form.get("token", ""))
+        with_token(request.form.get("token", ""))
     except NotFound:
         return page(TEMPLATE, request, action=action, token="", failed=True, status=404)
     return page(TEMPLATE, request, action=action, token="", done=True)

@@ -12,7 +12,7 @@ from babel import Locale
 from services.chassis import texts
 from services.chassis.errors import NotFound, ValidationFailed
 from services.contracts.courses import Level, Mode, Province, Sector, Situation, net_price_from
-from services.contracts.rpc import search_params
+from services.contracts.search import search_params
 from services.gateway.demand import record_view
 from services.gateway.routing import Routes, query
 from services.gateway.web.render import field_errors, language, page
@@ -28,7 +28,7 @@ def search_page(gw, request):
     params = {k: v for k, v in search_params(request.args).items() if k != "lang" and v not in ("", [], None)}
     answer, errors = None, []
     try:
-        answer = gw.call("search", "search", params, gw.searcher(request))
+        answer = gw.search.search(params, gw.searcher(request))
     except ValidationFailed as exc:
         errors = field_errors(exc.errors, lang, labels(SEARCH_LABELS, lang))
     options = {"level": get_args(Level), "sector": get_args(Sector), "mode": get_args(Mode),
@@ -52,14 +52,14 @@ def search_page(gw, request):
         kind="page", params=(query("search_id", {"type": "string"}),))
 def course_page(gw, request, course_id):
     try:
-        course = gw.call("catalogue", "get_course", course_id, None)
+        course = gw.catalogue.get_course(course_id, None)
     except NotFound:
         return page("niet_gevonden.html", request, status=404)
     if course["status"] != "published":
         return page("niet_gevonden.html", request, status=404)
     record_view(gw, course, request.args.get("search_id") or None, strict=False)
     today = datetime.now(timezone.utc).date()
-    schemes = [s for s in gw.call("catalogue", "list_funding_schemes") if s["code"] in course["funding_schemes"]
+    schemes = [s for s in gw.catalogue.list_funding_schemes() if s["code"] in course["funding_schemes"]
                and date.fromisoformat(s["valid_from"]) <= today]
     amounts = [(s["code"], s.get("max_amount_eur")) for s in schemes]
     offerings = [{**o, "remaining": (net_price_from([Decimal(str(o["price_eur"]))], amounts) or {}).get("price_eur")}

@@ -9,7 +9,7 @@ import hmac
 from werkzeug.wrappers import Response
 
 from services.chassis.errors import Unauthorized
-from services.gateway.auth import ISSUERS, PROVIDER_ISSUER, Principal, principal_for
+from services.gateway.auth import Principal, issuer, principal_for
 from services.gateway.routing import Routes
 from services.gateway.web.render import check_csrf, language, page, redirect, secure_cookies
 
@@ -25,14 +25,14 @@ def admin_marker(admin_token: str) -> str:
     return hmac.new(admin_token.encode(), b"admin page session", "sha256").hexdigest()
 
 
-def signed_in(request, role: str, admin_token: str, call):
+def signed_in(request, role: str, admin_token: str, gw):
     """Who is signed in on the pages for ``role`` (their session cookie: ``<keeper>:<session id>``),
     or None. The keeper answers for the session: ended, expired or revoked is None."""
     keeper, _, session = request.cookies.get(SESSIONS[role], "").partition(":")
     if keeper not in SESSION_KEEPERS or not session:
         return None
     try:
-        who = call(keeper, "session_principal", session)
+        who = gw.client(keeper).session_principal(session)
     except Unauthorized:
         return None
     if "marker" in who:
@@ -43,14 +43,14 @@ def signed_in(request, role: str, admin_token: str, call):
     return me if me is not None and me.role in (role, "admin") else None
 
 
-def sign_in(request, role: str, home: str, admin_token: str, call) -> Response:
+def sign_in(request, role: str, home: str, admin_token: str, gw) -> Response:
     """The sign-in form of ``role`` sent: the key or token checked by the service that issued
     it, which then opens a session; its id goes into the cookie (never the credential) and on to
     ``home``; else the form again with the message beside it."""
     check_csrf(request)
     token = request.form.get("token", "").strip()
     try:
-        me = principal_for(token, admin_token, call) if token else None
+        me = principal_for(token, admin_token, gw) if token else None
     except Unauthorized:
         me = None
     if me is None or me.role not in (role, "admin") or (role == "provider" and me.role != "provider"):
@@ -60,23 +60,23 @@ def sign_in(request, role: str, home: str, admin_token: str, call) -> Response:
                     errors=[{"field": "token", "label": "", "message": message}])
     if me.role == "admin":
         keeper = "catalogue"
-        session = call(keeper, "open_marked_session", admin_marker(admin_token), SESSION_HOURS)
+        session = gw.client(keeper).open_marked_session(admin_marker(admin_token), SESSION_HOURS)
     else:
-        keeper = ISSUERS.get(token[:4], PROVIDER_ISSUER)[0]
-        session = call(keeper, "open_session", token, SESSION_HOURS)
+        keeper = issuer(token)[0]
+        session = gw.client(keeper).open_session(token, SESSION_HOURS)
     response = redirect(home + ("?lang=en" if language(request) == "en" else ""))
     response.set_cookie(SESSIONS[role], f"{keeper}:{session}", httponly=True, samesite="Strict",
                         secure=secure_cookies(request), path="/", max_age=SESSION_HOURS * 3600)
     return response
 
 
-def sign_out(request, response: Response, call) -> Response:
+def sign_out(request, response: Response, gw) -> Response:
     """Every page session of this browser ended where it is kept, and its cookies deleted."""
     for role, cookie in SESSIONS.items():
         keeper, _, session = request.cookies.get(cookie, "").partition(":")
         if keeper in SESSION_KEEPERS and session:
             try:
-                call(keeper, "end_session", session)
+                gw.client(keeper).end_session(session)
             except Unauthorized:
                 pass
         response.delete_cookie(cookie, path="/")
@@ -89,4 +89,4 @@ ROUTES = Routes()
 @ROUTES("POST", "/uitloggen", "sign out of every session", kind="form")
 def sign_out_page(gw, request):
     check_csrf(request)
-    return sign_out(request, redirect("/"), gw.call)
+    return sign_out(request, redirect("/"), gw)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import date, datetime
 
-from services.contracts.rpc import SearchRequest
+from services.contracts.search import SearchRequest
 from services.search.analysis import QueryPlan
 from services.search.store import SearchStore
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConflictError
 
-from services.contracts.rpc import SearchRequest
+from services.contracts.search import SearchRequest
 from services.places import km_between
 from services.search.analysis import QueryPlan, adjacent_swaps
 from services.search.backends.base import Found, SearchBackend

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from services.contracts.rpc import SearchRequest
+from services.contracts.search import SearchRequest
 from services.search.rules import SITUATION_BOOST, has_offering_filters
 from services.search.store import UNIVERSES, UUID_BYTES, SearchStore, TextMatches
 

@@ -1,42 +1,18 @@
-"""Request and response models of the RPC calls between the gateway and the services."""
+"""The search service's contract: its RPC methods (``SearchClient``), the search request and
+answer (the public contract of ``GET /api/v1/search``), and the demand events it publishes
+(searches, clicks, views: no personal data)."""
 from __future__ import annotations
 
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal, get_origin
+from typing import Annotated, Any, Literal, get_origin
 
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from services.contracts.courses import Level, Mode, NetPrice, Province, ProviderKind, Sector, Situation, Strict
-
-
-class NewProvider(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    kind: ProviderKind
-    website: HttpUrl | None = None
-    kvk_number: Annotated[str, Field(pattern=r"^[0-9]{8}$")] | None = None
-
-
-def _email(value: str) -> str:
-    from email_validator import EmailNotValidError, validate_email     # syntax only: no DNS here
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValueError(f"not an e-mail address: {exc}") from None
-
-
-EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_email)]
-
-
-class NewAnalyst(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: EmailAddress
-
-
-# a bulk import's ``mode``: upsert only, or a full sync that also withdraws what its file lacks
-UPSERT, FULL_SYNC = "upsert", "full-sync"
-IMPORT_MODES = (UPSERT, FULL_SYNC)
+from services.chassis.clients import ServiceClient, remote
+from services.contracts.courses import Level, Mode, NetPrice, Province, Sector, Situation, Strict
+from services.contracts.events import Event
 
 
 class SearchRequest(Strict):
@@ -73,12 +49,6 @@ SEARCH_LISTS = frozenset(name for name, f in SearchRequest.model_fields.items() 
 def search_params(args) -> dict:
     """A query string's values (werkzeug's MultiDict) as a SearchRequest takes them."""
     return {key: args.getlist(key) if key in SEARCH_LISTS else args.get(key) for key in args.keys()}
-
-
-# a list answer's paging (``GET /api/v1/providers/me/courses``): a page further than any list
-# goes is a 422, not an offset the database cannot hold
-LIST_MAX_PAGE = 100_000
-LIST_MAX_PAGE_SIZE = 100
 
 
 class NextOffering(BaseModel):
@@ -168,14 +138,90 @@ class SearchResponse(BaseModel):
         "has it), or found but outside the dates, price or funding asked"))
 
 
-class NewOoapiEndpoint(Strict):
-    """``PUT /api/v1/providers/me/ooapi``: where the provider's OOAPI v5 API is, to sync from."""
-    base_url: str = Field(max_length=2000, description=(
-        "the OOAPI base URL (its /courses is read): https; http on loopback in development"))
-    authorization: Annotated[str, Field(min_length=1, max_length=4000)] | None = Field(default=None, description=(
-        "the Authorization header the endpoint wants (e.g. 'Bearer ...'): stored encrypted, never shown back; "
-        "left out, the stored one is kept; null removes it"))
-    schedule: Literal["nightly", "manual"] = Field(default="nightly", description=(
-        "nightly: a sync every night (and on demand); manual: only on demand"))
-    higher_education: Literal["hbo", "wo"] = Field(default="hbo", description=(
-        "what a bachelor or master is when the endpoint does not say"))
+class SearchPerformed(Event):
+    """One search through the gateway. No personal data: the query text and filters only."""
+
+    event_type = "search_performed"
+    source = "search"
+
+    search_id: str
+    query: str | None
+    filters: dict[str, Any]
+    result_count: int
+    zero_results: bool
+    latency_ms: float
+    cached: bool = False      # answered from the search service's answer cache
+    # False: no course had every word of the query, and the answer holds courses with some of
+    # them (demand the catalogue does not meet exactly); None for a search without words
+    all_words: bool | None = None
+    # the place read from the query's words and searched as one (heftruck rotterdam: near
+    # Rotterdam): {words, near, radius_km} or {words, province}; None when there was none
+    place: dict[str, Any] | None = None
+    # a search that found nothing, explained: "nothing" anywhere, found only "elsewhere" (outside
+    # the province or radius asked; nearest_place: the closest place that has it), or
+    # "filtered_out" (found, but not within the dates, price or funding asked)
+    zero_kind: str | None = None
+    nearest_place: str | None = None
+    # who searched, as a keyed hash that changes every day: counts different people (a query only
+    # a few searched is hidden in reports) without following anyone from day to day
+    client: str | None = None
+
+
+class SearchResultClicked(Event):
+    """A hit of a search opened from its result list (no personal data)."""
+
+    event_type = "search_result_clicked"
+    source = "search"
+
+    search_id: str
+    course_id: uuid.UUID
+    position: int
+
+
+class CourseViewed(Event):
+    """A course's page or API answer read, from a search when ``search_id`` says so."""
+
+    event_type = "course_viewed"
+    source = "search"
+
+    course_id: uuid.UUID
+    search_id: str | None = None
+
+
+class SearchClient(ServiceClient):
+    """The search service's RPC methods."""
+
+    service = "search"
+
+    @remote
+    def health(self) -> dict:
+        """The service and its database answer."""
+
+    @remote
+    def search(self, request: dict, client: str | None = None) -> dict:
+        """A SearchResponse for a SearchRequest's values as the query string had them (checked
+        there); ``client`` is who searched, as search_performed carries it."""
+
+    @remote
+    def suggest(self, request: dict) -> dict:
+        """Words that complete a SuggestRequest's ``q``."""
+
+    @remote
+    def matching(self, request: dict, course_ids: list[str]) -> list[dict]:
+        """Of ``course_ids``, the hits a SearchRequest finds (a saved search's alert)."""
+
+    @remote
+    def record_click(self, search_id: str, body: dict) -> None:
+        """A hit opened from a search's result list (a Click)."""
+
+    @remote
+    def record_view(self, course_id: str, search_id: str | None) -> None:
+        """A course read, from a search or not."""
+
+    @remote
+    def document_versions(self, after: str | None = None, limit: int = 1000) -> list[dict]:
+        """The indexed courses' ids and versions by id after ``after`` (reconciliation)."""
+
+    @remote
+    def reindex(self) -> dict:
+        """Rebuild the index from the catalogue."""
