@@ -6,49 +6,45 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from services.chassis.clients import ServiceClient, remote
-from services.contracts.courses import Level, Mode, NetPrice, Province, Sector, Situation, Strict
+from services.contracts.courses import Mode, NetPrice, Situation, Strict
 from services.contracts.events import Event
+from services.contracts.filters import FILTERS, REPEATING, Filter
 
 
-class SearchRequest(Strict):
-    """``GET /api/v1/search`` query parameters (the public contract: /openapi.json)."""
-
-    q: Annotated[str, Field(max_length=200)] | None = None
-    situation: Situation | None = None
-    level: list[Level] = Field(default_factory=list)
-    sector: list[Sector] = Field(default_factory=list)
-    mode: list[Mode] = Field(default_factory=list)
-    province: list[Province] = Field(default_factory=list)
-    # taught in any of these (ISO 639-1: nl, en, pl, ro, ar, ...)
-    language: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default_factory=list, max_length=20)
-    near: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    radius_km: Annotated[float, Field(gt=0, le=300)] = 25
-    start_from: date | None = None
-    start_to: date | None = None
-    max_price: Annotated[Decimal, Field(ge=0)] | None = None
-    funding: Annotated[str, Field(max_length=60)] | None = None
-    sort: Literal["relevance", "start_date", "price", "distance"] = "relevance"
-    page: Annotated[int, Field(ge=1, le=1000)] = 1
-    page_size: Annotated[int, Field(ge=1, le=100)] = 20
-
-    @field_validator("language", mode="before")
-    @classmethod
-    def _language_in_lower_case(cls, codes):
-        return [c.strip().lower() if isinstance(c, str) else c for c in codes] if isinstance(codes, list) else codes
+def _request_field(declared: Filter) -> tuple[Any, Any]:
+    """A filter as a field of the request model: a list of values if it repeats, else one or none."""
+    options = dict(declared.constraints)
+    if declared.repeats:
+        return list[declared.value], Field(default_factory=list, **options)
+    default = options.pop("default", None)
+    return (declared.value if default is not None else declared.value | None), Field(default=default, **options)
 
 
-# the search fields that repeat (``?level=2&level=3``): the request model's lists
-SEARCH_LISTS = frozenset(name for name, f in SearchRequest.model_fields.items() if get_origin(f.annotation) is list)
+def _normal_forms() -> dict:
+    return {f"_{f.name}_before": field_validator(f.name, mode="before")(lambda cls, v, _f=f.before: _f(v))
+            for f in FILTERS if f.before}
+
+
+# the words, every filter of ``contracts/filters.py``, the order and the page
+SearchRequest = create_model(
+    "SearchRequest", __base__=Strict, __module__=__name__, __validators__=_normal_forms(),
+    __doc__="``GET /api/v1/search`` query parameters (the public contract: /openapi.json).",
+    q=(Annotated[str, Field(max_length=200)] | None, None),
+    **{f.name: _request_field(f) for f in FILTERS},
+    sort=(Literal["relevance", "start_date", "price", "distance"], "relevance"),
+    page=(Annotated[int, Field(ge=1, le=1000)], 1),
+    page_size=(Annotated[int, Field(ge=1, le=100)], 20),
+)
 
 
 def search_params(args) -> dict:
     """A query string's values (werkzeug's MultiDict) as a SearchRequest takes them."""
-    return {key: args.getlist(key) if key in SEARCH_LISTS else args.get(key) for key in args.keys()}
+    return {key: args.getlist(key) if key in REPEATING else args.get(key) for key in args.keys()}
 
 
 class NextOffering(BaseModel):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from babel import Locale
 
 from services.chassis.texts import AMSTERDAM, day_text
 from services.chassis.urls import outbound_url_problem
+from services.contracts.filters import FILTERS
 
 
 # GOV.UK Notify's vocabulary. A message is final once delivered or permanently failed, or when a
@@ -181,16 +181,12 @@ def query_words(q: str) -> str:
 
 
 def query_text(query: dict, language: str = "nl") -> str:
-    """A saved search in words: "heftruck · Utrecht · mbo-2 · in het Pools"."""
+    """A saved search in words: "heftruck · mbo-2 · in het Pools · Utrecht"."""
     parts = [words] if query.get("q") and (words := query_words(query["q"])) else []
-    for key in ("level", "sector", "mode", "province"):
-        parts += [str(v) for v in query.get(key) or []]
-    for key in ("near", "situation", "funding"):
-        if query.get(key):
-            parts.append(str(query[key]))
-    if query.get("language"):       # taught in: by name, in the mail's language
-        names = [Locale(language).languages.get(code, code) for code in query["language"]]
-        parts.append(("in het " if language == "nl" else "in ") + (" of " if language == "nl" else " or ").join(names))
+    for declared in FILTERS:        # each as the filter's declaration says it
+        value = query.get(declared.name)
+        if value not in (None, "", []) and declared.in_mail:
+            parts += declared.in_words(value if isinstance(value, list) else [value], language)
     return " · ".join(parts) or ("alle opleidingen" if language == "nl" else "all courses")
 
 

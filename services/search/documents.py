@@ -6,11 +6,13 @@ import html
 import re
 
 from services.contracts.courses import Course
+from services.contracts.filters import TAGS, tags_of
 from services.search.analysis import STOP_WORDS, default_lexicon, tokens
 
 BOOKABLE = {"open", "full"}
 # Bump when what is indexed changes: a read model built with another version is rebuilt at start.
-ANALYSIS_VERSION = "5"
+# The facets kept as tags are part of it: a facet declared (contracts/filters.py) rebuilds it.
+ANALYSIS_VERSION = "6+" + ",".join(f.name for f in TAGS)
 TAG = re.compile(r"<[^>]*>")
 # the backends mark matched words with these (characters no course text needs), and
 # ``snippet_html`` makes the snippet safe HTML: the provider's text escaped, then the marks
@@ -46,6 +48,7 @@ def build_document(course: Course, published: bool) -> dict:
         "situations": course.situations,
         "languages": course.languages,
         "credential": course.credential,
+        "tags": tags_of(course),         # the course facets kept as tags, by filter name
         "funding": course.funding_schemes,
         "offerings": [_offering(o) for o in offerings],
         "modes": sorted({o.mode for o in offerings}),

@@ -12,6 +12,7 @@ from datetime import date
 
 from services import places
 from services.chassis.errors import ValidationFailed
+from services.contracts.filters import NARROWING
 from services.contracts.search import Profile, SearchRequest
 from services.search import analysis
 from services.search.analysis import QueryPlan
@@ -51,7 +52,8 @@ def explain_zero(backend: SearchBackend, tx: SearchStore, req: SearchRequest, to
     """Why a search found nothing, for the institutions that could offer it: ("elsewhere", the
     nearest place with a hit) when it finds something without the place asked (a province, a
     radius, a place in the words); ("filtered_out", None) when it finds something without the
-    dates, price or funding asked; else ("nothing", None)."""
+    filters that narrow (contracts/filters.py: the dates, price and funding asked); else
+    ("nothing", None)."""
     one = {"page": 1, "page_size": 1}
     said = place_words(req.q) if req.q and req.near is None and not req.province else None
     if req.near or req.province or (said and said.place):
@@ -66,7 +68,7 @@ def explain_zero(backend: SearchBackend, tx: SearchStore, req: SearchRequest, to
                 found = nearest if nearest["hits"] else found
             offering = found["hits"][0]["next_offering"] or {}
             return "elsewhere", offering.get("city") or "online"
-    unfiltered = req.model_copy(update={**one, "start_from": None, "start_to": None, "max_price": None, "funding": None})
+    unfiltered = req.model_copy(update={**one, **{name: None for name in NARROWING}})
     if unfiltered != req.model_copy(update=one) and answer(backend, tx, unfiltered, today)["total"]:
         return "filtered_out", None
     return "nothing", None

@@ -45,7 +45,7 @@ CHANGED_COURSES = """
 SELECT g.generation, f.course_id::text, f.published, f.title, f.funding,
        f.last_start - DATE '1970-01-01' AS last_start, f.next_start - DATE '1970-01-01' AS next_start,
        f.min_price::float8 AS min_price,
-       f.level_bits, f.sector_bits, f.situation_bits, f.mode_bits, f.province_bits, f.languages,
+       f.level_bits, f.sector_bits, f.situation_bits, f.mode_bits, f.province_bits, f.tags,
        o.starts, o.open, o.modes, o.provinces, o.lats, o.lons, o.prices
 FROM (SELECT generation FROM read_model WHERE slot = 0) g
 LEFT JOIN facts f ON f.changed > %(since)s
@@ -119,8 +119,8 @@ AHEAD = """UPDATE facts f SET
 # array of objects (jsonb_to_recordset), in course order.
 DOCUMENT_COLUMNS = ("course_id", "version", "provider_id", "provider_name", "title", "description", "keywords",
                     "credential", "offerings", "compounds", "analysis")
-REST_COLUMNS = ("course_id", "published", "title", "level", "sectors", "situations", "languages", "funding",
-                "last_start", "offerings", "suggest_terms")
+REST_COLUMNS = ("course_id", "published", "title", "level", "sectors", "situations", "languages", "tags",
+                "funding", "last_start", "offerings", "suggest_terms")
 UPSERT_DOCUMENTS = """
 INSERT INTO documents (course_id, version, provider_id, provider_name, title, description,
     keywords, credential, offerings, compounds, analysis, tsv, title_tsv)
@@ -152,18 +152,20 @@ FROM jsonb_to_recordset(%(docs)s) AS d(course_id uuid, offerings jsonb),
      jsonb_to_recordset(d.offerings) AS o(external_id text, start_date date, status text, mode text,
                                           province text, lat float8, lon float8, price_eur numeric)"""
 UPSERT_FACTS = """
-INSERT INTO facts (course_id, published, title, level, sectors, situations, languages, funding, last_start,
+INSERT INTO facts (course_id, published, title, level, sectors, situations, languages, tags, funding, last_start,
        next_start, min_price, level_bits, sector_bits, situation_bits, mode_bits, province_bits)
-SELECT d.course_id, d.published, d.title, d.level, d.sectors, d.situations, d.languages, d.funding, d.last_start,
+SELECT d.course_id, d.published, d.title, d.level, d.sectors, d.situations, d.languages, d.tags, d.funding,
+       d.last_start,
        a.next_start, a.min_price, bits(ARRAY[d.level], %(u_level)s), bits(d.sectors, %(u_sector)s),
        bits(d.situations, %(u_situation)s), bits(a.modes, %(u_mode)s), bits(a.provinces, %(u_province)s)
 FROM jsonb_to_recordset(%(docs)s) AS d(course_id uuid, published boolean, title text, level text,
-         sectors text[], situations text[], languages text[], funding text[], last_start date)
+         sectors text[], situations text[], languages text[], tags jsonb, funding text[], last_start date)
 LEFT JOIN LATERAL (""" + OFFERINGS_AHEAD + """ WHERE o.course_id = d.course_id AND o.start_date >= current_date) a ON true
 ORDER BY d.course_id
 ON CONFLICT (course_id) DO UPDATE SET published = EXCLUDED.published, title = EXCLUDED.title,
     level = EXCLUDED.level, sectors = EXCLUDED.sectors, situations = EXCLUDED.situations,
-    languages = EXCLUDED.languages, funding = EXCLUDED.funding, last_start = EXCLUDED.last_start,
+    languages = EXCLUDED.languages, tags = EXCLUDED.tags, funding = EXCLUDED.funding,
+    last_start = EXCLUDED.last_start,
     next_start = EXCLUDED.next_start, min_price = EXCLUDED.min_price,
     level_bits = EXCLUDED.level_bits, sector_bits = EXCLUDED.sector_bits,
     situation_bits = EXCLUDED.situation_bits, mode_bits = EXCLUDED.mode_bits,

@@ -34,7 +34,6 @@ def _marked(snippet: str | None) -> Markup:
 
 
 _env.filters["marked"] = _marked
-_env.filters["zip_pairs"] = lambda values: [(v, v) for v in values]      # a value as its own label
 
 
 def language(request) -> str:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import get_args
 from urllib.parse import urlencode
-
-from babel import Locale
 
 from services.chassis import texts
 from services.chassis.errors import NotFound, ValidationFailed
-from services.contracts.courses import Level, Mode, Province, Sector, Situation, net_price_from
+from services.contracts.courses import net_price_from
+from services.contracts.filters import FILTERS
 from services.contracts.search import search_params
 from services.gateway.demand import record_view
 from services.gateway.routing import Routes, query
@@ -31,11 +29,12 @@ def search_page(gw, request):
         answer = gw.search.search(params, gw.searcher(request))
     except ValidationFailed as exc:
         errors = field_errors(exc.errors, lang, labels(SEARCH_LABELS, lang))
-    options = {"level": get_args(Level), "sector": get_args(Sector), "mode": get_args(Mode),
-               "province": get_args(Province), "situation": get_args(Situation),
-               # the languages courses are taught in (the facet's), by their name in the page's language
-               "language": [(code, Locale(lang).languages.get(code, code)) for code in sorted(
-                   set(((answer or {}).get("facets") or {}).get("language") or {}) | set(params.get("language") or []))]}
+    counted = (answer or {}).get("facets") or {}
+    # a checkbox per value of every filter that repeats: the values it takes, or (an open one,
+    # such as the languages courses are taught in) the values the answer counted and those asked
+    choices = [{"name": f.name, "label": f.label(lang), "options": [(v, f.value_text(v, lang)) for v in (
+                   f.values or sorted(set(counted.get(f.name) or {}) | set(params.get(f.name) or [])))]}
+               for f in FILTERS if f.repeats]
     pages = []
     if answer:
         last = max(1, -(-answer["total"] // answer["page_size"]))
@@ -44,7 +43,7 @@ def search_page(gw, request):
                 pages.append((number, "/zoeken?" + urlencode([(k, v) for k, vs in {**params, "page": number}.items()
                                                               for v in (vs if isinstance(vs, list) else [vs])])))
     return page("search/zoeken.html", request, status=400 if errors else 200, params=params, answer=answer,
-                errors=errors, options=options, pages=pages, situation_names=situation_names(lang),
+                errors=errors, choices=choices, pages=pages, situation_names=situation_names(lang),
                 label=labels(SEARCH_LABELS, lang))
 
 

@@ -3,6 +3,8 @@ situations, a request's steps and statuses as the person reads them, and the lab
 search and intake fields (a form shows them and an error names its field by them)."""
 from __future__ import annotations
 
+from services.contracts.filters import FILTERS
+
 SITUATIONS = {
     "eigen-werk": (("Ik wil mij ontwikkelen binnen mijn eigen werk", "Opleidingen die je verder helpen in je vak, en wat je werkgever of fonds betaalt."),
                    ("I want to grow in my own job", "Courses that take you further in your trade, and what your employer or fund pays.")),
@@ -25,14 +27,9 @@ PERSON_WORDS = {
            "new": "new", "in_progress": "in progress", "advised": "advised"},
 }
 # the search fields' labels, once: the form shows them and an error names its field by them
-SEARCH_LABELS = {"q": ("Zoekwoorden", "Search words"), "near": ("Plaats of postcode", "Place or postcode"),
-                 "radius_km": ("Binnen hoeveel kilometer", "Within how many kilometres"),
-                 "start_from": ("Start vanaf", "Starting from"),
-                 "start_to": ("Start uiterlijk", "Starting by"), "max_price": ("Hoogste prijs in euro", "Highest price in euros"),
-                 "level": ("Niveau", "Level"), "sector": ("Sector", "Sector"), "mode": ("Vorm", "Mode"),
-                 "province": ("Provincie", "Province"), "funding": ("Regeling (code)", "Funding scheme (code)"),
-                 "sort": ("Sorteren op", "Sort by"), "situation": ("Jouw situatie", "Your situation"),
-                 "page": ("Pagina", "Page"), "language": ("Taal van de les", "Language taught in")}
+# (a filter's label is its declaration's: contracts/filters.py)
+SEARCH_LABELS = {"q": ("Zoekwoorden", "Search words"), **{f.name: f.labels for f in FILTERS},
+                 "sort": ("Sorteren op", "Sort by"), "page": ("Pagina", "Page")}
 INTAKE_LABELS = {"name": ("Naam", "Name"), "email": ("E-mailadres", "Email address"), "phone": ("Telefoonnummer", "Phone number"),
                  "postcode": ("Postcode", "Postcode"), "situation": ("Je situatie", "Your situation"),
                  "preferred_contact": ("Hoe willen we je bereiken", "How shall we contact you"),

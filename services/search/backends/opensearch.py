@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConflictError
 
+from services.contracts.filters import TAGS
 from services.contracts.search import SearchRequest
 from services.places import km_between
 from services.search.analysis import QueryPlan, adjacent_swaps
@@ -60,7 +61,8 @@ def mappings() -> dict:
             "level": {"type": "keyword"},
             "sectors": {"type": "keyword"},
             "situations": {"type": "keyword"},
-            "languages": {"type": "keyword"},
+            # the course facets kept as tags (contracts/filters.py), by filter name
+            "tags": {"properties": {f.name: {"type": "keyword"} for f in TAGS}},
             "funding": {"type": "keyword"},
             "provider_id": {"type": "keyword"},
             "suggest_terms": {"type": "keyword"},
@@ -284,8 +286,9 @@ class Filters:
             clauses.append({"terms": {"level": req.level}})
         if req.sector and leave_out != "sector":
             clauses.append({"terms": {"sectors": req.sector}})
-        if req.language and leave_out != "language":
-            clauses.append({"terms": {"languages": req.language}})
+        for facet in TAGS:
+            if getattr(req, facet.name) and leave_out != facet.name:
+                clauses.append({"terms": {f"tags.{facet.name}": getattr(req, facet.name)}})
         if req.funding:
             clauses.append({"term": {"funding": req.funding}})
         return clauses
@@ -316,7 +319,7 @@ class Filters:
     def facet_aggregations(self) -> dict:
         aggs = {}
         for name, field, size in (("level", "level", 50), ("sector", "sectors", 50), ("situation", "situations", 50),
-                                  ("language", "languages", 200)):
+                                  *((f.name, f"tags.{f.name}", 200) for f in TAGS)):
             aggs[name] = {"filter": {"bool": {"filter": self.all(name)}},
                           "aggs": {"values": {"terms": {"field": field, "size": size}}}}
         for name in ("mode", "province"):

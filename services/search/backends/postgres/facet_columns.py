@@ -20,8 +20,10 @@ as PostgreSQL's C collation).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import operator
 import threading
 import time
 import uuid
@@ -30,6 +32,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from services.contracts.filters import TAGS
 from services.contracts.search import SearchRequest
 from services.search.rules import SITUATION_BOOST, has_offering_filters
 from services.search.store import UNIVERSES, UUID_BYTES, SearchStore, TextMatches
@@ -111,10 +114,11 @@ class FacetIndex:
         self.offerings = Columns(course=np.int32, start=np.int32, open=bool, mode=np.int8, province=np.int8,
                                  lat=np.float64, lon=np.float64, price=np.float64, alive=bool)
         self.offering_rows: dict[int, range] = {}   # course row -> its offerings (appended together)
-        # the languages courses are taught in: one boolean column each in ``courses`` (named
-        # "language:<code>"), added when a language is first seen (ISO 639-1 has 183 of them:
-        # too many for a bit mask, and a catalogue uses a few)
-        self.languages: list[str] = []
+        # the facets kept as tags (contracts/filters.py: the languages courses are taught in, ...):
+        # one boolean column per value in ``courses`` (named "<facet>:<value>"), added when the
+        # value is first seen (ISO 639-1 has 183 languages: too many for a bit mask, and a
+        # catalogue uses a few)
+        self.tags: dict[str, list[str]] = {f.name: [] for f in TAGS}
         self.dead = 0
         self.titles_changed = False
 
@@ -161,11 +165,13 @@ class FacetIndex:
         c["min_price"][rows] = [r["min_price"] if r["min_price"] is not None else math.inf for r in changed]
         for name in ("level_bits", "sector_bits", "situation_bits", "mode_bits", "province_bits"):
             c[name][rows] = [r[name] for r in changed]
-        for code in sorted({code for r in changed for code in r["languages"] or ()} - set(self.languages)):
-            self.languages.append(code)
-            c.add(f"language:{code}", bool)
-        for code in self.languages:
-            c[f"language:{code}"][rows] = [code in (r["languages"] or ()) for r in changed]
+        for facet, seen in self.tags.items():
+            values = [(r["tags"] or {}).get(facet) or () for r in changed]
+            for value in sorted({v for vs in values for v in vs} - set(seen)):
+                seen.append(value)
+                c.add(f"{facet}:{value}", bool)
+            for value in seen:
+                c[f"{facet}:{value}"][rows] = [value in vs for vs in values]
         self._replace_offerings(changed, rows)
 
     def _replace_offerings(self, changed: list[dict], rows: np.ndarray) -> None:
@@ -279,18 +285,22 @@ class _Search:
             rank = np.where(boosted, rank * SITUATION_BOOST, rank)
         figures = self._offerings(candidate) if has_offering_filters(req, self.point) else self._ahead()
         candidate = candidate & figures["has_offering"]
-        level_ok = (c["level_bits"] & _mask("level", req.level)) != 0 if req.level else True
-        sector_ok = (c["sector_bits"] & _mask("sector", req.sector)) != 0 if req.sector else True
-        language_ok = self._any_language(req.language) if req.language else True
+        # the course facets asked for: each one's courses (a facet's counts leave out its own)
+        course_ok = {name: (c[f"{name}_bits"] & _mask(name, getattr(req, name))) != 0
+                     for name in ("level", "sector") if getattr(req, name)}
+        course_ok.update({f.name: self._any_tag(f.name, getattr(req, f.name)) for f in TAGS if getattr(req, f.name)})
+
+        def courses_but(facet: str | None = None):
+            return functools.reduce(operator.and_, (ok for name, ok in course_ok.items() if name != facet), candidate)
         offer_ok = figures["offer_ok"]
-        hit = candidate & level_ok & sector_ok & language_ok & offer_ok
+        hit = courses_but() & offer_ok
         facets = {
-            "level": self._count("level", c["level_bits"], candidate & sector_ok & language_ok & offer_ok),
-            "sector": self._count("sector", c["sector_bits"], candidate & level_ok & language_ok & offer_ok),
+            "level": self._count("level", c["level_bits"], courses_but("level") & offer_ok),
+            "sector": self._count("sector", c["sector_bits"], courses_but("sector") & offer_ok),
             "situation": self._count("situation", c["situation_bits"], hit),
-            "mode": self._count("mode", figures["mode_bits"], candidate & level_ok & sector_ok & language_ok),
-            "province": self._count("province", figures["province_bits"], candidate & level_ok & sector_ok & language_ok),
-            "language": self._count_languages(candidate & level_ok & sector_ok & offer_ok),
+            "mode": self._count("mode", figures["mode_bits"], courses_but()),
+            "province": self._count("province", figures["province_bits"], courses_but()),
+            **{f.name: self._count_tags(f.name, courses_but(f.name) & offer_ok) for f in TAGS},
         }
         hits = np.flatnonzero(hit)
         primary = {"relevance": -rank, "start_date": figures["next_start"], "price": figures["min_price"],
@@ -312,17 +322,17 @@ class _Search:
             } for r in page],
             total=len(hits), facets=facets)
 
-    def _any_language(self, codes: list[str]) -> np.ndarray:
-        """Courses taught in any of these languages (one no course has: none)."""
+    def _any_tag(self, facet: str, values: list[str]) -> np.ndarray:
+        """Courses with any of these values of a facet kept as tags (one no course has: none)."""
         found = np.zeros(self.n, dtype=bool)
-        for code in codes:
-            if code in self.index.languages:
-                found |= self.c[f"language:{code}"]
+        for value in values:
+            if value in self.index.tags[facet]:
+                found |= self.c[f"{facet}:{value}"]
         return found
 
-    def _count_languages(self, keep: np.ndarray) -> dict[str, int]:
-        counts = {code: int(np.count_nonzero(self.c[f"language:{code}"] & keep)) for code in self.index.languages}
-        return {code: n for code, n in sorted(counts.items()) if n}
+    def _count_tags(self, facet: str, keep: np.ndarray) -> dict[str, int]:
+        counts = {value: int(np.count_nonzero(self.c[f"{facet}:{value}"] & keep)) for value in self.index.tags[facet]}
+        return {value: n for value, n in sorted(counts.items()) if n}
 
     def _ahead(self) -> dict:
         """Without offering filters: the figures of each course's offerings still ahead."""
