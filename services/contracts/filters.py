@@ -16,7 +16,7 @@ from typing import Annotated, Any, Callable, Literal, get_args, get_origin
 
 from pydantic import Field
 
-from services.contracts.courses import Course, Level, Mode, Province, Sector, Situation
+from services.contracts.courses import Course, Credential, Level, Mode, Province, Sector, Situation
 
 Kind = Literal["course", "offering", "place", "situation"]
 
@@ -79,6 +79,12 @@ def _lower(codes):
     return [c.strip().lower() if isinstance(c, str) else c for c in codes] if isinstance(codes, list) else codes
 
 
+CREDENTIAL_WORDS = {"diploma": ("diploma", "diploma"), "certificaat": ("certificaat", "certificate"),
+                    "deelcertificaat": ("deelcertificaat", "partial certificate"),
+                    "microcredential": ("microcredential", "microcredential"),
+                    "bewijs-van-deelname": ("bewijs van deelname", "certificate of attendance"),
+                    "geen": ("geen diploma of certificaat", "no diploma or certificate")}
+
 FILTERS: tuple[Filter, ...] = (
     Filter("situation", "situation", ("Jouw situatie", "Your situation"), Situation,
            of_course=lambda c: c.situations, kept="bits"),
@@ -101,6 +107,9 @@ FILTERS: tuple[Filter, ...] = (
            constraints={"ge": 0}, narrows=True, in_mail=False),
     Filter("funding", "course", ("Regeling (code)", "Funding scheme (code)"), str, constraints={"max_length": 60},
            narrows=True),
+    # what a course leads to: any of these
+    Filter("credential", "course", ("Diploma of certificaat", "Diploma or certificate"), Credential, repeats=True,
+           of_course=lambda c: [c.credential], words=CREDENTIAL_WORDS),
 )
 BY_NAME = {f.name: f for f in FILTERS}
 # the course facets the backends keep as tags (a column per value in the postgres engine, a

@@ -170,3 +170,27 @@ def test_an_error_names_a_search_field_by_the_label_the_form_shows(anonymous):
         assert {"radius_km", "start_from", "max_price", "sort", "situation"} <= set(summary), summary
         for field, message in summary.items():
             assert html_lib.unescape(message).startswith(labels[field] + ":"), (lang, field, message, labels.get(field))
+
+
+def test_what_a_course_leads_to_is_a_filter_of_the_api_and_the_page(platform, provider, anonymous):
+    """The credential filter: the API filters and counts by it, and the results page offers it as
+    a group of checkboxes in words, in both languages."""
+    word = f"kraan{uuid.uuid4().hex[:6]}"
+    course = published_course(provider, platform, keywords=[word], credential="bewijs-van-deelname")
+    eventually(lambda: anonymous.get("/api/v1/search", params={"q": word}).json()["total"] == 1, message="searchable")
+    attended = anonymous.get("/api/v1/search", params={"q": word, "credential": ["bewijs-van-deelname", "diploma"]})
+    assert [h["course_id"] for h in attended.json()["hits"]] == [course["id"]]
+    assert attended.json()["facets"]["credential"] == {"bewijs-van-deelname": 1}
+    assert anonymous.get("/api/v1/search", params={"q": word, "credential": "diploma"}).json()["total"] == 0
+    bad = anonymous.get("/api/v1/search", params={"q": word, "credential": "rijbewijs"})
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["credential.0"]
+
+    s = browser(platform)
+    html = get(s, "/zoeken", q=word, credential="bewijs-van-deelname").text
+    assert f'/opleidingen/{course["id"]}?search_id=' in html
+    assert "<legend>Diploma of certificaat</legend>" in html
+    assert re.search(r'name="credential" value="bewijs-van-deelname" checked><label for="credential-\d+">'
+                     r'bewijs van deelname <span class="count"[^>]*>\(1\)', html)
+    english = get(s, "/zoeken", q=word, lang="en").text
+    assert "<legend>Diploma or certificate</legend>" in english and ">certificate of attendance <" in english
+    assert f'/opleidingen/{course["id"]}?search_id=' not in get(s, "/zoeken", q=word, credential="diploma").text

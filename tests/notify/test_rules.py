@@ -153,3 +153,9 @@ def test_a_saved_search_in_words_names_the_languages_it_asks_for():
     assert domain.query_text({"q": "vca", "language": ["pl", "ro"]}) == "vca · in het Pools of Roemeens"
     assert domain.query_text({"q": "vca", "language": ["pl"]}, "en") == "vca · in Polish"
     assert domain.query_text({}, "en") == "all courses" and domain.query_text({}) == "alle opleidingen"
+
+
+def test_a_saved_search_in_words_says_what_the_courses_lead_to():
+    asked = {"q": "kraan", "credential": ["bewijs-van-deelname", "diploma"]}
+    assert domain.query_text(asked) == "kraan · bewijs van deelname · diploma"
+    assert domain.query_text(asked, "en") == "kraan · certificate of attendance · diploma"

@@ -49,7 +49,7 @@ def offering_ok(h, o, strict, mode=(), province=(), max_price=None, start_from=N
     return True
 
 
-def expected(h, level=(), sector=(), funding=None, language=(), leave_out=None, **offering):
+def expected(h, level=(), sector=(), funding=None, language=(), credential=(), leave_out=None, **offering):
     strict = any(v for k, v in offering.items() if k != "radius")
     found = []
     for cid, c in h.courses.items():
@@ -60,6 +60,8 @@ def expected(h, level=(), sector=(), funding=None, language=(), leave_out=None, 
         if language and leave_out != "language" and not set(c.languages) & set(language):
             continue
         if funding and funding not in c.funding_schemes:
+            continue
+        if credential and leave_out != "credential" and c.credential not in credential:
             continue
         if any(offering_ok(h, o, strict, **offering) for o in ahead(h, c)):
             found.append(cid)
@@ -101,6 +103,23 @@ def test_facets_count_with_the_other_filters_and_not_their_own(loaded):
     sectors = Counter(s for cid in expected(h, level=["mbo-2"], mode=["online"]) for s in h.courses[cid].sectors)
     assert got["facets"]["sector"] == dict(sectors)
     assert sum(got["facets"]["province"].values()) >= 0 and "province" in got["facets"]
+
+
+def test_a_credential_filters_and_is_a_facet(loaded):
+    """What a course leads to (a diploma, a certificate, ...): ``credential`` filters like sector
+    does (repeatable: any of them), and its facet counts under every other filter but its own."""
+    h = loaded
+    diplomas = expected(h, credential=["diploma"])
+    assert diplomas and len(diplomas) < len(h.courses)
+    assert set(h.search(credential=["diploma"])["ids"]) == diplomas
+    either = h.search(credential=["diploma", "microcredential"], mode=["klassikaal"])
+    assert set(either["ids"]) == expected(h, credential=["diploma", "microcredential"], mode=["klassikaal"]) > set()
+    got = h.search(credential=["certificaat"], sector=["zorg-welzijn"])
+    assert set(got["ids"]) == expected(h, credential=["certificaat"], sector=["zorg-welzijn"])
+    kinds = Counter(h.courses[cid].credential for cid in expected(h, sector=["zorg-welzijn"]))
+    assert got["facets"]["credential"] == dict(kinds) and len(kinds) > 1
+    for sector, n in got["facets"]["sector"].items():     # the other facets count with the credential filter
+        assert n == len(expected(h, sector=[sector], credential=["certificaat"])), sector
 
 
 def test_a_language_filters_and_is_a_facet(loaded):
