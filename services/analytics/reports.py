@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from services.analytics import domain
+from services.analytics.facts import DEMAND
 from services.analytics.store import AnalyticsStore
 from services.contracts.courses import Province, Sector, Strict
 
@@ -52,15 +53,17 @@ FUNNEL_DERIVED = {
 }
 QUERIES = {"demand": DemandQuery, "zero-results": ZeroQuery, "funnel": FunnelQuery, "supply-demand": SupplyQuery}
 # the counts of people in each report's rows (searches, clicks and views are not people)
-PEOPLE = {"demand": ["intakes", "advice", "enrolments"], "zero-results": [],
-          "funnel": ["intakes", "advice", "enrolled"], "supply-demand": ["intakes"]}
+# what the supply-demand report sets beside the supply: these counts of the demand rollup
+SUPPLY_BESIDE = tuple(c for c in DEMAND if c.column in ("searches", "zero_result_searches", "intakes"))
+PEOPLE = {"demand": [c.column for c in DEMAND if c.people], "zero-results": [],
+          "funnel": ["intakes", "advice", "enrolled"], "supply-demand": [c.column for c in SUPPLY_BESIDE if c.people]}
 COLUMNS = {
-    "demand": ["key", "searches", "zero_result_searches", "clicks", "views", "intakes", "advice", "enrolments"],
+    "demand": ["key", *(c.column for c in DEMAND)],
     "zero-results": ["query", "example", "kind", "searches", "nearest_place", "provinces"],
     "funnel": ["key", "searches", "views", "intakes", "advice", "enrolled", "view_rate", "intake_rate",
                "advice_rate", "enrolled_rate", "search_to_view_p50_s", "search_to_intake_p50_s",
                "intake_to_advice_p50_s", "advice_to_enrolled_p50_s"],
-    "supply-demand": ["key", "open_offerings", "courses", "searches", "zero_result_searches", "intakes"],
+    "supply-demand": ["key", "open_offerings", "courses", *(c.column for c in SUPPLY_BESIDE)],
 }
 
 
@@ -74,7 +77,7 @@ def report(tx: AnalyticsStore, name: str, query, min_group: int, min_searchers: 
     elif name == "funnel":
         rows = [_funnel_row(r) for r in tx.funnel(since, until, query.group_by)]
     else:
-        rows = tx.supply_demand(since, until, datetime.now(timezone.utc).date(), query.group_by)
+        rows = tx.supply_demand(since, until, datetime.now(timezone.utc).date(), query.group_by, SUPPLY_BESIDE)
     shown, totals = domain.hide(rows, PEOPLE[name], min_group)
     if name == "funnel":      # a rate or a time of a hidden count would give it away
         for row in shown:

@@ -13,7 +13,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.analytics import reports
+from services.analytics import facts, reports
 from services.analytics.settings import Settings  # noqa: F401 (read by services.run)
 from services.analytics.store import AnalyticsStore
 from services.chassis import tokens
@@ -40,14 +40,17 @@ class AnalyticsService(Sessions, HealthMixin):
     @handles_batch("catalogue", "#", claim=False)      # the archive is idempotent on the event id
     def handle_catalogue_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
         tx.archive(envelopes)
+        tx.add_facts(facts.of_envelopes(envelopes))
 
     @handles_batch("search", "#", claim=False)
     def handle_search_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
         tx.archive(envelopes)
+        tx.add_facts(facts.of_envelopes(envelopes))
 
     @handles_batch("intake", "#", claim=False)
     def handle_intake_event(self, tx: AnalyticsStore, envelopes: list[EventEnvelope]):
         tx.archive(envelopes)
+        tx.add_facts(facts.of_envelopes(envelopes))
 
     @timer(interval=10)
     def roll_up(self):
@@ -135,6 +138,8 @@ def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False) -> d
     if not claimed:
         return None     # another analytics process is at it
     now = tx.now()
+    if not tx.facts_derived():      # an archive from before the facts, or a replay: derive them all
+        derive_facts(tx)
     since = None if until is None else until - LATE
     courses = tx.apply_course_events(since)
     days = tx.arrived_days(since)
@@ -142,6 +147,18 @@ def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False) -> d
     funnel = tx.recompute_funnel(since, conversion_days)
     tx.rolled_up(now)
     return {"courses": courses, "days": len(days), "funnel_rows": funnel}
+
+
+def derive_facts(tx: AnalyticsStore, batch: int = 5000) -> int:
+    """The facts of every archived event (facts.py), in the order they arrived."""
+    seq, derived = 0, 0
+    while archived := tx.archived_after(seq, batch, list(facts.FACTS)):
+        rows = facts.of_archive(archived)
+        tx.add_facts(rows)
+        seq, derived = archived[-1]["seq"], derived + len(rows)
+        log.info("facts derived from the archive: %d so far", derived)
+    tx.derived_facts()
+    return derived
 
 
 SERVICE = AnalyticsService

@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from services.analytics.facts import DEMAND, FUNNEL
 from services.chassis.postgres import Store, json_rows
 from services.contracts.events import EventEnvelope
+
+
+def counted(counts) -> str:
+    """The demand rollup's counts as columns: each the sum of its fact's rows."""
+    return ", ".join(f"coalesce(sum(n) FILTER (WHERE fact = '{c.fact}'), 0)::int AS {c.column}" for c in counts)
+
 
 def day_of(column: str = "occurred_at") -> str:
     return f"({column} AT TIME ZONE 'Europe/Amsterdam')::date"
 
 
 AMSTERDAM_DAY = day_of()
-# one value of a filter list: the value when one was chosen, '-' for none, 'meerdere' for several
-ONE_OF = """CASE coalesce(jsonb_array_length({0}), 0) WHEN 0 THEN '-' WHEN 1 THEN {0}->>0 ELSE 'meerdere' END"""
-DEMAND_TYPES = ("search_performed", "search_result_clicked", "course_viewed", "intake_submitted",
-                "intake_outcome_recorded")
-PEOPLE = ("intakes", "advice", "enrolments")
 _MONTHS: set[date] = set()          # the archive's monthly partitions this process knows exist
 
 
@@ -45,6 +47,35 @@ class AnalyticsStore(Store):
             {"rows": json_rows([{"id": e.event_id, "source": e.source, "type": e.event_type, "v": e.schema_version,
                                  "at": e.occurred_at, "payload": e.payload} for e in envelopes])},
         )
+
+    def add_facts(self, rows: list[dict]) -> None:
+        """The facts of a batch (facts.py), beside its archive rows; a fact already there stays."""
+        if rows:
+            self.execute(
+                """INSERT INTO facts (event_id, fact, day, at, course_id, search_id, intake_id, sector, level,
+                                      province, situation, query, kind, place, client, received_at)
+                   SELECT f.event_id, f.fact, f.day, f.at, f.course_id, f.search_id, f.intake_id, f.sector, f.level,
+                          f.province, f.situation, f.query, f.kind, f.place, f.client, coalesce(f.received_at, now())
+                   FROM jsonb_to_recordset(%(rows)s) AS f(event_id uuid, fact text, day date, at timestamptz,
+                        course_id uuid, search_id text, intake_id uuid, sector text, level text, province text,
+                        situation text, query text, kind text, place text, client text, received_at timestamptz)
+                   ORDER BY f.event_id, f.fact
+                   ON CONFLICT (event_id, fact) DO NOTHING""", {"rows": json_rows(rows)})
+
+    def facts_derived(self) -> bool:
+        """Whether the facts of every archived event are there (an archive from before facts.py
+        has none until they are derived from it)."""
+        return self.fetch_one("SELECT derived_at FROM facts_state")["derived_at"] is not None
+
+    def derived_facts(self) -> None:
+        self.execute("UPDATE facts_state SET derived_at = now()")
+
+    def archived_after(self, seq: int, limit: int, types: list[str]) -> list[dict]:
+        """Archived events of these types after ``seq``, in order (facts derived from the archive)."""
+        return self.fetch_all(
+            """SELECT seq, event_id, event_type, occurred_at, received_at, payload FROM event_archive
+               WHERE seq > %(seq)s AND event_type = ANY(%(types)s) ORDER BY seq LIMIT %(limit)s""",
+            {"seq": seq, "limit": limit, "types": types})
 
     def ensure_months(self, months: set[date]) -> None:
         """A partition for each month (made once, by one process at a time; events of that month
@@ -102,19 +133,16 @@ class AnalyticsStore(Store):
         self.execute("UPDATE rollup_state SET until = %(until)s WHERE name = 'rollups'", {"until": until})
 
     def reset_rollups(self) -> None:
-        self.execute("TRUNCATE demand_daily, zero_daily, funnel, offerings, courses")
+        """Every rollup and the facts emptied: a replay derives them again from the archive."""
+        self.execute("TRUNCATE demand_daily, zero_daily, funnel, offerings, courses, facts")
         self.execute("UPDATE rollup_state SET until = NULL WHERE name = 'rollups'")
+        self.execute("UPDATE facts_state SET derived_at = NULL")
 
     def arrived_days(self, since: datetime | None) -> list[date]:
-        """The days (Amsterdam) of the demand events that arrived since ``since``."""
-        if since is None:
-            return [r["day"] for r in self.fetch_all(
-                f"SELECT DISTINCT {AMSTERDAM_DAY} AS day FROM event_archive WHERE event_type = ANY(%(t)s) ORDER BY 1",
-                {"t": list(DEMAND_TYPES)})]
-        return [r["day"] for r in self.fetch_all(
-            f"""SELECT DISTINCT {AMSTERDAM_DAY} AS day FROM event_archive
-                WHERE received_at >= %(since)s AND event_type = ANY(%(t)s) ORDER BY 1""",
-            {"since": since, "t": list(DEMAND_TYPES)})]
+        """The days (Amsterdam) of the facts that arrived since ``since``."""
+        window = "" if since is None else "WHERE received_at >= %(since)s"
+        return [r["day"] for r in self.fetch_all(f"SELECT DISTINCT day FROM facts {window} ORDER BY 1",
+                                                 {"since": since})]
 
     def apply_course_events(self, since: datetime | None) -> int:
         """Each course as its newest archived event left it: dimensions and open offerings."""
@@ -150,90 +178,58 @@ class AnalyticsStore(Store):
         return len(rows)
 
     def recompute_days(self, days: list[date]) -> None:
-        """demand_daily and zero_daily of these days, from every archived event of the day."""
+        """demand_daily and zero_daily of these days, from every fact of the day: a fact about a
+        course has the course's dimensions."""
         for day in days:
-            bounds = {"day": day, "from": day - timedelta(days=1), "to": day + timedelta(days=2)}
-            self.execute("DELETE FROM demand_daily WHERE day = %(day)s", bounds)
-            self.execute("DELETE FROM zero_daily WHERE day = %(day)s", bounds)
+            self.execute("DELETE FROM demand_daily WHERE day = %(day)s", {"day": day})
+            self.execute("DELETE FROM zero_daily WHERE day = %(day)s", {"day": day})
             self.execute(
-                f"""WITH ev AS (
-                      SELECT e.event_type AS t, e.payload AS p, c.sector AS c_sector, c.level AS c_level,
-                             c.province AS c_province
-                      FROM event_archive e LEFT JOIN courses c ON c.course_id = (e.payload->>'course_id')::uuid
-                      WHERE e.occurred_at >= %(from)s AND e.occurred_at < %(to)s AND {day_of('e.occurred_at')} = %(day)s
-                        AND e.event_type = ANY(%(types)s))
-                    INSERT INTO demand_daily (day, sector, level, province, situation, searches, zero_results, clicks,
-                                              views, intakes, advice, enrolments)
-                    SELECT %(day)s, sector, level, province, situation, sum(searches), sum(zero), sum(clicks), sum(views),
-                           sum(intakes), sum(advice), sum(enrolments)
-                    FROM (SELECT
-                      CASE WHEN t = 'search_performed' THEN {ONE_OF.format("p->'filters'->'sector'")} ELSE coalesce(c_sector, '-') END AS sector,
-                      CASE WHEN t = 'search_performed' THEN {ONE_OF.format("p->'filters'->'level'")} ELSE coalesce(c_level, '-') END AS level,
-                      CASE WHEN t = 'search_performed' THEN
-                           CASE WHEN {ONE_OF.format("p->'filters'->'province'")} <> '-' THEN {ONE_OF.format("p->'filters'->'province'")}
-                                ELSE coalesce(p->'place'->>'province', '-') END
-                           ELSE coalesce(c_province, '-') END AS province,
-                      CASE WHEN t = 'search_performed' THEN coalesce(p->'filters'->>'situation', '-')
-                           ELSE coalesce(p->>'situation', '-') END AS situation,
-                      (t = 'search_performed')::int AS searches,
-                      (t = 'search_performed' AND (p->>'zero_results')::boolean)::int AS zero,
-                      (t = 'search_result_clicked')::int AS clicks, (t = 'course_viewed')::int AS views,
-                      (t = 'intake_submitted')::int AS intakes,
-                      (t = 'intake_outcome_recorded' AND p->>'step' = 'advice_given')::int AS advice,
-                      (t = 'intake_outcome_recorded' AND p->>'step' = 'enrolled')::int AS enrolments
-                    FROM ev) d
-                    GROUP BY 2, 3, 4, 5
-                    HAVING sum(searches) + sum(clicks) + sum(views) + sum(intakes) + sum(advice) + sum(enrolments) > 0""",
-                {**bounds, "types": list(DEMAND_TYPES)})
+                """INSERT INTO demand_daily (day, sector, level, province, situation, fact, n)
+                   SELECT f.day, coalesce(f.sector, c.sector, '-'), coalesce(f.level, c.level, '-'),
+                          coalesce(f.province, c.province, '-'), f.situation, f.fact, count(*)
+                   FROM facts f LEFT JOIN courses c ON c.course_id = f.course_id
+                   WHERE f.day = %(day)s AND f.fact = ANY(%(counted)s)
+                   GROUP BY 1, 2, 3, 4, 5, 6""", {"day": day, "counted": [c.fact for c in DEMAND]})
             self.execute(
-                f"""INSERT INTO zero_daily (day, query, kind, province, sector, example, nearest_place, searches, clients)
-                    SELECT %(day)s, normalised_query(p->>'query'), coalesce(p->>'zero_kind', 'nothing'),
-                           CASE WHEN {ONE_OF.format("p->'filters'->'province'")} <> '-' THEN {ONE_OF.format("p->'filters'->'province'")}
-                                ELSE coalesce(p->'place'->>'province', '-') END,
-                           {ONE_OF.format("p->'filters'->'sector'")}, min(lower(p->>'query')),
-                           min(p->>'nearest_place'), count(*),
-                           coalesce(array_agg(DISTINCT p->>'client') FILTER (WHERE p->>'client' IS NOT NULL), '{{}}')
-                    FROM (SELECT payload AS p FROM event_archive
-                          WHERE occurred_at >= %(from)s AND occurred_at < %(to)s AND {AMSTERDAM_DAY} = %(day)s
-                            AND event_type = 'search_performed' AND (payload->>'zero_results')::boolean
-                            AND coalesce(payload->>'query', '') <> '') z
-                    GROUP BY 2, 3, 4, 5""", bounds)
+                """INSERT INTO zero_daily (day, query, kind, province, sector, example, nearest_place, searches, clients)
+                   SELECT day, normalised_query(query), kind, province, sector, min(lower(query)), min(place), count(*),
+                          coalesce(array_agg(DISTINCT client) FILTER (WHERE client IS NOT NULL), '{}')
+                   FROM facts WHERE day = %(day)s AND fact = 'zero_result' AND coalesce(query, '') <> ''
+                   GROUP BY 1, 2, 3, 4, 5""", {"day": day})
 
     def recompute_funnel(self, since: datetime | None, window_days: int) -> int:
-        """The funnel rows of every search a view, click or intake that arrived since ``since``
-        came from, and of the intakes an outcome since then was recorded for: each row as the
-        whole archive says (so a live run and a replay agree). ``since`` None: every search (a
-        replay). Set-based (hash joins over each kind of step), not a lookup per search."""
-        params = {"window": timedelta(days=window_days), "since": since}
+        """The funnel rows (facts.FUNNEL: a search, its first view or click, its first intake,
+        that intake's advice and enrolment, each within the window) of every search a step that
+        arrived since ``since`` belongs to, as all the facts say (so a live run and a replay
+        agree). ``since`` None: every search (a replay). Set-based: hash joins over each step."""
+        search, viewed, asked, advised, enrolled = FUNNEL
+        params = {"window": timedelta(days=window_days), "since": since, "search": list(search),
+                  "viewed": list(viewed), "asked": list(asked), "advised": list(advised), "enrolled": list(enrolled),
+                  "later": list(advised + enrolled), "led": list(viewed + asked)}
         if since is None:
-            among, ids = "", None
+            among = ""
         else:
             ids = [r["id"] for r in self.fetch_all(
-                """SELECT DISTINCT payload->>'search_id' AS id FROM event_archive
-                   WHERE event_type IN ('course_viewed', 'search_result_clicked', 'intake_submitted')
-                     AND payload ? 'search_id' AND payload->>'search_id' IS NOT NULL AND received_at >= %(since)s
+                """SELECT DISTINCT search_id AS id FROM facts
+                   WHERE fact = ANY(%(led)s) AND search_id IS NOT NULL AND received_at >= %(since)s
                    UNION
-                   SELECT s.payload->>'search_id' FROM event_archive o JOIN event_archive s
-                     ON s.payload ? 'intake_id' AND s.payload->>'intake_id' = o.payload->>'intake_id'
-                     AND s.event_type = 'intake_submitted'
-                   WHERE o.event_type = 'intake_outcome_recorded' AND o.payload ? 'intake_id'
-                     AND o.received_at >= %(since)s AND s.payload ? 'search_id' AND s.payload->>'search_id' IS NOT NULL""",
+                   SELECT s.search_id FROM facts o JOIN facts s ON s.intake_id = o.intake_id AND s.fact = ANY(%(asked)s)
+                   WHERE o.fact = ANY(%(later)s) AND o.received_at >= %(since)s AND s.search_id IS NOT NULL""",
                 params)]
             if not ids:
                 return 0
             params["ids"] = ids
-            among = "AND payload->>'search_id' = ANY(%(ids)s)"
+            among = "AND search_id = ANY(%(ids)s)"
             self.execute("DELETE FROM funnel WHERE search_id = ANY(%(ids)s)", params)
         return self.execute(
             f"""WITH s AS (
-                  SELECT payload->>'search_id' AS id, occurred_at AS at, payload AS p FROM event_archive
-                  WHERE event_type = 'search_performed' AND payload ? 'search_id' {among}),
+                  SELECT search_id AS id, at, sector, province, situation FROM facts
+                  WHERE fact = ANY(%(search)s) {among}),
                 v AS (
-                  SELECT payload->>'search_id' AS id, occurred_at AS at FROM event_archive
-                  WHERE event_type IN ('course_viewed', 'search_result_clicked') AND payload ? 'search_id' {among}),
+                  SELECT search_id AS id, at FROM facts WHERE fact = ANY(%(viewed)s) AND search_id IS NOT NULL {among}),
                 i AS (
-                  SELECT payload->>'search_id' AS id, payload->>'intake_id' AS intake_id, occurred_at AS at
-                  FROM event_archive WHERE event_type = 'intake_submitted' AND payload ? 'search_id' {among}),
+                  SELECT search_id AS id, intake_id, at FROM facts
+                  WHERE fact = ANY(%(asked)s) AND search_id IS NOT NULL {among}),
                 first_view AS (
                   SELECT s.id, min(v.at) AS at FROM s JOIN v ON v.id = s.id
                   AND v.at BETWEEN s.at AND s.at + %(window)s GROUP BY s.id),
@@ -241,19 +237,14 @@ class AnalyticsStore(Store):
                   SELECT DISTINCT ON (s.id) s.id, i.intake_id, i.at FROM s JOIN i ON i.id = s.id
                   AND i.at BETWEEN s.at AND s.at + %(window)s ORDER BY s.id, i.at),
                 o AS (
-                  SELECT payload->>'intake_id' AS intake_id,
-                         min(occurred_at) FILTER (WHERE payload->>'step' = 'advice_given') AS advised,
-                         min(occurred_at) FILTER (WHERE payload->>'step' = 'enrolled') AS enrolled
-                  FROM event_archive WHERE event_type = 'intake_outcome_recorded' AND payload ? 'intake_id'
-                    AND payload->>'intake_id' IN (SELECT intake_id FROM first_intake) GROUP BY 1)
+                  SELECT intake_id, min(at) FILTER (WHERE fact = ANY(%(advised)s)) AS advised,
+                         min(at) FILTER (WHERE fact = ANY(%(enrolled)s)) AS enrolled
+                  FROM facts WHERE fact = ANY(%(later)s) AND intake_id IN (SELECT intake_id FROM first_intake)
+                  GROUP BY 1)
                 INSERT INTO funnel (search_id, day, sector, province, situation, searched_at, viewed_at, intake_id,
                                     intake_at, advised_at, enrolled_at)
-                SELECT DISTINCT ON (s.id) s.id, {day_of('s.at')},
-                       {ONE_OF.format("s.p->'filters'->'sector'")},
-                       CASE WHEN {ONE_OF.format("s.p->'filters'->'province'")} <> '-'
-                            THEN {ONE_OF.format("s.p->'filters'->'province'")}
-                            ELSE coalesce(s.p->'place'->>'province', '-') END,
-                       coalesce(s.p->'filters'->>'situation', '-'), s.at, fv.at, fi.intake_id::uuid, fi.at,
+                SELECT DISTINCT ON (s.id) s.id, {day_of('s.at')}, s.sector, s.province, s.situation, s.at, fv.at,
+                       fi.intake_id, fi.at,
                        CASE WHEN o.advised <= s.at + %(window)s THEN o.advised END,
                        CASE WHEN o.enrolled <= s.at + %(window)s THEN o.enrolled END
                 FROM s LEFT JOIN first_view fv ON fv.id = s.id LEFT JOIN first_intake fi ON fi.id = s.id
@@ -264,13 +255,12 @@ class AnalyticsStore(Store):
 
     # reports
 
-    def demand(self, since: date, until: date, group_by: str) -> list[dict]:
+    def demand(self, since: date, until: date, group_by: str, counts=DEMAND) -> list[dict]:
+        """``counts`` (facts.Count) per group of the demand rollup."""
         key = "to_char(date_trunc('week', day), 'IYYY-\"W\"IW')" if group_by == "week" else group_by
         return self.fetch_all(
-            f"""SELECT {key} AS key, sum(searches)::int AS searches, sum(zero_results)::int AS zero_result_searches,
-                       sum(clicks)::int AS clicks, sum(views)::int AS views, sum(intakes)::int AS intakes,
-                       sum(advice)::int AS advice, sum(enrolments)::int AS enrolments
-                FROM demand_daily WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1 ORDER BY 1""",
+            f"""SELECT {key} AS key, {counted(counts)} FROM demand_daily
+                WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1 ORDER BY 1""",
             {"from": since, "to": until})
 
     def zero_results(self, since: date, until: date, province: str | None, sector: str | None,
@@ -297,7 +287,7 @@ class AnalyticsStore(Store):
     def funnel(self, since: date, until: date, group_by: str | None) -> list[dict]:
         key = "'alle'" if group_by is None else group_by
         searches = self.fetch_all(
-            f"""SELECT {key} AS key, sum(searches)::int AS searches FROM demand_daily
+            f"""SELECT {key} AS key, {counted([c for c in DEMAND if c.column == "searches"])} FROM demand_daily
                 WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1""", {"from": since, "to": until})
         steps = self.fetch_all(
             f"""SELECT {key} AS key, count(viewed_at)::int AS views, count(intake_at)::int AS intakes,
@@ -315,27 +305,26 @@ class AnalyticsStore(Store):
         return [{**{"views": 0, "intakes": 0, "advice": 0, "enrolled": 0}, **by_key.get(s["key"], {}), **s}
                 for s in sorted(searches, key=lambda s: s["key"])]
 
-    def supply_demand(self, since: date, until: date, today: date, group_by: str) -> list[dict]:
+    def supply_demand(self, since: date, until: date, today: date, group_by: str, demand: tuple) -> list[dict]:
+        """The open offerings and courses beside the ``demand`` counts (facts.Count), per group."""
         supply = self.fetch_all(
             f"""SELECT {'o.province' if group_by == 'province' else 'c.sector'} AS key, count(*)::int AS open_offerings,
                        count(DISTINCT o.course_id)::int AS courses
                 FROM offerings o JOIN courses c USING (course_id)
                 WHERE c.published AND o.start_date >= %(today)s GROUP BY 1""", {"today": today})
-        demand = self.fetch_all(
-            f"""SELECT {group_by} AS key, sum(searches)::int AS searches, sum(zero_results)::int AS zero_result_searches,
-                       sum(intakes)::int AS intakes
+        asked = self.fetch_all(
+            f"""SELECT {group_by} AS key, {counted(demand)}
                 FROM demand_daily WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1""", {"from": since, "to": until})
-        keys = sorted({r["key"] for r in supply} | {r["key"] for r in demand})
-        s, d = {r["key"]: r for r in supply}, {r["key"]: r for r in demand}
+        keys = sorted({r["key"] for r in supply} | {r["key"] for r in asked})
+        s, d = {r["key"]: r for r in supply}, {r["key"]: r for r in asked}
         return [{"key": k, "open_offerings": s.get(k, {}).get("open_offerings", 0),
-                 "courses": s.get(k, {}).get("courses", 0), "searches": d.get(k, {}).get("searches", 0),
-                 "zero_result_searches": d.get(k, {}).get("zero_result_searches", 0),
-                 "intakes": d.get(k, {}).get("intakes", 0)} for k in keys]
+                 "courses": s.get(k, {}).get("courses", 0), **{c.column: d.get(k, {}).get(c.column, 0) for c in demand}}
+                for k in keys]
 
     def rollup_snapshot(self) -> dict:
         """Every rollup row (the replay test compares a live and a replayed platform)."""
         return {name: [dict(r) for r in self.fetch_all(f"SELECT * FROM {name} ORDER BY {order}")]
-                for name, order in (("demand_daily", "1, 2, 3, 4, 5"), ("zero_daily", "1, 2, 3, 4, 5"),
+                for name, order in (("demand_daily", "1, 2, 3, 4, 5, 6"), ("zero_daily", "1, 2, 3, 4, 5"),
                                     ("funnel", "search_id"), ("courses", "course_id"),
                                     ("offerings", "course_id, province, start_date"))}
 
