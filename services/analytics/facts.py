@@ -17,6 +17,7 @@ from typing import Callable
 from pydantic import ValidationError
 
 from services.chassis.texts import AMSTERDAM
+from services.contracts.catalogue import FundingSchemePublished
 from services.contracts.events import Event, EventEnvelope
 from services.contracts.intake import IntakeOutcomeRecorded, IntakeSubmitted
 from services.contracts.registry import EVENT_TYPES
@@ -65,7 +66,7 @@ def of(event: type[Event]):
 # the counts of the demand rollup, in the order the demand report shows them
 DEMAND = (Count("searches", "search"), Count("zero_result_searches", "zero_result"), Count("clicks", "click"),
           Count("views", "view"), Count("intakes", "intake", people=True), Count("advice", "advice", people=True),
-          Count("enrolments", "enrolment", people=True))
+          Count("enrolments", "enrolment", people=True), Count("schemes_published", "scheme_published"))
 # the funnel: its steps in order, each the facts that make it (a search's first view or click,
 # then its first intake, that intake's advice and enrolment)
 FUNNEL = (("search",), ("view", "click"), ("intake",), ("advice",), ("enrolment",))
@@ -104,6 +105,14 @@ def viewed(e: CourseViewed) -> list[Fact]:
 def asked(e: IntakeSubmitted) -> list[Fact]:
     return [Fact("intake", course_id=e.course_id and str(e.course_id), search_id=e.search_id,
                  intake_id=str(e.intake_id), situation=e.situation)]
+
+
+@of(FundingSchemePublished)
+def scheme_published(e: FundingSchemePublished) -> list[Fact]:
+    """A new funding scheme, counted for the sectors, levels and situations it is for."""
+    scheme = e.scheme
+    return [Fact("scheme_published", sector=one_of(scheme.eligible_sectors), level=one_of(scheme.eligible_levels),
+                 province="-", situation=one_of(scheme.eligible_situations))]
 
 
 STEP_FACTS = {"advice_given": "advice", "enrolled": "enrolment"}

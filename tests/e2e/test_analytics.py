@@ -300,3 +300,27 @@ def test_the_dashboard_draws_its_charts_beside_their_tables(analyst, platform):
     assert f"<th scope=\"row\">zoekvragen</th><td>{funnel['searches']}</td>" in html
     english = session.get(f"{platform.url}/analyse", params={"lang": "en"}).text
     assert 'lang="en"' in english and "From search to enrolment" in english
+
+
+def test_funding_schemes_published_are_counted_by_the_sector_they_are_for(platform, analyst):
+    admin = Client(platform.url, ADMIN_TOKEN)
+    today = date.today().isoformat()
+
+    def published(sector: str) -> int:
+        rows = analyst.get("/api/v1/analytics/demand", params={"from": today, "to": today,
+                                                               "group_by": "sector"}).json()["rows"]
+        return sum(r["schemes_published"] for r in rows if r["key"] == sector)
+
+    rolled_up(platform)
+    before = published("schoonmaak-facilitair")
+    for n in range(2):
+        answer = admin.post("/api/v1/funding-schemes", json={
+            "code": f"schoon-{uuid.uuid4().hex[:8]}", "name": f"Schoon aan de slag {n}", "funder": "Fonds Schoon",
+            "valid_from": today, "eligible_sectors": ["schoonmaak-facilitair"]})
+        assert answer.status_code == 201, answer.text
+    eventually(lambda: published("schoonmaak-facilitair") == before + 2, timeout=60, interval=1,
+               message="both schemes counted")
+    body = analyst.get("/api/v1/analytics/demand", params={"from": today, "to": today}).json()
+    assert "schemes_published" in body["columns"]
+    week = analyst.get("/api/v1/analytics/demand", params={"from": today, "to": today, "format": "csv"}).text
+    assert "schemes_published" in week.splitlines()[0]
