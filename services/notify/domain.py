@@ -245,3 +245,24 @@ def alert_courses(hits: list[dict], base: str, language: str) -> list[dict]:
                     "start": start and day_text(date.fromisoformat(start), language),
                     "url": f"{base}/opleidingen/{hit['course_id']}"})
     return out
+
+
+def open_starts(course, today: date) -> list[date]:
+    """The start dates ahead of a course's open offerings (a course event's headline)."""
+    return sorted({o.start_date for o in course.offerings if o.status == "open" and o.start_date >= today})
+
+
+def start_moved(told: date | None, starts: list[date]) -> date | None:
+    """The course's first start ahead, when the start an alert told is no start of it any more
+    (and it has one); else None."""
+    if told is None or not starts or told in starts:
+        return None
+    return starts[0]
+
+
+def start_moved_data(course_title: str, provider: str, course_url: str, told: date, starts: date,
+                     language: str) -> dict:
+    """What the "start date moved" mail says (no personal data)."""
+    return {"course_title": course_title, "provider": provider, "course_url": course_url,
+            "started": day_text(told, language), "starts": day_text(starts, language)}
+

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Callable
 
 from services.chassis import texts
+from services.contracts.catalogue import CourseChangeWithPlaces, CourseUpdated
 from services.notify import domain
 from services.notify.domain import PERSON, PROVIDER, SUBSCRIBER, TEAM
 
@@ -81,6 +82,8 @@ MESSAGES: dict[str, Message] = {m.name: m for m in (
             wanted=lambda provider: bool(provider and provider.get("lead_email"))),
     Message("saved_search_confirmation", SUBSCRIBED, SUBSCRIBER, "email", 1, _subscriber),
     Message("saved_search_alert", ALERT, SUBSCRIBER, "email", 1, _subscriber),
+    # a course an alert listed now starts on another day (the day it told is no start of it any more)
+    Message("course_start_moved", CourseUpdated.event_type, SUBSCRIBER, "email", 1, _subscriber),
 )}
 
 
@@ -118,3 +121,24 @@ def planned(trigger: str, trigger_id, facts: dict, provider: dict | None = None,
             "subscription_id": facts.get("subscription_id") if message.audience == SUBSCRIBER else None,
             "data": extra})
     return rows
+
+
+def start_moved(event: CourseChangeWithPlaces, told: list[dict], provider: dict | None, base: str,
+                today: date) -> tuple[list[dict], dict]:
+    """The "start date moved" messages of a course update, to each saved search an alert told a
+    start of it that is no start any more (``told``: their subscription ids, the start told, the
+    version last looked at and their language; brought up to this version here), and the new
+    start told to each."""
+    starts, rows, moved = domain.open_starts(event.course, today), [], {}
+    for one in told:
+        if one["version_told"] >= event.version:        # an older update, arrived late
+            continue
+        one["version_told"] = event.version
+        if new := domain.start_moved(was := one["start_told"], starts):
+            one["start_told"] = moved[one["subscription_id"]] = new
+            rows += planned(CourseUpdated.event_type, f"{event.course_id}:{event.version}",
+                            {"subscription_id": one["subscription_id"]}, data=domain.start_moved_data(
+                                event.course.title, (provider or {}).get("name") or "",
+                                f"{base}/opleidingen/{event.course_id}", was, new, one["language"]))
+    return rows, moved
+

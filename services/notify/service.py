@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from kombu import Queue
@@ -22,7 +22,8 @@ from services.chassis.errors import DomainError, NotFound, TooManyRequests, Vali
 from services.chassis.events import handles, handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.postgres import Database
-from services.contracts.catalogue import CourseChange, CoursePublished, ProviderRegistered
+from services.contracts.catalogue import (CourseChange, CourseChangeWithPlaces, CoursePublished, CourseUpdated,
+                                          ProviderRegistered)
 from services.contracts.events import EventEnvelope
 from services.contracts.intake import IntakeClient
 from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
@@ -59,6 +60,18 @@ class NotifyService(HealthMixin):
     @handles_batch("catalogue", CoursePublished.event_type, model=CourseChange)
     def handle_course_published(self, tx: NotifyStore, events: list[CourseChange]):
         tx.add_new_courses(sorted({e.course_id for e in events}))
+
+    @handles_batch("catalogue", CourseUpdated.event_type, model=CourseChangeWithPlaces)
+    def handle_course_updated(self, tx: NotifyStore, events: list[CourseChangeWithPlaces]):
+        """A course an alert told of that now starts on another day: "start date moved"."""
+        told = {}
+        for row in tx.starts_told([e.course_id for e in events]):     # most courses: none
+            told.setdefault(row["course_id"], []).append(row)
+        for e in sorted((e for e in events if str(e.course_id) in told), key=lambda e: (str(e.course_id), e.version)):
+            rows, moved = messages.start_moved(e, told[str(e.course_id)], tx.provider(e.provider_id),
+                                               self.config["PUBLIC_BASE_URL"], date.today())
+            tx.add_messages(rows)
+            tx.told(e.course_id, e.version, moved)
 
     @handles_batch("intake", "#")
     def handle_intake_events(self, tx: NotifyStore, envelopes: list[EventEnvelope]):
@@ -193,7 +206,8 @@ class NotifyService(HealthMixin):
                 candidates = tx.new_course_ids(sub["id"], since)
                 hits = matching(sub["query"], candidates) if candidates else []
                 if hits:
-                    tx.mark_alerted(sub["id"], [h["course_id"] for h in hits])
+                    tx.mark_alerted(sub["id"], [h["course_id"] for h in hits],
+                                    [(h.get("next_offering") or {}).get("start_date") for h in hits])
                     tx.add_messages(messages.planned(
                         messages.ALERT, uuid.uuid4(), {"subscription_id": str(sub["id"])},
                         data={"courses": domain.alert_courses(hits, self.config["PUBLIC_BASE_URL"], sub["language"])}))

@@ -1,6 +1,8 @@
 """Every SQL statement of the notify service."""
 from __future__ import annotations
 
+import json
+
 from datetime import datetime
 
 from psycopg import sql
@@ -194,10 +196,29 @@ class NotifyStore(Store):
                    SELECT 1 FROM alerted a WHERE a.subscription_id = %(id)s AND a.course_id = n.course_id)
                ORDER BY n.published_at""", {"id": subscription_id, "since": since})]
 
-    def mark_alerted(self, subscription_id: str, course_ids: list[str]) -> None:
-        self.execute("""INSERT INTO alerted (subscription_id, course_id)
-                        SELECT %(id)s, unnest(%(ids)s::uuid[]) ON CONFLICT DO NOTHING""",
-                     {"id": subscription_id, "ids": course_ids})
+    def mark_alerted(self, subscription_id: str, course_ids: list[str], starts: list[str | None]) -> None:
+        """The courses an alert listed, each with the start date it told."""
+        self.execute("""INSERT INTO alerted (subscription_id, course_id, start_told)
+                        SELECT %(id)s, c, s FROM unnest(%(ids)s::uuid[], %(starts)s::date[]) AS t(c, s)
+                        ON CONFLICT DO NOTHING""",
+                     {"id": subscription_id, "ids": course_ids, "starts": starts})
+
+    def starts_told(self, course_ids: list) -> list[dict]:
+        """The active saved searches an alert told of these courses: the start it told, the
+        course version last looked at, the language (locked: one process tells each)."""
+        return self.fetch_all(
+            """SELECT a.course_id::text, a.subscription_id::text, a.start_told, a.version_told, s.language
+               FROM alerted a JOIN subscriptions s ON s.id = a.subscription_id
+               WHERE a.course_id = ANY(%(courses)s::uuid[]) AND s.status = 'active'
+               ORDER BY a.course_id, a.subscription_id FOR UPDATE OF a""",
+            {"courses": sorted({str(c) for c in course_ids})})
+
+    def told(self, course_id, version: int, moved: dict[str, object]) -> None:
+        """The course's ``version`` looked at; the saved searches in ``moved`` told its new start."""
+        self.execute("""UPDATE alerted SET version_told = %(version)s,
+                            start_told = coalesce((%(moved)s::jsonb->>subscription_id::text)::date, start_told)
+                        WHERE course_id = %(course)s AND version_told < %(version)s""",
+                     {"course": course_id, "version": version, "moved": json.dumps(moved, default=str)})
 
     def checked(self, subscription_id: str, until: datetime, next_alert_at: datetime) -> None:
         self.execute("UPDATE subscriptions SET checked_until = %(until)s, next_alert_at = %(next)s WHERE id = %(id)s",

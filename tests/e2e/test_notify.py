@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import psycopg
 from kombu import Connection, Exchange, Queue
@@ -318,3 +318,38 @@ def test_a_permanent_failure_ends_the_saved_search_and_a_dead_link_says_so(anony
     assert page.status_code == 404 and "werkt niet" in page.text
     assert anonymous.post("/api/v1/saved-searches/confirm", json={"token": "sub_x"}).status_code == 404
     assert anonymous.post("/api/v1/saved-searches/confirm", json={}).status_code == 422
+
+
+def test_a_saved_search_hears_when_a_course_it_was_told_of_starts_on_another_day(anonymous, provider, platform,
+                                                                                  mail_server):
+    word = f"kraanbaan{uuid.uuid4().hex[:5]}"
+    address = f"start.{uuid.uuid4().hex[:6]}@example.nl"
+    answer = anonymous.post("/api/v1/saved-searches", json={"email": address, "query": {"q": word},
+                                                            "frequency": "immediate"})
+    assert answer.status_code == 202, answer.text
+    confirmation = one_mail(mail_server, address)
+    token = next(w for w in confirmation.get_body(("plain",)).get_content().split() if "/bevestigen?" in w)
+    assert anonymous.post("/api/v1/saved-searches/confirm", json={"token": token.split("token=")[1]}).status_code == 200
+    course = provider.post("/api/v1/courses", json={**a_course(f"Werken met de {word}"), "publish": True}).json()
+    first = course["offerings"][0]["start_date"]
+    eventually(lambda: len(mail_server.to(address)) == 2, timeout=30, message="the alert")
+
+    # the day the alert told moves two weeks on: one mail says so, with both days in words
+    moved = (date.fromisoformat(first) + timedelta(days=14)).isoformat()
+    body = {**course, "offerings": [{**course["offerings"][0], "start_date": moved, "end_date": moved}]}
+    changed = provider.put(f"/api/v1/courses/{course['id']}", json=body, headers={"If-Match": f'"{course["version"]}"'})
+    assert changed.status_code == 200, changed.text
+    mail = eventually(lambda: [m for m in mail_server.to(address) if "startdatum" in m["Subject"]], timeout=30,
+                      message="the start moved")[0]
+    text = mail.get_body(("plain",)).get_content()
+    assert word in mail["Subject"] and f"/opleidingen/{course['id']}" in text
+    assert texts.day_text(date.fromisoformat(moved), "nl") in text and texts.day_text(date.fromisoformat(first), "nl") in text
+    assert mail["List-Unsubscribe"]
+
+    # a change that keeps the day says nothing
+    again = provider.put(f"/api/v1/courses/{course['id']}", json={**body, "description": "Nu met extra oefenuur."},
+                         headers={"If-Match": f'"{changed.json()["version"]}"'})
+    assert again.status_code == 200, again.text
+    time.sleep(4)
+    assert len(mail_server.to(address)) == 3
+

@@ -3,7 +3,7 @@ escaping, SMS texts fit two GSM-7 segments with the longest data, answers are cl
 issue says, retries back off with jitter, webhook URLs are checked, keys are stable."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,9 @@ DATA = {
                            "unsubscribe_url": f"{BASE}/u", "courses": [
                                {"title": "Heftruck <i>basis</i>", "provider": "ROC", "start": "1 maart 2027", "url": f"{BASE}/o/1"},
                                {"title": "Reachtruck", "provider": "ROC", "start": None, "url": f"{BASE}/o/2"}]},
+    "course_start_moved": {"query_text": "heftruck", "unsubscribe_url": f"{BASE}/u", "course_title": "Heftruck <i>basis</i>",
+                           "provider": "ROC <b>Noord</b>", "course_url": f"{BASE}/opleidingen/1",
+                           "started": "maandag 1 maart 2027", "starts": "maandag 15 maart 2027"},
 }
 
 
@@ -159,3 +162,12 @@ def test_a_saved_search_in_words_says_what_the_courses_lead_to():
     asked = {"q": "kraan", "credential": ["bewijs-van-deelname", "diploma"]}
     assert domain.query_text(asked) == "kraan · bewijs van deelname · diploma"
     assert domain.query_text(asked, "en") == "kraan · certificate of attendance · diploma"
+
+
+def test_a_start_has_moved_when_the_day_told_is_no_start_any_more():
+    told, later, other = date(2027, 3, 1), date(2027, 3, 15), date(2027, 4, 1)
+    assert domain.start_moved(told, [later, other]) == later
+    assert domain.start_moved(told, [told, later]) is None          # still a start (another was added)
+    assert domain.start_moved(told, []) is None                     # no start at all: nothing to tell
+    assert domain.start_moved(None, [later]) is None                # the alert told no start
+
