@@ -25,7 +25,8 @@ from services.chassis.postgres import Database
 from services.contracts.catalogue import (CourseChange, CourseChangeWithPlaces, CoursePublished, CourseUpdated,
                                           ProviderRegistered)
 from services.contracts.events import EventEnvelope
-from services.contracts.intake import IntakeClient
+from services.contracts.intake import IntakeClient, IntakeErased, LeadShared
+from services.contracts.registry import EVENT_TYPES
 from services.contracts.notify import LeadEmail, NewSubscription, NewWebhook
 from services.contracts.search import SearchClient
 from services.notify import domain, messages
@@ -77,12 +78,12 @@ class NotifyService(HealthMixin):
     def handle_intake_events(self, tx: NotifyStore, envelopes: list[EventEnvelope]):
         rows, erased = [], []
         for envelope in envelopes:
-            facts = envelope.payload
-            if envelope.event_type == "intake_erased":
-                erased.append(facts["intake_id"])
+            event = EVENT_TYPES[envelope.event_type].from_envelope(envelope)       # the intake's contract
+            if isinstance(event, IntakeErased):
+                erased.append(event.intake_id)
                 continue
-            provider = tx.provider(facts["provider_id"]) if envelope.event_type == "lead_shared" else None
-            rows += messages.planned(envelope.event_type, envelope.event_id, facts, provider,
+            provider = tx.provider(event.provider_id) if isinstance(event, LeadShared) else None
+            rows += messages.planned(event.event_type, envelope.event_id, event.model_dump(mode="json"), provider,
                                      self.config["PUBLIC_BASE_URL"], envelope.occurred_at)
         # keys in one order (no deadlock between two processes' batches); an erasure last: it
         # also cancels messages its intake's earlier events in this batch just planned
