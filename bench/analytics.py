@@ -100,7 +100,7 @@ def fill_year(db_url: str, count: int) -> None:
                        'filters', CASE WHEN mod(n, 5) = 0 THEN '{}'::jsonb ELSE jsonb_build_object('province',
                            jsonb_build_array((ARRAY['Groningen','Utrecht','Limburg','Zeeland'])[1 + mod(n, 4)]),
                            'situation', (ARRAY['werkzoekend','eigen-werk','werkgever'])[1 + mod(n, 3)]) END,
-                       'result_count', mod(n, 40), 'zero_results', mod(n, 7) = 0,
+                       'result_count', mod(n, 40), 'zero_results', mod(n, 7) = 0, 'latency_ms', 3.0,
                        'zero_kind', CASE WHEN mod(n, 7) = 0 THEN (ARRAY['nothing','elsewhere','filtered_out'])[1 + mod(n, 3)] END)
             FROM generate_series(1, %(n)s) n""", {"n": count})
         views = count // 10
@@ -115,7 +115,8 @@ def fill_year(db_url: str, count: int) -> None:
             SELECT gen_random_uuid(), 'intake', 'intake_submitted', 1,
                    now() - (mod(n, 365)) * interval '1 day' - (mod(n, 86400)) * interval '1 second' + interval '5 minutes',
                    jsonb_build_object('search_id', md5(n::text), 'intake_id', md5('i' || n)::uuid, 'team', 'landelijk',
-                                      'situation', 'werkzoekend')
+                                      'situation', 'werkzoekend', 'preferred_contact', 'phone', 'language', 'nl',
+                                      'share_with_provider', false, 'callback_due_by', now() + interval '2 days')
             FROM generate_series(1, %(n)s, 100) n""", {"n": count})
         conn.execute("""
             INSERT INTO event_archive (event_id, source, event_type, schema_version, occurred_at, payload)

@@ -23,7 +23,6 @@ import requests  # noqa: E402
 
 from bench.common import bench_platform  # noqa: E402
 from bench.search import pct, run_clients  # noqa: E402
-from services.intake import domain  # noqa: E402
 from services.intake.service import sweep_warnings  # noqa: E402
 from services.intake.store import IntakeStore  # noqa: E402
 from tests.infra import ADMIN_TOKEN  # noqa: E402
@@ -68,7 +67,7 @@ def direct(db_url: str):
                     "id": uuid.uuid4(), "team": "landelijk", "routed_by": "national", "situation": b["situation"],
                     "course_id": None, "provider_id": None, "search_id": None, "preferred_contact": "phone",
                     "language": "nl", "share_with_provider": False, "consent": {"callback": True},
-                    "token_hash": domain.token_hash(domain.new_token("person")), "name": b["name"],
+                    "token_hash": f"bench:{uuid.uuid4()}", "mail_token": None, "body_hash": None, "name": b["name"],
                     "email": b["email"], "phone": "+31" + b["phone"][1:].replace(" ", ""), "postcode": b["postcode"],
                     "message": None, "received_at": now, "callback_due_by": now + timedelta(days=2),
                     "due_soon_at": now + timedelta(days=1)})

@@ -128,22 +128,32 @@ def outcome(e: IntakeOutcomeRecorded) -> list[Fact]:
 
 def of_envelopes(envelopes: list[EventEnvelope]) -> list[dict]:
     """The facts table's rows of a batch of events as they arrive."""
-    return [row for e in envelopes if e.event_type in FACTS
-            for row in _rows(EVENT_TYPES[e.event_type].from_envelope(e), e.event_id, e.occurred_at)]
+    return _facts([(e.event_type, e.payload, e.event_id, e.occurred_at, None) for e in envelopes])
 
 
 def of_archive(archived: list[dict]) -> list[dict]:
     """The facts table's rows of archived events (``event_type``, ``payload``, ``event_id``,
     ``occurred_at``, ``received_at``): the facts of an archive from before them, and a replay's."""
-    out = []
-    for a in archived:
-        try:
-            event = EVENT_TYPES[a["event_type"]].model_validate(a["payload"])
-        except ValidationError:          # an event its own contract does not read: it says nothing
-            log.warning("archived event %s (%s) does not read as its contract", a["event_id"], a["event_type"])
+    return _facts([(a["event_type"], a["payload"], a["event_id"], a["occurred_at"], a["received_at"])
+                   for a in archived])
+
+
+def _facts(events: list[tuple]) -> list[dict]:
+    """Each event read through its contract, then its fact function. One its contract does not
+    read is archived all the same and says nothing (counted in one warning per batch and type)."""
+    out, unread = [], {}
+    for event_type, payload, event_id, occurred_at, received_at in events:
+        if event_type not in FACTS:
             continue
-        out += [{**row, "received_at": a["received_at"].isoformat()}
-                for row in _rows(event, a["event_id"], a["occurred_at"])]
+        try:
+            event = EVENT_TYPES[event_type].model_validate(payload)
+        except ValidationError:
+            unread[event_type] = unread.get(event_type, 0) + 1
+            continue
+        rows = _rows(event, event_id, occurred_at)
+        out += rows if received_at is None else [{**r, "received_at": received_at.isoformat()} for r in rows]
+    for event_type, n in unread.items():
+        log.warning("%d %s events do not read as their contract: archived, but no facts", n, event_type)
     return out
 
 

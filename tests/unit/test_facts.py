@@ -52,3 +52,13 @@ def test_only_advice_and_enrolment_are_steps_of_the_funnel():
         "advice", str(intake), str(course), "werkgever")
     assert advice["sector"] is None, "a fact about a course takes the course's dimensions at the roll-up"
     assert [r["fact"] for r in step("enrolled")] == ["enrolment"]
+
+
+def test_an_event_its_contract_does_not_read_says_nothing_and_stops_nothing():
+    from services.contracts.events import EventEnvelope
+
+    unread = EventEnvelope(event_type="search_performed", source="search", payload={"search_id": "s3"})
+    read = SearchPerformed(search_id="s4", query="vca", filters={}, result_count=1, zero_results=False,
+                           latency_ms=2).envelope()
+    assert [r["search_id"] for r in facts.of_envelopes([unread, read])] == ["s4"]
+
