@@ -44,9 +44,9 @@ deadletters: ## list dead-lettered events of `make run` (failing handlers, after
 replay-deadletters: ## move dead-lettered events of `make run` back to their queues
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.chassis.deadletters replay
 
-analytics-replay: ## rebuild every analytics rollup of `make run` from the event archive
+analytics-replay: ## rebuild every analytics rollup of `make run` from its facts (FACTS=1: derive the facts again from the event archive first)
 	@source $(LOCAL)/env.sh && DATABASE_URL=postgresql://postgres@127.0.0.1:$$PG_PORT/analytics \
-	  .venv/bin/python -m services.analytics.replay
+	  .venv/bin/python -m services.analytics.replay $(if $(FACTS),--facts)
 
 analyst-user: ## a read-only RabbitMQ user for an analyst of `make run` (NAME=x): prints its amqp:// URI
 	@test -n "$$NAME" || { echo "usage: make analyst-user NAME=<name>" >&2; exit 2; }

@@ -126,14 +126,15 @@ class AnalyticsService(Sessions, HealthMixin):
         return tx.analyst_by_token(credential_hash)
 
 
-def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False) -> dict | None:
+def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False, facts_too: bool = False) -> dict | None:
     """Bring the rollups up to the archive: the courses' latest state, every day an event arrived
     for (recomputed whole from the archive), the funnel rows those events touch. Events are taken
     by when they arrived, with a margin (``LATE``) for a batch that committed late, so nothing is
     missed; recomputing is idempotent, so taking one twice changes nothing. ``replay``: empty the
-    rollups and recompute them from the whole archive (``make analytics-replay``)."""
+    rollups and recompute them from all the facts (``make analytics-replay``); ``facts_too``: derive
+    the facts again from the whole archive first (after a fact function was added or changed)."""
     if replay:
-        tx.reset_rollups()
+        tx.reset_rollups(facts_too)
     claimed, until = tx.claim_rollups()
     if not claimed:
         return None     # another analytics process is at it

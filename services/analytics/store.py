@@ -132,11 +132,13 @@ class AnalyticsStore(Store):
     def rolled_up(self, until: datetime) -> None:
         self.execute("UPDATE rollup_state SET until = %(until)s WHERE name = 'rollups'", {"until": until})
 
-    def reset_rollups(self) -> None:
-        """Every rollup and the facts emptied: a replay derives them again from the archive."""
-        self.execute("TRUNCATE demand_daily, zero_daily, funnel, offerings, courses, facts")
+    def reset_rollups(self, facts_too: bool = False) -> None:
+        """Every rollup emptied (and with ``facts_too`` the facts, derived again from the archive)."""
+        self.execute("TRUNCATE demand_daily, zero_daily, funnel, offerings, courses")
         self.execute("UPDATE rollup_state SET until = NULL WHERE name = 'rollups'")
-        self.execute("UPDATE facts_state SET derived_at = NULL")
+        if facts_too:
+            self.execute("TRUNCATE facts")
+            self.execute("UPDATE facts_state SET derived_at = NULL")
 
     def arrived_days(self, since: datetime | None) -> list[date]:
         """The days (Amsterdam) of the facts that arrived since ``since``."""
