@@ -141,6 +141,8 @@ def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False, fact
     now = tx.now()
     if not tx.facts_derived():      # an archive from before the facts, or a replay: derive them all
         derive_facts(tx)
+    if replay or until is None:     # a whole recompute: the planner must know the facts table
+        tx.analyse_facts()
     since = None if until is None else until - LATE
     courses = tx.apply_course_events(since)
     days = tx.arrived_days(since)

@@ -180,24 +180,30 @@ class AnalyticsStore(Store):
         return len(rows)
 
     def recompute_days(self, days: list[date]) -> None:
-        """demand_daily and zero_daily of these days, from every fact of the day: a fact about a
-        course has the course's dimensions."""
-        for day in days:
-            self.execute("DELETE FROM demand_daily WHERE day = %(day)s", {"day": day})
-            self.execute("DELETE FROM zero_daily WHERE day = %(day)s", {"day": day})
-            self.execute(
-                """INSERT INTO demand_daily (day, sector, level, province, situation, fact, n)
-                   SELECT f.day, coalesce(f.sector, c.sector, '-'), coalesce(f.level, c.level, '-'),
-                          coalesce(f.province, c.province, '-'), f.situation, f.fact, count(*)
-                   FROM facts f LEFT JOIN courses c ON c.course_id = f.course_id
-                   WHERE f.day = %(day)s AND f.fact = ANY(%(counted)s)
-                   GROUP BY 1, 2, 3, 4, 5, 6""", {"day": day, "counted": [c.fact for c in DEMAND]})
-            self.execute(
-                """INSERT INTO zero_daily (day, query, kind, province, sector, example, nearest_place, searches, clients)
-                   SELECT day, normalised_query(query), kind, province, sector, min(lower(query)), min(place), count(*),
-                          coalesce(array_agg(DISTINCT client) FILTER (WHERE client IS NOT NULL), '{}')
-                   FROM facts WHERE day = %(day)s AND fact = 'zero_result' AND coalesce(query, '') <> ''
-                   GROUP BY 1, 2, 3, 4, 5""", {"day": day})
+        """demand_daily and zero_daily of these days, from every fact of each day (all the days in
+        one statement each): a fact about a course has the course's dimensions."""
+        if not days:
+            return
+        params = {"days": days, "counted": [c.fact for c in DEMAND]}
+        self.execute("DELETE FROM demand_daily WHERE day = ANY(%(days)s)", params)
+        self.execute("DELETE FROM zero_daily WHERE day = ANY(%(days)s)", params)
+        self.execute(
+            """INSERT INTO demand_daily (day, sector, level, province, situation, fact, n)
+               SELECT f.day, coalesce(f.sector, c.sector, '-'), coalesce(f.level, c.level, '-'),
+                      coalesce(f.province, c.province, '-'), f.situation, f.fact, count(*)
+               FROM facts f LEFT JOIN courses c ON c.course_id = f.course_id
+               WHERE f.day = ANY(%(days)s) AND f.fact = ANY(%(counted)s)
+               GROUP BY 1, 2, 3, 4, 5, 6""", params)
+        self.execute(
+            """INSERT INTO zero_daily (day, query, kind, province, sector, example, nearest_place, searches, clients)
+               SELECT day, normalised_query(query), kind, province, sector, min(lower(query)), min(place), count(*),
+                      coalesce(array_agg(DISTINCT client) FILTER (WHERE client IS NOT NULL), '{}')
+               FROM facts WHERE day = ANY(%(days)s) AND fact = 'zero_result' AND coalesce(query, '') <> ''
+               GROUP BY 1, 2, 3, 4, 5""", params)
+
+    def analyse_facts(self) -> None:
+        """The planner's statistics of the facts table, after many rows came at once."""
+        self.execute("ANALYZE facts")
 
     def recompute_funnel(self, since: datetime | None, window_days: int) -> int:
         """The funnel rows (facts.FUNNEL: a search, its first view or click, its first intake,
