@@ -149,6 +149,9 @@ class ProblemWsgiApp(WsgiApp):
         except HTTPException as exc:
             headers = {"Allow": ", ".join(exc.valid_methods)} if isinstance(exc, MethodNotAllowed) else None
             response = problem_response(exc.code, exc.name, exc.description, headers=headers)
+            if exc.code == 404 and is_page(environ.get("PATH_INFO", "")) and self.page_errors():
+                # a mistyped page address: a page in words with the way on, not JSON
+                response = self.page_errors()(Request(environ), response)
             return response(environ, start_response)
         request = Request(environ)
         if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
@@ -174,6 +177,10 @@ class ProblemWsgiApp(WsgiApp):
             deadline.cancel()
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
+
+    def page_errors(self):
+        """How the pages answer an error (the error page their entrypoints carry), or None."""
+        return next((p.error_page for p in self.server._providers if p.error_page is not None), None)
 
     @staticmethod
     def _refused(provider, request, response: Response) -> Response:

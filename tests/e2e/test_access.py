@@ -146,10 +146,12 @@ TABLE = [
     R("GET", "/aanbieders", "in 200 200 in in in in -"),
     R("POST", "/aanbieders/import", "303 303 303 303 303 303 303 -", body="upload"),
     R("GET", "/aanbieders/import/<import_id>", "303 200 404 303 303 303 303 -"),
+    R("GET", "/aanbieders/leads/<intake_id>", "303 200 404 303 303 303 303 -"),
     R("GET", "/adviseurs", "in in in 200 200 in 200 -"),
     R("GET", "/adviseurs/intakes/<intake_id>", "303 303 303 200 404 303 200 -"),
     R("POST", "/adviseurs/intakes/<intake_id>", "303 303 303 303 404 303 303 -", fresh="intake", body="step_form"),
     R("GET", "/analyse", "in in in in in 200 200 -"),
+    R("GET", "/analyse/rapport/<report>", "303 303 303 303 303 200 200 -"),
 ]
 
 
@@ -180,7 +182,7 @@ def world(platform, teams):
     search = Client(platform.url).get("/api/v1/search", params={"q": "heftruck"}).json()
     params = {"course_id": course["id"], "intake_id": shared.json()["id"], "import_id": imported.json()["import_id"],
               "code": scheme.json()["code"], "message_id": delivered[0]["id"], "search_id": search["search_id"],
-              "name": "site.css"}
+              "name": "site.css", "report": "demand"}
     return World(platform, admin, a, b, tokens, params, shared.json()["token"])
 
 

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -321,6 +322,30 @@ def test_the_dashboard_draws_its_charts_beside_their_tables(analyst, platform):
     assert f"<th scope=\"row\">zoekvragen</th><td>{funnel['searches']}</td>" in html
     english = session.get(f"{platform.url}/analyse", params={"lang": "en"}).text
     assert 'lang="en"' in english and "From search to enrolment" in english
+
+
+def test_the_dashboards_downloads_work_in_the_session_that_shows_them(analyst, platform):
+    """Every "Download als CSV" link of the dashboard answers the CSV to the signed-in analyst
+    (the same file the API gives with format=csv); signed out, it leads to the sign-in form."""
+    rolled_up(platform)
+    session = requests.Session()
+    form = session.get(f"{platform.url}/analyse").text
+    assert session.post(f"{platform.url}/analyse/inloggen", data={"token": analyst.token, "csrf": form_token(form)},
+                        allow_redirects=False).status_code == 303
+    html = session.get(f"{platform.url}/analyse").text
+    links = [link.replace("&amp;", "&") for link in re.findall(r'<a href="([^"]+)">Download als CSV</a>', html)]
+    assert len(links) == 4
+    for link in links:
+        download = session.get(platform.url + link)
+        assert download.status_code == 200, (link, download.text[:200])
+        assert download.headers["Content-Type"].startswith("text/csv") and "attachment" in download.headers[
+            "Content-Disposition"]
+        report = link.split("/analyse/rapport/")[1].split("?")[0]
+        query = dict(pair.split("=") for pair in link.split("?")[1].split("&"))
+        api = analyst.get(f"/api/v1/analytics/{report}", params={**query, "format": "csv"})
+        assert download.text == api.text
+    outsider = requests.get(platform.url + links[0], allow_redirects=False)
+    assert outsider.status_code == 303 and outsider.headers["Location"] == "/analyse"
 
 
 def test_funding_schemes_published_are_counted_by_the_sector_they_are_for(platform, analyst):

@@ -194,3 +194,37 @@ def test_what_a_course_leads_to_is_a_filter_of_the_api_and_the_page(platform, pr
     english = get(s, "/zoeken", q=word, lang="en").text
     assert "<legend>Diploma or certificate</legend>" in english and ">certificate of attendance <" in english
     assert f'/opleidingen/{course["id"]}?search_id=' not in get(s, "/zoeken", q=word, credential="diploma").text
+
+
+def test_an_address_that_leads_nowhere_is_a_page_with_the_way_on(platform, anonymous):
+    s = browser(platform)
+    for path in ("/bestaat-niet", "/zoeken/", "/Zoeken", "/opleidingen"):
+        answer = get(s, path)
+        assert answer.status_code == 404 and answer.headers["Content-Type"].startswith("text/html"), path
+        html = answer.text
+        assert '<html lang="nl">' in html and "Deze pagina bestaat niet (meer)" in html, path
+        assert 'aria-label="Hoofdmenu"' in html and 'action="/zoeken"' in html and 'href="/"' in html, path
+    assert "Search for a course" in get(s, "/bestaat-niet", lang="en").text
+    api = anonymous.get("/api/v1/bestaat-niet")
+    assert api.status_code == 404 and api.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_provider_reads_a_shared_leads_contact_details_on_its_page(platform, provider, anonymous, teams):
+    course = published_course(provider, platform)
+    body = person(course_id=course["id"], share_with_provider=True)
+    intake = anonymous.post("/api/v1/intakes", json=body)
+    assert intake.status_code == 201, intake.text
+    s = browser(platform)
+    login = get(s, "/aanbieders").text
+    s.post(f"{s.base}/aanbieders/inloggen", data={"csrf": form_token(login), "token": provider.token})
+    home = eventually(lambda: (lambda h: h if f'/aanbieders/leads/{intake.json()["id"]}' in h else None)(
+        get(s, "/aanbieders").text), timeout=15, message="the lead listed")
+    assert body["name"] not in home          # the list names no one: the lead's page does, and logs it
+    lead = get(s, f'/aanbieders/leads/{intake.json()["id"]}')
+    assert lead.status_code == 200 and body["name"] in lead.text and body["message"] in lead.text
+    digits = body["phone"].replace(" ", "")[1:]
+    assert digits in lead.text.replace(" ", "") and body["email"] in lead.text
+    export = anonymous.get(f'/api/v1/intakes/{intake.json()["id"]}/export', params={"token": intake.json()["token"]})
+    assert any("lead" in str(entry) for entry in export.json()["access_log"]), export.json()["access_log"]
+    outsider = requests.get(f'{platform.url}/aanbieders/leads/{intake.json()["id"]}', allow_redirects=False, timeout=30)
+    assert outsider.status_code == 303 and outsider.headers["Location"] == "/aanbieders"

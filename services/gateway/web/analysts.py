@@ -7,7 +7,8 @@ import secrets
 from services.chassis.errors import ValidationFailed
 from services.gateway.routing import Routes
 from services.gateway.web.charts import bar_chart
-from services.gateway.web.render import language, page
+from services.gateway.reports import csv_download
+from services.gateway.web.render import language, page, redirect
 from services.gateway.web.sessions import sign_in, signed_in
 
 ROUTES = Routes()
@@ -31,6 +32,18 @@ def dashboard(gw, request):
     return page("analysts/analyse.html", request, nonce=nonce, error=error, min_group=answers["demand"]["min_group"],
                 period={"from": answers["demand"]["from"], "to": answers["demand"]["to"]},
                 sections=dashboard_sections(answers, language(request), nonce))
+
+
+@ROUTES("GET", "/analyse/rapport/<report>", "a report of the dashboard as a CSV download (the same cells as the API's "
+        "format=csv), in the analyst's session", kind="page",
+        responses={"200": {"description": "a CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                   "303": {"description": "not signed in: to /analyse"}})
+def dashboard_download(gw, request, report):
+    if signed_in(request, "analyst", gw.config["ADMIN_TOKEN"], gw) is None:
+        return redirect("/analyse")
+    if report not in DASHBOARD_REPORTS:
+        return page("niet_gevonden.html", request, status=404)
+    return csv_download(report, gw.analytics.report(report, {k: v for k, v in request.args.items() if k != "format"}))
 
 
 @ROUTES("POST", "/analyse/inloggen", "sign in with an analyst token (form field token)", kind="form",

@@ -64,6 +64,20 @@ def provider_import_page(gw, request, import_id):
     return page("providers/import.html", request, state=state, report=report or {}, running=running)
 
 
+@ROUTES("GET", "/aanbieders/leads/<intake_id>", "a lead's name and phone or e-mail (the read is logged and shown to "
+        "the person)", kind="page")
+def provider_lead_page(gw, request, intake_id):
+    me = _provider(gw, request)
+    if me is None:
+        return redirect("/aanbieders")
+    try:
+        lead = gw.intake.provider_lead(me.as_dict(), intake_id)
+    except (NotFound, ValidationFailed):
+        return page("niet_gevonden.html", request, status=404)
+    return page("providers/lead.html", request, lead=lead,
+                when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), language(request)))
+
+
 def _provider(gw, request):
     me = signed_in(request, "provider", gw.config["ADMIN_TOKEN"], gw)
     return me if me is not None and me.role == "provider" else None

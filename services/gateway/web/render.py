@@ -159,7 +159,8 @@ def error_page(request, problem: Response) -> Response:
     words = ERROR_WORDS.get(status, ("Er ging iets mis", "Something went wrong",
                                      "Probeer het later opnieuw.", "Try again later."))
     nl = language(request) == "nl"
-    response = page("fout.html", request, status=status, heading=words[0 if nl else 1], detail=words[2 if nl else 3])
+    response = page("fout.html", request, status=status, heading=words[0 if nl else 1], detail=words[2 if nl else 3],
+                    status_code=status)
     for header in ("Retry-After", "Allow"):
         if header in problem.headers:
             response.headers[header] = problem.headers[header]
