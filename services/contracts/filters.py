@@ -47,11 +47,6 @@ class Filter:
         """Every value it takes (empty: any value of its type)."""
         return get_args(self.value) if get_origin(self.value) is Literal else ()
 
-    @property
-    def facet(self) -> bool:
-        """An answer counts the courses per value of it."""
-        return self.of_course is not None or (self.kind == "offering" and self.repeats)
-
     def label(self, lang: str) -> str:
         return self.labels[0 if lang == "nl" else 1]
 
@@ -111,7 +106,6 @@ FILTERS: tuple[Filter, ...] = (
     Filter("credential", "course", ("Diploma of certificaat", "Diploma or certificate"), Credential, repeats=True,
            of_course=lambda c: [c.credential], words=CREDENTIAL_WORDS),
 )
-BY_NAME = {f.name: f for f in FILTERS}
 # the course facets the backends keep as tags (a column per value in the postgres engine, a
 # keyword field under ``tags`` in OpenSearch)
 TAGS = tuple(f for f in FILTERS if f.of_course is not None and f.kept == "tags")
