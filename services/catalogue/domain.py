@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from services import places
 from services.chassis.errors import Conflict, ValidationFailed, validated
 from services.chassis.texts import AMSTERDAM
-from services.contracts.courses import Course, CourseInput, Situation, iso_639_1, net_price_from
+from services.contracts.courses import Course, CourseInput, Situation, iso_639_1, net_price_from, scheme_open_to
 
 API_KEY_PREFIX = "sa_"
 
@@ -133,7 +133,7 @@ def course_net_price(course: Course, situation: str, schemes: list[dict], today:
     ``net_price_from``): its open offerings ahead, less the most one of ``schemes`` (valid today)
     pays that the course names and that is open to the situation (no situations listed: all)."""
     fitting = [(s["code"], s.get("max_amount_eur")) for s in schemes if s["code"] in course.funding_schemes
-               and (not s.get("eligible_situations") or situation in s["eligible_situations"])]
+               and scheme_open_to(s, situation)]
     prices = [o.price_eur for o in course.offerings if o.status == "open" and o.start_date >= today]
     return net_price_from(prices, [(code, None if amount is None else Decimal(str(amount))) for code, amount in fitting])
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from decimal import Decimal
+
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -18,6 +21,21 @@ def deadline_text(moment: datetime, language: str) -> str:
 def day_text(day: date, language: str) -> str:
     """"14 januari 2027"."""
     return format_date(day, "d MMMM yyyy", locale=_locale(language))
+
+
+def weekday_text(day: date, language: str) -> str:
+    """"maandag 7 december 2026": a day on a page."""
+    return format_date(day, "EEEE d MMMM yyyy", locale=_locale(language))
+
+
+def price_text(amount, language: str) -> str:
+    """"€ 295", "€ 25.000", "€ 295,50" (English: "€295", "€25,000", "€295.50"): whole euros
+    without cents."""
+    value = Decimal(str(amount))
+    cents = value != value.to_integral_value()
+    pattern = "¤\u00a0#,##0.00" if cents else "¤\u00a0#,##0"
+    return format_currency(value, "EUR", format=pattern if language != "en" else pattern.replace("\u00a0", ""),
+                           locale=_locale(language), currency_digits=False)
 
 
 def _locale(language: str) -> str:

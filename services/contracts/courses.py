@@ -56,6 +56,7 @@ class Strict(BaseModel):
 
 
 class Location(Strict):
+    street: Annotated[str, Field(max_length=200, description="street and number, shown on the course page")] | None = None
     city: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     postcode: Annotated[str, Field(max_length=10)] | None = None
     # Filled in by the platform when it resolves the place; a provider need not send them.
@@ -79,6 +80,8 @@ class Offering(Strict):
     price_eur: Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
     seats_available: Annotated[int, Field(ge=0)] | None = None
     status: OfferingStatus = "open"
+    schedule: Annotated[str, Field(max_length=200, description=(
+        "when the lessons are, in words: 'dinsdagavond 19.00-21.30, 8 weken'"))] | None = None
 
     @field_validator("price_eur")
     @classmethod
@@ -126,6 +129,8 @@ class CourseInput(Strict):
     credential: Credential = "geen"
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default_factory=lambda: ["nl"])
     study_load_hours: Annotated[int, Field(ge=0, le=10000)] | None = None
+    entry_requirements: Annotated[str, Field(max_length=2000, description=(
+        "what a person needs before starting (a diploma, a driving licence, a language level), in words"))] = ""
     url: HttpUrl | None = None
     funding_schemes: list[Slug] = Field(default_factory=list, max_length=50)
     offerings: list[Offering] = Field(default_factory=list, max_length=1000)
@@ -207,6 +212,12 @@ class NetPrice(BaseModel):
     price_eur: Decimal = Field(description="what may remain to pay, never below zero")
     scheme: str = Field(description="the code of the scheme it assumes (the one that pays the most)")
     before_eur: Decimal = Field(description="the lowest price it starts from, VAT included")
+
+
+def scheme_open_to(scheme: dict, situation: str) -> bool:
+    """A funding scheme (as JSON) is open to people in ``situation``: it lists the situation, or
+    lists none (open to all)."""
+    return not scheme.get("eligible_situations") or situation in scheme["eligible_situations"]
 
 
 def net_price_from(prices: list[Decimal], schemes: list[tuple[str, Decimal | None]]) -> dict | None:

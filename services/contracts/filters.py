@@ -17,6 +17,7 @@ from typing import Annotated, Any, Callable, Literal, get_args, get_origin
 from pydantic import Field
 
 from services.contracts.courses import Course, Credential, Level, Mode, Province, Sector, Situation
+from services.contracts.vocabulary import words_of
 
 Kind = Literal["course", "offering", "place", "situation"]
 
@@ -74,18 +75,14 @@ def _lower(codes):
     return [c.strip().lower() if isinstance(c, str) else c for c in codes] if isinstance(codes, list) else codes
 
 
-CREDENTIAL_WORDS = {"diploma": ("diploma", "diploma"), "certificaat": ("certificaat", "certificate"),
-                    "deelcertificaat": ("deelcertificaat", "partial certificate"),
-                    "microcredential": ("microcredential", "microcredential"),
-                    "bewijs-van-deelname": ("bewijs van deelname", "certificate of attendance"),
-                    "geen": ("geen diploma of certificaat", "no diploma or certificate")}
-
 FILTERS: tuple[Filter, ...] = (
     Filter("situation", "situation", ("Jouw situatie", "Your situation"), Situation,
-           of_course=lambda c: c.situations, kept="bits"),
-    Filter("level", "course", ("Niveau", "Level"), Level, repeats=True, of_course=lambda c: [c.level], kept="bits"),
-    Filter("sector", "course", ("Sector", "Sector"), Sector, repeats=True, of_course=lambda c: c.sectors, kept="bits"),
-    Filter("mode", "offering", ("Vorm", "Mode"), Mode, repeats=True),
+           of_course=lambda c: c.situations, kept="bits", words=words_of("situation")),
+    Filter("level", "course", ("Niveau", "Level"), Level, repeats=True, of_course=lambda c: [c.level], kept="bits",
+           words=words_of("level")),
+    Filter("sector", "course", ("Sector", "Sector"), Sector, repeats=True, of_course=lambda c: c.sectors, kept="bits",
+           words=words_of("sector")),
+    Filter("mode", "offering", ("Vorm", "Mode"), Mode, repeats=True, words=words_of("mode")),
     Filter("province", "offering", ("Provincie", "Province"), Province, repeats=True),
     # taught in any of these (ISO 639-1: nl, en, pl, ro, ar, ...)
     Filter("language", "course", ("Taal van de les", "Language taught in"),
@@ -100,11 +97,11 @@ FILTERS: tuple[Filter, ...] = (
     Filter("start_to", "offering", ("Start uiterlijk", "Starting by"), date, narrows=True, in_mail=False),
     Filter("max_price", "offering", ("Hoogste prijs in euro", "Highest price in euros"), Decimal,
            constraints={"ge": 0}, narrows=True, in_mail=False),
-    Filter("funding", "course", ("Regeling (code)", "Funding scheme (code)"), str, constraints={"max_length": 60},
+    Filter("funding", "course", ("Regeling", "Funding scheme"), str, constraints={"max_length": 60},
            narrows=True),
     # what a course leads to: any of these
     Filter("credential", "course", ("Diploma of certificaat", "Diploma or certificate"), Credential, repeats=True,
-           of_course=lambda c: [c.credential], words=CREDENTIAL_WORDS),
+           of_course=lambda c: [c.credential], words=words_of("credential")),
 )
 # the course facets the backends keep as tags (a column per value in the postgres engine, a
 # keyword field under ``tags`` in OpenSearch)

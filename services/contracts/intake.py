@@ -7,9 +7,11 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, ClassVar, Literal, TypedDict
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.chassis.clients import SessionKeeper, remote
+from services.contracts import contact
 from services.contracts.common import EmailAddress
 from services.contracts.courses import Province, Situation, Strict
 from services.contracts.events import Event
@@ -43,8 +45,33 @@ class NewIntake(Strict):
     @classmethod
     def _consented(cls, value: bool) -> bool:
         if value is not True:
-            raise ValueError("zonder toestemming kunnen wij u niet terugbellen")
+            raise ValueError(contact.said("consent"))
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _all_at_once(cls, data, handler):
+        """Every bad field in one round: the contact rules (``contracts/contact.py``) run beside
+        the fields' own checks, not after them."""
+        try:
+            model, errors = handler(data), []
+        except ValidationError as exc:
+            model, errors = None, exc.errors()
+        if isinstance(data, dict):
+            text = {k: data.get(k) if isinstance(data.get(k), str) else None for k in ("email", "phone", "postcode")}
+            _, found = contact.contact_details(text["email"], text["phone"], text["postcode"],
+                                               data.get("preferred_contact"))
+            flagged = {e["loc"][0] for e in errors if e.get("loc")}
+            errors += [{"type": PydanticCustomError("contact", e["message"]), "loc": (e["field"],),
+                        "input": data.get(e["field"])} for e in found if e["field"] not in flagged]
+        if errors:
+            order = {name: i for i, name in enumerate(cls.model_fields)}
+            errors.sort(key=lambda e: order.get(e["loc"][0] if e.get("loc") else "", len(order)))
+            raise ValidationError.from_exception_data(cls.__name__, [
+                {"type": e["type"], "loc": e["loc"], "input": e.get("input"), **({"ctx": e["ctx"]} if e.get("ctx")
+                                                                                    else {})}
+                for e in errors])
+        return model
 
 
 class NewTeam(Strict):

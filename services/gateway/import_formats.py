@@ -18,12 +18,13 @@ from services.contracts.ooapi import ooapi_course
 
 LIST_SEPARATOR = ";"
 CSV_COURSE_FIELDS = ("external_id", "title", "description", "keywords", "level", "sectors", "situations",
-                     "credential", "languages", "study_load_hours", "url", "funding_schemes")
+                     "credential", "languages", "study_load_hours", "entry_requirements", "url",
+                     "funding_schemes")
 CSV_LIST_FIELDS = {"keywords", "sectors", "situations", "languages", "funding_schemes"}
 CSV_OFFERING_FIELDS = {"offering_external_id": "external_id", "start_date": "start_date", "end_date": "end_date",
                        "mode": "mode", "price_eur": "price_eur", "seats_available": "seats_available",
-                       "status": "status"}
-CSV_LOCATION_FIELDS = ("city", "postcode")
+                       "status": "status", "schedule": "schedule"}
+CSV_LOCATION_FIELDS = ("street", "city", "postcode")
 CSV_COLUMNS = CSV_COURSE_FIELDS + tuple(CSV_OFFERING_FIELDS) + CSV_LOCATION_FIELDS
 OOAPI_MAX_BYTES = 64 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024     # an NDJSON course or a CSV row: a course is a few KB, 1,000 offerings ~300 KB

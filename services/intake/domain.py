@@ -9,12 +9,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 
 from services import places
 from services.chassis import quota, tokens
-from services.contracts import intake as intake_contract
+from services.contracts import contact, intake as intake_contract
 from services.chassis.errors import Conflict, ValidationFailed
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -44,54 +42,10 @@ keyed_hash = tokens.keyed_hash
 wait_for_limit = quota.wait_for_limit
 
 # ---------------------------------------------------------------- contact details
+# (the rules are part of intake's contract: the gateway checks a request with them too)
 
-# Dutch numbers no one can be called back on: service numbers (free, paid), machine-to-machine
-# numbers and the short municipal numbers. Said in Dutch: the page shows it beside the field.
-REFUSED_PREFIXES = (
-    ("800", "een 0800-nummer is een servicenummer: geef een nummer waarop wij u kunnen terugbellen"),
-    ("900", "een 0900-nummer is betaald: geef een nummer waarop wij u kunnen terugbellen"),
-    ("906", "een 0906-nummer is betaald: geef een nummer waarop wij u kunnen terugbellen"),
-    ("909", "een 0909-nummer is betaald: geef een nummer waarop wij u kunnen terugbellen"),
-    ("97", "een 097-nummer is voor apparaten, niet voor mensen: geef uw eigen telefoonnummer"),
-    ("14", "een 14-nummer is het nummer van een gemeente: geef uw eigen telefoonnummer"),
-)
-
-
-def phone_number(value: str) -> str:
-    """A number to call back on, in E.164 (read as Dutch unless it carries a country code);
-    ValueError with a Dutch message otherwise."""
-    try:
-        parsed = phonenumbers.parse(value, "NL")
-    except phonenumbers.NumberParseException:
-        raise ValueError("dit is geen telefoonnummer") from None
-    national = phonenumbers.national_significant_number(parsed)
-    if parsed.country_code == 31:
-        for prefix, message in REFUSED_PREFIXES:
-            if national.startswith(prefix):
-                raise ValueError(message)
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("dit telefoonnummer bestaat niet: controleer het aantal cijfers")
-    kind = phonenumbers.number_type(parsed)
-    if kind in (phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.TOLL_FREE,
-                phonenumbers.PhoneNumberType.SHARED_COST):
-        raise ValueError("dit is een servicenummer: geef een nummer waarop wij u kunnen terugbellen")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def email_address(value: str) -> str:
-    """The address normalised (syntax only: no DNS); ValueError with a Dutch message."""
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise ValueError("dit is geen geldig e-mailadres (zoals naam@voorbeeld.nl)") from None
-
-
-def postcode(value: str) -> str:
-    """``1234 AB``; ValueError with a Dutch message."""
-    match = places.POSTCODE.match(value or "")
-    if not match:
-        raise ValueError("een postcode is vier cijfers en twee letters, zoals 1234 AB")
-    return f"{match.group(1)} {match.group(2).upper()}"
+phone_number, email_address, postcode = contact.phone_number, contact.email_address, contact.postcode
+contact_details = contact.contact_details
 
 # ---------------------------------------------------------------- routing
 
@@ -273,24 +227,3 @@ def next_status(status: str, step: str) -> str:
         raise Conflict(f"{step} cannot follow status {status}",
                        [{"field": "type", "message": f"not possible when the intake is {status}"}])
     return leads_to
-
-# ---------------------------------------------------------------- a submitted request
-
-
-def contact_details(email: str | None, phone: str | None, postcode_text: str | None,
-                    preferred: str) -> tuple[dict, list[dict]]:
-    """The contact fields normalised (E.164, a normalised address, ``1234 AB``), and an error per
-    bad field (Dutch, naming it). The chosen channel must be there."""
-    out, errors = {"email": None, "phone": None, "postcode": None}, []
-    checks = (("email", email, email_address), ("phone", phone, phone_number), ("postcode", postcode_text, postcode))
-    for field_name, value, check in checks:
-        if value:
-            try:
-                out[field_name] = check(value)
-            except ValueError as exc:
-                errors.append({"field": field_name, "message": str(exc)})
-    if not (email if preferred == "email" else phone) and not any(e["field"] == preferred for e in errors):
-        what = "uw e-mailadres" if preferred == "email" else "uw telefoonnummer"
-        errors.append({"field": preferred, "message": f"vul {what} in: zo nemen wij contact met u op"})
-    return out, errors
-

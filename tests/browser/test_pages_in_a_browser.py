@@ -9,12 +9,24 @@ import re
 import time
 import uuid
 
+from typing import get_args
+
 import pytest
 import requests
 
+from services.contracts.courses import Credential, Level, Mode, ProviderKind, Sector, Situation
+from services.contracts.intake import IntakeStatus, StepType
 from tests.infra import ADMIN_TOKEN, ROOT
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
+# what a person must never read on a page: an ISO date, a code (a value with a hyphen or an
+# underscore that is not itself a word people write), a price with a decimal point (Dutch pages)
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+DECIMAL_PRICE = re.compile(r"€\s?\d+\.\d{2}\b")
+WORDS_WITH_HYPHENS = {"hbo-bachelor", "hbo-master", "wo-bachelor", "wo-master"}
+SLUGS = sorted({code for kind in (Level, Sector, Situation, Credential, Mode, IntakeStatus, StepType, ProviderKind)
+                for code in get_args(kind) if ("-" in code or "_" in code) and code not in WORDS_WITH_HYPHENS})
 AXE = ROOT / ".run" / "node" / "node_modules" / "axe-core" / "axe.min.js"     # npm put it there (make setup)
 CHECKED: list[str] = []
 
@@ -56,6 +68,7 @@ def check(page, name: str, screenshots, javascript: bool = True) -> None:
     """axe-core on the page as it is now (every WCAG 2.0/2.1 A and AA rule), a screenshot. (The
     context bypasses the pages' CSP so axe can be injected; without JavaScript the same HTML was
     checked in the run with it: only the screenshot.)"""
+    readable(page, name)
     if not javascript:
         page.screenshot(path=str(screenshots / f"nojs-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"), full_page=True)
         return
@@ -68,44 +81,70 @@ def check(page, name: str, screenshots, javascript: bool = True) -> None:
                     full_page=True)
 
 
+def readable(page, name: str) -> None:
+    """What a person reads: no code, ISO date or decimal-point price, and nothing wider than the
+    screen (no sideways scrolling)."""
+    text = page.locator("body").inner_text()
+    assert not ISO_DATE.search(text), f"{name}: an ISO date: {ISO_DATE.search(text).group()}"
+    codes = [code for code in SLUGS if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text)]
+    assert not codes, f"{name}: codes on the page: {codes}"
+    if page.locator("html").get_attribute("lang") == "nl":
+        assert not DECIMAL_PRICE.search(text), f"{name}: a price with a decimal point: {DECIMAL_PRICE.search(text).group()}"
+    wide, screen = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert wide <= screen, f"{name}: {wide} px wide on a {screen} px screen"
+
+
 def keyboard_walk(page, name: str) -> None:
     """Tab from the top: every visible link, button and field is reached, in document order."""
     actions = page.evaluate("""() => Array.from(document.querySelectorAll(
-        'a[href], button, input:not([type=hidden]), select, textarea')).filter(e => {
+        'a[href], button, input:not([type=hidden]), select, textarea, summary')).filter(e => {
           const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
+          // inside a closed <details> (a summary: the one it opens does not count)
+          const around = e.tagName === 'SUMMARY' ? e.parentElement.parentElement : e.parentElement;
           return !e.disabled && e.tabIndex >= 0 && s.visibility !== 'hidden' && s.display !== 'none' &&
+                 !(around && around.closest('details:not([open])')) &&
                  !e.closest('[hidden]') && !e.closest('.honeypot') && (r.width > 0 || e.classList.contains('skip'));
         }).map((e, i) => { e.dataset.walk = i; return i; })""")
-    radios_seen, reached = set(), []
+    radio_groups = page.evaluate("() => Array.from(document.querySelectorAll('input[type=radio][data-walk]'))"
+                                 ".map(e => [parseInt(e.dataset.walk), e.name])")
+    # a radio group is one stop (its chosen radio, else its first; the arrow keys choose within it)
+    groups: dict[str, list[int]] = {}
+    for index, group in radio_groups:
+        groups.setdefault(group, []).append(index)
+    expected = [i for i in actions if not any(i == j for j, _ in radio_groups)]
+
+    def missing() -> list[int]:
+        return [i for i in expected if i not in reached] + [
+            members[0] for members in groups.values() if not set(members) & set(reached)]
+
+    reached: list[int] = []
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     for _ in range(2 * len(actions) + 10):     # a date field is three stops (day, month, year)
         page.keyboard.press("Tab")
-        info = page.evaluate("() => { const e = document.activeElement; return e && e.dataset.walk !== undefined ? "
-                             "[parseInt(e.dataset.walk), e.type === 'radio' ? e.name : null] : null }")
-        if info is None:
+        index = page.evaluate("() => { const e = document.activeElement; "
+                              "return e && e.dataset.walk !== undefined ? parseInt(e.dataset.walk) : null }")
+        if index is None:
             continue
-        index, group = info
-        if group:
-            radios_seen.add(group)
         if index not in reached:
             reached.append(index)
-        if len(reached) == len(actions):
+        if not missing():
             break
-    radio_groups = page.evaluate("() => Array.from(document.querySelectorAll('input[type=radio][data-walk]'))"
-                                 ".map(e => [parseInt(e.dataset.walk), e.name])")
-    # a radio group is one stop (the arrow keys choose within it)
-    expected = [i for i in actions if not any(i == j for j, g in radio_groups if g in radios_seen and
-                                                 i != min(k for k, h in radio_groups if h == g))]
-    missing = [i for i in expected if i not in reached]
-    assert not missing, f"{name}: Tab never reached {len(missing)} of {len(expected)} actions"
+    left = missing()
+    if left:
+        what = page.evaluate("ids => ids.map(i => i + ': ' + document.querySelector(`[data-walk='${i}']`).outerHTML"
+                             ".slice(0, 60))", sorted(left))
+        raise AssertionError(f"{name}: Tab never reached {len(left)} of {len(expected)} actions: {what} "
+                             f"(reached {reached})")
     assert reached == sorted(reached), f"{name}: Tab does not follow the page's order"
 
 
 def test_the_journey_with_and_without_javascript(browser, platform, world, screenshots):
     for javascript in (True, False):
-        context = browser.new_context(java_script_enabled=javascript, locale="nl-NL", bypass_csp=True)
+        # with JavaScript on a phone, without on a desktop
+        screen = PHONE if javascript else DESKTOP
+        context = browser.new_context(java_script_enabled=javascript, locale="nl-NL", bypass_csp=True, viewport=screen)
         page = context.new_page()
-        label = "met JS" if javascript else "zonder JS"
+        label = "met JS, telefoon" if javascript else "zonder JS, desktop"
         page.goto(platform.url + "/")
         check(page, f"home ({label})", screenshots, javascript)
         if javascript:
@@ -113,9 +152,13 @@ def test_the_journey_with_and_without_javascript(browser, platform, world, scree
         page.get_by_role("link", name="Ik zoek werk").click()
         check(page, f"zoeken: situatie ({label})", screenshots, javascript)
         page.get_by_label("Zoekwoorden").fill("heftrukc")             # a typo
+        if not page.locator("details.filters").evaluate("d => d.open"):     # folded on a phone, and without JS
+            page.locator("details.filters > summary").click()
         page.get_by_label(re.compile(r"^Limburg")).check()
         page.get_by_role("button", name="Toon opleidingen").click()
         assert "Heftruck rijden met certificaat" in page.content()
+        first = page.locator(".results h2 a").first.bounding_box()
+        assert first["y"] + first["height"] <= 2 * screen["height"], f"the first result is {first['y']} px down"
         check(page, f"zoeken: resultaten ({label})", screenshots, javascript)
         if javascript:
             keyboard_walk(page, "zoeken")
@@ -149,8 +192,10 @@ def test_the_journey_with_and_without_javascript(browser, platform, world, scree
         context.close()
 
 
-def test_every_page_state_in_dutch_and_english(browser, platform, world, screenshots):
-    context = browser.new_context(bypass_csp=True)
+@pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["telefoon", "desktop"])
+def test_every_page_state_in_dutch_and_english(browser, platform, world, screenshots, screen):
+    context = browser.new_context(bypass_csp=True, viewport=screen)
+    width = f"{screen['width']} px"
     page = context.new_page()
     course = world["course"]
     for lang in ("nl", "en"):
@@ -166,21 +211,21 @@ def test_every_page_state_in_dutch_and_english(browser, platform, world, screens
                            ("/zoekopdrachten/bevestigen?token=x", "zoekopdracht bevestigen")):
             page.goto(platform.url + path)
             assert page.locator("html").get_attribute("lang") == lang
-            check(page, f"{name} ({lang})", screenshots)
-            keyboard_walk(page, f"{name} ({lang})")
+            check(page, f"{name} ({lang}, {width})", screenshots)
+            keyboard_walk(page, f"{name} ({lang}, {width})")
 
         # a provider signs in, uploads a file with a bad line, sees it
         page.goto(platform.url + "/aanbieders")
         page.get_by_label(re.compile("API")).fill(world["provider_key"])
         page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
-        check(page, f"aanbieders ({lang})", screenshots)
-        keyboard_walk(page, f"aanbieders ({lang})")
+        check(page, f"aanbieders ({lang}, {width})", screenshots)
+        keyboard_walk(page, f"aanbieders ({lang}, {width})")
         page.get_by_label(re.compile("Formaat|Format")).select_option("ndjson")
         page.set_input_files("#file", files=[{"name": "cursussen.ndjson", "mimeType": "application/x-ndjson", "buffer": (
             b'{"external_id": "U-1", "title": "Reachtruck", "level": "mbo-2"}\n{"external_id": "U-2", "title": ""}\n')}])
         page.get_by_role("button", name=re.compile("^(Inlezen|Import)$")).click()
         page.wait_for_selector("text=/Afgekeurde regels|Rejected lines/", timeout=20000)
-        check(page, f"import ({lang})", screenshots)
+        check(page, f"import ({lang}, {width})", screenshots)
 
         # an advisor signs in and records an outcome
         intake = requests.post(f"{platform.url}/api/v1/intakes", timeout=30, json={
@@ -189,25 +234,25 @@ def test_every_page_state_in_dutch_and_english(browser, platform, world, screens
         page.goto(platform.url + "/adviseurs")
         page.get_by_label(re.compile("adviseurstoken|advisor token")).fill(world["advisor_token"])
         page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
-        check(page, f"adviseurs ({lang})", screenshots)
+        check(page, f"adviseurs ({lang}, {width})", screenshots)
         page.goto(f"{platform.url}/adviseurs/intakes/{intake['id']}")
-        check(page, f"adviseur: aanvraag ({lang})", screenshots)
-        keyboard_walk(page, f"adviseur: aanvraag ({lang})")
+        check(page, f"adviseur: aanvraag ({lang}, {width})", screenshots)
+        keyboard_walk(page, f"adviseur: aanvraag ({lang}, {width})")
         page.get_by_label(re.compile("Gebeld, niet bereikt|Called, no answer")).check()
         page.get_by_role("button", name=re.compile("Vastleggen|Record")).click()
         assert page.locator("[role=status]").inner_text().strip() in ("Vastgelegd.", "Recorded.")
-        check(page, f"adviseur: vastgelegd ({lang})", screenshots)
+        check(page, f"adviseur: vastgelegd ({lang}, {width})", screenshots)
 
         # the person's own page, and the analysts' dashboard
         page.goto(f"{platform.url}/aanvraag/{intake['id']}?token={intake['token']}")
-        check(page, f"eigen aanvraag ({lang})", screenshots)
+        check(page, f"eigen aanvraag ({lang}, {width})", screenshots)
         page.goto(platform.url + "/analyse")
         page.get_by_label(re.compile("ana_")).fill(world["analyst_token"])
         page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
-        check(page, f"analyse ({lang})", screenshots)
+        check(page, f"analyse ({lang}, {width})", screenshots)
         context.clear_cookies()
         page.goto(f"{platform.url}/?lang={'en' if lang == 'nl' else 'nl'}")
     context.close()
     print(f"\naxe-core checked {len(CHECKED)} page states without a violation")
-    assert len(CHECKED) >= 40
+    assert len(CHECKED) >= 40 * (1 + (screen is DESKTOP))
 

@@ -4,6 +4,7 @@ each field, and takes a person from a situation to "we call you by ..."; provide
 at work. The pages call the same services as the API: what they show equals what the API says."""
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import datetime
@@ -228,3 +229,90 @@ def test_a_provider_reads_a_shared_leads_contact_details_on_its_page(platform, p
     assert any("lead" in str(entry) for entry in export.json()["access_log"]), export.json()["access_log"]
     outsider = requests.get(f'{platform.url}/aanbieders/leads/{intake.json()["id"]}', allow_redirects=False, timeout=30)
     assert outsider.status_code == 303 and outsider.headers["Location"] == "/aanbieders"
+
+
+# ------------------------------------------------------------------ the person, as people use the pages
+
+
+def _scheme(admin, situations: list[str], amount: int = 400) -> dict:
+    today = datetime.now().date()
+    answer = admin.post("/api/v1/funding-schemes", json={
+        "code": f"regeling-{uuid.uuid4().hex[:6]}", "name": f"Budget {uuid.uuid4().hex[:4]}", "funder": "Fonds Logistiek",
+        "valid_from": str(today), "max_amount_eur": amount, "eligible_situations": situations})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_the_course_page_says_what_remains_only_for_a_scheme_of_the_persons_situation(platform, provider, admin):
+    """A scheme for employers says nothing of what a job seeker pays; without a situation the
+    page lists the schemes and asks which situation is theirs. Prices and dates in words."""
+    for_employers = _scheme(admin, ["werkgever"])
+    course = published_course(provider, platform, funding_schemes=[for_employers["code"]])
+    s = browser(platform)
+    seeker = get(s, f"/opleidingen/{course['id']}", situation="werkzoekend").text
+    assert "Jij betaalt misschien nog" not in seeker and "Geen van de regelingen" in seeker
+    employer = get(s, f"/opleidingen/{course['id']}", situation="werkgever").text
+    assert "Jij betaalt misschien nog" in employer and for_employers["name"] in employer
+    assert "€\xa00" in employer.split("Jij betaalt misschien nog")[1][:200]       # 325 less at most 400
+    anyone = get(s, f"/opleidingen/{course['id']}").text
+    assert "Jij betaalt misschien nog" not in anyone and "Welke situatie past bij jou?" in anyone
+    assert anyone.count(f'href="?situation=') == 5
+    shown = anyone.split("</head>")[1]
+    assert "€\xa0325" in shown and "325.00" not in shown and "mbo niveau 2" in shown
+    assert not re.search(r">[^<]*\d{4}-\d{2}-\d{2}[^<]*<", shown)   # no ISO date shown
+    structured = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', anyone, re.S).group(1))
+    assert structured["@type"] == "Course" and structured["hasCourseInstance"][0]["@type"] == "CourseInstance"
+    assert structured["hasCourseInstance"][0]["offers"]["price"] == "325.00"
+
+
+def test_the_results_page_offers_the_funding_schemes_by_name_and_the_filters_as_chips(platform, provider, admin):
+    for_seekers, for_employers = _scheme(admin, ["werkzoekend"]), _scheme(admin, ["werkgever"])
+    s = browser(platform)
+    page = get(s, "/zoeken", q="heftruck", situation="werkzoekend", level="mbo-2").text
+    funding = re.search(r'<select id="funding" name="funding".*?</select>', page, re.S).group()
+    assert f'value="{for_seekers["code"]}"' in funding and f'{for_seekers["name"]} (Fonds Logistiek)' in funding
+    assert for_employers["code"] not in funding
+    chips = re.search(r'<ul class="chips".*?</ul>', page, re.S).group()
+    assert "mbo niveau 2" in chips and 'href="/zoeken?q=heftruck&amp;situation=werkzoekend"' in chips
+
+
+def test_sorting_by_distance_without_a_place_asks_for_one_in_dutch(platform):
+    page = get(browser(platform), "/zoeken", q="heftruck", sort="distance")
+    assert page.status_code == 400
+    assert "Vul een plaats of postcode in om op afstand te sorteren" in page.text and "needs" not in page.text
+
+
+def test_the_results_page_saves_the_search_with_a_confirmation_mail(platform, mail_server):
+    s = browser(platform)
+    page = get(s, "/zoeken", q="heftruck", level="mbo-2")
+    token = form_token(page.text)
+    address = f"bewaar.{uuid.uuid4().hex[:6]}@example.nl"
+    bad = s.post(f"{s.base}/zoeken/bewaren", data={"csrf": token, "q": "heftruck", "level": "mbo-2", "email": "geen"},
+                 timeout=30)
+    assert bad.status_code == 400 and 'id="email-error"' in bad.text and "Field" not in bad.text
+    saved = s.post(f"{s.base}/zoeken/bewaren", data={"csrf": token, "q": "heftruck", "level": "mbo-2", "email": address},
+                   timeout=30, allow_redirects=False)
+    assert saved.status_code == 303 and "bewaard=1" in saved.headers["Location"]
+    assert "we stuurden je een mail" in s.get(s.base + saved.headers["Location"], timeout=30).text
+    mail = eventually(lambda: mail_server.to(address), timeout=15, message="the confirmation mail")[0]
+    assert "/zoekopdrachten/bevestigen?token=" in mail.get_body(("plain",)).get_content()
+
+
+def test_every_mistake_in_the_request_form_is_named_at_once_in_the_pages_language(platform):
+    """Consent, name, phone and postcode wrong together: one round names them all, the intake's
+    own words kept ("zoals 1234 AB"), addressed as "je"; in English on the English page."""
+    for lang, postcode_words, consent_words in (("nl", "zoals 1234 AB", "zonder je toestemming"),
+                                                ("en", "like 1234 AB", "without your consent")):
+        s = browser(platform)
+        token = form_token(get(s, "/aanvragen", lang=lang).text)
+        answer = s.post(f"{s.base}/aanvragen", timeout=30, data={
+            "csrf": token, "lang": lang, "situation": "werkzoekend", "phone": "0800 1234", "postcode": "12",
+            "preferred_contact": "phone"})
+        assert answer.status_code == 400
+        fields = re.findall(r'<p class="error-message" id="([a-z_]+)-error">', answer.text)
+        assert set(fields) == {"name", "phone", "postcode", "consent"}, fields
+        text = re.sub(r"<[^>]+>", " ", answer.text)
+        assert postcode_words in text and consent_words.lower() in text.lower()
+        assert "niet goed ingevuld" not in text and "Field required" not in text
+        if lang == "nl":
+            assert not re.search(r"\b(u|uw|wij)\b", text), re.search(r".{30}\b(u|uw|wij)\b.{30}", text)

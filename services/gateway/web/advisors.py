@@ -34,9 +34,8 @@ def advisor_home(gw, request):
     listed = gw.intake.list_intakes(me.as_dict(), None, False, number, ADVISOR_PAGE)
     last = max(1, -(-listed["total"] // ADVISOR_PAGE))
     pages = [(n, f"/adviseurs?pagina={n}") for n in sorted({1, number - 1, number, number + 1, last}) if 1 <= n <= last]
-    lang = language(request)
     return page("advisors/adviseurs.html", request, me=me, intakes=listed["items"], total=listed["total"], pages=pages,
-                number=number, when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), lang))
+                number=number)
 
 
 @ROUTES("POST", "/adviseurs/inloggen", "sign in with the advisor token", kind="form")
@@ -82,8 +81,7 @@ def _intake(gw, request, intake_id, errors=(), status=200):
         return page("niet_gevonden.html", request, status=404)
     lang = language(request)
     return page("advisors/adviseurs_intake.html", request, status=status, me=me, intake=intake, errors=list(errors),
-                steps=[(s, STEP_NAMES[lang][s]) for s in STEPS], saved=request.args.get("vastgelegd") == "1",
-                when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), lang))
+                steps=[(s, STEP_NAMES[lang][s]) for s in STEPS], saved=request.args.get("vastgelegd") == "1")
 
 
 def _amsterdam(moment: str) -> str:

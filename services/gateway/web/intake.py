@@ -15,7 +15,7 @@ from services.contracts.intake import CONSENT_TEXT, CONSENT_VERSION, NewIntake
 from services.gateway.http import request_id
 from services.gateway.routing import PERSON_TOKEN, Routes
 from services.gateway.web.render import check_csrf, field_errors, language, page, redirect
-from services.gateway.web.words import INTAKE_LABELS, PERSON_WORDS, labels, situation_names
+from services.gateway.web.words import INTAKE_LABELS, labels, situation_names
 
 ROUTES = Routes()
 
@@ -51,8 +51,7 @@ def intake_page(gw, request, intake_id):
     lang = language(request)
     due = texts.deadline_text(datetime.fromisoformat(status["callback_due_by"]), lang)
     return page("intake/aanvraag.html", request, status_=status, token=token, due=due,
-                new=request.args.get("nieuw") == "1",
-                moment=lambda at: texts.deadline_text(datetime.fromisoformat(at), lang), words=PERSON_WORDS[lang])
+                new=request.args.get("nieuw") == "1")
 
 
 @ROUTES("GET", "/aanvraag/<intake_id>/gegevens", "Download everything held about the person (JSON)", kind="page",
@@ -96,18 +95,13 @@ def _post(gw, request, course_id):
     form = request.form
     values = {k: form.get(k, "").strip() for k in ("name", "email", "phone", "postcode", "situation",
                                                    "preferred_contact", "message", "search_id", "website")}
-    body = {k: (v or None) for k, v in values.items()}
+    body = {k: v for k, v in values.items() if v}      # an empty field is a missing one
     body.update(consent=form.get("consent") == "ja", language=lang, course_id=course_id,
                 share_with_provider=bool(course_id) and form.get("share_with_provider") == "ja")
-    if body["website"] is None:
-        body.pop("website")
     try:
         answer = gw.intake.submit_intake(validated(NewIntake, body), request.remote_addr, request_id(request))
     except ValidationFailed as exc:
         errors = field_errors(exc.errors, lang, labels(INTAKE_LABELS, lang))
-        if not body["consent"] and not any(e["field"] == "consent" for e in errors):
-            errors.append({"field": "consent", "label": INTAKE_LABELS["consent"][0 if lang == "nl" else 1],
-                           "message": "Geef toestemming om je te bellen" if lang == "nl" else "Agree to be called"})
         return _form(gw, request, course_id, values={**values, "consent": form.get("consent"),
                                                       "share_with_provider": form.get("share_with_provider")},
                      errors=errors, status=400)

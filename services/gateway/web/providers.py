@@ -3,17 +3,14 @@ an import upload whose progress and rejected lines they watch, and their leads. 
 catalogue and intake services."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import eventlet
 from cachetools import LRUCache
 
-from services.chassis import texts
 from services.chassis.errors import NotFound, ValidationFailed
 from services.gateway import import_formats
 from services.gateway.import_upload import ImportRequest, Upload
 from services.gateway.routing import Routes
-from services.gateway.web.render import check_csrf, language, page, redirect, translate
+from services.gateway.web.render import check_csrf, page, redirect, translate
 from services.gateway.web.sessions import sign_in, signed_in
 
 REPORTS: LRUCache = LRUCache(maxsize=1000)      # an upload's report (its rejected lines), by import id
@@ -74,8 +71,7 @@ def provider_lead_page(gw, request, intake_id):
         lead = gw.intake.provider_lead(me.as_dict(), intake_id)
     except (NotFound, ValidationFailed):
         return page("niet_gevonden.html", request, status=404)
-    return page("providers/lead.html", request, lead=lead,
-                when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), language(request)))
+    return page("providers/lead.html", request, lead=lead)
 
 
 def _provider(gw, request):
@@ -115,5 +111,4 @@ def _home(gw, request, me, errors=(), status=200):
     leads = gw.intake.provider_leads(me.id, 1, 20)
     imports = gw.catalogue.list_imports(me.id)
     return page("providers/aanbieders.html", request, status=status, me=me, courses=courses, leads=leads,
-                imports=imports[:5], errors=list(errors),
-                when=lambda at: at and texts.deadline_text(datetime.fromisoformat(at), language(request)))
+                imports=imports[:5], errors=list(errors))

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import date, datetime
 from pathlib import Path
 
 import nh3
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from services.chassis import texts
+from services.contracts import contact
+from services.contracts.vocabulary import word
 from services.gateway.http import PRODUCTION
 from services.gateway.problems import Problem
+from services.gateway.web.words import FIELD_MESSAGES, MESSAGES
 
 FOLDER = Path(__file__).parent
 LANG_COOKIE, CSRF_COOKIE = "sa_lang", "sa_csrf"
@@ -56,6 +62,8 @@ def page(template: str, request, status: int = 200, headers: dict | None = None,
     context.setdefault("done", False)
     context.setdefault("errors", [])
     context.setdefault("signed_in", None)
+    for name, helper in _words(lang).items():
+        context.setdefault(name, helper)
     html = _env.get_template(template).render(lang=lang, csrf=csrf, nonce=nonce, path=request.path,
                                               query=request.query_string.decode(), t=_t(lang), **context)
     response = Response(html, status=status, mimetype="text/html", headers=headers)
@@ -73,6 +81,20 @@ def _t(lang: str):
     def t(nl: str, en: str) -> str:
         return nl if lang == "nl" else en
     return t
+
+
+def _words(lang: str) -> dict:
+    """What every template reads values through: ``word(kind, code)`` from the vocabulary, ``euro``
+    for a price, ``day`` for a date and ``when`` for a moment, in words and in Amsterdam time (the
+    API's ISO forms and codes never reach a page)."""
+    return {"word": lambda kind, code: word(kind, code, lang),
+            "phone": contact.phone_for_people,
+            "number": lambda value: format_decimal(value, locale="en" if lang == "en" else "nl"),
+            "euro": lambda amount: "" if amount is None else texts.price_text(amount, lang),
+            "day": lambda value: value and texts.weekday_text(
+                value if isinstance(value, date) else date.fromisoformat(str(value)[:10]), lang),
+            "when": lambda value: value and texts.deadline_text(
+                value if isinstance(value, datetime) else datetime.fromisoformat(value), lang)}
 
 
 def translate(request):
@@ -108,31 +130,29 @@ def redirect(location: str) -> Response:
     return Response(status=303, headers={"Location": location})
 
 
-# field errors as a person reads them: the services' own Dutch messages stay, the rest in words
-MESSAGES = {
-    "required": ("Vul dit in", "Fill this in"),
-    "unknown field": ("Dit veld kennen we niet", "This field is not known"),
-}
-
-
 def field_errors(errors: list[dict], lang: str, labels: dict[str, str]) -> list[dict]:
-    """An API's field errors for a page: ``{"field", "message", "label"}``, the message in the
-    page's language, naming the field."""
+    """A service's field errors for a page: ``{"field", "label", "message"}`` in the page's
+    language. A message of the service's own rules is kept (its contract says it in both
+    languages); any other (a validator's text) gives way to what the page says of that field."""
     out = []
     for error in errors:
         field = error.get("field", "body").split(".")[0]
         message = error.get("message", "")
-        nl, en = MESSAGES.get(message.lower(), (None, None))
-        if lang == "nl" and nl is None and message.isascii() and _english(message):
-            nl = "Dit is niet goed ingevuld"
         label = labels.get(field, field)
-        text = (nl or message) if lang == "nl" else (en or message)
-        out.append({"field": field, "label": label, "message": f"{label}: {text[0].lower() + text[1:] if text else ''}"})
+        own = contact.BY_DUTCH.get(message)
+        if own:
+            text = own[0 if lang == "nl" else 1]
+            text = text[0].upper() + text[1:]
+        else:
+            said = FIELD_MESSAGES.get(field, {})
+            kind = "missing" if error.get("type") == "missing" or message == "Field required" else "invalid"
+            words = said.get(kind) or said.get("invalid") or said.get("missing")
+            text = words[0 if lang == "nl" else 1] if words else MESSAGES["other"][0 if lang == "nl" else 1]
+        if not any(e["field"] == field for e in out):       # one message per field
+            # beside the field its message; in the summary at the top, the field named first
+            out.append({"field": field, "label": label, "message": text,
+                        "summary": text if text.startswith(label + ":") else f"{label}: {text[0].lower()}{text[1:]}"})
     return out
-
-
-def _english(message: str) -> bool:
-    return any(word in message.lower().split() for word in ("field", "input", "should", "must", "value", "not", "is"))
 
 
 ERROR_WORDS = {

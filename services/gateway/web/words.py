@@ -1,6 +1,7 @@
-"""The words the pages use for the platform's values and fields, in Dutch and English: the five
-situations, a request's steps and statuses as the person reads them, and the labels of the
-search and intake fields (a form shows them and an error names its field by them)."""
+"""The words the pages use for their fields, in Dutch and English: the five situations as the
+home page offers them, the labels of the search and intake fields, and what a page says when a
+field is not filled in well (one message per field per language). A value's words (a level, a
+status) are in the platform's vocabulary, ``contracts/vocabulary.py``."""
 from __future__ import annotations
 
 from services.contracts.filters import FILTERS
@@ -17,24 +18,53 @@ SITUATIONS = {
     "zelfstandige": (("Ik werk als zelfstandige", "Bijscholing voor zzp'ers en wat je daarvoor kunt krijgen."),
                      ("I am self-employed", "Further training for the self-employed and what support you can get.")),
 }
-# the steps and statuses of a request as the person reads them
-PERSON_WORDS = {
-    "nl": {"submitted": "Aanvraag ontvangen", "call_attempted": "We hebben je gebeld", "waiting_for_person":
-           "We wachten op jou", "advice_given": "Advies gegeven", "enrolled": "Ingeschreven", "closed": "Afgesloten",
-           "erased": "Gegevens gewist", "new": "nieuw", "in_progress": "in behandeling", "advised": "advies gegeven"},
-    "en": {"submitted": "Request received", "call_attempted": "We called you", "waiting_for_person": "Waiting for you",
-           "advice_given": "Advice given", "enrolled": "Enrolled", "closed": "Closed", "erased": "Data erased",
-           "new": "new", "in_progress": "in progress", "advised": "advised"},
-}
 # the search fields' labels, once: the form shows them and an error names its field by them
 # (a filter's label is its declaration's: contracts/filters.py)
 SEARCH_LABELS = {"q": ("Zoekwoorden", "Search words"), **{f.name: f.labels for f in FILTERS},
                  "sort": ("Sorteren op", "Sort by"), "page": ("Pagina", "Page")}
-INTAKE_LABELS = {"name": ("Naam", "Name"), "email": ("E-mailadres", "Email address"), "phone": ("Telefoonnummer", "Phone number"),
+INTAKE_LABELS = {"name": ("Je naam", "Your name"), "email": ("E-mailadres", "Email address"), "phone": ("Telefoonnummer", "Phone number"),
                  "postcode": ("Postcode", "Postcode"), "situation": ("Je situatie", "Your situation"),
                  "preferred_contact": ("Hoe willen we je bereiken", "How shall we contact you"),
                  "message": ("Je vraag", "Your question"), "consent": ("Toestemming", "Consent"),
                  "course_id": ("Opleiding", "Course"), "body": ("Aanvraag", "Request")}
+
+
+# what a page says of a field that is not filled in well: "missing" when it is empty, "invalid"
+# otherwise. A service's own message about a field (intake's "zoals 1234 AB") is kept instead:
+# those are in its contract, in both languages (``contracts/intake.py MESSAGES``).
+FIELD_MESSAGES = {
+    "name": {"missing": ("Vul je naam in", "Fill in your name"),
+             "invalid": ("Je naam mag hoogstens 200 tekens zijn", "Your name can be at most 200 characters")},
+    "situation": {"missing": ("Kies wat het beste bij je past", "Choose what fits you best")},
+    "preferred_contact": {"missing": ("Kies hoe we je bereiken: telefoon of e-mail",
+                                      "Choose how we contact you: phone or email")},
+    "email": {"missing": ("Vul je e-mailadres in", "Fill in your email address"),
+              "invalid": ("Vul een e-mailadres in zoals naam@voorbeeld.nl", "Fill in an email address like name@example.nl")},
+    "phone": {"invalid": ("Vul een telefoonnummer in zoals 06 12 34 56 78", "Fill in a phone number like 06 12 34 56 78")},
+    "postcode": {"invalid": ("Vul een postcode in zoals 1234 AB", "Fill in a postcode like 1234 AB")},
+    "message": {"invalid": ("Je vraag mag hoogstens 2000 tekens zijn", "Your question can be at most 2000 characters")},
+    "consent": {"missing": ("Geef toestemming, anders kunnen we je niet bellen of mailen",
+                            "Give your consent, otherwise we cannot call or email you")},
+    "q": {"invalid": ("Je zoekwoorden zijn te lang of bevatten een teken dat niet kan",
+                      "Your search words are too long or contain a character we cannot use")},
+    "near": {"invalid": ("Vul een plaats of postcode in, zoals Utrecht of 3511 AB",
+                         "Fill in a place or postcode, like Utrecht or 3511 AB")},
+    "radius_km": {"invalid": ("Vul een afstand in kilometers in, tussen 1 en 300", "Fill in a distance in kilometres, from 1 to 300")},
+    "start_from": {"invalid": ("Vul een datum in, zoals 1 maart 2027", "Fill in a date, like 1 March 2027")},
+    "start_to": {"invalid": ("Vul een datum in die niet voor 'Start vanaf' ligt",
+                             "Fill in a date that is not before 'Starting from'")},
+    "max_price": {"invalid": ("Vul een bedrag in hele euro's in, zoals 500", "Fill in an amount in whole euros, like 500")},
+    "funding": {"invalid": ("Kies een regeling uit de lijst", "Choose a scheme from the list")},
+    "sort": {"invalid": ("Kies hoe je wilt sorteren", "Choose how to sort")},
+    "page": {"invalid": ("Deze pagina bestaat niet", "This page does not exist")},
+}
+# a message that is not about one field, or that the page says itself
+MESSAGES = {
+    "distance": ("Vul een plaats of postcode in om op afstand te sorteren",
+                 "Fill in a place or postcode to sort by distance"),
+    "too_many": ("Je hebt dit vaak gedaan. Probeer het later opnieuw.", "You did this many times. Try again later."),
+    "other": ("Dit klopt niet, kijk het nog eens na", "This is not right, please check it"),
+}
 
 
 def labels(table: dict, lang: str) -> dict:

@@ -93,6 +93,10 @@
     }, 2000);
   }
 
+  /* the search filters are folded on a phone (results first) and open beside the results on a wide screen */
+  if (window.matchMedia("(min-width: 50rem)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+  }
   document.querySelectorAll("input[data-suggest]").forEach(suggest);
   var running = document.getElementById("import-progress");
   if (running) { progress(running); }
