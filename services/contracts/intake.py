@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Annotated, ClassVar, Literal, TypedDict
+from typing import Annotated, ClassVar, Literal, NotRequired, TypedDict
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -83,6 +83,8 @@ class NewTeam(Strict):
     postcode_ranges: list[tuple[Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")],
                                 Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")]]] = []
     email: EmailAddress | None = None
+    phone: Annotated[str, Field(max_length=20, pattern=r"^\+?[0-9][0-9 ()-]{5,18}$", description=(
+        "the team's number people can call, shown on their status page"))] | None = None
     working_hours: Annotated[float, Field(gt=0, le=200)] = 16
     opens: time = time(9, 0)
     closes: time = time(17, 0)
@@ -223,6 +225,13 @@ class LeadShared(IntakeFacts):
     event_type = "lead_shared"
 
 
+def reference(intake_id: str) -> str:
+    """A request's reference as a person reads it out on the phone: ``SA-1A2B-3C4D`` (the start of
+    its id; the advisors' list finds a request by it)."""
+    hexa = str(intake_id).replace("-", "")[:8].upper()
+    return f"SA-{hexa[:4]}-{hexa[4:]}"
+
+
 class IntakeReceipt(TypedDict):
     """What a person gets back for a request: the team that calls, by when, and the token of
     their status, export and erasure links (None for what a bot sent: nothing was kept)."""
@@ -232,6 +241,7 @@ class IntakeReceipt(TypedDict):
     team: str | None
     callback_due_by: str | None
     token: str | None
+    already_requested: NotRequired[bool]    # the same person asked the same that day: their request
 
 
 class IntakeClient(SessionKeeper):

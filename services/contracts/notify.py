@@ -56,6 +56,10 @@ class NotifyClient(ServiceClient):
         """The provider's address for 'new lead' mail (a LeadEmail, checked there)."""
 
     @remote
+    def sent_to_person(self, intake_id: str) -> list[dict]:
+        """What the person of a request was sent: template, channel, status, at (no address)."""
+
+    @remote
     def deliveries(self, provider_id: str | None, status: str | None, template: str | None, page: int,
                    page_size: int) -> dict:
         """A page of deliveries (a provider's webhooks, or with None every message)."""

@@ -83,6 +83,20 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "enrolled": ("Ingeschreven", "Enrolled"), "closed": ("Afgesloten", "Closed"), "erased": ("Gegevens gewist", "Data erased"),
         "new": ("nieuw", "new"), "in_progress": ("in behandeling", "in progress"), "advised": ("advies gegeven", "advised"),
     },
+    # what the person was sent, on their status page
+    "message": {
+        "intake_confirmation": ("bevestiging van je aanvraag", "confirmation of your request"),
+    },
+    "channel": {"email": ("per e-mail", "by email"), "sms": ("per sms", "by text message"), "person": ("", "")},
+    "delivery_status": {
+        "created": ("wordt verstuurd", "being sent"), "sending": ("wordt verstuurd", "being sent"),
+        "delivered": ("aangekomen", "delivered"), "temporary-failure": ("nog niet aangekomen, we proberen het opnieuw",
+                                                                        "not delivered yet, we try again"),
+        "permanent-failure": ("niet aangekomen", "not delivered"), "technical-failure": ("niet aangekomen", "not delivered"),
+    },
+    # who read a request's contact details (its access log)
+    "reader": {"person": ("jijzelf", "you"), "advisor": ("adviseur", "advisor"), "admin": ("beheerder", "administrator"),
+               "provider": ("aanbieder", "provider")},
     "contact": {"phone": ("telefoon", "phone"), "email": ("e-mail", "e-mail")},
     "import_status": {
         "running": ("bezig", "running"), "finished": ("klaar", "finished"), "failed": ("mislukt", "failed"),

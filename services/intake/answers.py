@@ -49,7 +49,8 @@ def history_json(history: list[dict], with_notes: bool) -> list[dict]:
 
 
 def status_json(row: dict, history: list[dict]) -> dict:
-    return {"id": row["id"], "status": row["status"], "team": {"code": row["team"], "name": row["team_name"]},
+    return {"id": row["id"], "status": row["status"],
+            "team": {"code": row["team"], "name": row["team_name"], "phone": row.get("team_phone")},
             "callback_due_by": _at(row["callback_due_by"]), "paused_until": _at(row["paused_until"]),
             "history": history_json([h for h in history if h["type"] in PERSON_STEPS], with_notes=False)}
 
@@ -65,7 +66,7 @@ def export_json(row: dict, history: list[dict], access_log: list[dict]) -> dict:
 def team_json(row: dict) -> dict:
     return {"code": row["code"], "name": row["name"], "provinces": list(row["provinces"]),
             "postcode_ranges": [[f"{low:04d}", f"{high:04d}"] for low, high in row["postcode_ranges"]],
-            "email": row["email"], "working_hours": float(row["working_hours"]),
+            "email": row["email"], "phone": row.get("phone"), "working_hours": float(row["working_hours"]),
             "opens": row["opens"].strftime("%H:%M"), "closes": row["closes"].strftime("%H:%M"),
             "weekdays": list(row["weekdays"]), "closed_on_public_holidays": row["closed_on_public_holidays"],
             "closed_on_good_friday": row["closed_on_good_friday"],

@@ -28,6 +28,9 @@ def new_token(kind: str) -> str:
     return tokens.new_token(TOKEN_PREFIX[kind])
 
 
+# a second request of the same person for the same course or situation within this time is the first
+SAME_REQUEST_WINDOW = timedelta(days=1)
+
 # how long intake keeps a person's token for the confirmation mail: longer than notify's retries
 MAIL_TOKEN_DAYS = 2
 

@@ -127,6 +127,12 @@ class IntakeService(Sessions, HealthMixin):
             asked = domain.body_hash(self.config["INTAKE_HASH_KEY"], new)
             if (done := tx.intake(intake_id)) is not None:     # this very request, handled before
                 return _again(done, asked)
+            # the same person asking the same again that day (back and send again, a second tab):
+            # their request, not a second one and a second SMS; its token only in what they got
+            if (same := tx.same_request(contact["email"], contact["phone"], course and course["course_id"],
+                                        new.situation, now - domain.SAME_REQUEST_WINDOW)) is not None:
+                return {**_submitted(same["id"], same["status"], same["team"], same["team_name"],
+                                     same["callback_due_by"], None), "already_requested": True}
             self._within_limits(tx, now, client_address, contact)
             teams = {t["code"]: t for t in tx.teams()}
             course_place = course and domain.whereabouts(course["postcode"], course["province"])

@@ -9,7 +9,7 @@ from services.chassis.postgres import Store, json_rows, newest_versions
 from services.contracts.catalogue import CourseChangeWithPlaces
 from services.intake.domain import PERSONAL_FIELDS, Calendar, Region
 
-INTAKE_COLUMNS = """i.id::text, i.status, i.team, t.name AS team_name, i.routed_by, i.situation,
+INTAKE_COLUMNS = """i.id::text, i.status, i.team, t.name AS team_name, t.phone AS team_phone, i.routed_by, i.situation,
     i.course_id::text, i.provider_id::text, c.title AS course_title, i.search_id, i.preferred_contact,
     i.language, i.share_with_provider, i.consent, i.name, i.email, i.phone, i.postcode, i.message,
     i.received_at, i.callback_due_by, i.due_soon_at, i.paused_until, i.updated_at, i.erased_at"""
@@ -60,9 +60,9 @@ class IntakeStore(Store):
 
     def insert_team(self, team: dict) -> None:
         self.execute(
-            """INSERT INTO teams (code, name, provinces, postcode_ranges, email, working_hours, opens, closes,
+            """INSERT INTO teams (code, name, provinces, postcode_ranges, email, phone, working_hours, opens, closes,
                    weekdays, closed_on_public_holidays, closed_on_good_friday, closed_on_liberation_day, closing_days)
-               VALUES (%(code)s, %(name)s, %(provinces)s, %(postcode_ranges)s, %(email)s, %(working_hours)s,
+               VALUES (%(code)s, %(name)s, %(provinces)s, %(postcode_ranges)s, %(email)s, %(phone)s, %(working_hours)s,
                    %(opens)s, %(closes)s, %(weekdays)s, %(closed_on_public_holidays)s, %(closed_on_good_friday)s,
                    %(closed_on_liberation_day)s, %(closing_days)s)""",
             {**team, "postcode_ranges": Jsonb([[int(low), int(high)] for low, high in team["postcode_ranges"]])})
@@ -118,6 +118,20 @@ class IntakeStore(Store):
         if inserted:
             self.add_history(intake["id"], "submitted", "person")
         return inserted
+
+    def same_request(self, email: str | None, phone: str | None, course_id, situation: str, since) -> dict | None:
+        """The open request the same person (the same e-mail address or phone number) made since
+        ``since`` for the same course (without a course: the same situation), if any."""
+        if not email and not phone:
+            return None
+        return self.fetch_one(
+            f"""SELECT {INTAKE_COLUMNS} FROM {INTAKE_FROM}
+                WHERE i.received_at >= %(since)s AND i.erased_at IS NULL AND i.status <> 'closed'
+                  AND ((%(email)s::text IS NOT NULL AND i.email = %(email)s) OR (%(phone)s::text IS NOT NULL AND i.phone = %(phone)s))
+                  AND CASE WHEN %(course)s::uuid IS NULL THEN i.course_id IS NULL AND i.situation = %(situation)s
+                           ELSE i.course_id = %(course)s::uuid END
+                ORDER BY i.received_at DESC LIMIT 1""",
+            {"email": email, "phone": phone, "course": course_id, "situation": situation, "since": since})
 
     # reading and changing one
 

@@ -217,20 +217,6 @@ def frequency_text(frequency: str, language: str) -> str:
     return FREQUENCY_TEXT["en" if language == "en" else "nl"][frequency]
 
 
-SITUATION_LABELS = {
-    "nl": {"eigen-werk": "wil zich ontwikkelen in het eigen werk", "andere-sector": "wil naar ander werk",
-           "werkgever": "werkgever die medewerkers wil opleiden", "werkzoekend": "zoekt werk",
-           "zelfstandige": "zelfstandige"},
-    "en": {"eigen-werk": "wants to grow in their own job", "andere-sector": "wants to move to other work",
-           "werkgever": "employer who wants to train staff", "werkzoekend": "looking for work",
-           "zelfstandige": "self-employed"},
-}
-
-
-def situation_label(situation: str, language: str) -> str:
-    return SITUATION_LABELS["en" if language == "en" else "nl"].get(situation, situation)
-
-
 def new_webhook_secret() -> str:
     """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()

@@ -15,6 +15,8 @@ from typing import Callable
 
 from services.chassis import texts
 from services.contracts.catalogue import CourseChangeWithPlaces, CourseUpdated
+from services.contracts.intake import reference
+from services.contracts.vocabulary import word
 from services.notify import domain
 from services.notify.domain import PERSON, PROVIDER, SUBSCRIBER, TEAM
 
@@ -48,6 +50,7 @@ def _person(r: Recipient) -> dict:
     intake = r.intake
     return {"name": intake["name"], "team_name": intake["team"]["name"], "course_title": intake["course_title"],
             "due": texts.deadline_text(datetime.fromisoformat(intake["callback_due_by"]), intake["language"]),
+            "reference": reference(intake["id"]),
             "status_url": f"{r.base}/aanvraag/{intake['id']}" + (f"?token={intake['token']}" if intake["token"] else "")}
 
 
@@ -55,13 +58,13 @@ def _team(r: Recipient) -> dict:
     intake = r.intake
     due = datetime.fromisoformat(r.data.get("callback_due_by") or intake["callback_due_by"])
     return {"team_name": intake["team"]["name"], "course_title": intake["course_title"],
-            "situation_label": domain.situation_label(intake["situation"], "nl"),
+            "situation_label": word("situation", intake["situation"], "nl"), "reference": reference(intake["id"]),
             "due": texts.deadline_text(due, "nl"), "intake_url": f"{r.base}/adviseurs/intakes/{intake['id']}"}
 
 
 def _provider_lead(r: Recipient) -> dict:
     return {"provider_name": r.provider["name"], "course_title": r.intake["course_title"] or "",
-            "lead_url": f"{r.base}/api/v1/providers/me/leads/{r.intake['id']}"}
+            "lead_url": f"{r.base}/aanbieders/leads/{r.intake['id']}"}
 
 
 def _subscriber(r: Recipient) -> dict:
@@ -72,14 +75,14 @@ def _subscriber(r: Recipient) -> dict:
 
 
 MESSAGES: dict[str, Message] = {m.name: m for m in (
-    Message("intake_confirmation", "intake_submitted", PERSON, "person", 1, _person),
-    Message("team_new_intake", "intake_submitted", TEAM, "email", 1, _team),
-    Message("callback_due_soon", "callback_due_soon", TEAM, "email", 1, _team),
-    Message("callback_overdue", "callback_overdue", TEAM, "email", 1, _team),
+    Message("intake_confirmation", "intake_submitted", PERSON, "person", 2, _person),
+    Message("team_new_intake", "intake_submitted", TEAM, "email", 2, _team),
+    Message("callback_due_soon", "callback_due_soon", TEAM, "email", 2, _team),
+    Message("callback_overdue", "callback_overdue", TEAM, "email", 2, _team),
     Message("lead.created", "lead_shared", PROVIDER, "webhook", 1,
             wanted=lambda provider: bool(provider and provider.get("webhook"))),
-    Message("provider_new_lead", "lead_shared", PROVIDER, "email", 1, _provider_lead,
-            wanted=lambda provider: bool(provider and provider.get("lead_email"))),
+    Message("provider_new_lead", "lead_shared", PROVIDER, "email", 2, _provider_lead,
+            wanted=lambda provider: bool(provider and provider.get("lead_email"))),     # 2: the lead's page
     Message("saved_search_confirmation", SUBSCRIBED, SUBSCRIBER, "email", 1, _subscriber),
     Message("saved_search_alert", ALERT, SUBSCRIBER, "email", 1, _subscriber),
     # a course an alert listed now starts on another day (the day it told is no start of it any more)

@@ -130,6 +130,15 @@ class NotifyService(HealthMixin):
         return {"items": [message_json(r) for r in rows], "total": total, "page": page, "page_size": page_size}
 
     @rpc_call
+    def sent_to_person(self, intake_id: str) -> list[dict]:
+        """What the person of a request was sent (for their status page, once intake has checked
+        their token): each message's name, channel, status and time; no address, no text."""
+        with self.store.transaction() as tx:
+            return [{"template": r["template"], "channel": r["channel"], "status": r["status"],
+                     "at": (r["finished_at"] or r["created_at"]).isoformat()}
+                    for r in tx.person_messages(str(_uuid(intake_id)))]
+
+    @rpc_call
     def replay_delivery(self, provider_id: str | None, message_id: str) -> dict:
         with self.store.transaction() as tx:
             row = tx.message(str(_uuid(message_id)))

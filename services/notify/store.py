@@ -142,6 +142,11 @@ class NotifyStore(Store):
         total = self.fetch_one(f"SELECT count(*) AS n FROM messages WHERE {condition}", params)["n"]
         return rows, total
 
+    def person_messages(self, intake_id: str) -> list[dict]:
+        """What was sent to the person of a request (their own messages, oldest first)."""
+        return self.fetch_all(f"""SELECT {LOG_COLUMNS} FROM messages WHERE intake_id = %(id)s AND audience = 'person'
+                                  ORDER BY created_at, id""", {"id": intake_id})
+
     def message(self, message_id: str) -> dict | None:
         return self.fetch_one(f"SELECT {LOG_COLUMNS} FROM messages WHERE id = %(id)s", {"id": message_id})
 

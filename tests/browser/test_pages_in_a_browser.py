@@ -118,7 +118,9 @@ def keyboard_walk(page, name: str) -> None:
             members[0] for members in groups.values() if not set(members) & set(reached)]
 
     reached: list[int] = []
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    # start from the top of the page, wherever the focus is now (an error summary takes it)
+    page.evaluate("() => { const start = document.createElement('div'); start.tabIndex = -1; "
+                  "document.body.prepend(start); start.focus(); }")
     for _ in range(2 * len(actions) + 10):     # a date field is three stops (day, month, year)
         page.keyboard.press("Tab")
         index = page.evaluate("() => { const e = document.activeElement; "
@@ -169,26 +171,42 @@ def test_the_journey_with_and_without_javascript(browser, platform, world, scree
             keyboard_walk(page, "opleiding")
         page.get_by_role("link", name="Ik wil dit, bel mij").click()
         check(page, f"aanvraag: leeg ({label})", screenshots, javascript)
-        page.get_by_role("button", name="Verstuur aanvraag").click()
+        page.get_by_label("Postcode").fill("12")                 # wrong, and consent not given: one round
+        page.get_by_role("button", name="Ga verder").click()
         assert page.title().startswith("Fout: ")
         summary = page.locator(".error-summary")
-        assert summary.is_visible() and summary.locator("a").count() >= 3
+        named = summary.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert {"#name", "#phone", "#postcode", "#consent"} <= set(named), named
         check(page, f"aanvraag: fouten ({label})", screenshots, javascript)
         if javascript:
+            assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
             keyboard_walk(page, "aanvraag met fouten")
-        page.get_by_label("Ik zoek werk").check()
-        page.get_by_label("Je naam").fill("Sanne de Boer")
-        page.get_by_label("Telefoonnummer").fill(phone())
-        page.get_by_label("E-mailadres").fill(f"sanne.{uuid.uuid4().hex[:6]}@example.nl")
-        page.get_by_label("Postcode").fill("9712 CP")
-        page.get_by_label("Ik geef toestemming").check()
-        check(page, f"aanvraag: ingevuld ({label})", screenshots, javascript)
-        page.get_by_role("button", name="Verstuur aanvraag").click()
-        text = page.locator("main").inner_text()
-        assert "Je aanvraag is verstuurd" in text and "Leerwerkloket Noord" in text and "uiterlijk" in text
-        check(page, f"bevestiging ({label})", screenshots, javascript)
-        if javascript:
-            keyboard_walk(page, "bevestiging")
+            summary.get_by_role("link", name=re.compile("^Toestemming")).click()
+            assert page.evaluate("() => document.activeElement.id") == "consent-1"
+        person = {"Je naam": "Sanne de Boer", "Telefoonnummer": phone(), "Postcode": "9712 CP",
+                  "E-mailadres": f"sanne.{uuid.uuid4().hex[:6]}@example.nl"}
+        for _ in range(2):         # the second time: back, and the same again
+            page.get_by_label("Ik zoek werk").check()
+            for field, value in person.items():
+                page.get_by_label(field).fill(value)
+            page.get_by_label("Ik geef toestemming").check()
+            check(page, f"aanvraag: ingevuld ({label})", screenshots, javascript)
+            page.get_by_role("button", name="Ga verder").click()
+            assert "Sanne de Boer" in page.locator("main").inner_text()
+            check(page, f"aanvraag: controleren ({label})", screenshots, javascript)
+            page.get_by_role("button", name="Verstuur aanvraag").click()
+            text = page.locator("main").inner_text()
+            if _ == 0:
+                assert "Je aanvraag is verstuurd" in text and "Leerwerkloket Noord" in text and "uiterlijk" in text
+                assert re.search(r"kenmerk is SA-[0-9A-F]{4}-[0-9A-F]{4}", text)
+                check(page, f"bevestiging ({label})", screenshots, javascript)
+                if javascript:
+                    keyboard_walk(page, "bevestiging")
+                first = page.url
+                page.goto(page.url.split("/aanvraag/")[0] + f"/opleidingen/{world['course']['id']}/aanvragen")
+            else:          # the request of before, not a second one
+                assert "Je hebt dit al aangevraagd" in text and page.url.split("?")[0] == first.split("?")[0]
+                check(page, f"al aangevraagd ({label})", screenshots, javascript)
         context.close()
 
 
@@ -243,13 +261,43 @@ def test_every_page_state_in_dutch_and_english(browser, platform, world, screens
         assert page.locator("[role=status]").inner_text().strip() in ("Vastgelegd.", "Recorded.")
         check(page, f"adviseur: vastgelegd ({lang}, {width})", screenshots)
 
-        # the person's own page, and the analysts' dashboard
+        # the person's own page, their data in words, erasing asks first
         page.goto(f"{platform.url}/aanvraag/{intake['id']}?token={intake['token']}")
         check(page, f"eigen aanvraag ({lang}, {width})", screenshots)
+        page.get_by_role("link", name=re.compile("^(Bekijk alles|See everything)")).click()
+        check(page, f"eigen gegevens ({lang}, {width})", screenshots)
+        page.goto(f"{platform.url}/aanvraag/{intake['id']}?token={intake['token']}")
+        page.get_by_role("link", name=re.compile("^(Wis mijn gegevens|Erase my data)")).click()
+        check(page, f"wissen: zeker? ({lang}, {width})", screenshots)
+        page.get_by_role("button", name=re.compile("^(Ja, wis|Yes, erase)")).click()
+        check(page, f"gewist ({lang}, {width})", screenshots)
+        page.goto(f"{platform.url}/aanvraag/{intake['id']}?token={intake['token']}")
+        assert page.locator("h1").inner_text() in ("Deze pagina bestaat niet (meer)", "This page does not exist (any more)")
+
+        # a mistyped address: the 404 page with the way on
+        page.goto(platform.url + "/Zoeken/")
+        check(page, f"404 ({lang}, {width})", screenshots)
+        assert page.locator("main input[type=search]").count() == 1
+
+        # the provider's lead: the consented contact details
+        lead = requests.post(f"{platform.url}/api/v1/intakes", timeout=30, json={
+            "situation": "werkzoekend", "name": "Lotte Lead", "phone": phone(), "email": f"lotte.{uuid.uuid4().hex[:6]}@example.nl",
+            "preferred_contact": "phone", "consent": True, "course_id": world["course"]["id"],
+            "share_with_provider": True}).json()
+        page.goto(f"{platform.url}/aanbieders/leads/{lead['id']}")
+        assert "Lotte Lead" in page.locator("main").inner_text() and page.locator("a[href^='tel:']").count() == 1
+        check(page, f"lead ({lang}, {width})", screenshots)
+
+        # the analysts' dashboard; its CSV links work in the session that shows them
         page.goto(platform.url + "/analyse")
         page.get_by_label(re.compile("ana_")).fill(world["analyst_token"])
         page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
         check(page, f"analyse ({lang}, {width})", screenshots)
+        with page.expect_download() as download:
+            page.get_by_role("link", name=re.compile("CSV")).first.click()
+        assert download.value.suggested_filename.endswith(".csv")
+        with open(download.value.path(), encoding="utf-8-sig") as csv_file:
+            assert "," in csv_file.readline() or ";" in csv_file.readline()
         context.clear_cookies()
         page.goto(f"{platform.url}/?lang={'en' if lang == 'nl' else 'nl'}")
     context.close()

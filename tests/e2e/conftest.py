@@ -6,7 +6,8 @@ import pytest
 from tests.conftest import Client
 from tests.infra import ADMIN_TOKEN
 
-NORTH = {"code": "noord", "name": "Leerwerkloket Noord", "provinces": ["Groningen", "Friesland", "Drenthe"]}
+NORTH = {"code": "noord", "name": "Leerwerkloket Noord", "provinces": ["Groningen", "Friesland", "Drenthe"],
+         "phone": "050 123 45 67"}
 SOUTH = {"code": "zuid", "name": "Leerwerkloket Limburg", "provinces": ["Limburg"], "postcode_ranges": [["5900", "5999"]]}
 
 

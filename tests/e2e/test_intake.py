@@ -138,11 +138,30 @@ def test_a_bot_filling_the_hidden_field_is_answered_but_nothing_is_kept(anonymou
 
 def test_too_many_requests_for_one_contact(anonymous, teams):
     body = person()
-    for _ in range(3):
-        assert anonymous.post("/api/v1/intakes", json={**body, "phone": body["phone"]}).status_code == 201
-    answer = anonymous.post("/api/v1/intakes", json=body)
+    for situation in ("werkzoekend", "andere-sector", "eigen-werk"):     # three different requests
+        assert anonymous.post("/api/v1/intakes", json={**body, "situation": situation}).status_code == 201
+    answer = anonymous.post("/api/v1/intakes", json={**body, "situation": "zelfstandige"})
     assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0
     assert answer.json()["errors"][0]["field"] in ("email", "phone")
+
+
+def test_the_same_person_asking_the_same_again_that_day_gets_their_request_back(platform, anonymous, provider,
+                                                                              teams, mail_server):
+    """Back and send again (or a second tab): the open request of that day, not a second intake,
+    mail or SMS; and without its token, which only the person's own mail carries."""
+    course = published_course(provider, platform)
+    body = person(course_id=course["id"], preferred_contact="email")
+    first = submit(anonymous, **body)
+    again = anonymous.post("/api/v1/intakes", json={**body, "phone": None, "name": "Iemand anders"})
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"] and again.json()["already_requested"] is True
+    assert again.json()["token"] is None and again.json()["callback_due_by"] == first["callback_due_by"]
+    # the same contact for another course, or without a course for the situation: a new request
+    other = anonymous.post("/api/v1/intakes", json={**body, "course_id": None})
+    assert other.status_code == 201 and other.json()["id"] != first["id"]
+    eventually(lambda: len(mail_server.to(body["email"])) >= 2 or None, timeout=15, message="two confirmations")
+    time.sleep(1)
+    assert len(mail_server.to(body["email"])) == 2         # the two requests' confirmations, no third
 
 
 def test_too_many_requests_from_one_address(platform, anonymous, teams):
@@ -325,7 +344,10 @@ def test_the_same_request_again_is_one_intake(anonymous):
     again = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": "poging-1"})
     assert first.status_code == again.status_code == 201, again.text
     assert again.json() == first.json()
-    other = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": "poging-2"})
+    # another key for another request (the same request again that day is answered with the first:
+    # test_the_same_person_asking_the_same_again_that_day_gets_their_request_back)
+    other = anonymous.post("/api/v1/intakes", json={**body, "situation": "andere-sector"},
+                           headers={"Idempotency-Key": "poging-2"})
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
     too_long = anonymous.post("/api/v1/intakes", json=body, headers={"Idempotency-Key": "x" * 201})
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "Idempotency-Key"

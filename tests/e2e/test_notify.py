@@ -66,7 +66,7 @@ def test_confirmation_and_team_mail(anonymous, teams, platform, mail_server):
                                     if f"/adviseurs/intakes/{intake['id']}" in m.get_body(("plain",)).get_content()],
                            timeout=15, message="the team's mail")[0]
     team_text = team_mail.get_body(("plain",)).get_content()
-    assert body["email"] not in team_text and body["phone"] not in team_text and "zoekt werk" in team_text
+    assert body["email"] not in team_text and body["phone"] not in team_text and "op zoek naar werk" in team_text
 
     # the log: delivered, the address no longer kept
     logged = eventually(lambda: messages_of(platform, intake["id"], "intake_confirmation"), message="logged")
@@ -258,7 +258,7 @@ def test_a_provider_can_have_leads_mailed(anonymous, provider, teams, platform, 
     course, intake = lead_for(anonymous, provider, platform)
     mail = one_mail(mail_server, address)
     text = mail.get_body(("plain",)).get_content()
-    assert course["title"] in mail["Subject"] and f"/api/v1/providers/me/leads/{intake['id']}" in text
+    assert course["title"] in mail["Subject"] and f"/aanbieders/leads/{intake['id']}" in text
     assert person_email(platform, intake) not in text
 
 

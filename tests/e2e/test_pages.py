@@ -94,7 +94,12 @@ def test_from_a_situation_to_we_call_you_by(platform, provider, teams, anonymous
     filled = {"csrf": token, "situation": "werkzoekend", "name": body["name"], "phone": body["phone"],
               "email": body["email"], "postcode": "9712 CP", "preferred_contact": "phone", "consent": "ja",
               "search_id": search["search_id"]}
-    sent = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data=filled, allow_redirects=False)
+    checked = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data=filled, allow_redirects=False)
+    assert checked.status_code == 200 and "Controleer je gegevens" in checked.text and body["name"] in checked.text
+    change = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data={**filled, "stap": "wijzigen"})
+    assert change.status_code == 200 and f'value="{body["email"]}"' in change.text and 'value="ja" checked' in change.text
+    sent = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data={**filled, "stap": "versturen"},
+                  allow_redirects=False)
     assert sent.status_code == 303, sent.text[:500]
     confirmation = get(s, sent.headers["Location"].split("?")[0], **dict(
         p.split("=", 1) for p in sent.headers["Location"].split("?")[1].split("&")))
@@ -104,8 +109,24 @@ def test_from_a_situation_to_we_call_you_by(platform, provider, teams, anonymous
     status = anonymous.get(f"/api/v1/intakes/{intake_id}/status", params={"token": person_token}).json()
     due = texts.deadline_text(datetime.fromisoformat(status["callback_due_by"]), "nl")
     assert f"uiterlijk {due}" in confirmation.text          # the moment the API and the mail say
+    assert re.search(r"Je kenmerk is <strong>SA-[0-9A-F]{4}-[0-9A-F]{4}</strong>", confirmation.text)
+    # back, and send it again: the same request, not a second one
+    again = s.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", data={**filled, "stap": "versturen"},
+                   allow_redirects=False)
+    assert again.status_code == 303 and f"/aanvraag/{intake_id}?" in again.headers["Location"] and "al=1" in again.headers["Location"]
+    assert "Je hebt dit al aangevraagd" in s.get(s.base + again.headers["Location"], timeout=30).text
+    elsewhere = browser(platform)         # another browser: told so, without the link
+    elsewhere_csrf = form_token(get(elsewhere, "/aanvragen").text)
+    other = elsewhere.post(f"{s.base}/opleidingen/{course['id']}/aanvragen", timeout=30,
+                           data={**filled, "stap": "versturen", "csrf": elsewhere_csrf})
+    assert other.status_code == 200 and "Je hebt dit al aangevraagd" in other.text and person_token not in other.text
+    readable = get(s, f"/aanvraag/{intake_id}/gegevens/bekijken", token=person_token)
+    assert readable.status_code == 200 and body["name"] in readable.text and "Wie je gegevens las" in readable.text
     export = get(s, f"/aanvraag/{intake_id}/gegevens", token=person_token)
     assert export.status_code == 200 and export.json()["intake"]["name"] == body["name"]
+    question = get(s, f"/aanvraag/{intake_id}/wissen", token=person_token)
+    assert question.status_code == 200 and "Weet je zeker" in question.text and 'method="post"' in question.text
+    assert get(s, f"/aanvraag/{intake_id}", token=person_token).status_code == 200      # asking erased nothing
     erased = s.post(f"{s.base}/aanvraag/{intake_id}/wissen", data={"csrf": token, "token": person_token})
     assert erased.status_code == 200 and "gewist" in erased.text
     assert get(s, f"/aanvraag/{intake_id}", token=person_token).status_code == 404
@@ -316,3 +337,20 @@ def test_every_mistake_in_the_request_form_is_named_at_once_in_the_pages_languag
         assert "niet goed ingevuld" not in text and "Field required" not in text
         if lang == "nl":
             assert not re.search(r"\b(u|uw|wij)\b", text), re.search(r".{30}\b(u|uw|wij)\b.{30}", text)
+
+
+def test_the_status_page_tells_the_truth_after_advice(platform, anonymous, teams, mail_server):
+    """Once advice is given the page no longer promises a call; it names the steps in words, the
+    Leerwerkloket's phone number and what was sent to the person."""
+    body = person(preferred_contact="email")
+    intake = anonymous.post("/api/v1/intakes", json=body).json()
+    s = browser(platform)
+    eventually(lambda: mail_server.to(body["email"]), timeout=15, message="the confirmation")
+    before = get(s, f"/aanvraag/{intake['id']}", token=intake["token"]).text
+    assert "belt je uiterlijk" in before and 'href="tel:0501234567"' in before
+    assert eventually(lambda: "Bevestiging van je aanvraag per e-mail" in get(
+        s, f"/aanvraag/{intake['id']}", token=intake["token"]).text or None, timeout=15, message="what was sent")
+    assert teams["noord"].post(f"/api/v1/intakes/{intake['id']}/events", json={"type": "advice_given"}).status_code == 200
+    after = re.sub(r"<[^>]+>", " ", get(s, f"/aanvraag/{intake['id']}", token=intake["token"]).text)
+    assert "belt je uiterlijk" not in after and "Je hebt advies gekregen" in after and "Advies gegeven" in after
+    assert "advice_given" not in after

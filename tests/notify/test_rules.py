@@ -20,12 +20,13 @@ LONGEST = {        # the longest values the data can hold where it reaches a mes
     "course_title": "Veiligheid, Gezondheid en Milieu Checklist Aannemers (VCA-VOL) met examen",
     "due": texts.deadline_text(datetime(2027, 9, 15, 15, 0, tzinfo=timezone.utc), "nl"),     # woensdag 15 september
     "status_url": f"{BASE}/aanvraag/00000000-0000-4000-8000-000000000000?token=int_{'A' * 43}",
+    "reference": "SA-0000-0000",
 }
 DATA = {
     "intake_confirmation": LONGEST,
-    "team_new_intake": {**LONGEST, "situation_label": "zoekt werk", "intake_url": f"{BASE}/adviseurs/intakes/x"},
-    "callback_due_soon": {**LONGEST, "situation_label": "zoekt werk", "intake_url": f"{BASE}/adviseurs/intakes/x"},
-    "callback_overdue": {**LONGEST, "situation_label": "zoekt werk", "intake_url": f"{BASE}/adviseurs/intakes/x"},
+    "team_new_intake": {**LONGEST, "situation_label": "op zoek naar werk", "intake_url": f"{BASE}/adviseurs/intakes/x"},
+    "callback_due_soon": {**LONGEST, "situation_label": "op zoek naar werk", "intake_url": f"{BASE}/adviseurs/intakes/x"},
+    "callback_overdue": {**LONGEST, "situation_label": "op zoek naar werk", "intake_url": f"{BASE}/adviseurs/intakes/x"},
     "provider_new_lead": {"provider_name": "ROC <b>Noord</b>", "course_title": "Heftruck", "lead_url": f"{BASE}/l"},
     "saved_search_confirmation": {"query_text": "heftruck · Utrecht", "frequency_text": "dagelijks",
                                   "confirm_url": f"{BASE}/c?token=a&b", "unsubscribe_url": f"{BASE}/u"},

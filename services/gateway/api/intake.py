@@ -52,9 +52,14 @@ def revoke_advisor(gw, request, advisor_id, me):
 
 @ROUTES("POST", "/api/v1/intakes", "Ask to be called back (anyone). The answer holds the team, the deadline and the "
         "token for the status, export and erasure links; too many requests from one address or for one contact is "
-        "a 429", params=(IDEMPOTENCY_KEY,), body=NewIntake, answer=OBJECT, status=201)
+        "a 429. The same person (e-mail or phone) asking again within a day for the same course (without one: "
+        "the same situation) gets 200 with their open request instead, already_requested true and no token (it "
+        "is in the mail they got)", params=(IDEMPOTENCY_KEY,), body=NewIntake, answer=OBJECT, status=201,
+        responses={"200": {"description": "already requested: the person's open request, without its token"}})
 def submit_intake(gw, request):
     answer = gw.intake.submit_intake(read_model(request, NewIntake), request.remote_addr, request_id(request))
+    if answer.get("already_requested"):
+        return json_response(answer, 200)
     headers = {"Location": f"/api/v1/intakes/{answer['id']}/status"} if answer.get("token") else None
     return json_response(answer, 201, headers)
 

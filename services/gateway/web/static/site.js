@@ -97,6 +97,19 @@
   if (window.matchMedia("(min-width: 50rem)").matches) {
     document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
   }
+  /* an error round: the summary takes focus (a screen reader reads it first), and each of its
+     links lands on the field itself (for a group of choices: its first choice) */
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      if (!link) { return; }
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      var field = target && (target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea"));
+      if (field) { event.preventDefault(); field.focus(); field.scrollIntoView({ block: "center" }); }
+    });
+  }
   document.querySelectorAll("input[data-suggest]").forEach(suggest);
   var running = document.getElementById("import-progress");
   if (running) { progress(running); }
