@@ -22,6 +22,22 @@ IntakeStatus = Literal["new", "in_progress", "advised", "enrolled", "closed"]
 StepType = Literal["call_attempted", "waiting_for_person", "advice_given", "enrolled", "closed"]
 
 
+# step: (the statuses it may follow, the status it leads to). Intake refuses any other step (409);
+# the advisors' page offers only the steps that can follow the request's status.
+STEPS: dict[str, tuple[frozenset[str], str]] = {
+    "call_attempted": (frozenset({"new", "in_progress"}), "in_progress"),
+    "waiting_for_person": (frozenset({"new", "in_progress"}), "in_progress"),
+    "advice_given": (frozenset({"new", "in_progress"}), "advised"),
+    "enrolled": (frozenset({"in_progress", "advised"}), "enrolled"),
+    "closed": (frozenset({"new", "in_progress", "advised", "enrolled"}), "closed"),
+}
+
+
+def steps_after(status: str) -> list[str]:
+    """The steps that can follow ``status``, in the order an advisor takes them."""
+    return [step for step, (after, _) in STEPS.items() if status in after]
+
+
 class NewIntake(Strict):
     """``POST /api/v1/intakes``. The contact fields are checked by the intake's own rules
     (email-validator, phonenumbers, postcodes) so their messages are Dutch and name the field."""
@@ -291,6 +307,11 @@ class IntakeClient(SessionKeeper):
         """The person's data erased everywhere."""
 
     # advisors and providers
+
+    @remote
+    def worklist(self, principal: dict, status: str | None, overdue: bool, mine: bool, words: str,
+                 page: int, page_size: int) -> dict:
+        """The advisors' page's list: with names (each read logged), filters and a search."""
 
     @remote
     def list_intakes(self, principal: dict, status: str | None, overdue: bool, page: int, page_size: int) -> dict:

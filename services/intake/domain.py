@@ -28,6 +28,19 @@ def new_token(kind: str) -> str:
     return tokens.new_token(TOKEN_PREFIX[kind])
 
 
+def worklist_search(words: str) -> dict | None:
+    """An advisor's search of the team's list: a name (any part), a phone number (its last nine
+    digits, however typed) or a reference (``SA-1A2B-3C4D``), as LIKE patterns; None for nothing."""
+    words = " ".join(words.split())[:100]
+    if not words:
+        return None
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    digits = "".join(ch for ch in words if ch.isdigit())
+    hexa = words.upper().removeprefix("SA").replace("-", "").replace(" ", "")
+    return {"name": f"%{escaped}%", "phone": f"%{digits[-9:]}" if len(digits) >= 6 else "",
+            "id": f"{hexa[:8].lower()}%" if len(hexa) == 8 and all(c in "0123456789ABCDEF" for c in hexa) else ""}
+
+
 # a second request of the same person for the same course or situation within this time is the first
 SAME_REQUEST_WINDOW = timedelta(days=1)
 
@@ -210,13 +223,7 @@ def in_office_hours(moment: datetime, calendar: Calendar) -> bool:
 # ---------------------------------------------------------------- the advisor's steps
 
 
-STEPS = {   # step: (statuses it may follow, the status it leads to)
-    "call_attempted": ({"new", "in_progress"}, "in_progress"),
-    "waiting_for_person": ({"new", "in_progress"}, "in_progress"),
-    "advice_given": ({"new", "in_progress"}, "advised"),
-    "enrolled": ({"in_progress", "advised"}, "enrolled"),
-    "closed": ({"new", "in_progress", "advised", "enrolled"}, "closed"),
-}
+STEPS = intake_contract.STEPS    # step: (statuses it may follow, the status it leads to)
 # once advice is given (or the request is closed) the callback has happened: no more warnings
 CALLBACK_DONE = {"advised", "enrolled", "closed"}
 

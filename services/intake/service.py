@@ -222,6 +222,22 @@ class IntakeService(Sessions, HealthMixin):
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
     @rpc_call
+    def worklist(self, principal: dict, status: str | None, overdue: bool, mine: bool, words: str,
+                 page: int, page_size: int) -> dict:
+        """The team's requests for the advisors' page: each with the person's name and what they
+        asked; ``mine``: those the advisor recorded a step of; ``words``: a name, phone number or
+        reference. Every name shown is a read of personal data, logged as such."""
+        team = None if principal["role"] == "admin" else principal["team"]
+        with self.store.transaction() as tx:
+            rows, total = tx.list_intakes(team, status, overdue, page, page_size, datetime.now(timezone.utc),
+                                          _actor(principal) if mine else None, domain.worklist_search(words))
+            if rows:
+                tx.log_access_many([r["id"] for r in rows], _who(principal), principal["role"], "saw the name in a list")
+        items = [{**{k: v for k, v in intake_json(r).items() if k not in domain.PERSONAL_FIELDS}, "name": r["name"]}
+                 for r in rows]
+        return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+    @rpc_call
     def read_intake(self, principal: dict, intake_id: str) -> dict:
         with self.store.transaction() as tx:
             row = self._of_team(tx, principal, intake_id)

@@ -165,6 +165,11 @@ class IntakeStore(Store):
         self.execute("INSERT INTO intake_history (intake_id, type, actor, note) VALUES (%(id)s, %(t)s, %(a)s, %(n)s)",
                      {"id": intake_id, "t": step, "a": actor, "n": note})
 
+    def log_access_many(self, intake_ids: list, who: str, role: str, what: str) -> None:
+        self.execute("""INSERT INTO access_log (intake_id, who, role, what)
+                        SELECT unnest(%(ids)s::uuid[]), %(w)s, %(r)s, %(what)s""",
+                     {"ids": intake_ids, "w": who, "r": role, "what": what})
+
     def log_access(self, intake_id, who: str, role: str, what: str) -> None:
         self.execute("INSERT INTO access_log (intake_id, who, role, what) VALUES (%(id)s, %(w)s, %(r)s, %(what)s)",
                      {"id": intake_id, "w": who, "r": role, "what": what})
@@ -194,13 +199,20 @@ class IntakeStore(Store):
     # lists
 
     def list_intakes(self, team: str | None, status: str | None, overdue: bool, page: int, page_size: int,
-                     now: datetime) -> tuple[list[dict], int]:
-        """Overdue first, then by deadline; ``team`` None: every team (an admin)."""
+                     now: datetime, actor: str | None = None, found: dict | None = None) -> tuple[list[dict], int]:
+        """Overdue first, then by deadline; ``team`` None: every team (an admin). ``actor``: only
+        those it recorded a step of; ``found`` (domain.worklist_search): only those whose name,
+        phone number or reference match."""
         where = ["(%(team)s::text IS NULL OR i.team = %(team)s)", "(%(status)s::text IS NULL OR i.status = %(status)s)"]
         if overdue:
             where.append(f"i.status IN {OPEN} AND i.callback_due_by < %(now)s")
+        if actor:
+            where.append("EXISTS (SELECT 1 FROM intake_history h WHERE h.intake_id = i.id AND h.actor = %(actor)s)")
+        if found:
+            where.append("(i.name ILIKE %(name)s OR i.phone LIKE %(phone)s OR i.id::text LIKE %(id)s)")
         sql_where = " AND ".join(where)
-        params = {"team": team, "status": status, "now": now, "limit": page_size, "offset": (page - 1) * page_size}
+        params = {"team": team, "status": status, "now": now, "limit": page_size, "offset": (page - 1) * page_size,
+                  "actor": actor, **(found or {})}
         rows = self.fetch_all(
             f"""SELECT {INTAKE_COLUMNS}, (i.status IN {OPEN} AND i.callback_due_by < %(now)s) AS overdue
                 FROM {INTAKE_FROM} WHERE {sql_where}

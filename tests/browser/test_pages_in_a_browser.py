@@ -234,7 +234,7 @@ def test_every_page_state_in_dutch_and_english(browser, platform, world, screens
 
         # a provider signs in, uploads a file with a bad line, sees it
         page.goto(platform.url + "/aanbieders")
-        page.get_by_label(re.compile("API")).fill(world["provider_key"])
+        page.get_by_label(re.compile("^(Je sleutel|Your key)")).fill(world["provider_key"])
         page.get_by_role("button", name=re.compile("Inloggen|Sign in")).click()
         check(page, f"aanbieders ({lang}, {width})", screenshots)
         keyboard_walk(page, f"aanbieders ({lang}, {width})")

@@ -151,7 +151,7 @@ TABLE = [
     R("GET", "/aanbieders/import/<import_id>", "303 200 404 303 303 303 303 -"),
     R("GET", "/aanbieders/leads/<intake_id>", "303 200 404 303 303 303 303 -"),
     R("GET", "/adviseurs", "in in in 200 200 in 200 -"),
-    R("GET", "/adviseurs/intakes/<intake_id>", "303 303 303 200 404 303 200 -"),
+    R("GET", "/adviseurs/intakes/<intake_id>", "in in in 200 404 in 200 -"),
     R("POST", "/adviseurs/intakes/<intake_id>", "303 303 303 303 404 303 303 -", fresh="intake", body="step_form"),
     R("GET", "/analyse", "in in in in in 200 200 -"),
     R("GET", "/analyse/rapport/<report>", "303 303 303 303 303 200 200 -"),

@@ -12,6 +12,7 @@ from datetime import datetime
 import requests
 
 from services.chassis import texts
+from services.contracts.intake import reference
 from tests.e2e.test_intake import person, published_course
 from tests.infra import eventually, form_token
 
@@ -173,8 +174,42 @@ def test_an_advisor_records_an_outcome(platform, teams, anonymous):
     done = s.post(f"{s.base}/adviseurs/intakes/{intake['id']}", data={"csrf": token, "type": "call_attempted",
                                                                       "note": "voicemail"})
     assert done.status_code == 200 and "Vastgelegd" in done.text and "voicemail" in done.text
-    other = requests.Session()
-    assert other.get(f"{platform.url}/adviseurs/intakes/{intake['id']}", allow_redirects=False).status_code == 303
+    # from the link in the team's mail, not signed in: sign in there, and land on that request
+    other = browser(platform)
+    asked = get(other, f"/adviseurs/intakes/{intake['id']}")
+    assert asked.status_code == 200 and f'name="next" value="/adviseurs/intakes/{intake["id"]}"' in asked.text
+    signed = other.post(f"{other.base}/adviseurs/inloggen", allow_redirects=False, data={
+        "csrf": form_token(asked.text), "token": teams["noord"].token, "next": f"/adviseurs/intakes/{intake['id']}"})
+    assert signed.status_code == 303 and signed.headers["Location"] == f"/adviseurs/intakes/{intake['id']}"
+    elsewhere = other.post(f"{other.base}/adviseurs/inloggen", allow_redirects=False, data={
+        "csrf": form_token(asked.text), "token": teams["noord"].token, "next": "https://elders.example/adviseurs/x"})
+    assert elsewhere.headers["Location"] == "/adviseurs"
+
+
+def test_the_advisors_list_names_the_person_and_what_they_asked_with_filters_and_a_search(platform, teams, anonymous,
+                                                                                          provider):
+    course = published_course(provider, platform)
+    body = person(course_id=course["id"], name=f"Fenna {uuid.uuid4().hex[:6]}")
+    intake = anonymous.post("/api/v1/intakes", json=body).json()
+    s = browser(platform)
+    s.post(f"{s.base}/adviseurs/inloggen", data={"csrf": form_token(get(s, "/adviseurs").text),
+                                                 "token": teams["noord"].token})
+    digits = "".join(ch for ch in body["phone"] if ch.isdigit())
+    for words in (body["name"].split()[1], f"{digits[:2]} {digits[2:6]} {digits[6:]}", reference(intake["id"])):
+        found = get(s, "/adviseurs", zoek=words).text
+        assert body["name"] in found and "Wil: Heftruck intake" in found, words
+        assert found.count('<li>\n<h2><a href="/adviseurs/intakes/') == 1, words
+    link = f'href="/adviseurs/intakes/{intake["id"]}"'
+    assert link not in get(s, "/adviseurs", zoek=body["name"], status="closed").text
+    assert link not in get(s, "/adviseurs", zoek=body["name"], mijn="1").text
+    one = get(s, f"/adviseurs/intakes/{intake['id']}").text
+    offered = re.findall(r'name="type" value="([a-z_]+)"', one)
+    assert offered == ["call_attempted", "waiting_for_person", "advice_given", "closed"]     # not "enrolled" yet
+    s.post(f"{s.base}/adviseurs/intakes/{intake['id']}", data={"csrf": form_token(one), "type": "call_attempted"})
+    assert link in get(s, "/adviseurs", zoek=body["name"], mijn="1").text
+    # every name the list showed is a logged read, which the person sees
+    log = anonymous.get(f"/api/v1/intakes/{intake['id']}/export", params={"token": intake["token"]}).json()["access_log"]
+    assert any(entry["what"] == "saw the name in a list" for entry in log)
 
 
 def test_an_error_names_a_search_field_by_the_label_the_form_shows(anonymous):

@@ -4,26 +4,28 @@ by the intake service."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from services.chassis import texts
 from services.chassis.errors import Conflict, NotFound, ValidationFailed
 from services.contracts.common import LIST_MAX_PAGE
+from services.contracts.intake import reference, steps_after
+from services.contracts.vocabulary import VOCABULARY, word
 from services.gateway.routing import Routes, query
 from services.gateway.web.render import check_csrf, field_errors, language, page, redirect, translate
 from services.gateway.web.sessions import sign_in, signed_in
 
-STEPS = ("call_attempted", "waiting_for_person", "advice_given", "enrolled", "closed")
-STEP_NAMES = {"nl": {"call_attempted": "Gebeld, niet bereikt", "waiting_for_person": "Wacht op de persoon",
-                     "advice_given": "Advies gegeven", "enrolled": "Ingeschreven", "closed": "Afgesloten"},
-              "en": {"call_attempted": "Called, no answer", "waiting_for_person": "Waiting for the person",
-                     "advice_given": "Advice given", "enrolled": "Enrolled", "closed": "Closed"}}
 ADVISOR_PAGE = 50                               # requests on one page of an advisor's list
 
 ROUTES = Routes()
 
 
-@ROUTES("GET", "/adviseurs", "the advisor's team's requests, overdue first, 50 a page (a sign-in form without a "
-        "session)", kind="page", params=(query("pagina", {"type": "integer", "minimum": 1}),))
+@ROUTES("GET", "/adviseurs", "the advisor's team's requests with each person's name and what they asked (each name "
+        "shown is a logged read), overdue first, 50 a page; filters and a search (a sign-in form without a session)",
+        kind="page", params=(query("pagina", {"type": "integer", "minimum": 1}),
+                             query("status", {"enum": sorted(VOCABULARY["intake_status"])}),
+                             query("te_laat", {"enum": ["1"]}), query("mijn", {"enum": ["1"]}),
+                             query("zoek", {"type": "string", "maxLength": 100})))
 def advisor_home(gw, request):
     me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw)
     if me is None:
@@ -31,11 +33,17 @@ def advisor_home(gw, request):
     # overdue first, then open by deadline, then the rest (intake's order), ADVISOR_PAGE at a time
     number = request.args.get("pagina", "1")
     number = int(number) if number.isascii() and number.isdigit() and 0 < int(number) <= LIST_MAX_PAGE else 1
-    listed = gw.intake.list_intakes(me.as_dict(), None, False, number, ADVISOR_PAGE)
+    status = request.args.get("status") if request.args.get("status") in VOCABULARY["intake_status"] else None
+    chosen = {"status": status or "", "te_laat": request.args.get("te_laat") == "1",
+              "mijn": request.args.get("mijn") == "1", "zoek": request.args.get("zoek", "").strip()[:100]}
+    listed = gw.intake.worklist(me.as_dict(), status, chosen["te_laat"], chosen["mijn"], chosen["zoek"], number,
+                                ADVISOR_PAGE)
+    kept = urlencode({k: ("1" if v is True else v) for k, v in chosen.items() if v})
     last = max(1, -(-listed["total"] // ADVISOR_PAGE))
-    pages = [(n, f"/adviseurs?pagina={n}") for n in sorted({1, number - 1, number, number + 1, last}) if 1 <= n <= last]
+    pages = [(n, f"/adviseurs?{kept}{'&' if kept else ''}pagina={n}")
+             for n in sorted({1, number - 1, number, number + 1, last}) if 1 <= n <= last]
     return page("advisors/adviseurs.html", request, me=me, intakes=listed["items"], total=listed["total"], pages=pages,
-                number=number)
+                number=number, chosen=chosen, statuses=list(VOCABULARY["intake_status"]))
 
 
 @ROUTES("POST", "/adviseurs/inloggen", "sign in with the advisor token", kind="form")
@@ -67,21 +75,23 @@ def advisor_step_post(gw, request, intake_id):
             status=400)
     except Conflict as exc:
         return _intake(gw, request, intake_id, [{"field": "type", "label": "", "message": t(
-            f"Deze stap kan nu niet: {exc.detail}", f"This step is not possible now: {exc.detail}")}], status=409)
+            "Deze stap past niet meer bij hoe de aanvraag nu staat: kies een van de stappen hieronder",
+            "This step no longer fits where the request stands: choose one of the steps below")}], status=409)
     return redirect(f"/adviseurs/intakes/{intake_id}?vastgelegd=1")
 
 
 def _intake(gw, request, intake_id, errors=(), status=200):
     me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw)
-    if me is None:
-        return redirect("/adviseurs")
+    if me is None:          # from the link in a team's mail: sign in here, and land on this request
+        return page("inloggen.html", request, role="advisor", next=request.path)
     try:
         intake = gw.intake.read_intake(me.as_dict(), intake_id)
     except (NotFound, ValidationFailed):
         return page("niet_gevonden.html", request, status=404)
     lang = language(request)
     return page("advisors/adviseurs_intake.html", request, status=status, me=me, intake=intake, errors=list(errors),
-                steps=[(s, STEP_NAMES[lang][s]) for s in STEPS], saved=request.args.get("vastgelegd") == "1")
+                steps=[(s, word("step", s, lang).capitalize()) for s in steps_after(intake["status"])],
+                reference=reference(intake["id"]), saved=request.args.get("vastgelegd") == "1")
 
 
 def _amsterdam(moment: str) -> str:

@@ -64,7 +64,10 @@ def sign_in(request, role: str, home: str, admin_token: str, gw) -> Response:
     else:
         keeper = issuer(token)[0]
         session = gw.client(keeper).open_session(token, SESSION_HOURS)
-    response = redirect(home + ("?lang=en" if language(request) == "en" else ""))
+    # back to the page that asked for the sign-in (the link in a team's mail), if it is one of the role's
+    wanted = request.form.get("next", "")
+    target = wanted if wanted.startswith(home + "/") and "//" not in wanted and "\\" not in wanted else home
+    response = redirect(target + ("?lang=en" if language(request) == "en" else ""))
     response.set_cookie(SESSIONS[role], f"{keeper}:{session}", httponly=True, samesite="Strict",
                         secure=secure_cookies(request), path="/", max_age=SESSION_HOURS * 3600)
     return response

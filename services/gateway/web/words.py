@@ -57,6 +57,11 @@ FIELD_MESSAGES = {
     "funding": {"invalid": ("Kies een regeling uit de lijst", "Choose a scheme from the list")},
     "sort": {"invalid": ("Kies hoe je wilt sorteren", "Choose how to sort")},
     "page": {"invalid": ("Deze pagina bestaat niet", "This page does not exist")},
+    "type": {"missing": ("Kies wat er gebeurde", "Choose what happened"),
+             "invalid": ("Kies een van de stappen hieronder", "Choose one of the steps below")},
+    "until": {"missing": ("Vul in tot wanneer je wacht", "Fill in until when you wait"),
+              "invalid": ("Vul een datum en tijd in die na nu ligt", "Fill in a date and time after now")},
+    "note": {"invalid": ("De notitie mag hoogstens 2000 tekens zijn", "The note can be at most 2000 characters")},
 }
 # a message that is not about one field, or that the page says itself
 MESSAGES = {
