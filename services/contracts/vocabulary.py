@@ -94,6 +94,15 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
                                                                         "not delivered yet, we try again"),
         "permanent-failure": ("niet aangekomen", "not delivered"), "technical-failure": ("niet aangekomen", "not delivered"),
     },
+    # a course's fields, where a page names them (what a course still lacks)
+    "course_field": {
+        "title": ("naam", "name"), "description": ("omschrijving", "description"), "keywords": ("zoekwoorden", "search words"),
+        "level": ("niveau", "level"), "sectors": ("sectoren", "sectors"), "situations": ("voor wie", "for whom"),
+        "credential": ("diploma of certificaat", "diploma or certificate"), "languages": ("talen", "languages"),
+        "study_load_hours": ("studielast", "study load"), "entry_requirements": ("toelating", "entry requirements"),
+        "url": ("webadres", "web address"), "funding_schemes": ("regelingen", "funding schemes"),
+        "offerings": ("startmomenten", "start moments"),
+    },
     # who read a request's contact details (its access log)
     "reader": {"person": ("jijzelf", "you"), "advisor": ("adviseur", "advisor"), "admin": ("beheerder", "administrator"),
                "provider": ("aanbieder", "provider")},

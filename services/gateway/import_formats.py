@@ -13,6 +13,7 @@ from typing import IO, Iterator
 
 import ijson
 
+from services.chassis.csvfile import csv_text
 from services.gateway.bodies import NUL, loads, uncarried
 from services.contracts.ooapi import ooapi_course
 
@@ -26,6 +27,44 @@ CSV_OFFERING_FIELDS = {"offering_external_id": "external_id", "start_date": "sta
                        "status": "status", "schedule": "schedule"}
 CSV_LOCATION_FIELDS = ("street", "city", "postcode")
 CSV_COLUMNS = CSV_COURSE_FIELDS + tuple(CSV_OFFERING_FIELDS) + CSV_LOCATION_FIELDS
+# each CSV column in words (Dutch, English) and an example cell: the upload page lists them and
+# the template file is made of them
+CSV_HELP = {
+    "external_id": ("Je eigen code van de opleiding (verplicht)", "Your own code for the course (required)", "HEF-01"),
+    "title": ("Naam van de opleiding (verplicht)", "Name of the course (required)", "Heftruck rijden"),
+    "description": ("Wat je leert", "What you learn", "Veilig werken met de heftruck"),
+    "keywords": ("Zoekwoorden, gescheiden door ;", "Search words, separated by ;", "heftruck;intern transport"),
+    "level": ("Niveau (verplicht): praktijkleren, mbo-1 ... mbo-4, hbo-associate-degree, hbo-bachelor, hbo-master, "
+              "wo-bachelor, wo-master, nt2 of geen", "Level (required): praktijkleren, mbo-1 ... mbo-4, "
+              "hbo-associate-degree, hbo-bachelor, hbo-master, wo-bachelor, wo-master, nt2 or geen", "mbo-2"),
+    "sectors": ("Sectoren, gescheiden door ;", "Sectors, separated by ;", "logistiek"),
+    "situations": ("Voor wie: eigen-werk, andere-sector, werkgever, werkzoekend, zelfstandige (gescheiden door ;)",
+                   "For whom: eigen-werk, andere-sector, werkgever, werkzoekend, zelfstandige (separated by ;)",
+                   "werkzoekend"),
+    "credential": ("Wat je krijgt: diploma, certificaat, deelcertificaat, microcredential, bewijs-van-deelname of geen",
+                   "What you get: diploma, certificaat, deelcertificaat, microcredential, bewijs-van-deelname or geen",
+                   "certificaat"),
+    "languages": ("Talen van de les (nl, en, ...), gescheiden door ;", "Languages taught in (nl, en, ...), separated by ;",
+                  "nl"),
+    "study_load_hours": ("Studielast in uren", "Study load in hours", "8"),
+    "entry_requirements": ("Wat iemand vooraf nodig heeft", "What someone needs beforehand", "Geen"),
+    "url": ("Webadres van de opleiding bij jullie", "Web address of the course at your site", "https://example.nl/heftruck"),
+    "funding_schemes": ("Codes van regelingen, gescheiden door ;", "Codes of funding schemes, separated by ;", ""),
+    "offering_external_id": ("Je eigen code van het startmoment (een regel per startmoment)",
+                             "Your own code for the start moment (a row per start moment)", "2027-03"),
+    "start_date": ("Startdatum (2027-03-01 of 1-3-2027)", "Start date (2027-03-01 or 1-3-2027)", "2027-03-01"),
+    "end_date": ("Einddatum", "End date", "2027-03-02"),
+    "mode": ("Vorm: klassikaal, online, blended of incompany", "Mode: klassikaal, online, blended or incompany",
+             "klassikaal"),
+    "price_eur": ("Prijs in euro, inclusief btw (325 of 325,00)", "Price in euros, VAT included (325 or 325.00)", "325"),
+    "seats_available": ("Plaatsen vrij", "Places left", "10"),
+    "status": ("open, full, closed of cancelled", "open, full, closed or cancelled", "open"),
+    "schedule": ("Rooster in woorden", "Schedule in words", "dinsdag en woensdag 9.00-16.00"),
+    "street": ("Straat en huisnummer", "Street and number", "Havenweg 1"),
+    "city": ("Plaats (verplicht als de vorm niet online is, of een postcode)",
+             "Town (required unless the mode is online, or a postcode)", "Venlo"),
+    "postcode": ("Postcode", "Postcode", "5928 AA"),
+}
 OOAPI_MAX_BYTES = 64 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024     # an NDJSON course or a CSV row: a course is a few KB, 1,000 offerings ~300 KB
 
@@ -359,3 +398,32 @@ def readable(stream) -> IO[bytes]:
     chunked), read from the socket in large pieces: werkzeug's and eventlet's own ``readline``
     read a line in small steps (a 100k-offering import took twice as long)."""
     return io.BufferedReader(_Raw(stream), buffer_size=READ_SIZE)
+
+
+def column_of(fmt: str, field: str) -> str:
+    """Where a provider wrote the field an error names (``offerings.0.location.city``): the CSV
+    column (``city``), or for NDJSON and OOAPI the field as a path (``offerings[0].location.city``)."""
+    parts = field.split(".")
+    if fmt == "csv":
+        if parts[0] == "offerings" and len(parts) > 2:
+            inner = parts[-1] if parts[2] == "location" else parts[2]
+            return next((c for c, target in CSV_OFFERING_FIELDS.items() if target == inner), inner)
+        return parts[0]
+    return "".join(f"[{p}]" if p.isdigit() else (f".{p}" if i else p) for i, p in enumerate(parts))
+
+
+def looks_like(head: bytes) -> str | None:
+    """The format the start of a file looks like (``csv``, ``ndjson``, ``ooapi``), or None."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{"):
+        first_line = text.split(b"\n", 1)[0]
+        return "ooapi" if b'"items"' in text[:4096] and not first_line.rstrip().endswith(b"}") else "ndjson"
+    if text.startswith(b"["):
+        return None
+    first_line = text.split(b"\n", 1)[0].lower()
+    return "csv" if b"external_id" in first_line and (b"," in first_line or b";" in first_line) else None
+
+
+def csv_template() -> str:
+    """A CSV file a provider can fill in: every column and one example row."""
+    return csv_text([list(CSV_COLUMNS), [CSV_HELP[c][2] for c in CSV_COLUMNS]])

@@ -244,6 +244,12 @@ def test_every_page_state_in_dutch_and_english(browser, platform, world, screens
         page.get_by_role("button", name=re.compile("^(Inlezen|Import)$")).click()
         page.wait_for_selector("text=/Afgekeurde regels|Rejected lines/", timeout=20000)
         check(page, f"import ({lang}, {width})", screenshots)
+        # a course on the pages: the form, and withdrawing asks first (answered with no)
+        page.goto(f"{platform.url}/aanbieders/opleidingen/{world['course']['id']}")
+        check(page, f"opleiding wijzigen ({lang}, {width})", screenshots)
+        page.get_by_role("link", name=re.compile("^(Deze opleiding terugtrekken|Withdraw this course)")).click()
+        check(page, f"terugtrekken: zeker? ({lang}, {width})", screenshots)
+        page.get_by_role("link", name=re.compile("^(Nee|No)")).click()
 
         # an advisor signs in and records an outcome
         intake = requests.post(f"{platform.url}/api/v1/intakes", timeout=30, json={

@@ -150,6 +150,16 @@ TABLE = [
     R("POST", "/aanbieders/import", "303 303 303 303 303 303 303 -", body="upload"),
     R("GET", "/aanbieders/import/<import_id>", "303 200 404 303 303 303 303 -"),
     R("GET", "/aanbieders/leads/<intake_id>", "303 200 404 303 303 303 303 -"),
+    R("GET", "/aanbieders/import/<import_id>/afgekeurd.csv", "303 200 404 303 303 303 303 -"),
+    R("GET", "/aanbieders/sjabloon.csv", "200 200 200 200 200 200 200 -"),
+    R("GET", "/aanbieders/opleidingen/<course_id>", "303 200 404 303 303 303 303 -"),
+    R("POST", "/aanbieders/opleidingen/<course_id>", "303 303 404 303 303 303 303 -", fresh="published",
+      body="course_form"),
+    R("GET", "/aanbieders/opleidingen/<course_id>/terugtrekken", "303 200 404 303 303 303 303 -"),
+    R("POST", "/aanbieders/opleidingen/<course_id>/terugtrekken", "303 303 404 303 303 303 303 -", fresh="published",
+      body="form"),
+    R("POST", "/aanbieders/opleidingen/<course_id>/publiceren", "303 303 404 303 303 303 303 -", fresh="draft",
+      body="form"),
     R("GET", "/adviseurs", "in in in 200 200 in 200 -"),
     R("GET", "/adviseurs/intakes/<intake_id>", "in in in 200 404 in 200 -"),
     R("POST", "/adviseurs/intakes/<intake_id>", "303 303 303 303 404 303 303 -", fresh="intake", body="step_form"),
@@ -245,6 +255,12 @@ def _scheme_again(w, params, role, token):
     return {"json": {**scheme.json(), "name": "Bijgewerkt"}, "headers": {"If-Match": scheme.headers["ETag"]}}
 
 
+def _course_form(w, params, role, token):
+    course = w.a.get(f"/api/v1/courses/{params['course_id']}").json()
+    return {"data": {"csrf": CSRF, "version": course["version"], "title": "Bijgewerkt op de pagina",
+                     "description": course["description"]}}
+
+
 BODIES = {   # (world, path parameters, role, the role's token) -> the request's body
     "provider": lambda w, p, role, t: {"json": {"name": f"Nieuw {uuid.uuid4().hex[:6]}", "kind": "opleider"}},
     "ooapi": lambda w, p, role, t: {"json": {"base_url": "https://roc.example.nl/ooapi/v5", "schedule": "manual"}},
@@ -253,6 +269,7 @@ BODIES = {   # (world, path parameters, role, the role's token) -> the request's
     "course": lambda w, p, role, t: {"json": a_course("Nieuw")},
     "ndjson": lambda w, p, role, t: {"data": ndjson(a_course("Geïmporteerd"))},
     "course_again": _course_again,
+    "course_form": _course_form,
     "scheme": lambda w, p, role, t: {"json": scheme_body()},
     "scheme_again": _scheme_again,
     "click": lambda w, p, role, t: {"json": {"course_id": w.params["course_id"], "position": 1}},

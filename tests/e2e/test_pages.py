@@ -151,7 +151,7 @@ def test_a_provider_uploads_a_file_with_a_bad_line_and_sees_it(platform, provide
     assert upload.status_code == 303, upload.text[:300]
     progress = eventually(lambda: (lambda p: p if "Afgekeurde regels" in p else None)(get(s, upload.headers["Location"]).text),
                           timeout=20, interval=0.5, message="the import finished")
-    assert "title" in progress and "level" in progress and "1 regels goed" in progress
+    assert "title" in progress and "level" in progress and "1 regel goed" in progress
     assert "Lassen basis" in get(s, "/aanbieders").text
 
 
@@ -389,3 +389,62 @@ def test_the_status_page_tells_the_truth_after_advice(platform, anonymous, teams
     after = re.sub(r"<[^>]+>", " ", get(s, f"/aanvraag/{intake['id']}", token=intake["token"]).text)
     assert "belt je uiterlijk" not in after and "Je hebt advies gekregen" in after and "Advies gegeven" in after
     assert "advice_given" not in after
+
+
+def _provider_session(platform, provider) -> requests.Session:
+    s = browser(platform)
+    s.post(f"{s.base}/aanbieders/inloggen", data={"csrf": form_token(get(s, "/aanbieders").text), "token": provider.token})
+    return s
+
+
+def test_a_provider_reads_rejections_in_words_naming_the_column_and_downloads_them(platform, provider):
+    s = _provider_session(platform, provider)
+    home = get(s, "/aanbieders").text
+    template = get(s, "/aanbieders/sjabloon.csv")
+    assert template.status_code == 200 and template.text.startswith("external_id,title,description")
+    assert "<code>level</code>" in home           # the column list on the upload page
+    rows = template.text.strip().split("\r\n")
+    bad = rows[1].replace("HEF-01", "HEF-02").replace(",mbo-2,", ",mbo-9,").replace("2027-03-01", "1 maart")
+    csv_file = "\r\n".join([rows[0], rows[1].replace("HEF-01", f"T-{uuid.uuid4().hex[:6]}"), bad]) + "\r\n"
+    wrong = s.post(f"{s.base}/aanbieders/import", data={"csrf": form_token(home), "format": "ndjson", "mode": "upsert"},
+                   files={"file": ("cursussen.csv", csv_file.encode(), "text/csv")})
+    assert wrong.status_code == 400 and "Dit lijkt een CSV-bestand: kies CSV als formaat" in wrong.text
+    upload = s.post(f"{s.base}/aanbieders/import", data={"csrf": form_token(home), "format": "csv", "mode": "upsert"},
+                    files={"file": ("cursussen.csv", csv_file.encode(), "text/csv")}, allow_redirects=False)
+    assert upload.status_code == 303
+    done = eventually(lambda: (lambda p: p if "Afgekeurde regels" in p else None)(get(s, upload.headers["Location"]).text),
+                      timeout=20, interval=0.5, message="the import finished")
+    text = re.sub(r"<[^>]+>", "", done)
+    assert "1 regel goed" in text and "kolom level: kies een van: praktijkleren, mbo-1" in text
+    assert "kolom start_date: is geen datum" in text and "Field required" not in text and "offerings.0" not in text
+    rejections = get(s, upload.headers["Location"] + "/afgekeurd.csv")
+    assert rejections.status_code == 200 and rejections.text.startswith("regel,eigen_id,kolom,wat_er_niet_klopt")
+    assert '3,HEF-02,level,"kies een van: praktijkleren' in rejections.text
+
+
+def test_a_provider_changes_withdraws_and_publishes_again_a_course_on_the_pages(platform, provider):
+    course = published_course(provider, platform)
+    s = _provider_session(platform, provider)
+    form = get(s, f"/aanbieders/opleidingen/{course['id']}").text
+    token, version = form_token(form), re.search(r'name="version" value="(\d+)"', form).group(1)
+    fields = dict(re.findall(r'<input id="(o-0-[a-z_]+)" name="[^"]+" type="[a-z]+" value="([^"]*)"', form))
+    base = {"csrf": token, "version": version, "title": "Heftruck rijden, vernieuwd", "description": "Nieuw",
+            "o-0-mode": "klassikaal", "o-0-status": "open", **fields, "o-1-external_id": ""}
+    bad = s.post(f"{s.base}/aanbieders/opleidingen/{course['id']}", data={**base, "o-0-end_date": "2000-01-01"})
+    assert bad.status_code == 400 and 'id="o-0-end_date-error"' in bad.text
+    assert "de einddatum ligt voor de startdatum" in bad.text
+    saved = s.post(f"{s.base}/aanbieders/opleidingen/{course['id']}", data=base, allow_redirects=False)
+    assert saved.status_code == 303 and "opgeslagen=1" in saved.headers["Location"]
+    assert provider.get(f"/api/v1/courses/{course['id']}").json()["title"] == "Heftruck rijden, vernieuwd"
+    stale = s.post(f"{s.base}/aanbieders/opleidingen/{course['id']}", data={**base, "title": "Te laat"})
+    assert stale.status_code == 409 and "intussen gewijzigd" in stale.text
+    assert provider.get(f"/api/v1/courses/{course['id']}").json()["title"] == "Heftruck rijden, vernieuwd"
+    question = get(s, f"/aanbieders/opleidingen/{course['id']}/terugtrekken").text
+    assert "Wil je “Heftruck rijden, vernieuwd” terugtrekken?" in question
+    assert provider.get(f"/api/v1/courses/{course['id']}").json()["status"] == "published"   # asking changed nothing
+    s.post(f"{s.base}/aanbieders/opleidingen/{course['id']}/terugtrekken", data={"csrf": token})
+    assert provider.get(f"/api/v1/courses/{course['id']}").json()["status"] == "withdrawn"
+    home = get(s, "/aanbieders").text
+    assert f'action="/aanbieders/opleidingen/{course["id"]}/publiceren"' in home
+    s.post(f"{s.base}/aanbieders/opleidingen/{course['id']}/publiceren", data={"csrf": token})
+    assert provider.get(f"/api/v1/courses/{course['id']}").json()["status"] == "published"

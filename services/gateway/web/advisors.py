@@ -73,7 +73,7 @@ def advisor_step_post(gw, request, intake_id):
             exc.errors, language(request), {"type": t("Wat er gebeurde", "What happened"),
                                             "until": t("Tot wanneer", "Until when"), "note": t("Notitie", "Note")}),
             status=400)
-    except Conflict as exc:
+    except Conflict:
         return _intake(gw, request, intake_id, [{"field": "type", "label": "", "message": t(
             "Deze stap past niet meer bij hoe de aanvraag nu staat: kies een van de stappen hieronder",
             "This step no longer fits where the request stands: choose one of the steps below")}], status=409)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import eventlet
 from cachetools import LRUCache
+from werkzeug.wrappers import Response
 
+from services.chassis.csvfile import csv_text
 from services.chassis.errors import NotFound, ValidationFailed
 from services.gateway import import_formats
 from services.gateway.import_upload import ImportRequest, Upload
 from services.gateway.routing import Routes
-from services.gateway.web.render import check_csrf, page, redirect, translate
+from services.gateway.web.render import check_csrf, language, page, redirect, translate
+from services.gateway.web.words import problem_text
 from services.gateway.web.sessions import sign_in, signed_in
 
 REPORTS: LRUCache = LRUCache(maxsize=1000)      # an upload's report (its rejected lines), by import id
@@ -21,7 +24,7 @@ ROUTES = Routes()
 @ROUTES("GET", "/aanbieders", "a provider's courses with completeness, imports and leads (a sign-in form without a "
         "session)", kind="page")
 def provider_home(gw, request):
-    me = _provider(gw, request)
+    me = provider_of(gw, request)
     if me is None:
         return page("inloggen.html", request, role="provider")
     return _home(gw, request, me)
@@ -35,7 +38,7 @@ def provider_sign_in(gw, request):
 @ROUTES("POST", "/aanbieders/import", "upload an import file (multipart); on to its progress", kind="form")
 def provider_upload(gw, request):
     # who sends it first, from the session cookie: nobody else's body is read at all
-    me = _provider(gw, request)
+    me = provider_of(gw, request)
     if me is None:
         return redirect("/aanbieders")
     # the file streams to a temporary file (werkzeug spools a large part to disk), the other
@@ -47,24 +50,49 @@ def provider_upload(gw, request):
         return _upload(gw, request, me)
 
 
-@ROUTES("GET", "/aanbieders/import/<import_id>", "an import's progress and rejected lines", kind="page")
+@ROUTES("GET", "/aanbieders/import/<import_id>", "an import's progress and rejected lines, in words naming the "
+        "column or field", kind="page")
 def provider_import_page(gw, request, import_id):
-    me = _provider(gw, request)
+    me = provider_of(gw, request)
     if me is None:
         return redirect("/aanbieders")
-    try:
-        state = gw.catalogue.list_imports(me.id, import_id)[0]
-    except (NotFound, ValidationFailed):
+    state, report = _import(gw, me, import_id)
+    if state is None:
         return page("niet_gevonden.html", request, status=404)
-    report = REPORTS.get(import_id)
     running = state["status"] == "running" or (report is None and state["status"] != "failed")
-    return page("providers/import.html", request, state=state, report=report or {}, running=running)
+    return page("providers/import.html", request, state=state, report=report or {}, running=running,
+                rejected=_rejections(state, report, language(request)))
+
+
+@ROUTES("GET", "/aanbieders/import/<import_id>/afgekeurd.csv", "an import's rejected lines as a CSV file",
+        kind="document", responses={"200": {"description": "a CSV file"}})
+def provider_rejections_csv(gw, request, import_id):
+    me = provider_of(gw, request)
+    if me is None:
+        return redirect("/aanbieders")
+    state, report = _import(gw, me, import_id)
+    if state is None:
+        return page("niet_gevonden.html", request, status=404)
+    nl = language(request) == "nl"
+    rows = [["regel" if nl else "line", "eigen_id" if nl else "own_id", "kolom" if nl else "column",
+             "wat_er_niet_klopt" if nl else "what_is_wrong"]]
+    rows += [[r["line"], r["external_id"] or "", column, text] for r in _rejections(state, report, language(request))
+             for column, text in r["problems"]]
+    return Response(csv_text(rows), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="afgekeurd-{import_id}.csv"', "Cache-Control": "no-store"})
+
+
+@ROUTES("GET", "/aanbieders/sjabloon.csv", "a CSV file to fill in: every column and an example row", kind="document",
+        responses={"200": {"description": "a CSV file"}})
+def provider_csv_template(gw, request):
+    return Response(import_formats.csv_template(), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="opleidingen-sjabloon.csv"'})
 
 
 @ROUTES("GET", "/aanbieders/leads/<intake_id>", "a lead's name and phone or e-mail (the read is logged and shown to "
         "the person)", kind="page")
 def provider_lead_page(gw, request, intake_id):
-    me = _provider(gw, request)
+    me = provider_of(gw, request)
     if me is None:
         return redirect("/aanbieders")
     try:
@@ -74,7 +102,7 @@ def provider_lead_page(gw, request, intake_id):
     return page("providers/lead.html", request, lead=lead)
 
 
-def _provider(gw, request):
+def provider_of(gw, request):
     me = signed_in(request, "provider", gw.config["ADMIN_TOKEN"], gw)
     return me if me is not None and me.role == "provider" else None
 
@@ -92,6 +120,13 @@ def _upload(gw, request, me):
     if errors:
         return _home(gw, request, me, errors, status=400)
     data = upload_file.stream      # on disk when large; the import reads it line by line
+    looks = import_formats.looks_like(data.read(8192))
+    data.seek(0)
+    if looks is not None and looks != fmt:          # the wrong format chosen: say which it looks like
+        named = {"csv": "CSV", "ndjson": "NDJSON", "ooapi": "OOAPI"}
+        return _home(gw, request, me, [{"field": "format", "label": "", "message": t(
+            f"Dit lijkt een {named[looks]}-bestand: kies {named[looks]} als formaat",
+            f"This looks like a {named[looks]} file: choose {named[looks]} as the format")}], status=400)
     wanted = ImportRequest(fmt, mode if mode in ("upsert", "full-sync") else "upsert",
                            import_formats.line_encoding(fmt, None), {})
     import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode)
@@ -106,9 +141,27 @@ def _upload(gw, request, me):
     return redirect(f"/aanbieders/import/{import_id}")
 
 
+def _import(gw, me, import_id) -> tuple[dict | None, dict | None]:
+    """An import of the provider's (None: not theirs, or none) and its report if this gateway ran it."""
+    try:
+        return gw.catalogue.list_imports(me.id, import_id)[0], REPORTS.get(import_id)
+    except (NotFound, ValidationFailed):
+        return None, None
+
+
+def _rejections(state: dict, report: dict | None, lang: str) -> list[dict]:
+    """Each rejected line with its problems as ``(column or field, what is wrong)`` in words."""
+    rejected = state.get("rejected_items") or (report or {}).get("rejected") or []
+    return [{"line": r["line"], "external_id": r.get("external_id"),
+             "problems": [(import_formats.column_of(state["format"], e.get("field", "")), problem_text(e["message"], lang))
+                          for e in r["errors"]]} for r in rejected]
+
+
 def _home(gw, request, me, errors=(), status=200):
     courses = gw.catalogue.list_provider_courses(me.id, 1, 100)
     leads = gw.intake.provider_leads(me.id, 1, 20)
     imports = gw.catalogue.list_imports(me.id)
     return page("providers/aanbieders.html", request, status=status, me=me, courses=courses, leads=leads,
-                imports=imports[:5], errors=list(errors))
+                imports=imports[:5], errors=list(errors), columns=import_formats.CSV_HELP,
+                done=request.args.get("klaar") if request.args.get("klaar") in ("teruggetrokken", "gepubliceerd") else None,
+                done_course=request.args.get("opleiding", ""))

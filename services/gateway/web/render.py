@@ -89,6 +89,9 @@ def _words(lang: str) -> dict:
     API's ISO forms and codes never reach a page)."""
     return {"word": lambda kind, code: word(kind, code, lang),
             "phone": contact.phone_for_people,
+            # "1 regel", "2 regels": a number with the word that goes with it
+            "several": lambda n, nl_one, nl_many, en_one, en_many: f"{n} " + (
+                (nl_one if n == 1 else nl_many) if lang == "nl" else (en_one if n == 1 else en_many)),
             "number": lambda value: format_decimal(value, locale="en" if lang == "en" else "nl"),
             "euro": lambda amount: "" if amount is None else texts.price_text(amount, lang),
             "day": lambda value: value and texts.weekday_text(

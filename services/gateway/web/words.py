@@ -4,6 +4,8 @@ field is not filled in well (one message per field per language). A value's word
 status) are in the platform's vocabulary, ``contracts/vocabulary.py``."""
 from __future__ import annotations
 
+import re
+
 from services.contracts.filters import FILTERS
 
 SITUATIONS = {
@@ -70,6 +72,46 @@ MESSAGES = {
     "too_many": ("Je hebt dit vaak gedaan. Probeer het later opnieuw.", "You did this many times. Try again later."),
     "other": ("Dit klopt niet, kijk het nog eens na", "This is not right, please check it"),
 }
+
+
+# what a course's validation says (pydantic's words and the catalogue's own), as a provider reads
+# it on a page: each pattern once, in Dutch and English; {0}, {1} are the pattern's groups
+PROBLEMS = (
+    (r"^Field required$", "ontbreekt: vul deze in", "is missing: fill it in"),
+    (r"^unknown field$", "deze kolom of dit veld kennen we niet", "we do not know this column or field"),
+    (r"^String should have at most (\d+) characters?$", "mag hoogstens {0} tekens zijn", "can be at most {0} characters"),
+    (r"^(?:String|Value) should have at least 1 (?:character|item).*$", "mag niet leeg zijn", "cannot be empty"),
+    (r"^String should match pattern .*$", "bevat tekens die niet kunnen (alleen letters, cijfers en . _ : / -)",
+     "holds characters that cannot be used (only letters, digits and . _ : / -)"),
+    (r"^Input should be a valid date.*$", "is geen datum: schrijf hem als 2027-03-01 of 1-3-2027",
+     "is not a date: write it as 2027-03-01 or 1-3-2027"),
+    (r"^Input should be a valid (number|integer|decimal).*$", "is geen getal", "is not a number"),
+    (r"^Input should be greater than or equal to (\S+)$", "moet {0} of meer zijn", "must be {0} or more"),
+    (r"^Input should be less than or equal to (\S+)$", "mag hoogstens {0} zijn", "can be at most {0}"),
+    (r"^Decimal input should have no more than 2 decimal places$", "hoogstens twee cijfers achter de komma",
+     "at most two digits after the decimal point"),
+    (r"^end_date is before start_date$", "de einddatum ligt voor de startdatum", "the end date is before the start date"),
+    (r"^an offering with mode '(\w+)' needs a location$", "een startmoment met vorm {0} heeft een plaats of postcode nodig",
+     "a start moment with mode {0} needs a town or postcode"),
+    (r"^a location needs a city or a postcode$", "vul een plaats of postcode in", "fill in a town or postcode"),
+    (r"^offering external_id '(.*)' appears twice$", "startmoment {0} staat er twee keer in",
+     "start moment {0} is there twice"),
+    (r"^unknown funding scheme '(.*)'$", "regeling {0} kennen we niet", "we do not know scheme {0}"),
+    (r"^Input should be a valid URL.*$", "is geen webadres (begin met https://)", "is not a web address (start with https://)"),
+    (r"^must be one line.*$", "moet op één regel (geen enter)", "must be on one line (no line break)"),
+    (r"^List should have at most (\d+) items?.*$", "hoogstens {0} stuks", "at most {0} of them"),
+    (r"^Input should be ('.*')$", "kies een van: {0}", "choose one of: {0}"),
+)
+
+
+def problem_text(message: str, lang: str) -> str:
+    """A validation message in the provider's language (as it is, if no pattern knows it)."""
+    for pattern, nl, en in PROBLEMS:
+        match = re.match(pattern, message)
+        if match:
+            groups = [g.replace("'", "").replace(" or ", " of " if lang == "nl" else " or ") for g in match.groups()]
+            return (nl if lang == "nl" else en).format(*groups)
+    return message
 
 
 def labels(table: dict, lang: str) -> dict:
