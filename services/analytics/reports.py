@@ -3,7 +3,7 @@ counts of people (hidden when small: domain.hide)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,9 @@ class Period(Strict):
 
 
 class DemandQuery(Period):
-    group_by: Literal["sector", "level", "province", "situation", "week"] = "week"
+    group_by: Literal["sector", "level", "province", "situation", "week", "month"] = "week"
+    province: Province | None = None
+    sector: Sector | None = None
 
 
 class ZeroQuery(Period):
@@ -70,14 +72,15 @@ COLUMNS = {
 def report(tx: AnalyticsStore, name: str, query, min_group: int, min_searchers: int | None = None) -> dict:
     since, until = query.from_, query.to
     if name == "demand":
-        rows = tx.demand(since, until, query.group_by)
+        rows = tx.demand(since, until, query.group_by, province=query.province, sector=query.sector)
     elif name == "zero-results":
         rows = tx.zero_results(since, until, query.province, query.sector, query.limit,
                                min_group if min_searchers is None else min_searchers)
     elif name == "funnel":
         rows = [_funnel_row(r) for r in tx.funnel(since, until, query.group_by)]
     else:
-        rows = tx.supply_demand(since, until, datetime.now(timezone.utc).date(), query.group_by, SUPPLY_BESIDE)
+        rows = tx.supply_demand(since, until, datetime.now(timezone.utc).date(), query.group_by, SUPPLY_BESIDE,
+                                get_args(Province if query.group_by == "province" else Sector))
     shown, totals = domain.hide(rows, PEOPLE[name], min_group)
     if name == "funnel":      # a rate or a time of a hidden count would give it away
         for row in shown:

@@ -263,13 +263,17 @@ class AnalyticsStore(Store):
 
     # reports
 
-    def demand(self, since: date, until: date, group_by: str, counts=DEMAND) -> list[dict]:
-        """``counts`` (facts.Count) per group of the demand rollup."""
-        key = "to_char(date_trunc('week', day), 'IYYY-\"W\"IW')" if group_by == "week" else group_by
+    def demand(self, since: date, until: date, group_by: str, counts=DEMAND, province: str | None = None,
+               sector: str | None = None) -> list[dict]:
+        """``counts`` (facts.Count) per group of the demand rollup (a week, a month, or a column of
+        it), of one province or sector if asked."""
+        key = {"week": "to_char(date_trunc('week', day), 'IYYY-\"W\"IW')",
+               "month": "to_char(date_trunc('month', day), 'YYYY-MM')"}.get(group_by, group_by)
         return self.fetch_all(
             f"""SELECT {key} AS key, {counted(counts)} FROM demand_daily
-                WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1 ORDER BY 1""",
-            {"from": since, "to": until})
+                WHERE day BETWEEN %(from)s AND %(to)s AND (%(province)s::text IS NULL OR province = %(province)s)
+                  AND (%(sector)s::text IS NULL OR sector = %(sector)s) GROUP BY 1 ORDER BY 1""",
+            {"from": since, "to": until, "province": province, "sector": sector})
 
     def zero_results(self, since: date, until: date, province: str | None, sector: str | None,
                      limit: int, min_searchers: int = 1) -> list[dict]:
@@ -313,8 +317,10 @@ class AnalyticsStore(Store):
         return [{**{"views": 0, "intakes": 0, "advice": 0, "enrolled": 0}, **by_key.get(s["key"], {}), **s}
                 for s in sorted(searches, key=lambda s: s["key"])]
 
-    def supply_demand(self, since: date, until: date, today: date, group_by: str, demand: tuple) -> list[dict]:
-        """The open offerings and courses beside the ``demand`` counts (facts.Count), per group."""
+    def supply_demand(self, since: date, until: date, today: date, group_by: str, demand: tuple,
+                      every: tuple = ()) -> list[dict]:
+        """The open offerings and courses beside the ``demand`` counts (facts.Count), per group;
+        each of ``every`` key a row, even with nothing in it (a province without any is news)."""
         supply = self.fetch_all(
             f"""SELECT {'o.province' if group_by == 'province' else 'c.sector'} AS key, count(*)::int AS open_offerings,
                        count(DISTINCT o.course_id)::int AS courses
@@ -323,7 +329,7 @@ class AnalyticsStore(Store):
         asked = self.fetch_all(
             f"""SELECT {group_by} AS key, {counted(demand)}
                 FROM demand_daily WHERE day BETWEEN %(from)s AND %(to)s GROUP BY 1""", {"from": since, "to": until})
-        keys = sorted({r["key"] for r in supply} | {r["key"] for r in asked})
+        keys = sorted({r["key"] for r in supply} | {r["key"] for r in asked} | set(every))
         s, d = {r["key"]: r for r in supply}, {r["key"]: r for r in asked}
         return [{"key": k, "open_offerings": s.get(k, {}).get("open_offerings", 0),
                  "courses": s.get(k, {}).get("courses", 0), **{c.column: d.get(k, {}).get(c.column, 0) for c in demand}}

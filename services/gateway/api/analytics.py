@@ -39,7 +39,8 @@ def report(path: str, name: str, summary: str, *params: dict) -> None:
 
 report("/api/v1/analytics/demand", "demand",
        "Searches, zero-result searches, clicks, views, intakes, advice and enrolments per group",
-       query("group_by", {"enum": ["sector", "level", "province", "situation", "week"], "default": "week"}))
+       query("group_by", {"enum": ["sector", "level", "province", "situation", "week", "month"], "default": "week"}),
+       query("province", {"type": "string"}, "only this province"), query("sector", {"type": "string"}, "only this sector"))
 report("/api/v1/analytics/zero-results", "zero-results",
        "Queries (normalised) that found nothing, by kind: nothing, elsewhere (with the nearest place), filtered_out",
        query("province", {"type": "string"}), query("sector", {"type": "string"}),
