@@ -113,6 +113,8 @@ class View(Strict):
 class ZeroResults(BaseModel):
     kind: Literal["nothing", "elsewhere", "filtered_out"]
     nearest_place: str | None = None
+    distance_km: float | None = Field(default=None, description=(
+        "elsewhere, from the place asked: how far the nearest place is (as the crow flies)"))
 
 
 class SearchResponse(BaseModel):
@@ -124,7 +126,8 @@ class SearchResponse(BaseModel):
     search_id: str
     profile: Profile | None = None
     query: dict | None = Field(default=None, description=(
-        "how the words were read: {synonyms_version, words: [{word, matches}], all_words, place?}; "
+        "how the words were read: {synonyms_version, words: [{word, matches}], did_you_mean, all_words, place?}; "
+        "did_you_mean: the words with each typo corrected, when one was (else null); "
         "all_words is false when no course had every word and the hits have some of them; place, "
         "when the words named one at their end or start (heftruck rotterdam): {words, near, radius_km, "
         "found} (searched near that city) or {words, province, found}; found is how many courses were "

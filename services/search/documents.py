@@ -7,12 +7,13 @@ import re
 
 from services.contracts.courses import Course
 from services.contracts.filters import TAGS, tags_of
+from services.contracts.vocabulary import VOCABULARY
 from services.search.analysis import STOP_WORDS, default_lexicon, tokens
 
 BOOKABLE = {"open", "full"}
 # Bump when what is indexed changes: a read model built with another version is rebuilt at start.
 # The facets kept as tags are part of it: a facet declared (contracts/filters.py) rebuilds it.
-ANALYSIS_VERSION = "6+" + ",".join(f.name for f in TAGS)
+ANALYSIS_VERSION = "7+" + ",".join(f.name for f in TAGS)
 TAG = re.compile(r"<[^>]*>")
 # the backends mark matched words with these (characters no course text needs), and
 # ``snippet_html`` makes the snippet safe HTML: the provider's text escaped, then the marks
@@ -55,8 +56,10 @@ def build_document(course: Course, published: bool) -> dict:
         "provinces": sorted({o.location.province for o in offerings if o.location and o.location.province}),
         "last_start": max((o.start_date for o in offerings), default=None),
         "analysis": ANALYSIS_VERSION,
-        # compound parts, indexed with the lowest weight: heftruck finds Heftruckchauffeur
-        "compounds": " ".join(lexicon.parts(f"{title_words} {description}")),
+        # compound parts, indexed with the lowest weight: heftruck finds Heftruckchauffeur; and
+        # the course's sectors, level and credential in words (Dutch and English), so that
+        # horeca finds a horeca course whose text does not say so, and mbo 4 one of mbo-4
+        "compounds": " ".join([*lexicon.parts(f"{title_words} {description}"), *facet_words(course)]),
         # what suggest completes from: title and keyword words, whole keywords. Not the parts
         # of compounds: completing 'ned' to 'neder' (of nederlands) or 'he' to 'heft' and 'heden'
         # offers fragments nobody types; a part is offered where a course has it as a word.
@@ -68,6 +71,15 @@ def build_document(course: Course, published: bool) -> dict:
         "terms": sorted({w for w in tokens(f"{title_words} {description}")
                          if len(w) >= 3 and w.isalpha()}),
     }
+
+
+def facet_words(course: Course) -> list[str]:
+    """A course's sectors, level and credential as people say them (the vocabulary's words, in
+    both languages), for the text index."""
+    said = [("sector", code) for code in course.sectors] + [("level", course.level)]
+    if course.credential != "geen":
+        said.append(("credential", course.credential))
+    return [words for kind, code in said for words in VOCABULARY[kind].get(code, ()) if words]
 
 
 def _offering(o) -> dict:

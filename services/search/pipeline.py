@@ -48,12 +48,13 @@ def answer(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: d
     return _answer_of(backend, tx, req, point, today, only)
 
 
-def explain_zero(backend: SearchBackend, tx: SearchStore, req: SearchRequest, today: date) -> tuple[str, str | None]:
+def explain_zero(backend: SearchBackend, tx: SearchStore, req: SearchRequest,
+                 today: date) -> tuple[str, str | None, float | None]:
     """Why a search found nothing, for the institutions that could offer it: ("elsewhere", the
     nearest place with a hit) when it finds something without the place asked (a province, a
     radius, a place in the words); ("filtered_out", None) when it finds something without the
     filters that narrow (contracts/filters.py: the dates, price and funding asked); else
-    ("nothing", None)."""
+    ("nothing", None); and how far the nearest place is."""
     one = {"page": 1, "page_size": 1}
     said = place_words(req.q) if req.q and req.near is None and not req.province else None
     if req.near or req.province or (said and said.place):
@@ -66,12 +67,12 @@ def explain_zero(backend: SearchBackend, tx: SearchStore, req: SearchRequest, to
                 around = anywhere.model_copy(update={"near": place, "radius_km": 300, "sort": "distance"})
                 nearest = _answer_of(backend, tx, around, point_of(around), today)
                 found = nearest if nearest["hits"] else found
-            offering = found["hits"][0]["next_offering"] or {}
-            return "elsewhere", offering.get("city") or "online"
+            hit = found["hits"][0]
+            return "elsewhere", (hit["next_offering"] or {}).get("city") or "online", hit["distance_km"]
     unfiltered = req.model_copy(update={**one, **{name: None for name in NARROWING}})
     if unfiltered != req.model_copy(update=one) and answer(backend, tx, unfiltered, today)["total"]:
-        return "filtered_out", None
-    return "nothing", None
+        return "filtered_out", None, None
+    return "nothing", None, None
 
 
 def matching(backend: SearchBackend, tx: SearchStore, req: SearchRequest, course_ids: list[str],
@@ -145,11 +146,22 @@ def _answer_of(backend: SearchBackend, tx: SearchStore, req: SearchRequest, poin
         "query": None if plan is None else {
             "synonyms_version": analysis.default_synonyms().version,
             "words": [{"word": g.word, "matches": list(g.alternatives)} for g in plan.groups],
+            # the words as typed with each typo corrected, when one was (the page asks "Bedoelde je")
+            "did_you_mean": did_you_mean(plan),
             # False: no course has every word, these have some of them (the most first)
             "all_words": not plan.any_word,
         },
         "zero_results": None,     # why nothing was found: the search service asks explain_zero
     }
+
+
+def did_you_mean(plan: QueryPlan) -> str | None:
+    """The query's words with the first correction of each word that had one, or None."""
+    fixed = [(g.word, next((a for a in g.alternatives if a in plan.corrected.get(g.word, ())), None))
+             for g in plan.groups]
+    if not any(correction for _, correction in fixed):
+        return None
+    return " ".join(correction or word for word, correction in fixed)
 
 
 def _hits(tx: SearchStore, rows: list[dict], req: SearchRequest, point, today: date,
@@ -171,7 +183,8 @@ def _hits(tx: SearchStore, rows: list[dict], req: SearchRequest, point, today: d
             "course_id": str(r["course_id"]), "title": r["title"],
             "provider": {"id": str(r["provider_id"]), "name": r["provider_name"]},
             "level": r["level"], "sectors": list(r["sectors"]), "credential": r["credential"],
-            "snippet": r["snippet"], "next_offering": next_offering(r["offerings"], today, fits),
+            "snippet": r["snippet"],
+            "next_offering": next_offering(r["offerings"], today, fits, point if req.sort == "distance" else None),
             "distance_km": None if r["distance_km"] is None else round(float(r["distance_km"]), 1),
             "situations": list(r["situations"]),
             "funding_schemes": [code for code in r["funding"] if code in fitting],

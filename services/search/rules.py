@@ -40,12 +40,17 @@ def offering_filters(req: SearchRequest, point: tuple[float, float] | None) -> C
     return fits
 
 
-def next_offering(offerings: list[dict], today: date, fits: Callable[[dict], bool] | None = None) -> dict | None:
+def next_offering(offerings: list[dict], today: date, fits: Callable[[dict], bool] | None = None,
+                  nearest_to: tuple[float, float] | None = None) -> dict | None:
     """The first open offering that has not started yet (else the first bookable one ahead).
     With ``fits`` (a search's offering filters, ``offering_filters``), the first open one ahead
-    that they hold for: the offering the course was found by, not one in another city."""
+    that they hold for: the offering the course was found by, not one in another city. With
+    ``nearest_to`` (a search sorted by distance), the nearest of those instead of the first."""
     ahead = [o for o in offerings if date.fromisoformat(o["start_date"]) >= today]
     chosen = next((o for o in ahead if o["status"] == "open" and fits(o)), None) if fits else None
+    if nearest_to is not None:
+        placed = [o for o in ahead if o["status"] == "open" and o["lat"] is not None and (fits is None or fits(o))]
+        chosen = min(placed, key=lambda o: places.km_between(*nearest_to, o["lat"], o["lon"]), default=chosen)
     if chosen is None:
         chosen = next((o for o in ahead if o["status"] == "open"), ahead[0] if ahead else None)
     if chosen is None:

@@ -136,8 +136,8 @@ class SearchService(HealthMixin):
             if answer is None:
                 answer = pipeline.answer(self.backend, db, req, key[1])
                 if answer["total"] == 0 and req.page == 1:      # why, for the ones who could offer it
-                    kind, nearest = pipeline.explain_zero(self.backend, db, req, key[1])
-                    answer = {**answer, "zero_results": {"kind": kind, "nearest_place": nearest}}
+                    kind, nearest, far = pipeline.explain_zero(self.backend, db, req, key[1])
+                    answer = {**answer, "zero_results": {"kind": kind, "nearest_place": nearest, "distance_km": far}}
                 if generation is not None:
                     self.answers.put(key, generation, answer)
         response = {**answer, "search_id": uuid.uuid4().hex}

@@ -66,10 +66,12 @@ def typed_in_title(plan: QueryPlan | None) -> sql.Composable:
 
 
 def _group_tsqueries(plan: QueryPlan) -> list[sql.Composable]:
-    """A tsquery per group: any alternative (each a phrase, stemmed by PostgreSQL)."""
+    """A tsquery per group: any alternative (each a phrase, stemmed by PostgreSQL), or the words
+    of one of its ``apart`` each anywhere."""
     return [
         sql.SQL("(") + sql.SQL(" || ").join(
-            sql.SQL("phraseto_tsquery('sa_dutch', {})").format(sql.Literal(a)) for a in g.alternatives
+            [sql.SQL("phraseto_tsquery('sa_dutch', {})").format(sql.Literal(a)) for a in g.alternatives]
+            + [sql.SQL("plainto_tsquery('sa_dutch', {})").format(sql.Literal(a)) for a in g.apart]
         ) + sql.SQL(")")
         for g in plan.groups
     ]

@@ -448,3 +448,14 @@ def test_a_provider_changes_withdraws_and_publishes_again_a_course_on_the_pages(
     assert f'action="/aanbieders/opleidingen/{course["id"]}/publiceren"' in home
     s.post(f"{s.base}/aanbieders/opleidingen/{course['id']}/publiceren", data={"csrf": token})
     assert provider.get(f"/api/v1/courses/{course['id']}").json()["status"] == "published"
+
+
+def test_the_results_page_asks_did_you_mean_with_the_correction_the_api_computes(platform, provider, anonymous):
+    published_course(provider, platform)
+    eventually(lambda: anonymous.get("/api/v1/search", params={"q": "heftruck intake"}).json()["total"] or None,
+               message="searchable")
+    answer = anonymous.get("/api/v1/search", params={"q": "heftrukc"}).json()
+    assert answer["query"]["did_you_mean"] == "heftruck", answer["query"]
+    page = get(browser(platform), "/zoeken", q="heftrukc").text
+    assert 'Bedoelde je: <a href="/zoeken?q=heftruck">heftruck</a>?' in page
+    assert "Bedoelde je" not in get(browser(platform), "/zoeken", q="heftruck").text

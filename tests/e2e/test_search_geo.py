@@ -141,3 +141,22 @@ def test_a_hit_shows_the_offering_it_was_found_by(provider, anonymous):
     assert shown(mode="online")["mode"] == "online"
     assert shown(start_from=(soon + timedelta(days=1)).isoformat(), mode="klassikaal")["start_date"] == later.isoformat()
     assert shown(q=f"{word} venlo")["city"] == "Venlo"                      # the place in the words
+
+
+def test_found_only_far_away_names_the_nearest_place_with_its_distance(provider, anonymous):
+    """A course offered in Maastricht (soon) and Groningen (later), asked near Zwolle with a
+    small radius: nothing there; the nearest place is Groningen (about 100 km), not Maastricht,
+    whose offering starts first; and the same offering a search sorted by distance shows."""
+    word = f"dichtstbij{uuid.uuid4().hex[:6]}"
+    course = provider.post("/api/v1/courses", json={**a_course(word, external_id="N-1", offerings=[
+        offering("M", "Maastricht"), offering("G", "Groningen", start_date="2031-01-05", end_date="2031-01-06")]),
+        "publish": True}).json()
+    eventually(lambda: anonymous.get("/api/v1/search", params={"q": word}).json()["total"] == 1, message="indexed")
+    answer = anonymous.get("/api/v1/search", params={"q": word, "near": "Zwolle", "radius_km": 10}).json()
+    assert answer["total"] == 0 and answer["zero_results"]["kind"] == "elsewhere"
+    assert answer["zero_results"]["nearest_place"] == "Groningen", answer["zero_results"]
+    assert 80 < answer["zero_results"]["distance_km"] < 110
+    by_distance = anonymous.get("/api/v1/search", params={"q": word, "near": "Zwolle", "radius_km": 300,
+                                                           "sort": "distance"}).json()
+    hit = by_distance["hits"][0]
+    assert hit["course_id"] == course["id"] and hit["next_offering"]["city"] == "Groningen"

@@ -26,13 +26,17 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SYNONYMS_FILE = HERE / "synonyms.txt"
+PEOPLE_WORDS_FILE = HERE / "people_words.txt"
 EXTRA_WORDS_FILE = HERE / "extra_words.txt"
 WORD_LIST = Path("/usr/share/dict/dutch")
 
 TOKEN = re.compile(r"[a-z0-9]+")
+# an apostrophe inside a word is no break in it: pm'er, zzp'ers, auto's read pmer, zzpers, autos
+INNER_APOSTROPHE = re.compile(r"(?<=[a-z0-9])['\u2019`](?=[a-z])")
 MIN_PART = 4           # shortest compound part (vork, bouw, zorg); shorter parts are mostly noise
 MIN_COMPOUND = 2 * MIN_PART
 MAX_PHRASE = 6         # longest synonym entry, in words
+APART_PART = 5         # a compound matches its parts apart only when each is this long (not heft + ruck)
 
 # The Snowball Dutch stop words (the list PostgreSQL's `dutch` configuration uses).
 STOP_WORDS = frozenset("""
@@ -44,13 +48,21 @@ na reeds wil kon niets uw iemand geweest andere
 """.split())
 
 
+# Words that say what the person wants to do, not what about: they never exclude a course (a
+# query "heftruck leren" finds the heftruck courses that do not say "leren"). Dropped from the
+# plan unless the query has nothing else (phrases: their words together).
+INTENT_WORDS = frozenset("""worden leren omscholen omscholing bijscholen bijscholing cursus cursussen opleiding
+opleidingen training trainingen scholing volgen doen halen starten beginnen wil willen graag zoek zoeken""".split())
+INTENT_PHRASES = (("diploma", "halen"), ("certificaat", "halen"), ("omscholen", "naar"), ("opleiding", "tot"))
+
+
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def tokens(text: str) -> list[str]:
-    return TOKEN.findall(fold(text))
+    return TOKEN.findall(INNER_APOSTROPHE.sub("", fold(text)))
 
 
 class Lexicon:
@@ -145,12 +157,15 @@ class Synonyms:
     rules: dict[tuple[str, ...], frozenset[tuple[str, ...]]]
 
     @classmethod
-    def load(cls, path: Path = SYNONYMS_FILE) -> "Synonyms":
-        version, rules = "unversioned", {}
-        for raw in path.read_text(encoding="utf-8").splitlines():
+    def load(cls, *paths: Path) -> "Synonyms":
+        """The rules of ``paths`` (synonyms.txt and people_words.txt), the version of each in
+        the version of all."""
+        versions, rules = [], {}
+        for raw in (line for path in (paths or (SYNONYMS_FILE, PEOPLE_WORDS_FILE))
+                    for line in path.read_text(encoding="utf-8").splitlines()):
             line = raw.strip()
             if line.startswith("# version:"):
-                version = line.split(":", 1)[1].strip()
+                versions.append(line.split(":", 1)[1].strip())
             if not line or line.startswith("#"):
                 continue
             if "=>" in line:
@@ -160,7 +175,7 @@ class Synonyms:
                 sources = targets = _entries(line)
             for source in sources:
                 rules.setdefault(source, set()).update(t for t in targets if t != source)
-        return cls(version, {k: frozenset(v) for k, v in rules.items()})
+        return cls(".".join(versions) or "unversioned", {k: frozenset(v) for k, v in rules.items()})
 
 
 def _entries(text: str) -> list[tuple[str, ...]]:
@@ -180,6 +195,9 @@ class Group:
     document matches the group when it contains any one of them."""
     word: str                      # what the user typed here
     alternatives: tuple[str, ...]  # the typed word or phrase first
+    # words that match too when each is somewhere in the course (title, text), not side by
+    # side: two words typed as one phrase, a compound's long parts (vrachtwagen chauffeur)
+    apart: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,6 +207,8 @@ class QueryPlan:
     # a document matches when it matches every group; a relaxed plan (any_word) when it matches
     # one, those matching more ranking first
     any_word: bool = False
+    # the typo corrections the plan took in, per word typed (not part of what matches)
+    corrected: dict = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     @property
     def words(self) -> list[str]:
@@ -220,6 +240,9 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
     word, from the backend's vocabulary) are extra alternatives. Stop words on their own are
     dropped."""
     corrections = corrections or {}
+    subject = _without_intent(q)
+    if subject != q and tokens(subject):
+        q = subject
     groups: list[Group] = []
     for quoted, plain in re.findall(r'"([^"]*)"|([^"]+)', q):
         if quoted:
@@ -236,22 +259,57 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
                 if size > 1 and span not in synonyms.rules:
                     continue
                 typed = " ".join(span)
-                alternatives = [typed]
+                alternatives, apart = [typed], [typed] if size > 1 else []
                 alternatives += [" ".join(t) for t in sorted(synonyms.rules.get(span, ()))]
                 if size == 1:
                     word = span[0]
                     parts = lexicon.split(word)
                     if parts:
                         alternatives.append(" ".join(parts))
+                        if all(len(p) >= APART_PART for p in parts):
+                            apart.append(" ".join(parts))
                     alternatives += course_subject(word, parts)
                     alternatives += irregular_singular(word)
                     alternatives += corrections.get(word, [])
                     if word in STOP_WORDS and len(alternatives) == 1:
                         break
-                groups.append(Group(typed, tuple(dict.fromkeys(alternatives))))
+                groups.append(Group(typed, tuple(dict.fromkeys(alternatives)), tuple(apart)))
                 break
             i += size
-    return QueryPlan(q, tuple(groups))
+    return QueryPlan(q, _joined(groups, lexicon), corrected={w: tuple(c) for w, c in corrections.items() if c})
+
+
+def _without_intent(q: str) -> str:
+    """``q`` without its intent words (outside quotes): what it is about."""
+    out = []
+    for quoted, plain in re.findall(r'"([^"]*)"|([^"]+)', q):
+        if quoted:
+            out.append(f'"{quoted}"')
+            continue
+        words = tokens(plain)
+        for phrase in INTENT_PHRASES:
+            for i in range(len(words) - len(phrase) + 1):
+                if tuple(words[i:i + len(phrase)]) == phrase:
+                    words[i:i + len(phrase)] = [""] * len(phrase)
+        out.append(" ".join(w for w in words if w and w not in INTENT_WORDS))
+    return " ".join(o for o in out if o)
+
+
+def _joined(groups: list[Group], lexicon: Lexicon) -> tuple[Group, ...]:
+    """Two words typed apart that people also write as one (web developer, vrachtwagen
+    chauffeur): each of the two groups also takes the word written together, so a course with
+    the compound matches both, as one with the words apart does."""
+    out = list(groups)
+    for i in range(len(groups) - 1):
+        left, right = groups[i].word, groups[i + 1].word
+        if " " in left or " " in right or not (left.isalpha() and right.isalpha()) or len(left) < 2 \
+                or len(right) < 3 or left in STOP_WORDS or right in STOP_WORDS:
+            continue
+        together = left + right
+        out[i] = dataclasses.replace(out[i], alternatives=tuple(dict.fromkeys((*out[i].alternatives, together))))
+        out[i + 1] = dataclasses.replace(out[i + 1], alternatives=tuple(dict.fromkeys(
+            (*out[i + 1].alternatives, together))))
+    return tuple(out)
 
 
 # What a compound's last part may be that says only "a course" (taalcursus, heftruckopleiding)

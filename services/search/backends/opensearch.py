@@ -264,6 +264,8 @@ def text_query(plan: QueryPlan, counted: bool = False) -> list[dict]:
     groups = []
     for group in plan.groups:
         should = [{"multi_match": {"query": alt, "type": "phrase", "fields": fields}} for alt in group.alternatives]
+        should += [{"multi_match": {"query": alt, "type": "cross_fields", "operator": "and", "fields": fields}}
+                   for alt in group.apart]
         if " " not in group.word and len(group.word) >= 5:
             should.append({"multi_match": {"query": group.word, "fields": fields, "fuzziness": "AUTO",
                                            "prefix_length": 1, "boost": 0.5}})
