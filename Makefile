@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
+.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-relevance reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -92,6 +92,12 @@ bench-analytics: ## benchmark: 1,000,000 events archived and rolled up vs a bare
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
 	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
 	  .venv/bin/python bench/analytics.py $(BENCH_ARGS)'
+
+bench-relevance: ## the judged queries over the relevance catalogue: nDCG@10, recall@10, zero-result rate per backend, and the queries under par
+	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
+	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
+	  .venv/bin/python -m pytest tests/search/test_relevance.py -q -s -p no:cacheprovider --amqp-uri "$$AMQP_URI" \
+	    --rabbit-api-uri "$$RABBIT_API_URI"'
 
 bench-pages: ## benchmark: the results page at 8 clients beside the search API at the same load (demo catalogue)
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
