@@ -121,7 +121,7 @@ def harness(name: str, postgres, request) -> Harness:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def loaded(request, postgres):
-    """The relevance catalogue (310 courses) in one backend, shared by a module's tests."""
+    """The relevance catalogue (1,240 courses) in one backend, shared by a module's tests."""
     with harness(request.param, postgres, request) as h:
         h.courses = {str(c.id): c for c in corpus.courses(h.today)}
         for course in h.courses.values():

@@ -330,18 +330,23 @@ SCHEMES = {
 }
 
 
+# the same course as other providers offer it: a title and a word about its form (a course
+# a person asks for is taught by several schools, in the day, the evening or at work)
+VARIANTS = (("", ""), ("b", " in de avond"), ("c", " (deeltijd)"), ("d", " bij jou op het werk"))
+
+
 def build() -> list[dict]:
     rng = random.Random(20261123)
     courses = []
     for f_index, (key, sector, levels, situations, credential, keywords, about, titles) in enumerate(FAMILIES):
-        for v, title in enumerate(titles):
-            provider, cities = PROVIDERS[(f_index * 3 + v * 7) % len(PROVIDERS)]
+        for (suffix, said), (v, title) in ((variant, titled) for variant in VARIANTS for titled in enumerate(titles)):
+            provider, cities = PROVIDERS[(f_index * 3 + v * 7 + 3 * VARIANTS.index((suffix, said))) % len(PROVIDERS)]
             offerings = []
             for o in range(rng.randint(1, 3)):
                 mode = rng.choice(["klassikaal", "klassikaal", "blended", "online", "incompany"])
                 start = rng.randint(14, 300)
                 offerings.append({
-                    "external_id": f"{key}-{v}-{o}",
+                    "external_id": f"{key}-{v}{suffix}-{o}",
                     "start_in_days": start,
                     "days": rng.choice([1, 2, 5, 30, 120, 365]),
                     "mode": mode,
@@ -351,10 +356,10 @@ def build() -> list[dict]:
             funding = sorted({s for sit in situations for s in SCHEMES.get(sit, [])})
             level = levels[v % len(levels)]
             courses.append({
-                "key": f"{key}-{v}",
+                "key": f"{key}-{v}{suffix}",
                 "family": key,
                 "provider": provider,
-                "title": title,
+                "title": title + said,
                 "description": (f"In deze {'opleiding' if credential == 'diploma' else 'cursus'} leer je {about}. "
                                 f"{provider} verzorgt de lessen met ervaren docenten uit de praktijk. "
                                 f"Je sluit af met een {credential.replace('-', ' ')}."),

@@ -207,11 +207,14 @@ def test_words_compounds_and_synonyms(loaded):
     h = loaded
     titles = lambda **p: [r["title"] for r in h.search(**p)["rows"]]  # noqa: E731
     heftruck = titles(q="heftruck")
-    assert "Heftruckchauffeur" in heftruck[:5] and "Vorkheftruckcertificaat halen" in heftruck[:5]
+    # the catalogue offers each heftruck course four ways (day, evening, part time, at work): the
+    # compounds are among the family's twenty, before anything else
+    family = heftruck[:20]
+    assert "Heftruckchauffeur" in family and "Vorkheftruckcertificaat halen" in family
     chauffeur = titles(q="chauffeur")
     assert "Heftruckchauffeur" in chauffeur and "Vrachtwagenchauffeur" in chauffeur
-    assert "Bedrijfshulpverlening herhaling" in titles(q="bhv")[:5]
-    assert "Eerste hulp bij ongelukken" in titles(q="ehbo")[:5]
+    assert "Bedrijfshulpverlening herhaling" in titles(q="bhv")[:20]
+    assert "Eerste hulp bij ongelukken" in titles(q="ehbo")[:20]
     assert not titles(q="heftruck", sector=["zorg-welzijn"])
 
 

@@ -128,3 +128,32 @@ def test_a_course_is_found_by_its_sector_level_and_credential_in_words(fields, w
 def test_no_credential_and_no_level_add_no_words():
     document = build_document(_course(level="geen", credential="geen"), True)
     assert "geen" not in document["compounds"].split()
+
+
+# 6. the nearest place: the offering a search sorted by distance shows is the nearest one
+NEAREST = [   # (asked near, offerings' towns in order of start, the nearest)
+    ("Zwolle", ["Maastricht", "Groningen"], "Groningen"), ("Venlo", ["Groningen", "Roermond"], "Roermond"),
+    ("Utrecht", ["Leeuwarden", "Amersfoort", "Middelburg"], "Amersfoort"),
+    ("Amsterdam", ["Enschede", "Haarlem"], "Haarlem"), ("Rotterdam", ["Assen", "Dordrecht", "Zwolle"], "Dordrecht"),
+    ("Eindhoven", ["Den Haag", "Helmond"], "Helmond"), ("Groningen", ["Maastricht", "Assen"], "Assen"),
+    ("Den Haag", ["Arnhem", "Leiden"], "Leiden"), ("Nijmegen", ["Middelburg", "Arnhem"], "Arnhem"),
+    ("Middelburg", ["Groningen", "Vlissingen"], "Vlissingen"), ("Leeuwarden", ["Sneek", "Maastricht"], "Sneek"),
+]
+
+
+@pytest.mark.parametrize("near, towns, nearest", NEAREST)
+def test_a_search_sorted_by_distance_shows_the_nearest_offering_not_the_first(near, towns, nearest):
+    from datetime import date, timedelta
+
+    from services import places
+    from services.search.rules import next_offering
+
+    today = date.today()
+    offerings = []
+    for days, town in enumerate(towns, start=10):
+        place = places.city(town)
+        offerings.append({"start_date": str(today + timedelta(days=days)), "status": "open", "mode": "klassikaal",
+                          "city": place.name, "lat": place.lat, "lon": place.lon, "price_eur": "100"})
+    point = places.city(near)
+    assert next_offering(offerings, today)["city"] == towns[0]         # unsorted: the first to start
+    assert next_offering(offerings, today, nearest_to=(point.lat, point.lon))["city"] == nearest
