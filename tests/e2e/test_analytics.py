@@ -80,10 +80,11 @@ def test_zero_results_explained_and_normalised(anonymous, provider, analyst, pla
         assert answer["total"] == 0, answer
         return answer["zero_results"]
 
-    assert why(q=word, province="Groningen") == {"kind": "elsewhere", "nearest_place": "Venlo"}
+    # (a province is no point: no distance to name)
+    assert why(q=word, province="Groningen") == {"kind": "elsewhere", "nearest_place": "Venlo", "distance_km": None}
     assert why(q=word, near="Groningen", radius_km=10)["kind"] == "elsewhere"
-    assert why(q=word, max_price=1) == {"kind": "filtered_out", "nearest_place": None}
-    assert why(q=f"zzq{uuid.uuid4().hex[:6]}") == {"kind": "nothing", "nearest_place": None}
+    assert why(q=word, max_price=1) == {"kind": "filtered_out", "nearest_place": None, "distance_km": None}
+    assert why(q=f"zzq{uuid.uuid4().hex[:6]}") == {"kind": "nothing", "nearest_place": None, "distance_km": None}
     assert anonymous.get("/api/v1/search", params={"q": word}).json()["zero_results"] is None
     tag = f"zq{uuid.uuid4().hex[:6]}"
     for q in (f"Plaatwerker {tag}", f"plaatwerkers {tag}", f"PLAATWERKER {tag}"):     # one query, three spellings
