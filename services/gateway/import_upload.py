@@ -92,6 +92,9 @@ class Upload:
         self.catalogue, self.provider_id, self.import_id = catalogue, provider_id, import_id
         self.heartbeat_seconds = heartbeat_seconds
         self.accepted, self.rejected, self.batch, self.rejected_total = 0, [], [], 0
+        # lines the reader could not read: recorded by the catalogue with the next batch, so the
+        # import's own record (not this process) holds every rejected line
+        self.unread: list[dict] = []
         self.numbers = itertools.count(1)
         self.in_flight: deque = deque()   # answers still to come, oldest first
 
@@ -117,12 +120,14 @@ class Upload:
         reader = import_formats.READERS[wanted.fmt]
         for line, course in reader(import_formats.readable(stream), wanted.encoding, **wanted.options):
             if isinstance(course, import_formats.ParseError):
-                self._reject([{"line": line, "external_id": None, "errors": course.errors}])
+                self.unread.append({"line": line, "external_id": None, "errors": course.errors})
+                if len(self.unread) >= IMPORT_BATCH:
+                    self._send()
                 continue
             self.batch.append({"line": line, "course": course})
             if len(self.batch) >= IMPORT_BATCH:
                 self._send()
-        if self.batch:
+        if self.batch or self.unread:
             self._send()
         while self.in_flight:
             self._collect()
@@ -130,8 +135,9 @@ class Upload:
     def _send(self) -> None:
         # the catalogue checks this batch while it stores the one before (it stores them in order)
         self.in_flight.append(self.catalogue.import_courses.later(self.provider_id, self.import_id, list(self.batch),
-                                                                  next(self.numbers)))
+                                                                  next(self.numbers), list(self.unread)))
         self.batch.clear()
+        self.unread.clear()
         while len(self.in_flight) > IMPORT_IN_FLIGHT:
             self._collect()
 

@@ -3,6 +3,7 @@ them: a client's rate limit holds across both (they share what each let through 
 and a key rotated or revoked through one is refused by the other at the next request."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import requests
 
 from tests.conftest import Client
 from tests.e2e.test_rate_limits import gateway_with
-from tests.infra import ADMIN_TOKEN, free_port
+from tests.infra import ADMIN_TOKEN, eventually, form_token, free_port
 
 LIMITS = {"RATE_LIMIT_PER_MINUTE": "60", "RATE_LIMIT_BURST": "10"}
 
@@ -72,3 +73,26 @@ def test_a_key_rotated_or_revoked_through_one_gateway_is_refused_by_the_other(ga
     assert Client(second, new).get("/api/v1/providers/me/courses").status_code == 200
     assert Client(second, ADMIN_TOKEN).delete(f"/api/v1/providers/{provider_id}/api-key").status_code == 200
     assert Client(first, new).get("/api/v1/providers/me/courses").status_code == 401
+
+
+def test_an_import_sent_through_one_gateway_is_read_on_the_other(gateways):
+    """No gateway keeps an import in its memory: the page of an upload through the first shows
+    its progress, its end and every rejected line (the unreadable one too) on the second."""
+    first, second = gateways
+    _, key = new_key(first)
+    session = requests.Session()
+    login = session.get(first + "/aanbieders").text
+    session.post(first + "/aanbieders/inloggen", data={"csrf": form_token(login), "token": key})
+    home = session.get(first + "/aanbieders").text
+    lines = ('{"external_id": "T-1", "title": "Goed", "level": "mbo-2"}\n'
+             'dit is geen json\n'
+             '{"external_id": "T-3", "title": "", "level": "mbo-2"}\n')
+    upload = session.post(first + "/aanbieders/import", allow_redirects=False,
+                          data={"csrf": form_token(home), "format": "ndjson", "mode": "upsert"},
+                          files={"file": ("cursussen.ndjson", lines.encode(), "application/x-ndjson")})
+    assert upload.status_code == 303, upload.text[:300]
+    done = eventually(lambda: (lambda p: p if "Inlezen: klaar" in p else None)(
+        session.get(second + upload.headers["Location"]).text), timeout=30, message="the import, read on the other")
+    text = re.sub(r"<[^>]+>", "", done)
+    assert "1 regel goed" in text and "2 afgekeurd" in text, text[:2000]
+    assert "Regel 2" in text and "Regel 3" in text and "kolom" not in text      # NDJSON: a field, not a column

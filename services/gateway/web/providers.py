@@ -3,8 +3,9 @@ an import upload whose progress and rejected lines they watch, and their leads. 
 catalogue and intake services."""
 from __future__ import annotations
 
+import logging
+
 import eventlet
-from cachetools import LRUCache
 from werkzeug.wrappers import Response
 
 from services.chassis.csvfile import csv_text
@@ -16,8 +17,7 @@ from services.gateway.web.render import check_csrf, language, page, redirect, tr
 from services.gateway.web.words import problem_text
 from services.gateway.web.sessions import sign_in, signed_in
 
-REPORTS: LRUCache = LRUCache(maxsize=1000)      # an upload's report (its rejected lines), by import id
-
+log = logging.getLogger(__name__)
 ROUTES = Routes()
 
 
@@ -56,12 +56,11 @@ def provider_import_page(gw, request, import_id):
     me = provider_of(gw, request)
     if me is None:
         return redirect("/aanbieders")
-    state, report = _import(gw, me, import_id)
+    state = _import(gw, me, import_id)
     if state is None:
         return page("niet_gevonden.html", request, status=404)
-    running = state["status"] == "running" or (report is None and state["status"] != "failed")
-    return page("providers/import.html", request, state=state, report=report or {}, running=running,
-                rejected=_rejections(state, report, language(request)))
+    return page("providers/import.html", request, state=state, running=state["status"] == "running",
+                rejected=_rejections(state, language(request)))
 
 
 @ROUTES("GET", "/aanbieders/import/<import_id>/afgekeurd.csv", "an import's rejected lines as a CSV file",
@@ -70,13 +69,13 @@ def provider_rejections_csv(gw, request, import_id):
     me = provider_of(gw, request)
     if me is None:
         return redirect("/aanbieders")
-    state, report = _import(gw, me, import_id)
+    state = _import(gw, me, import_id)
     if state is None:
         return page("niet_gevonden.html", request, status=404)
     nl = language(request) == "nl"
     rows = [["regel" if nl else "line", "eigen_id" if nl else "own_id", "kolom" if nl else "column",
              "wat_er_niet_klopt" if nl else "what_is_wrong"]]
-    rows += [[r["line"], r["external_id"] or "", column, text] for r in _rejections(state, report, language(request))
+    rows += [[r["line"], r["external_id"] or "", column, text] for r in _rejections(state, language(request))
              for column, text in r["problems"]]
     return Response(csv_text(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="afgekeurd-{import_id}.csv"', "Cache-Control": "no-store"})
@@ -132,26 +131,27 @@ def _upload(gw, request, me):
     import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode)
     upload = Upload(gw.catalogue, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
 
-    def run():      # the page shows its progress meanwhile; its report (rejected lines) when done
+    def run():      # the page shows its progress meanwhile, read from the catalogue's record of it
         try:
-            REPORTS[import_id] = upload.run(data, wanted)
-        except Exception as exc:        # the catalogue records the failure; the page says so
-            REPORTS[import_id] = {"failure": str(exc)}
+            upload.run(data, wanted)
+        except Exception:               # the catalogue records the failure; the page says so
+            log.exception("import %s failed", import_id)
     eventlet.spawn(run)
     return redirect(f"/aanbieders/import/{import_id}")
 
 
-def _import(gw, me, import_id) -> tuple[dict | None, dict | None]:
-    """An import of the provider's (None: not theirs, or none) and its report if this gateway ran it."""
+def _import(gw, me, import_id) -> dict | None:
+    """An import of the provider's as the catalogue records it, with its rejected lines (None:
+    not theirs, or none). Any gateway shows it: none keeps an import in its memory."""
     try:
-        return gw.catalogue.list_imports(me.id, import_id)[0], REPORTS.get(import_id)
+        return gw.catalogue.list_imports(me.id, import_id)[0]
     except (NotFound, ValidationFailed):
-        return None, None
+        return None
 
 
-def _rejections(state: dict, report: dict | None, lang: str) -> list[dict]:
+def _rejections(state: dict, lang: str) -> list[dict]:
     """Each rejected line with its problems as ``(column or field, what is wrong)`` in words."""
-    rejected = state.get("rejected_items") or (report or {}).get("rejected") or []
+    rejected = state.get("rejected_items") or []
     return [{"line": r["line"], "external_id": r.get("external_id"),
              "problems": [(import_formats.column_of(state["format"], e.get("field", "")), problem_text(e["message"], lang))
                           for e in r["errors"]]} for r in rejected]
