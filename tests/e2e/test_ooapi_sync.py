@@ -103,7 +103,9 @@ def test_a_sync_pages_through_the_endpoint_and_withdraws_what_is_gone(provider, 
         # OOAPI_REQUESTS_PER_SECOND=50 in the tests: the rate over the sync, as the server saw it (one
         # request's arrival may lag its sending by a few ms on a busy machine, the next one's not)
         assert (server.requests[-1]["at"] - server.requests[0]["at"]) / len(gaps) >= 1 / 50 * 0.95, gaps
-        assert min(gaps) >= 1 / 50 * 0.5, gaps
+        # and no two requests together: a late arrival shortens the next gap as much as it lengthens
+        # its own, so each two gaps side by side hold two requests' time (CI met a lone gap of 9 ms)
+        assert min(a + b for a, b in zip(gaps, gaps[1:])) >= 2 / 50 * 0.5, gaps
 
         mine = my_courses(provider)
         assert len(mine) == 22 and all(c["status"] == "published" for c in mine.values())
