@@ -202,6 +202,11 @@ class SearchClient(ServiceClient):
         there); ``client`` is who searched, as search_performed carries it."""
 
     @remote
+    def browse(self, request: dict) -> dict:
+        """A SearchResponse no person asked for (a course page's similar courses): no search_id,
+        no search_performed."""
+
+    @remote
     def suggest(self, request: dict) -> dict:
         """Words that complete a SuggestRequest's ``q``."""
 

@@ -125,6 +125,30 @@ class SearchService(HealthMixin):
     def search(self, request: dict, client: str | None = None) -> dict:
         started = time.perf_counter()
         req = validated(SearchRequest, request, "search request")
+        answer, cached = self._answer(req)
+        response = {**answer, "search_id": uuid.uuid4().hex}
+        query = answer["query"] or {}
+        envelope = SearchPerformed(
+            # a query that looks like an e-mail address or phone number is not kept anywhere
+            search_id=response["search_id"], query=None if looks_personal(req.q) else req.q, client=client,
+            filters=req.model_dump(mode="json", exclude={"q", "page", "page_size"}, exclude_defaults=True),
+            result_count=answer["total"], zero_results=answer["total"] == 0,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,
+            all_words=query.get("all_words"), place=query.get("place"),
+            zero_kind=(answer.get("zero_results") or {}).get("kind"),
+            nearest_place=(answer.get("zero_results") or {}).get("nearest_place"),
+        ).envelope()
+        self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
+        return response
+
+    @rpc(expected_exceptions=DomainError)
+    def browse(self, request: dict) -> dict:
+        """A search's answer that no person asked for (a course page's similar courses): the same
+        answer, but no search_performed, so the demand data count only what people searched."""
+        return self._answer(validated(SearchRequest, request, "search request"))[0]
+
+    def _answer(self, req: SearchRequest) -> tuple[dict, bool]:
+        """The answer to ``req`` (and whether the answer cache had it)."""
         key, answer, generation = (req.model_dump_json(), date.today()), None, None
         # a search only reads: each statement on its own (no BEGIN/COMMIT round trips)
         with self.store.autocommit() as db:
@@ -140,20 +164,7 @@ class SearchService(HealthMixin):
                     answer = {**answer, "zero_results": {"kind": kind, "nearest_place": nearest, "distance_km": far}}
                 if generation is not None:
                     self.answers.put(key, generation, answer)
-        response = {**answer, "search_id": uuid.uuid4().hex}
-        query = answer["query"] or {}
-        envelope = SearchPerformed(
-            # a query that looks like an e-mail address or phone number is not kept anywhere
-            search_id=response["search_id"], query=None if looks_personal(req.q) else req.q, client=client,
-            filters=req.model_dump(mode="json", exclude={"q", "page", "page_size"}, exclude_defaults=True),
-            result_count=answer["total"], zero_results=answer["total"] == 0,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2), cached=cached,
-            all_words=query.get("all_words"), place=query.get("place"),
-            zero_kind=(answer.get("zero_results") or {}).get("kind"),
-            nearest_place=(answer.get("zero_results") or {}).get("nearest_place"),
-        ).envelope()
-        self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
-        return response
+        return answer, cached
 
     @rpc(expected_exceptions=DomainError)
     def record_click(self, search_id: str, body: dict) -> None:

@@ -54,6 +54,23 @@ def archived(platform, event_type: str, **match) -> list[dict]:
     return [r[0] for r in rows if all(r[0].get(k) == v for k, v in match.items())]
 
 
+def test_a_course_pages_similar_courses_are_no_search_in_the_demand_data(anonymous, provider, platform):
+    """The course page looks up similar courses through search; no person searched, so it adds
+    no search_performed: the next event archived after a view is the search a person makes."""
+    course = published_course(provider, platform)
+    word = f"vergelijk{uuid.uuid4().hex[:6]}"
+    eventually(lambda: anonymous.get("/api/v1/search", params={"q": "heftruck intake"}).json()["total"] or None,
+               message="searchable")
+    marker = f"voor{uuid.uuid4().hex[:6]}"         # every search before this one is archived once it is
+    anonymous.get("/api/v1/search", params={"q": marker})
+    eventually(lambda: archived(platform, "search_performed", query=marker) or None, message="the searches before")
+    before = len(archived(platform, "search_performed"))
+    assert requests.get(f"{platform.url}/opleidingen/{course['id']}", timeout=30).status_code == 200
+    anonymous.get("/api/v1/search", params={"q": word})
+    eventually(lambda: archived(platform, "search_performed", query=word) or None, message="the person's search")
+    assert len(archived(platform, "search_performed")) == before + 1
+
+
 def test_clicks_and_views_are_recorded(anonymous, provider, platform):
     course = published_course(provider, platform)
     search = anonymous.get("/api/v1/search", params={"q": "heftruck"}).json()

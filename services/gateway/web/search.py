@@ -26,9 +26,13 @@ PAGE_ONLY = ("lang", "bewaard", "csrf", "email")
 
 @ROUTES("GET", "/zoeken", "search results with every filter of the search API (the URL holds the whole search)",
         kind="page")
-def search_page(gw, request, errors=(), status=200, email=""):
+def search_page(gw, request):
+    return _results(gw, request, _asked(request.args), saved=request.args.get("bewaard") == "1")
+
+
+def _results(gw, request, params: dict, errors=(), status=200, email="", saved=False):
+    """The results page of the search ``params``, with ``errors`` (of the save form) beside it."""
     lang = language(request)
-    params = _asked(request.args)
     answer, errors = None, list(errors)
     if params.get("sort") == "distance" and not params.get("near"):
         errors.append(_error("near", "distance", lang))
@@ -41,9 +45,8 @@ def search_page(gw, request, errors=(), status=200, email=""):
     schemes = {s["code"]: s for s in gw.catalogue.list_funding_schemes()}
     return page("search/zoeken.html", request, status=400 if errors and status == 200 else status, params=params,
                 answer=answer, errors=errors, choices=_choices(params, counted, lang), chips=_chips(params, lang, schemes),
-                funding=_funding_choices(params, answer, schemes), schemes=schemes, pages=_pages(params, answer),
-                situation_names=situation_names(lang), label=labels(SEARCH_LABELS, lang), email=email,
-                saved=request.args.get("bewaard") == "1", here=_url(params))
+                funding=_funding_choices(params, schemes), schemes=schemes, pages=_pages(params, answer),
+                situation_names=situation_names(lang), label=labels(SEARCH_LABELS, lang), email=email, saved=saved)
 
 
 @ROUTES("POST", "/zoeken/bewaren", "save the search of the page: a mail with a link to confirm it (double opt-in)",
@@ -62,11 +65,9 @@ def save_search_post(gw, request):
     except ValidationFailed as exc:         # the search itself was checked by the page that showed it
         errors = field_errors([{**e, "field": "email"} for e in exc.errors], lang,
                               {"email": translate(request)("Je e-mailadres", "Your email address")})
-        request.args = request.form          # the page shows the search the form carried
-        return search_page(gw, request, errors=errors, status=400, email=email)
+        return _results(gw, request, params, errors=errors, status=400, email=email)
     except TooManyRequests:
-        request.args = request.form
-        return search_page(gw, request, errors=[_error("email", "too_many", lang)], status=429, email=email)
+        return _results(gw, request, params, errors=[_error("email", "too_many", lang)], status=429, email=email)
     return redirect("/zoeken?" + urlencode(_pairs({**params, "bewaard": "1", **({"lang": "en"} if lang == "en"
                                                                                 else {})})) + "#bewaren")
 
@@ -91,7 +92,7 @@ def course_page(gw, request, course_id):
     amounts = [(s["code"], s.get("max_amount_eur")) for s in fitting]
     offerings = [{**o, "remaining": (net_price_from([Decimal(str(o["price_eur"]))], amounts) or {}).get("price_eur")}
                  for o in course["offerings"] if o["status"] in ("open", "full")]
-    similar = _similar(gw, request, course)
+    similar = _similar(gw, course)
     return page("search/opleiding.html", request, course=course, offerings=offerings, schemes=schemes,
                 fitting=fitting, situation=situation, situation_names=situation_names(lang),
                 languages=[LANGUAGE.value_text(code, lang) for code in course.get("languages") or []],
@@ -142,8 +143,7 @@ def _chips(params: dict, lang: str, schemes: dict) -> list[dict]:
         if name in ("q", "page", "sort", "radius_km") or name not in by_name:
             continue
         for v in value if isinstance(value, list) else [value]:
-            text = (schemes[v]["name"] if name == "funding" and v in schemes else
-                    situation_names(lang).get(v, v) if name == "situation" else by_name[name].value_text(v, lang))
+            text = schemes[v]["name"] if name == "funding" and v in schemes else by_name[name].value_text(v, lang)
             rest = {k: ([x for x in vs if x != v] if k == name and isinstance(vs, list) else vs)
                     for k, vs in params.items() if not (k == name and not isinstance(vs, list)) and k != "page"}
             if name == "near":
@@ -152,7 +152,7 @@ def _chips(params: dict, lang: str, schemes: dict) -> list[dict]:
     return chips
 
 
-def _funding_choices(params: dict, answer: dict | None, schemes: dict) -> list[tuple[str, str]]:
+def _funding_choices(params: dict, schemes: dict) -> list[tuple[str, str]]:
     """The funding filter's choices: the schemes open to the situation asked (all without one),
     by name and funder; the one asked is kept even if it is not one of them."""
     situation = params.get("situation")
@@ -172,13 +172,13 @@ def _pages(params: dict, answer: dict | None) -> list[tuple[int, str]]:
                                                               last}) if 1 <= n <= last]
 
 
-def _similar(gw, request, course: dict) -> list[dict]:
+def _similar(gw, course: dict) -> list[dict]:
     """Up to four other published courses of the same sector and level (a search by its facets)."""
     params = {"level": [course["level"]], "page_size": 5, **({"sector": course["sectors"][:1]} if course["sectors"]
                                                               else {})}
     try:
-        hits = gw.search.search(params, None)["hits"]
-    except (ValidationFailed, KeyError):
+        hits = gw.search.browse(params)["hits"]        # no person searched: not a search in the demand data
+    except ValidationFailed:
         return []
     return [h for h in hits if h["course_id"] != course["id"]][:4]
 
