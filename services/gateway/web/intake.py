@@ -43,9 +43,8 @@ def course_intake_form_post(gw, request, course_id):
         "sent, their data and its erasure", kind="page", params=PERSON_TOKEN)
 def intake_page(gw, request, intake_id):
     token = request.args.get("token", "")
-    try:
-        status = gw.intake.intake_status(intake_id, token)
-    except NotFound:
+    status = _theirs(gw.intake.intake_status, intake_id, token)
+    if status is None:
         return page("niet_gevonden.html", request, status=404)
     return page("intake/aanvraag.html", request, status_=status, token=token, reference=reference(status["id"]),
                 new=request.args.get("nieuw") == "1", again=request.args.get("al") == "1",
@@ -55,9 +54,8 @@ def intake_page(gw, request, intake_id):
 @ROUTES("GET", "/aanvraag/<intake_id>/gegevens", "Download everything held about the person (JSON)", kind="page",
         params=PERSON_TOKEN, responses={"200": {"description": "a JSON file"}})
 def intake_export_page(gw, request, intake_id):
-    try:
-        data = gw.intake.export_intake(intake_id, request.args.get("token", ""))
-    except NotFound:
+    data = _theirs(gw.intake.export_intake, intake_id, request.args.get("token", ""))
+    if data is None:
         return page("niet_gevonden.html", request, status=404)
     return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="mijn-gegevens-{intake_id}.json"',
@@ -68,9 +66,8 @@ def intake_export_page(gw, request, intake_id):
         "(the read is logged, as the download's)", kind="page", params=PERSON_TOKEN)
 def intake_data_page(gw, request, intake_id):
     token = request.args.get("token", "")
-    try:
-        data = gw.intake.export_intake(intake_id, token)
-    except NotFound:
+    data = _theirs(gw.intake.export_intake, intake_id, token)
+    if data is None:
         return page("niet_gevonden.html", request, status=404)
     return page("intake/gegevens.html", request, data=data, intake=data["intake"], token=token,
                 reference=reference(data["intake"]["id"]))
@@ -80,9 +77,8 @@ def intake_data_page(gw, request, intake_id):
         kind="page", params=PERSON_TOKEN)
 def intake_erase_question(gw, request, intake_id):
     token = request.args.get("token", "")
-    try:
-        status = gw.intake.intake_status(intake_id, token)
-    except NotFound:
+    status = _theirs(gw.intake.intake_status, intake_id, token)
+    if status is None:
         return page("niet_gevonden.html", request, status=404)
     return page("intake/wissen.html", request, status_=status, token=token, reference=reference(status["id"]))
 
@@ -97,14 +93,19 @@ def intake_erase_page(gw, request, intake_id):
     return page("intake/gewist.html", request)
 
 
+def _theirs(call, intake_id: str, token: str):
+    """What ``call`` answers of the request for the person's link token, or None (not theirs)."""
+    try:
+        return call(intake_id, token)
+    except NotFound:
+        return None
+
+
 def _form(gw, request, course_id, values=None, errors=(), status=200):
     lang = language(request)
-    course = None
-    if course_id:
-        try:
-            course = gw.catalogue.get_course(course_id, None)
-        except NotFound:
-            return page("niet_gevonden.html", request, status=404)
+    course = _course(gw, course_id)
+    if course_id and course is None:
+        return page("niet_gevonden.html", request, status=404)
     values = values or {"situation": request.args.get("situation", ""), "search_id": request.args.get("search_id", "")}
     return page("intake/aanvragen.html", request, status=status, course=course, values=values, errors=list(errors),
                 situation_names=situation_names(lang), consent_text=CONSENT_TEXT[lang], consent_version=CONSENT_VERSION)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from werkzeug.wrappers import Response
+
 from services.chassis.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from services.contracts.courses import PLATFORM_SET_FIELDS
 from services.gateway.routing import Routes
-from services.gateway.web.providers import provider_of
+from services.gateway.web.providers import found_or_none, owned
 from services.gateway.web.render import check_csrf, language, page, redirect, translate
 from services.gateway.web.words import problem_text
 
@@ -25,12 +27,10 @@ COURSE_FIELDS = ("title", "description", "entry_requirements")
 @ROUTES("GET", "/aanbieders/opleidingen/<course_id>", "change a course: title, description, entry requirements, start "
         "moments", kind="page")
 def course_form(gw, request, course_id):
-    me = provider_of(gw, request)
-    if me is None:
-        return redirect("/aanbieders")
-    course = _own(gw, me, course_id)
-    if course is None:
-        return page("niet_gevonden.html", request, status=404)
+    found = owned(gw, request, lambda me: _own(gw, me, course_id))
+    if isinstance(found, Response):
+        return found
+    course = found[1]
     return _form(request, course, _values(course), saved=request.args.get("opgeslagen") == "1")
 
 
@@ -38,12 +38,10 @@ def course_form(gw, request, course_id):
         "still be the course's)", kind="form")
 def course_form_post(gw, request, course_id):
     check_csrf(request)
-    me = provider_of(gw, request)
-    if me is None:
-        return redirect("/aanbieders")
-    course = _own(gw, me, course_id)
-    if course is None:
-        return page("niet_gevonden.html", request, status=404)
+    found = owned(gw, request, lambda me: _own(gw, me, course_id))
+    if isinstance(found, Response):
+        return found
+    me, course = found
     t, lang = translate(request), language(request)
     values = _read(request.form)
     changed = {k: v for k, v in course.items() if k not in PLATFORM_SET_FIELDS}
@@ -55,7 +53,7 @@ def course_form_post(gw, request, course_id):
         return page("niet_gevonden.html", request, status=404)
     except ValidationFailed as exc:
         kept = [row for row in values["offerings"] if not row.get("remove") and _filled(row)]
-        errors = [_error(e, kept, lang) for e in exc.errors]
+        errors = [_error(e, lang) for e in exc.errors]
         return _form(request, course, {**values, "offerings": kept + [{}]}, errors=errors, status=400)
     except PreconditionFailed:
         fresh = _own(gw, me, course_id)
@@ -69,13 +67,10 @@ def course_form_post(gw, request, course_id):
 @ROUTES("GET", "/aanbieders/opleidingen/<course_id>/terugtrekken", "asks first: withdraw this course (named)?",
         kind="page")
 def withdraw_question(gw, request, course_id):
-    me = provider_of(gw, request)
-    course = me and _own(gw, me, course_id)
-    if me is None:
-        return redirect("/aanbieders")
-    if course is None:
-        return page("niet_gevonden.html", request, status=404)
-    return page("providers/terugtrekken.html", request, course=course)
+    found = owned(gw, request, lambda me: _own(gw, me, course_id))
+    if isinstance(found, Response):
+        return found
+    return page("providers/terugtrekken.html", request, course=found[1])
 
 
 @ROUTES("POST", "/aanbieders/opleidingen/<course_id>/terugtrekken", "withdraw the course", kind="form")
@@ -90,12 +85,10 @@ def publish_post(gw, request, course_id):
 
 def _act(gw, request, course_id, method: str, done: str):
     check_csrf(request)
-    me = provider_of(gw, request)
-    if me is None:
-        return redirect("/aanbieders")
-    course = _own(gw, me, course_id)
-    if course is None:
-        return page("niet_gevonden.html", request, status=404)
+    found = owned(gw, request, lambda me: _own(gw, me, course_id))
+    if isinstance(found, Response):
+        return found
+    me, course = found
     try:
         course = getattr(gw.catalogue, method)(me.id, course_id)
     except Conflict:            # already so (a second click)
@@ -107,11 +100,8 @@ def _act(gw, request, course_id, method: str, done: str):
 
 def _own(gw, me, course_id) -> dict | None:
     """The provider's own course (a published course of another is public, but not theirs to change)."""
-    try:
-        course = gw.catalogue.get_course(course_id, me.id)
-    except (NotFound, ValidationFailed):
-        return None
-    return course if course["provider"]["id"] == me.id else None
+    course = found_or_none(lambda: gw.catalogue.get_course(course_id, me.id))
+    return course if course is not None and course["provider"]["id"] == me.id else None
 
 
 def _form(request, course, values, errors=(), status=200, saved=False):
@@ -148,7 +138,7 @@ def _offering(row: dict) -> dict:
     return offering
 
 
-def _error(error: dict, rows: list[dict], lang: str) -> dict:
+def _error(error: dict, lang: str) -> dict:
     """A field error of the course as the form names its field (``o-1-start_date``), in words."""
     parts = error.get("field", "").split(".")
     if parts[0] == "offerings" and len(parts) > 1 and parts[1].isdigit():

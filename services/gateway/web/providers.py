@@ -53,12 +53,10 @@ def provider_upload(gw, request):
 @ROUTES("GET", "/aanbieders/import/<import_id>", "an import's progress and rejected lines, in words naming the "
         "column or field", kind="page")
 def provider_import_page(gw, request, import_id):
-    me = provider_of(gw, request)
-    if me is None:
-        return redirect("/aanbieders")
-    state = _import(gw, me, import_id)
-    if state is None:
-        return page("niet_gevonden.html", request, status=404)
+    found = owned(gw, request, lambda me: _import(gw, me, import_id))
+    if isinstance(found, Response):
+        return found
+    _, state = found
     return page("providers/import.html", request, state=state, running=state["status"] == "running",
                 rejected=_rejections(state, language(request)))
 
@@ -66,12 +64,10 @@ def provider_import_page(gw, request, import_id):
 @ROUTES("GET", "/aanbieders/import/<import_id>/afgekeurd.csv", "an import's rejected lines as a CSV file",
         kind="document", responses={"200": {"description": "a CSV file"}})
 def provider_rejections_csv(gw, request, import_id):
-    me = provider_of(gw, request)
-    if me is None:
-        return redirect("/aanbieders")
-    state = _import(gw, me, import_id)
-    if state is None:
-        return page("niet_gevonden.html", request, status=404)
+    found = owned(gw, request, lambda me: _import(gw, me, import_id))
+    if isinstance(found, Response):
+        return found
+    _, state = found
     nl = language(request) == "nl"
     rows = [["regel" if nl else "line", "eigen_id" if nl else "own_id", "kolom" if nl else "column",
              "wat_er_niet_klopt" if nl else "what_is_wrong"]]
@@ -91,19 +87,34 @@ def provider_csv_template(gw, request):
 @ROUTES("GET", "/aanbieders/leads/<intake_id>", "a lead's name and phone or e-mail (the read is logged and shown to "
         "the person)", kind="page")
 def provider_lead_page(gw, request, intake_id):
-    me = provider_of(gw, request)
-    if me is None:
-        return redirect("/aanbieders")
-    try:
-        lead = gw.intake.provider_lead(me.as_dict(), intake_id)
-    except (NotFound, ValidationFailed):
-        return page("niet_gevonden.html", request, status=404)
-    return page("providers/lead.html", request, lead=lead)
+    found = owned(gw, request, lambda me: found_or_none(lambda: gw.intake.provider_lead(me.as_dict(), intake_id)))
+    if isinstance(found, Response):
+        return found
+    return page("providers/lead.html", request, lead=found[1])
 
 
 def provider_of(gw, request):
     me = signed_in(request, "provider", gw.config["ADMIN_TOKEN"], gw)
     return me if me is not None and me.role == "provider" else None
+
+
+def owned(gw, request, fetch):
+    """``(me, it)``: the signed-in provider and what ``fetch(me)`` finds of theirs. Else the
+    answer to give instead (a Response): to the sign-in without a session, a 404 page when
+    ``fetch`` finds nothing of theirs (None)."""
+    me = provider_of(gw, request)
+    if me is None:
+        return redirect("/aanbieders")
+    found = fetch(me)
+    return (me, found) if found is not None else page("niet_gevonden.html", request, status=404)
+
+
+def found_or_none(call):
+    """``call()``, or None for something that is not there (or not the caller's)."""
+    try:
+        return call()
+    except (NotFound, ValidationFailed):
+        return None
 
 
 def _upload(gw, request, me):
@@ -143,10 +154,7 @@ def _upload(gw, request, me):
 def _import(gw, me, import_id) -> dict | None:
     """An import of the provider's as the catalogue records it, with its rejected lines (None:
     not theirs, or none). Any gateway shows it: none keeps an import in its memory."""
-    try:
-        return gw.catalogue.list_imports(me.id, import_id)[0]
-    except (NotFound, ValidationFailed):
-        return None
+    return found_or_none(lambda: gw.catalogue.list_imports(me.id, import_id)[0])
 
 
 def _rejections(state: dict, lang: str) -> list[dict]:

@@ -276,7 +276,7 @@ def plan(q: str, synonyms: Synonyms, lexicon: Lexicon,
                 groups.append(Group(typed, tuple(dict.fromkeys(alternatives)), tuple(apart)))
                 break
             i += size
-    return QueryPlan(q, _joined(groups, lexicon), corrected={w: tuple(c) for w, c in corrections.items() if c})
+    return QueryPlan(q, _joined(groups), corrected={w: tuple(c) for w, c in corrections.items() if c})
 
 
 def _without_intent(q: str) -> str:
@@ -295,7 +295,7 @@ def _without_intent(q: str) -> str:
     return " ".join(o for o in out if o)
 
 
-def _joined(groups: list[Group], lexicon: Lexicon) -> tuple[Group, ...]:
+def _joined(groups: list[Group]) -> tuple[Group, ...]:
     """Two words typed apart that people also write as one (web developer, vrachtwagen
     chauffeur): each of the two groups also takes the word written together, so a course with
     the compound matches both, as one with the words apart does."""
