@@ -394,9 +394,11 @@ def test_the_dashboard_as_an_analyst_reads_it(analyst, platform):
     """A long query keeps to the page (cut with an ellipsis), "-" reads "onbekend", every
     province has a row even at 0, quick periods and a trend per month, and a reversed period is
     a Dutch error beside its field (the reports then show the default period)."""
-    for _ in range(3):          # a long query that finds nothing, and a search that counts this month
+    word = f"maand{uuid.uuid4().hex[:6]}"
+    for _ in range(3):          # a long query that finds nothing, and searches that count this month
         requests.get(f"{platform.url}/api/v1/search", params={"q": "0" * 200}, timeout=30)
-        requests.get(f"{platform.url}/api/v1/search", params={"q": "heftruck"}, timeout=30)
+        requests.get(f"{platform.url}/api/v1/search", params={"q": word}, timeout=30)
+    eventually(lambda: len(archived(platform, "search_performed", query=word)) == 3 or None, message="archived")
     rolled_up(platform)
     session = requests.Session()
     form = session.get(f"{platform.url}/analyse").text
@@ -406,6 +408,10 @@ def test_the_dashboard_as_an_analyst_reads_it(analyst, platform):
     for province in ("Zeeland", "Drenthe", "Flevoland", "Limburg"):
         assert f'<th scope="row">{province}</th>' in supply, province
     assert "Vraag per maand" in html and re.search(r'<th scope="row">\d{4}-\d{2}</th>', html)
+    # the chart's description says the number of searches the table adds up to
+    demand = html.split('id="demand"')[1].split("</table>")[0]
+    counted = sum(int(n) for n in re.findall(r'<th scope="row">[^<]+</th><td>(\d+)</td>', demand))
+    assert f"<figcaption>{counted} zoekvragen</figcaption>" in demand, demand[:3000]
     assert html.count('href="/analyse?') >= 3 and "kwartaal" in html
     assert not re.search(r'<th scope="row">[^<]{61,}</th>', html)        # no label longer than the page shows
     assert '<th scope="row">-</th>' not in html

@@ -137,7 +137,9 @@ def dashboard_sections(answers: dict, lang: str, nonce: str, asked: dict) -> lis
     demand, zero, funnel, supply = (answers[k]["rows"] for k in ("demand", "zero-results", "funnel", "supply-demand"))
     query = f"from={answers['demand']['from']}&to={answers['demand']['to']}"
     filters = "".join(f"&{k}={asked[k]}" for k in ("province", "sector") if k in asked)
-    searched = answers["demand"]["totals"].get("searches") if answers["demand"].get("totals") else 0
+    # the report's total where it keeps one (a count of people, hidden when small), else the rows'
+    totals = answers["demand"].get("totals") or {}
+    searched = totals["searches"] if "searches" in totals else sum(r["searches"] or 0 for r in demand)
     total = (funnel or [{}])[0]
     steps = [(w["searches"], total.get("searches")), (w["views"], total.get("views")),
              (w["intakes"], total.get("intakes")), (w["advice"], total.get("advice")),
