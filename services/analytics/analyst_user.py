@@ -42,9 +42,10 @@ def create(api_uri: str, amqp_uri: str, name: str) -> str:
     answer = requests.put(f"{api}/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}", auth=auth, timeout=10,
                           json=permissions(name))
     answer.raise_for_status()
-    parts = urlsplit(amqp_uri)
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname}:{parts.port or 5672}"
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", "", ""))
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+    # a cluster's nodes (URIs separated by ';') each get the analyst's credentials
+    return ";".join(urlunsplit((parts.scheme, f"{credentials}@{parts.hostname}:{parts.port or 5672}", parts.path or "/", "", ""))
+                    for parts in map(urlsplit, amqp_uri.split(";")))
 
 
 def delete(api_uri: str, amqp_uri: str, name: str) -> bool:
@@ -54,7 +55,7 @@ def delete(api_uri: str, amqp_uri: str, name: str) -> bool:
 
 def _api(api_uri: str, amqp_uri: str):
     parts = urlsplit(api_uri)
-    path = urlsplit(amqp_uri).path
+    path = urlsplit(amqp_uri.split(";")[0]).path
     vhost = path[1:] if len(path) > 1 else "/"
     return f"{parts.scheme}://{parts.hostname}:{parts.port}/api", (parts.username or "guest", parts.password or "guest"), vhost
 

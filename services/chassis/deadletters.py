@@ -17,7 +17,7 @@ from services.chassis.events import ATTEMPT_HEADER, DEAD_SUFFIX
 
 
 def _vhost(amqp_uri: str) -> str:
-    path = urlparse(amqp_uri).path
+    path = urlparse(amqp_uri.split(";")[0]).path      # a cluster's nodes share their vhosts
     return path[1:] if len(path) > 1 else "/"
 
 

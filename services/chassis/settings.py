@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AmqpDsn, Field, PostgresDsn, ValidationError, model_validator
+from pydantic import AfterValidator, AmqpDsn, Field, PostgresDsn, TypeAdapter, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.chassis import wire
@@ -45,6 +45,17 @@ def secret_problem(value: str | None, default: object) -> str | None:
     return None
 
 
+def _amqp_uris(value: str) -> str:
+    """One AMQP URI, or several separated by ``;``: the nodes of a RabbitMQ cluster, which kombu
+    (under nameko and the chassis' own channels) tries in turn when a connection fails."""
+    parts = [part.strip() for part in value.split(";") if part.strip()]
+    if not parts:
+        raise ValueError("needs at least one amqp:// URI")
+    return ";".join(str(TypeAdapter(AmqpDsn).validate_python(part)) for part in parts)
+
+
+AmqpUris = Annotated[str, AfterValidator(_amqp_uris)]
+
 # a service may wait longer for its batches (analytics): it sets its own default
 BatchWindow = Annotated[float, Field(ge=0, le=5, description="seconds a batch waits for more events after its first")]
 
@@ -54,7 +65,8 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
-    amqp_uri: AmqpDsn = Field(description="RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/")
+    amqp_uri: AmqpUris = Field(description="RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/; a cluster's "
+                                           "nodes separated by ';' (amqp://a:5672/;amqp://b:5672/)")
     database_url: PostgresDsn | None = Field(
         default=None, description="PostgreSQL database of this service, postgresql://user@host:port/db"
     )

@@ -22,6 +22,10 @@ def start(service: str, **env) -> subprocess.CompletedProcess:
     ({"DATABASE_URL": "postgresql://postgres@127.0.0.1/x"}, "AMQP_URI", "is missing"),
     ({"AMQP_URI": "not a url", "DATABASE_URL": "postgresql://postgres@127.0.0.1/x"}, "AMQP_URI", "is invalid"),
     ({"AMQP_URI": "amqp://h/", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL", "is invalid"),
+    # a cluster's nodes: every part must be an AMQP URI
+    ({"AMQP_URI": "amqp://a:5672/;http://b/", "DATABASE_URL": "postgresql://postgres@127.0.0.1/x"}, "AMQP_URI",
+     "is invalid"),
+    ({"AMQP_URI": " ; ", "DATABASE_URL": "postgresql://postgres@127.0.0.1/x"}, "AMQP_URI", "is invalid"),
     ({"AMQP_URI": "amqp://h/", "DATABASE_URL": "postgresql://h/x", "MAX_WORKERS": "many"}, "MAX_WORKERS", "is invalid"),
 ])
 def test_catalogue_names_the_bad_variable(env, variable, problem):
@@ -50,3 +54,10 @@ def test_the_gateway_refuses_a_weak_admin_token(token, env, why):
 def test_unknown_service_is_a_usage_error():
     result = start("billing")
     assert result.returncode == 2 and "usage:" in result.stderr
+
+
+def test_a_cluster_s_nodes_are_one_amqp_uri_each():
+    from services.chassis.settings import ServiceSettings
+
+    settings = ServiceSettings(amqp_uri="amqp://u:p@a:5672/v; amqp://u:p@b:5673/v")
+    assert settings.nameko_config()["AMQP_URI"] == "amqp://u:p@a:5672/v;amqp://u:p@b:5673/v"
