@@ -26,6 +26,16 @@ COURSES, INTAKES = 10_000, 500
 
 def test_a_broker_restart_mid_import_and_mid_burst_loses_and_doubles_nothing(platform, provider, teams, rabbit,
                                                                             mail_server, reliability):
+    def restart():
+        rabbit.ctl("stop_app")
+        time.sleep(5)
+        rabbit.ctl("start_app")
+    mid_import_and_burst(platform, provider, mail_server, reliability, restart, injected="RabbitMQ stopped for 5 s")
+
+
+def mid_import_and_burst(platform, provider, mail_server, reliability, fault, *, injected: str) -> None:
+    """``fault()`` while a 10,000-course import and 500 intakes are under way; then everything
+    accepted arrives once (also tests/scale/test_rabbit_cluster.py, with a node killed)."""
     word = f"broker{uuid.uuid4().hex[:6]}"
     body = "\n".join(json.dumps(a_course(f"Cursus {word} {n}", external_id=f"B-{n}")) for n in range(COURSES)).encode()
     results: dict = {}
@@ -50,9 +60,7 @@ def test_a_broker_restart_mid_import_and_mid_burst_loses_and_doubles_nothing(pla
     with ThreadPoolExecutor(8) as pool:
         answers = pool.map(intake, bodies)
         time.sleep(2)                        # both under way
-        rabbit.ctl("stop_app")
-        time.sleep(5)
-        rabbit.ctl("start_app")
+        fault()
         back = time.monotonic()
         answers = list(answers)
     importer.join(timeout=600)
@@ -84,7 +92,6 @@ def test_a_broker_restart_mid_import_and_mid_burst_loses_and_doubles_nothing(pla
     for _, intake_answer in accepted:
         link = f"/adviseurs/intakes/{intake_answer['id']}"
         assert sum(link in text for text in team_mails) == 1, intake_answer["id"]
-    injected = "RabbitMQ stopped for 5 s"
     reliability(scenario="import of 10,000 courses", injected=injected, accepted=accepted_courses,
                 found=count, duplicates=twice, refused=COURSES - accepted_courses,
                 recover_seconds=round(courses_recovered, 1))

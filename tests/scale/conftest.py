@@ -1,0 +1,77 @@
+"""Fixtures of the scale-out tests: a three-node RabbitMQ cluster (deploy/local/rabbit_cluster.sh)
+and the platform on it, started for a module and stopped by the same script afterwards."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+import requests
+
+from tests.e2e.conftest import teams
+from tests.infra import ROOT, Platform, Rabbit
+
+__all__ = ["teams"]
+CLUSTER = ROOT / "deploy" / "local" / "rabbit_cluster.sh"
+
+
+def cluster_script(*args: str, timeout: float = 180) -> str:
+    env = {**os.environ, "SA_PROFILE": "test"}
+    for name in ("RUN_DIR", "AMQP_URI", "RABBIT_API_URI", "HOME_RABBIT"):   # env.sh derives them for the profile
+        env.pop(name, None)
+    return subprocess.run(["bash", str(CLUSTER), *args], env=env, check=True, capture_output=True, text=True,
+                          timeout=timeout).stdout
+
+
+class ClusterRabbit(Rabbit):
+    """The cluster as the tests' Rabbit: vhosts with quorum queues by default, URIs listing every
+    node (the services fail over along them), the management API of a node that is up."""
+
+    def __init__(self):
+        self.uris = cluster_script("uris").strip().split(";")
+        self.apis = [f"http://127.0.0.1:{int(uri.rsplit(':', 1)[1].strip('/')) + 1}/api" for uri in self.uris]
+        self.amqp_uri, self.auth = self.uris[0], ("guest", "guest")
+
+    @property
+    def api(self) -> str:
+        for api in self.apis:
+            try:
+                if requests.get(f"{api}/overview", auth=self.auth, timeout=2).status_code == 200:
+                    return api
+            except requests.RequestException:
+                continue
+        raise RuntimeError("no node of the cluster answers")
+
+    def create_vhost(self) -> str:
+        name = f"sa_test_{os.urandom(5).hex()}"
+        cluster_script("vhost", name)      # the management API of 3.10 ignores a default queue type
+        return name
+
+    def uri_for(self, vhost: str) -> str:
+        return ";".join(uri + vhost for uri in self.uris)
+
+    def running_nodes(self) -> int:
+        return sum(1 for node in requests.get(f"{self.api}/nodes", auth=self.auth, timeout=10).json() if node.get("running"))
+
+
+@pytest.fixture(scope="module")
+def rabbit_cluster():
+    cluster_script("clean")         # a new cluster, whatever an interrupted run left
+    cluster_script("start")
+    try:
+        yield ClusterRabbit()
+    finally:
+        cluster_script("clean")
+
+
+@pytest.fixture(scope="module")
+def platform(rabbit_cluster, postgres, mail_server):
+    """The whole platform on the cluster (its own vhost and databases)."""
+    log_dir = ROOT / ".run" / "test" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    running = Platform(rabbit_cluster, postgres, log_dir, extra_env={"SMTP_URL": mail_server.url})
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
