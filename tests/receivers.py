@@ -2,6 +2,7 @@
 an HTTP server for webhooks (and the base of the OOAPI server). Each keeps what it accepted and answers as a test scripts it."""
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -17,7 +18,8 @@ from tests.infra import free_port
 class MailServer:
     """An SMTP server. A recipient address holding ``+550`` is refused (no such mailbox); a
     message to one holding ``+451`` is answered 451 (try later) the first time its Message-ID is
-    seen, then accepted."""
+    seen, then accepted. One to an address holding ``+slow`` takes 0.3 s to be answered (a
+    sender's work overlaps another's)."""
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
@@ -45,6 +47,8 @@ class MailServer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any("+slow" in r for r in envelope.rcpt_tos):
+            await asyncio.sleep(0.3)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.attempts[message["Message-ID"]] += 1

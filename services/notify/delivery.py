@@ -48,11 +48,14 @@ class Delivery:
                 if time.monotonic() > stop_at:
                     break
                 try:
-                    outcome, address, rendered, channel = self._send(db, message, people)
-                except Exception as exc:        # our own mistake (a template, a bug): tried again later
-                    log.exception("message %s (%s) could not be sent", message["id"], message["template"])
-                    outcome, address, rendered, channel = Outcome(TECHNICAL, f"{type(exc).__name__}: {exc}"[:500]), None, None, None
-                counts[self._record(db, message, outcome, address, rendered, channel)] += 1
+                    try:
+                        outcome, address, rendered, channel = self._send(db, message, people)
+                    except Exception as exc:        # our own mistake (a template, a bug): tried again later
+                        log.exception("message %s (%s) could not be sent", message["id"], message["template"])
+                        outcome, address, rendered, channel = Outcome(TECHNICAL, f"{type(exc).__name__}: {exc}"[:500]), None, None, None
+                    counts[self._record(db, message, outcome, address, rendered, channel)] += 1
+                finally:
+                    db.unlock_recipients()      # the recipient's lock, when _send took one
         return counts
 
     def _intakes(self, batch: list[dict]) -> dict:
@@ -77,6 +80,9 @@ class Delivery:
         channel, addresses, data, language, headers = target
         if message["audience"] in domain.LIMITED_AUDIENCES:
             hashed = tokens.keyed_hash(self.config["NOTIFY_HASH_KEY"], ", ".join(addresses))
+            # held until the outcome is recorded: a second notify process sending to the same
+            # recipient counts this message too (two processes each sent their ten an hour)
+            db.lock_recipient(hashed)
             if not domain.within_limit(db.sent_to(hashed, datetime.now(timezone.utc) - timedelta(hours=1)),
                                        self.config["NOTIFY_LIMIT_PER_RECIPIENT"]):
                 return Outcome(TECHNICAL, f"not sent: {self.config['NOTIFY_LIMIT_PER_RECIPIENT']} messages "

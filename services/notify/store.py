@@ -85,6 +85,14 @@ class NotifyStore(Store):
                           m.data, m.attempts, m.created_at""",
             {"now": now, "lease": lease_seconds, "limit": limit})
 
+    def lock_recipient(self, recipient_hash: str) -> None:
+        """Until ``unlock_recipients``: no other notify process counts or sends to this recipient
+        (a session lock: the connection sends in autocommit)."""
+        self.execute("SELECT pg_advisory_lock(hashtextextended(%(h)s, 34))", {"h": recipient_hash})
+
+    def unlock_recipients(self) -> None:
+        self.execute("SELECT pg_advisory_unlock_all()")
+
     def sent_to(self, recipient_hash: str, since: datetime) -> int:
         return self.fetch_one("""SELECT count(*) AS n FROM messages WHERE recipient_hash = %(h)s
                                  AND status = 'delivered' AND finished_at > %(since)s""",
