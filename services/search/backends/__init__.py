@@ -12,6 +12,7 @@ def make_backend(config: dict) -> SearchBackend:
     if config["SEARCH_BACKEND"] == "opensearch":
         from services.search.backends.opensearch import OpenSearchBackend
         return OpenSearchBackend(config["OPENSEARCH_URL"], config["OPENSEARCH_INDEX"], config["OPENSEARCH_ANALYSIS"],
+                                 shards=config.get("OPENSEARCH_SHARDS", 1), replicas=config.get("OPENSEARCH_REPLICAS", 0),
                                  connection={"http_auth": config.get("OPENSEARCH_AUTH"),
                                              "verify_certs": config.get("OPENSEARCH_VERIFY_CERTS", True),
                                              "ca_certs": config.get("OPENSEARCH_CA_CERTS")})

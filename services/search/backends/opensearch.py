@@ -6,7 +6,8 @@ Compound parts and synonyms come from ``services.search.analysis`` exactly as fo
 backends read the same lists. Typos are forgiven by OpenSearch's own fuzzy matching.
 
 A full rebuild fills a new index while events keep arriving (they are written to both), copies
-what changed meanwhile, then swaps the alias in one request and drops the old index.
+what changed meanwhile, then swaps the alias in one request; the old index stays until the next
+rebuild, so a search that had resolved the alias to it still finds it.
 """
 from __future__ import annotations
 
@@ -101,8 +102,10 @@ def to_source(doc: dict) -> dict:
 class OpenSearchBackend(SearchBackend):
     name = "opensearch"
 
-    def __init__(self, url: str, alias: str = "courses", analysis: str = "dutch", connection: dict | None = None):
+    def __init__(self, url: str, alias: str = "courses", analysis: str = "dutch", connection: dict | None = None,
+                 shards: int = 1, replicas: int = 0):
         self.url, self.alias, self.analysis = url, alias, analysis
+        self.shards, self.replicas = shards, replicas
         # credentials and TLS checks: only what is set (the client's defaults otherwise)
         self.connection = {k: v for k, v in (connection or {}).items() if v is not None}
         self.client: OpenSearch | None = None
@@ -111,7 +114,8 @@ class OpenSearchBackend(SearchBackend):
     # lifecycle
 
     def start(self) -> None:
-        self.client = OpenSearch(hosts=[self.url], timeout=10, max_retries=2, retry_on_timeout=True, **self.connection)
+        # a cluster's nodes separated by commas: the client spreads requests and retries on another
+        self.client = OpenSearch(hosts=self.url.split(","), timeout=10, max_retries=2, retry_on_timeout=True, **self.connection)
         if not self.client.indices.exists_alias(name=self.alias):
             first = self._create_index()
             self.client.indices.put_alias(index=first, name=self.alias)
@@ -129,7 +133,8 @@ class OpenSearchBackend(SearchBackend):
         numbers = [int(name.rsplit("-v", 1)[1]) for name in existing if name.rsplit("-v", 1)[1].isdigit()]
         name = f"{self.alias}-v{max(numbers, default=0) + 1}"
         self.client.indices.create(index=name, body={
-            "settings": {"number_of_shards": 1, "analysis": ANALYSIS[self.analysis]},
+            "settings": {"number_of_shards": self.shards, "number_of_replicas": self.replicas,
+                         "analysis": ANALYSIS[self.analysis]},
             "mappings": mappings(),
         })
         return name
@@ -185,8 +190,13 @@ class OpenSearchBackend(SearchBackend):
         # another search process writes events to the alias only (it does not know of the new
         # index): what it wrote to the old index between the copy and the swap is copied again
         self._copy_changed(old, new, started)
-        self.client.indices.delete(index=old, ignore_unavailable=True)
-        log.info("alias %s now points at %s (was %s)", self.alias, new, old)
+        # the old index stays until the next rebuild: a search that took the alias to it just
+        # before the swap still finds it there (deleting it at once left such a search waiting
+        # for its timeout, tests/search/test_opensearch_service.py); the one before goes now
+        for name in self.client.indices.get(index=f"{self.alias}-v*", ignore_unavailable=True, allow_no_indices=True):
+            if name not in (new, old):
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+        log.info("alias %s now points at %s (was %s, kept until the next rebuild)", self.alias, new, old)
         return hidden
 
     def _copy_changed(self, old: str, new: str, started: datetime) -> None:
