@@ -79,6 +79,9 @@ class ServiceSettings(BaseSettings):
     event_batch_size: int = Field(default=100, ge=1, le=10000,
                                   description="events a batching handler applies in one transaction")
     event_batch_window: BatchWindow = 0.02
+    heartbeat_file: str | None = Field(default=None, description=(
+        "a file each process touches every HEARTBEAT_SECONDS: the liveness probe of one process (Kubernetes)"))
+    heartbeat_seconds: float = Field(default=10, gt=0, le=300)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     app_env: Literal["development", "test", "production"] = "development"
 
@@ -103,6 +106,7 @@ class ServiceSettings(BaseSettings):
             "EVENT_RETRY_DELAYS": self.event_retry_delays,
             "EVENT_BATCH_SIZE": self.event_batch_size,
             "EVENT_BATCH_WINDOW": self.event_batch_window,
+            "HEARTBEAT_FILE": self.heartbeat_file, "HEARTBEAT_SECONDS": self.heartbeat_seconds,
             **wire.nameko_config(),
             "LOGGING": {
                 "version": 1,
