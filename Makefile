@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-relevance reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
+.PHONY: help run stop clean logs status test test-fast test-scale setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-relevance reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -12,7 +12,7 @@ help: ## list the targets
 setup: ## install what is missing (Debian packages, .venv with pinned dependencies)
 	@$(LOCAL)/infra.sh setup
 
-run: ## set up, start RabbitMQ, PostgreSQL and every service in the background, load the demo catalogue
+run: ## set up, start RabbitMQ, PostgreSQL and every service in the background, load the demo catalogue (SCALE=2, CLUSTER=3, STANDBY=1: docs/scale-out.md)
 	@$(LOCAL)/platform.sh up
 
 stop: ## stop everything `make run` started (by PID)
@@ -33,9 +33,12 @@ test: ## set up, start test infrastructure, run the whole suite, stop what it st
 test-fast: ## the suite without tests marked slow (broker restarts)
 	@$(LOCAL)/test.sh -m "not slow" $(PYTEST_ARGS)
 
-reliability: ## run the fault scenarios (broker, database and consumers failing; poison; races) and the attacks of the security test; print their tables (bench/results/)
+test-scale: ## the end-to-end tests against two processes of every service, the gateways behind HAProxy (as `make run SCALE=2`)
+	@SA_TEST_SCALE=2 SA_BROWSER_TESTS=no $(LOCAL)/test.sh tests/e2e $(PYTEST_ARGS)
+
+reliability: ## run the fault scenarios (broker, database and consumers failing; a cluster node killed; the primary lost; poison; races) and the attacks of the security test; print their tables (bench/results/)
 	@rm -f .run/test/reliability.jsonl
-	@SA_RELIABILITY_OUT="$(CURDIR)/.run/test/reliability.jsonl" SA_BROWSER_TESTS=no $(LOCAL)/test.sh -q -p no:cacheprovider tests/faults tests/e2e/test_notify_crash.py tests/hostile tests/chassis/test_secrets.py tests/unit/test_csv_cells.py tests/contract/test_deploy.py --ignore=tests/hostile/test_schemathesis.py
+	@SA_RELIABILITY_OUT="$(CURDIR)/.run/test/reliability.jsonl" SA_BROWSER_TESTS=no $(LOCAL)/test.sh -q -p no:cacheprovider tests/faults tests/scale tests/e2e/test_notify_crash.py tests/hostile tests/chassis/test_secrets.py tests/unit/test_csv_cells.py tests/contract/test_deploy.py --ignore=tests/hostile/test_schemathesis.py
 	@.venv/bin/python bench/reliability.py .run/test/reliability.jsonl
 
 deadletters: ## list dead-lettered events of `make run` (failing handlers, after retries)

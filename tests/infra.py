@@ -149,6 +149,10 @@ class Platform:
     db_urls: dict = field(default_factory=dict)
     extra_env: dict = field(default_factory=dict)
     processes: dict = field(default_factory=dict)   # more than one process of a service: {"search": 2}
+    # processes of every service (SA_TEST_SCALE, `make test-scale`); above 1 the gateways sit
+    # behind HAProxy on ``port``, as `make run SCALE=n` runs them
+    scale: int = field(default_factory=lambda: int(os.environ.get("SA_TEST_SCALE", "1")))
+    own_env: dict = field(default_factory=dict)
     before_services: object = None      # called with the platform once its databases exist (a restore)
 
     @property
@@ -191,21 +195,49 @@ class Platform:
             self.db_urls[name] = self.postgres.create(f"{self.prefix}_{name}")
         if self.before_services is not None:
             self.before_services(self)
+        gateways = []
         for name in SERVICES:
-            for n in range(1, self.processes.get(name, 1) + 1):
-                self.start_service(name if n == 1 else f"{name}-{n}")
+            for n in range(1, max(self.processes.get(name, 1), self.scale) + 1):
+                own = {}
+                if name == "gateway" and self.scale > 1:
+                    gateways.append(free_port())
+                    own = {"GATEWAY_PORT": str(gateways[-1]), "TRUSTED_PROXIES": "127.0.0.1/32"}
+                self.start_service(name if n == 1 else f"{name}-{n}", **own)
+        if gateways:
+            self.start_balancer(gateways)
         self.wait_healthy()
         return self
+
+    def start_balancer(self, gateways: list[int]) -> None:
+        from deploy.local.balancer import config
+
+        path = self.log_dir / f"{self.prefix}-haproxy.cfg"
+        path.write_text(config(self.port, gateways, request_seconds=float(self.env("gateway")["REQUEST_DEADLINE_SECONDS"])))
+        log = open(self.log_dir / f"{self.prefix}-haproxy.log", "ab")
+        # in the foreground (-db), so it is stopped by its own PID like the services
+        self.procs["haproxy"] = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", str(path)], stdout=log,
+                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def start_service(self, name: str, **env: str) -> None:
         """``name`` is a service, or for a second process of one ``search-2`` (and so on);
         ``env`` what this process is told apart from the others (a second gateway's port)."""
+        if name in self.procs:          # one process per name: the one running is stopped first
+            self.stop_service(name)
         service = name.partition("-")[0]
+        env = self.own_env[name] = {**self.own_env.get(name, {}), **env}   # started again, it keeps its own
         log = open(self.log_dir / f"{self.prefix}-{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "services.run", service], env={**self.env(service), **env}, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
+
+    def restart(self, service: str) -> None:
+        """Every process of ``service`` (two or more at SA_TEST_SCALE) stopped and started again
+        with the environment as it is now, then the platform healthy."""
+        for name in [n for n in self.procs if n.partition("-")[0] == service]:
+            self.stop_service(name)
+            self.start_service(name)
+        self.wait_healthy()
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
         proc = self.procs.pop(name, None)

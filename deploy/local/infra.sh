@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and runs this checkout's own PostgreSQL and RabbitMQ, with their data under the
-# git-ignored run folder. Usage: infra.sh setup|start|stop|status|createdb NAME...
+# git-ignored run folder. Usage: infra.sh setup|start|start-pg|start-rabbit|stop|status|createdb NAME...
 # Everything it starts it stops by the PID it recorded.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -12,6 +12,7 @@ setup() {
   [ -f /usr/share/dict/dutch ] || need+=(wdutch)   # the Dutch word list for compound splitting
   [ -x /usr/bin/chromium ] || need+=(chromium)      # the browser tests' browser (driven by Playwright)
   command -v npm >/dev/null || need+=(npm)          # axe-core for the accessibility checks
+  [ -x /usr/sbin/haproxy ] || need+=(haproxy)       # the load balancer of `make run SCALE=2` and the scale tests
   if [ ${#need[@]} -gt 0 ]; then
     say "installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -145,8 +146,10 @@ createdb() {
 case "${1:-}" in
   setup) setup ;;
   start) start_pg; start_rabbit ;;
+  start-pg) start_pg ;;
+  start-rabbit) start_rabbit ;;
   stop) stop ;;
   status) status ;;
   createdb) shift; createdb "$@" ;;
-  *) echo "usage: $0 setup|start|stop|status|createdb NAME..." >&2; exit 2 ;;
+  *) echo "usage: $0 setup|start|start-pg|start-rabbit|stop|status|createdb NAME..." >&2; exit 2 ;;
 esac

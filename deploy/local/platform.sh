@@ -7,24 +7,72 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 INFRA="$ROOT/deploy/local/infra.sh"
+RABBIT_CLUSTER="$ROOT/deploy/local/rabbit_cluster.sh"
+PG_PAIR="$ROOT/deploy/local/pg_pair.sh"
 SERVICES=(catalogue search intake notify analytics gateway)
 DATABASES=(catalogue search intake notify analytics)
 PIDS="$RUN_DIR/pids"; LOGS="$RUN_DIR/logs"
 export GATEWAY_PORT
 GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT"
+# SCALE=n: n processes of every service. The gateways listen on GATEWAY_PORT+1..+n behind
+# HAProxy on GATEWAY_PORT (round robin; a gateway that stops taking connections is skipped).
+SCALE="${SCALE:-1}"
+[[ "$SCALE" =~ ^[1-9]$ ]] || { echo "!! SCALE must be 1 to 9, not '$SCALE'" >&2; exit 2; }
+# CLUSTER=3: RabbitMQ as a three-node cluster (rabbit_cluster.sh) whose vhost makes every durable
+# queue a quorum queue; the services fail over along its nodes. STANDBY=1: PostgreSQL as a primary
+# with a synchronous standby (pg_pair.sh); the services connect to whichever is primary.
+CLUSTER="${CLUSTER:-1}"; STANDBY="${STANDBY:-0}"
+[[ "$CLUSTER" =~ ^[13]$ ]] || { echo "!! CLUSTER must be 1 or 3, not '$CLUSTER'" >&2; exit 2; }
+[[ "$STANDBY" =~ ^[01]$ ]] || { echo "!! STANDBY must be 0 or 1, not '$STANDBY'" >&2; exit 2; }
+VHOST=scholingsalliantie
+[ "$CLUSTER" = 3 ] && AMQP_URI=$("$RABBIT_CLUSTER" uris "$VHOST")
+
+database_url() {
+  if [ "$STANDBY" = 1 ]; then "$PG_PAIR" url "$1"; else echo "postgresql://postgres@127.0.0.1:$PG_PORT/$1"; fi
+}
+
+start_infra() {
+  if [ "$STANDBY" = 1 ]; then "$PG_PAIR" start; "$PG_PAIR" createdb "${DATABASES[@]}"
+  else "$INFRA" start-pg; "$INFRA" createdb "${DATABASES[@]}"; fi
+  if [ "$CLUSTER" = 3 ]; then "$RABBIT_CLUSTER" start; "$RABBIT_CLUSTER" vhost "$VHOST"
+  else "$INFRA" start-rabbit; fi
+}
 
 instances() {  # every process to run: a service's name, then name-2, name-3 for more of it
-  local name n
+  local name n count
   for name in "${SERVICES[@]}"; do
+    count=$SCALE
+    [ "$name" = search ] && [ "$SEARCH_PROCESSES" -gt "$count" ] && count=$SEARCH_PROCESSES
     echo "$name"
-    if [ "$name" = search ]; then for n in $(seq 2 "$SEARCH_PROCESSES"); do echo "$name-$n"; done; fi
+    for n in $(seq 2 "$count"); do echo "$name-$n"; done
   done
 }
 
+gateway_port() {  # the port of gateway instance NAME (gateway, gateway-2, ...)
+  if [ "$SCALE" = 1 ]; then echo "$GATEWAY_PORT"; return; fi
+  local n=${1#gateway}; n=${n#-}
+  echo $(( GATEWAY_PORT + ${n:-1} ))
+}
+
+start_balancer() {  # HAProxy in front of the gateways (SCALE > 1), stopped by its PID file
+  [ "$SCALE" = 1 ] && return
+  if alive_from "$PIDS/haproxy.pid" haproxy; then return; fi
+  "$VENV/bin/python" -m deploy.local.balancer --listen "$GATEWAY_PORT" --pidfile "$PIDS/haproxy.pid" \
+    --request-seconds "${REQUEST_DEADLINE_SECONDS:-30}" \
+    --gateways "$(seq -s, $(( GATEWAY_PORT + 1 )) $(( GATEWAY_PORT + SCALE )))" > "$RUN_DIR/haproxy.cfg"
+  /usr/sbin/haproxy -D -f "$RUN_DIR/haproxy.cfg" >>"$LOGS/haproxy.log" 2>&1
+  say "HAProxy on 127.0.0.1:$GATEWAY_PORT in front of $SCALE gateways (ports $(( GATEWAY_PORT + 1 ))-$(( GATEWAY_PORT + SCALE )))"
+}
+
 service_env() {  # the environment of one service, as docker-compose.yml gives it too
-  local name=$1
+  local name=$1 instance=${2:-$1}
   echo "AMQP_URI=$AMQP_URI"
-  [ "$name" = gateway ] || echo "DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$name"
+  if [ "$name" = gateway ]; then
+    echo "GATEWAY_PORT=$(gateway_port "$instance")"
+    # behind HAProxy the client is the address it forwards
+    [ "$SCALE" = 1 ] || echo "TRUSTED_PROXIES=127.0.0.1/32"
+  fi
+  [ "$name" = gateway ] || echo "DATABASE_URL=$(database_url "$name")"
   # a developer's own webhook receiver or OOAPI server on this machine (production refuses it)
   [ "$name" = gateway ] || echo "OUTBOUND_ALLOW_LOOPBACK=${OUTBOUND_ALLOW_LOOPBACK:-true}"
   if [ "$name" = notify ]; then echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"; echo "PUBLIC_BASE_URL=$GATEWAY_URL"; fi
@@ -49,13 +97,14 @@ start_services() {
     fi
     local was=""      # a PID file whose process died (killed, crashed, a zombie): it is started again
     [ -f "$PIDS/$name.pid" ] && was=$(cat "$PIDS/$name.pid")
-    ( export $(service_env "${name%-*}"); exec setsid "$VENV/bin/python" -m services.run "${name%-*}" ) \
+    ( export $(service_env "${name%-*}" "$name"); exec setsid "$VENV/bin/python" -m services.run "${name%-*}" ) \
       >>"$LOGS/$name.log" 2>&1 < /dev/null &
     pid=$!
     echo "$pid" > "$PIDS/$name.pid"
     if [ -n "$was" ]; then say "restarted $name (pid $pid; pid $was was no longer running, log $LOGS/$name.log)"
     else say "started $name (pid $pid, log $LOGS/$name.log)"; fi
   done
+  start_balancer
 }
 
 stop_services() {
@@ -100,8 +149,7 @@ wait_healthy() {
 case "${1:-}" in
   up)
     "$INFRA" setup
-    "$INFRA" start
-    "$INFRA" createdb "${DATABASES[@]}"
+    start_infra
     start_services
     wait_healthy 120
     "$VENV/bin/python" -m deploy.local.load_demo --gateway "$GATEWAY_URL" --keys "$RUN_DIR/demo-keys.json"
@@ -114,11 +162,13 @@ case "${1:-}" in
   Logs:  make logs      Stop: make stop      Wipe data: make clean
 MSG
     ;;
-  down) stop_services; "$INFRA" stop ;;
+  down) stop_services; "$INFRA" stop; "$RABBIT_CLUSTER" stop; "$PG_PAIR" stop ;;
   services-down) stop_services ;;
   logs) mkdir -p "$LOGS"; touch "$LOGS/gateway.log"; exec tail -n 50 -F "$LOGS"/*.log ;;
   status)
     "$INFRA" status
+    [ -d "$RUN_DIR/cluster" ] && "$RABBIT_CLUSTER" status
+    [ -d "$RUN_DIR/pgpair" ] && "$PG_PAIR" status
     for name in $(instances); do
       if alive_from "$PIDS/$name.pid" "services.run ${name%-*}"; then
         echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi

@@ -15,14 +15,14 @@ from tests.infra import ROOT
 PLATFORM = ROOT / "deploy/local/platform.sh"
 
 
-def _script(tmp_path, body: str) -> subprocess.CompletedProcess:
+def _script(tmp_path, body: str, **more_env: str) -> subprocess.CompletedProcess:
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True, exist_ok=True)
     python = venv / "bin/python"
     # `exec -a` keeps the command line a real service has ("... -m services.run NAME")
     python.write_text('#!/bin/bash\nexec -a "$0 $*" sleep 120\n')
     python.chmod(0o755)
-    env = {**os.environ, "RUN_DIR": str(tmp_path / "run"), "VENV": str(venv), "SEARCH_PROCESSES": "1"}
+    env = {**os.environ, "RUN_DIR": str(tmp_path / "run"), "VENV": str(venv), "SEARCH_PROCESSES": "1", **more_env}
     return subprocess.run(["bash", "-c", f'source "{PLATFORM}"; {body}'], env=env, capture_output=True,
                           text=True, timeout=60)
 
@@ -79,3 +79,28 @@ def test_make_run_starts_again_what_died_and_says_so(tmp_path):
         assert checks.stdout.split() == ["search", "notify", "gateway"]
     finally:
         _stop({**started, **_pids(tmp_path)}.values())
+
+
+def test_scale_two_runs_two_of_every_service_and_each_gateway_on_its_own_port(tmp_path):
+    listed = _script(tmp_path, "instances; gateway_port gateway; gateway_port gateway-2; service_env gateway gateway-2",
+                     SCALE="2", GATEWAY_PORT="8100")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.split()
+    for service in ("catalogue", "search", "intake", "notify", "analytics", "gateway"):
+        assert service in lines and f"{service}-2" in lines and f"{service}-3" not in lines
+    assert lines[12:14] == ["8101", "8102"]                     # HAProxy listens on 8100
+    assert "GATEWAY_PORT=8102" in lines and "TRUSTED_PROXIES=127.0.0.1/32" in lines
+    alone = _script(tmp_path, "instances; gateway_port gateway", GATEWAY_PORT="8100")
+    assert alone.stdout.split()[-1] == "8100" and "gateway-2" not in alone.stdout
+    refused = _script(tmp_path, "true", SCALE="many")
+    assert refused.returncode == 2 and "SCALE must be 1 to 9" in refused.stderr
+
+
+def test_the_balancer_configuration_is_one_haproxy_accepts(tmp_path):
+    from deploy.local.balancer import config
+
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(config(8100, [8101, 8102], pidfile=str(tmp_path / "haproxy.pid")))
+    checked = subprocess.run(["/usr/sbin/haproxy", "-c", "-f", str(path)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "127.0.0.1:8101" in path.read_text() and "127.0.0.1:8102" in path.read_text()

@@ -168,18 +168,14 @@ def test_too_many_requests_from_one_address(platform, anonymous, teams):
     # a key of its own: the hashes of this address start uncounted (other tests sent from it too)
     platform.extra_env.update(INTAKE_LIMIT_PER_ADDRESS="2", INTAKE_HASH_KEY=f"key-{uuid.uuid4().hex}")
     try:
-        platform.stop_service("intake")
-        platform.start_service("intake")
-        platform.wait_healthy()
+        platform.restart("intake")
         assert all(anonymous.post("/api/v1/intakes", json=person()).status_code == 201 for _ in range(2))
         answer = anonymous.post("/api/v1/intakes", json=person())
         assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0
     finally:
         platform.extra_env.pop("INTAKE_LIMIT_PER_ADDRESS")
         platform.extra_env.pop("INTAKE_HASH_KEY")
-        platform.stop_service("intake")
-        platform.start_service("intake")
-        platform.wait_healthy()
+        platform.restart("intake")
 
 
 def test_teams_and_tokens(admin, anonymous, platform, teams):

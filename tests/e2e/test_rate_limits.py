@@ -20,9 +20,7 @@ def gateway_with(platform, services=("gateway",), **env):
     with the test platform's settings after."""
     def restart():
         for name in services:
-            platform.stop_service(name)
-            platform.start_service(name)
-        platform.wait_healthy()
+            platform.restart(name)
 
     platform.extra_env.update(env)
     try:

@@ -21,7 +21,7 @@ def gateways(platform):
     """The platform's gateway and a second one, both with a small limit: their two base URLs."""
     port = free_port()
     with gateway_with(platform, **LIMITS):
-        platform.start_service("gateway-2", GATEWAY_PORT=str(port))
+        platform.start_service("gateway-other", GATEWAY_PORT=str(port))
         second = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -31,11 +31,11 @@ def gateways(platform):
                         break
                 except requests.ConnectionError:
                     pass
-                assert time.monotonic() < deadline, platform.log_tail("gateway-2")
+                assert time.monotonic() < deadline, platform.log_tail("gateway-other")
                 time.sleep(0.3)
             yield platform.url, second
         finally:
-            platform.stop_service("gateway-2")
+            platform.stop_service("gateway-other")
 
 
 def new_key(base: str) -> tuple[str, str]:
