@@ -1,5 +1,6 @@
-"""Fixtures of the scale-out tests: a three-node RabbitMQ cluster (deploy/local/rabbit_cluster.sh)
-and the platform on it, started for a module and stopped by the same script afterwards."""
+"""Fixtures of the scale-out tests: a three-node RabbitMQ cluster (deploy/local/rabbit_cluster.sh),
+started for a module and removed by the same script afterwards. A module that runs the platform
+on it says so with its own ``platform`` fixture (test_rabbit_cluster.py)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import teams
-from tests.infra import ROOT, Platform, Rabbit
+from tests.infra import ROOT, Rabbit
 
 __all__ = ["teams"]
 CLUSTER = ROOT / "deploy" / "local" / "rabbit_cluster.sh"
@@ -62,16 +63,3 @@ def rabbit_cluster():
         yield ClusterRabbit()
     finally:
         cluster_script("clean")
-
-
-@pytest.fixture(scope="module")
-def platform(rabbit_cluster, postgres, mail_server):
-    """The whole platform on the cluster (its own vhost and databases)."""
-    log_dir = ROOT / ".run" / "test" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    running = Platform(rabbit_cluster, postgres, log_dir, extra_env={"SMTP_URL": mail_server.url})
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()

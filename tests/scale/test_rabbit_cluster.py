@@ -8,10 +8,23 @@ import time
 import pytest
 
 from tests.faults.test_broker_restart import mid_import_and_burst
-from tests.infra import eventually
+from tests.infra import ROOT, Platform, eventually
 from tests.scale.conftest import cluster_script
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def platform(rabbit_cluster, postgres, mail_server):
+    """The whole platform on the cluster (its own vhost and databases)."""
+    log_dir = ROOT / ".run" / "test" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    running = Platform(rabbit_cluster, postgres, log_dir, extra_env={"SMTP_URL": mail_server.url})
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
 
 
 def test_every_durable_queue_is_a_quorum_queue(platform, rabbit_cluster):
