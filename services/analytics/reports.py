@@ -2,7 +2,7 @@
 counts of people (hidden when small: domain.hide)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Literal, get_args
 
 from pydantic import Field, model_validator
@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from services.analytics import domain
 from services.analytics.facts import DEMAND
 from services.analytics.store import AnalyticsStore
+from services.chassis.texts import today
 from services.contracts.courses import Province, Sector, Strict
 
 
@@ -19,7 +20,7 @@ class Period(Strict):
 
     @model_validator(mode="after")
     def _order(self):
-        self.to = self.to or date.today()
+        self.to = self.to or today()      # the Dutch day, as the facts' days are
         self.from_ = self.from_ or self.to - timedelta(days=89)
         if self.from_ > self.to:
             raise ValueError("from must not be after to")
@@ -79,7 +80,7 @@ def report(tx: AnalyticsStore, name: str, query, min_group: int, min_searchers: 
     elif name == "funnel":
         rows = [_funnel_row(r) for r in tx.funnel(since, until, query.group_by)]
     else:
-        rows = tx.supply_demand(since, until, datetime.now(timezone.utc).date(), query.group_by, SUPPLY_BESIDE,
+        rows = tx.supply_demand(since, until, today(), query.group_by, SUPPLY_BESIDE,
                                 get_args(Province if query.group_by == "province" else Sector))
     shown, totals = domain.hide(rows, PEOPLE[name], min_group)
     if name == "funnel":      # a rate or a time of a hidden count would give it away

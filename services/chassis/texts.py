@@ -13,6 +13,13 @@ from babel.numbers import format_currency
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
+def today(moment: datetime | None = None) -> date:
+    """The day it is in the Netherlands at ``moment`` (now): the day of a fact, a report's period
+    and a page's quick periods. The processes run in UTC, where an hour or two a night is still
+    yesterday."""
+    return (moment or datetime.now(AMSTERDAM)).astimezone(AMSTERDAM).date()
+
+
 def deadline_text(moment: datetime, language: str) -> str:
     """"dinsdag 14 januari, 17:00": a moment as a person reads it, in Amsterdam time."""
     return format_datetime(moment, "EEEE d MMMM, HH:mm", tzinfo=AMSTERDAM, locale=_locale(language))

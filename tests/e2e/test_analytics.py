@@ -23,6 +23,7 @@ import requests
 from kombu import Connection, Exchange, Queue, binding
 
 from services.analytics import analyst_user
+from services.chassis.texts import today as dutch_today
 from services.contracts import asyncapi
 from tests.conftest import Client
 from tests.e2e.test_intake import person, published_course
@@ -69,11 +70,13 @@ def test_a_course_pages_similar_courses_are_no_search_in_the_demand_data(anonymo
     marker = f"voor{uuid.uuid4().hex[:6]}"         # every search before this one is archived once it is
     anonymous.get("/api/v1/search", params={"q": marker})
     eventually(lambda: archived(platform, "search_performed", query=marker) or None, message="the searches before")
-    before = len(archived(platform, "search_performed"))
+    # (with two search processes a search made before the marker may still be archived after it)
+    earlier = {"heftruck intake", marker}
+    before = len([e for e in archived(platform, "search_performed") if e.get("query") not in earlier])
     assert requests.get(f"{platform.url}/opleidingen/{course['id']}", timeout=30).status_code == 200
     anonymous.get("/api/v1/search", params={"q": word})
     eventually(lambda: archived(platform, "search_performed", query=word) or None, message="the person's search")
-    assert len(archived(platform, "search_performed")) == before + 1
+    assert len([e for e in archived(platform, "search_performed") if e.get("query") not in earlier]) == before + 1
 
 
 def test_clicks_and_views_are_recorded(anonymous, provider, platform):
@@ -142,7 +145,7 @@ def test_demand_funnel_and_supply_with_small_groups_hidden(anonymous, provider, 
                message="the steps archived")
     rolled_up(platform)
 
-    today = date.today().isoformat()
+    today = dutch_today().isoformat()      # the facts' days are Dutch days
     funnel = analyst.get("/api/v1/analytics/funnel", params={"from": today, "to": today})
     assert funnel.status_code == 200, funnel.text
     [row] = funnel.json()["rows"]
@@ -373,7 +376,7 @@ def test_the_dashboards_downloads_work_in_the_session_that_shows_them(analyst, p
 
 def test_funding_schemes_published_are_counted_by_the_sector_they_are_for(platform, analyst):
     admin = Client(platform.url, ADMIN_TOKEN)
-    today = date.today().isoformat()
+    today = dutch_today().isoformat()      # the facts' days are Dutch days
 
     def published(sector: str) -> int:
         rows = analyst.get("/api/v1/analytics/demand", params={"from": today, "to": today,

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import get_args
 from urllib.parse import urlencode
 
+from services.chassis import texts
 from services.chassis.errors import ValidationFailed
 from services.contracts.courses import Province, Sector
 from services.gateway.routing import Routes, query
@@ -118,7 +119,7 @@ def _params(report: str, asked: dict) -> dict:
 
 def _quick(asked: dict, lang: str) -> list[tuple[str, str]]:
     """The quick periods up to today, each keeping the other filters."""
-    today = date.today()
+    today = texts.today()
     keep = {k: v for k, v in asked.items() if k not in ("from", "to")}
     return [(nl if lang == "nl" else en, "/analyse?" + urlencode({**keep, "from": str(today - timedelta(days=days)),
                                                                   "to": str(today), **({"lang": "en"} if lang == "en"
