@@ -160,6 +160,12 @@ class Platform:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def gateway_port(self) -> int:
+        """The first gateway's own port: ``port`` itself, or behind HAProxy at SA_TEST_SCALE (for a
+        test of what the gateway does with a connection, not what a proxy in front makes of it)."""
+        return int(self.own_env.get("gateway", {}).get("GATEWAY_PORT", self.port))
+
+    @property
     def amqp_uri(self) -> str:
         return self.rabbit.uri_for(self.vhost)
 

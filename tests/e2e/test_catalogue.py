@@ -630,7 +630,7 @@ def test_an_upload_the_client_breaks_off_ends_failed_at_once(provider, platform)
     kept = provider.post("/api/v1/courses", json={**a_course("Blijft staan", external_id="BLIJFT-1"), "publish": True}).json()
     lines = b"".join((json.dumps(a_course(f"Afgebroken {n}", external_id=f"AF-{n}")) + "\n").encode()
                      for n in range(600))
-    with socket.create_connection(("127.0.0.1", platform.port)) as sock:
+    with socket.create_connection(("127.0.0.1", platform.gateway_port)) as sock:
         sock.sendall(b"POST /api/v1/courses/import?format=ndjson&mode=full-sync HTTP/1.1\r\n"
                      b"Host: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n"
                      + f"Authorization: Bearer {provider.token}\r\n\r\n".encode()
