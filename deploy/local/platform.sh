@@ -152,7 +152,9 @@ case "${1:-}" in
     start_infra
     start_services
     wait_healthy 120
-    "$VENV/bin/python" -m deploy.local.load_demo --gateway "$GATEWAY_URL" --keys "$RUN_DIR/demo-keys.json"
+    # the demo providers' keys belong to the databases they were made in: the pair has its own
+    keys="$RUN_DIR/demo-keys.json"; [ "$STANDBY" = 1 ] && keys="$RUN_DIR/demo-keys-standby.json"
+    "$VENV/bin/python" -m deploy.local.load_demo --gateway "$GATEWAY_URL" --keys "$keys"
     cat <<MSG
 
   Scholingsalliantie runs at $GATEWAY_URL   (OpenAPI: $GATEWAY_URL/openapi.json)
@@ -169,8 +171,9 @@ MSG
     "$INFRA" status
     [ -d "$RUN_DIR/cluster" ] && "$RABBIT_CLUSTER" status
     [ -d "$RUN_DIR/pgpair" ] && "$PG_PAIR" status
-    for name in $(instances); do
-      if alive_from "$PIDS/$name.pid" "services.run ${name%-*}"; then
+    # what this SCALE runs, and whatever else a run with another SCALE left running
+    for name in $( { instances; ls "$PIDS" 2>/dev/null | sed -n 's/\.pid$//p'; } | awk '!seen[$0]++'); do
+      if alive_from "$PIDS/$name.pid" "${name%%-*}"; then
         echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
     done ;;
   *) echo "usage: $0 up|down|services-down|logs|status" >&2; exit 2 ;;
