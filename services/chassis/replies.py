@@ -130,17 +130,19 @@ class RequestPublisher(Publisher):
 
 
 class UnackedReplyListener(ReplyListener):
-    """nameko's reply listener, consuming its reply queue without acknowledgements. The queue
-    lives as long as its connection (nameko declares it durable): on a RabbitMQ cluster whose
-    vhost makes durable queues quorum queues, a durable reply queue became a replicated one, and
-    after its node was killed replies published to it without confirms were dropped for good
-    (tests/scale/test_rabbit_cluster.py). A transient queue is a classic one on the node its
-    caller is connected to, gone with that node and declared again on reconnection."""
+    """nameko's reply listener, consuming its reply queue without acknowledgements. The queue is
+    transient (nameko declares it durable): on a RabbitMQ cluster whose vhost makes durable queues
+    quorum queues, a durable reply queue became a replicated one, and after its node was killed
+    replies published to it without confirms were dropped for good (tests/scale/test_rabbit_cluster.py).
+    A transient queue is a classic one on the node its caller is connected to, removed with that
+    node and declared again on reconnection. It is not auto-deleted: a caller that reconnects (a
+    missed heartbeat under load) still finds the replies sent meanwhile; nameko's x-expires
+    removes it five minutes after its caller is gone."""
 
     def setup(self):
         super().setup()
         self.queue.no_ack = True     # kombu consumes a queue as its no_ack says
-        self.queue.durable, self.queue.auto_delete = False, True
+        self.queue.durable = False
 
     def handle_message(self, body, message):
         event = self._reply_events.pop(message.properties.get("correlation_id"), None)
