@@ -64,13 +64,15 @@ def load_running(provider, anonymous, word: str):
             t.join(timeout=120)
 
 
-def nothing_accepted_lost(provider, anonymous, word: str, answers) -> tuple[list, list]:
+def nothing_accepted_lost(provider, anonymous, word: str, answers, outage_seen: bool = True) -> tuple[list, list]:
     """Every answer a 200, 201 or 503 with Retry-After, none near the RPC timeout; a course
-    created now is accepted, and every accepted course is there and findable. (503s, accepted ids)"""
+    created now is accepted, and every accepted course is there and findable. (503s, accepted ids)
+    ``outage_seen``: some request must have met the outage as a 503 (a failover may be quick
+    enough that every request waited for the new primary instead)."""
     statuses = {a[0] for a in answers}
     assert statuses <= {200, 201, 503}, [a for a in answers if a[0] not in (200, 201, 503)][:3]
     unavailable = [a for a in answers if a[0] == 503]
-    assert unavailable, "no request met the outage"
+    assert unavailable or not outage_seen, "no request met the outage"
     assert all(a[2] is not None for a in unavailable), unavailable[:3]          # each says when to come back
     assert max(a[1] for a in answers) < RPC_TIMEOUT_SECONDS, max(a[1] for a in answers)
     # reconnected by themselves: a new course now is accepted and found
