@@ -320,6 +320,13 @@ def test_bodies_are_dropped_after_seven_days_and_counts_stay(anonymous, teams, p
 
     intake = submitted(anonymous)
     eventually(lambda: messages_of(platform, intake["id"], "intake_confirmation"), message="sent")
+
+    def all_final():        # the team's mail too: one still sending would be finished after the ageing
+        with psycopg.connect(platform.db_urls["notify"]) as db:
+            count, final = db.execute("SELECT count(*), bool_and(final) FROM messages WHERE intake_id = %s",
+                                      (intake["id"],)).fetchone()
+        return count >= 2 and final
+    eventually(all_final, timeout=30, message="both messages of the request finished")
     with psycopg.connect(platform.db_urls["notify"], autocommit=True) as db:
         db.execute("UPDATE messages SET finished_at = now() - interval '8 days' WHERE intake_id = %s", (intake["id"],))
         with db.transaction():       # the statement the hourly purge runs
