@@ -63,3 +63,9 @@ alive() {
 
 # alive_from FILE [WORDS]: alive, for the PID written in FILE
 alive_from() { [ -f "$1" ] && alive "$(cat "$1" 2>/dev/null)" "${2:-}"; }
+
+# epmd_pid: the PID of the epmd on this checkout's port (infra.sh and rabbit_cluster.sh stop the
+# one they started), or nothing
+epmd_pid() {
+  { ss -ltnpH "sport = :$EPMD_PORT" 2>/dev/null | grep -o 'epmd",pid=[0-9]*' | head -n1 | cut -d= -f2; } || true
+}

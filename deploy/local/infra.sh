@@ -98,9 +98,6 @@ CONF
   say "RabbitMQ started on 127.0.0.1:$AMQP_PORT (management on $RABBIT_MGMT_PORT)"
 }
 
-epmd_pid() {
-  { ss -ltnpH "sport = :$EPMD_PORT" 2>/dev/null | grep -o 'epmd",pid=[0-9]*' | head -n1 | cut -d= -f2; } || true
-}
 
 stop_pid_file() {  # stop_pid_file FILE NAME: SIGTERM the PID in FILE, wait, then SIGKILL
   local file=$1 name=$2 pid

@@ -78,9 +78,6 @@ start_node() {
   say "RabbitMQ node $n ($(node_name "$n")) on 127.0.0.1:$(amqp_port "$n"), management $(mgmt_port "$n")"
 }
 
-epmd_pid() {
-  { ss -ltnpH "sport = :$EPMD_PORT" 2>/dev/null | grep -o 'epmd",pid=[0-9]*' | head -n1 | cut -d= -f2; } || true
-}
 
 members() { ctl 1 -q cluster_status --formatter json 2>/dev/null | "$VENV/bin/python" -c \
   'import json,sys; s=json.load(sys.stdin); print(len(s["running_nodes"]))' 2>/dev/null || echo 0; }

@@ -89,9 +89,14 @@ class NotifyStore(Store):
         """Until ``unlock_recipients``: no other notify process counts or sends to this recipient
         (a session lock: the connection sends in autocommit)."""
         self.execute("SELECT pg_advisory_lock(hashtextextended(%(h)s, 34))", {"h": recipient_hash})
+        self._holds_recipient = True
 
     def unlock_recipients(self) -> None:
-        self.execute("SELECT pg_advisory_unlock_all()")
+        """Releases what ``lock_recipient`` took; nothing to send when it took nothing (most
+        messages: a team's, a provider's), so no round trip on their way."""
+        if getattr(self, "_holds_recipient", False):
+            self.execute("SELECT pg_advisory_unlock_all()")
+            self._holds_recipient = False
 
     def sent_to(self, recipient_hash: str, since: datetime) -> int:
         return self.fetch_one("""SELECT count(*) AS n FROM messages WHERE recipient_hash = %(h)s
