@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast test-scale setup deadletters replay-deadletters compose-config bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-relevance reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
+.PHONY: help run stop clean logs status test test-fast test-scale setup deadletters replay-deadletters compose-config bench bench-summary bench-scale bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-relevance reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -106,6 +106,20 @@ bench-pages: ## benchmark: the results page at 8 clients beside the search API a
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
 	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
 	  .venv/bin/python bench/pages.py'
+
+bench-scale: ## benchmark: 1,000,000 offerings from 2,000 providers through the import, then search at 1/8/32 clients, freshness and every process's memory (PROVIDERS=2000 COURSES=100)
+	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
+	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
+	  .venv/bin/python bench/scale.py --providers $${PROVIDERS:-2000} --courses $${COURSES:-100}'
+
+bench: ## run every benchmark (about an hour on 2 cores) and write their summary to bench/results/summary.md and .json
+	@rm -f .run/test/bench-figures.jsonl
+	@set -e; for b in bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-scale; do \
+	  echo "==> make $$b"; $(MAKE) --no-print-directory $$b; done
+	@.venv/bin/python bench/summary.py
+
+bench-summary: ## write bench/results/summary.md and .json from the figures the benchmarks run since the last `make bench` recorded
+	@.venv/bin/python bench/summary.py
 
 bench-notify: ## benchmark: 10,000 events to confirmation mails vs a bare smtplib loop; 1,000 webhooks vs a bare HTTP loop
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \

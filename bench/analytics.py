@@ -22,7 +22,7 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
 
-from bench.common import bench_platform  # noqa: E402
+from bench.common import bench_platform, figure  # noqa: E402
 from services.analytics.store import AnalyticsStore, month_of  # noqa: E402
 from services.contracts.search import SearchPerformed
 from tests.infra import ADMIN_TOKEN  # noqa: E402
@@ -178,6 +178,8 @@ def main() -> int:
         print(f"{'bare kombu consumer (ack only)':38} {bare:>9.0f}")
         print(f"{'analytics: archived':38} {archive_rate:>9.0f}")
         print(f"{'analytics: archived and rolled up':38} {rolled:>9.0f}")
+        figure("analytics", "events archived and rolled up", rolled, "events/s", target=">= 5000", baseline=bare,
+               baseline_name="a bare kombu consumer")
         print(f"analytics is {rolled / bare:.0%} of the bare consumer; {rolled:.0f} events/s "
               f"(targets >= 5,000/s and >= 50%) -> {'met' if rolled >= 5000 and rolled / bare >= 0.5 else 'NOT met'}")
 
@@ -204,6 +206,7 @@ def main() -> int:
             p95 = statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
             worst = max(worst, p95)
             print(f"{name:24} {statistics.median(values):>8.1f} {p95:>8.1f}")
+            figure("analytics", f"report over a year: {name}, p95", p95, "ms", target="< 200")
         print(f"slowest report p95 {worst:.0f} ms (target < 200 ms) -> {'met' if worst < 200 else 'NOT met'}")
     finally:
         platform.stop()

@@ -24,7 +24,7 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
-from bench.common import bench_platform, provider_key  # noqa: E402
+from bench.common import bench_platform, figure, provider_key  # noqa: E402
 from tests.infra import Platform, Postgres  # noqa: E402
 
 CITIES = ["Amsterdam", "Rotterdam", "Utrecht", "Groningen", "Eindhoven", "Zwolle", "Venlo", "Tilburg",
@@ -130,6 +130,10 @@ def main() -> int:
     print(f"ratio      : import is {rate / copy_rate:.0%} of bare COPY throughput (target >= 25%)")
     print(f"catalogue peak RSS: {rss_small:.0f} MiB after {small_report['accepted'] * args.per_course} offerings, "
           f"{rss_full:.0f} MiB after {offerings} more (flat in N if these are close)")
+    figure("import", f"import of {offerings:,} offerings", rate, "offerings/s", baseline=copy_rate,
+           baseline_name="bare COPY")
+    figure("import", f"import of {offerings:,} offerings, seconds", seconds, "s", target="< 60")
+    figure("import", "catalogue peak RSS after the full import", rss_full, "MiB")
     print(f"target: {offerings} offerings in under 60 s -> {'met' if seconds < 60 else 'NOT met'}")
     return 0
 

@@ -2,6 +2,7 @@
 PostgreSQL (throw-away vhost and databases, every service a process), and a provider's key."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -31,3 +32,27 @@ def provider_key(platform: Platform, name: str) -> str:
                            json={"name": name, "kind": "opleider"}, timeout=30)
     answer.raise_for_status()
     return answer.json()["api_key"]
+
+
+FIGURES = Path(os.environ.get("BENCH_FIGURES") or ROOT / ".run" / "test" / "bench-figures.jsonl")
+COMPARE = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t, ">": lambda v, t: v > t, ">=": lambda v, t: v >= t}
+
+
+def figure(bench: str, name: str, value: float, unit: str, *, target: str | None = None,
+           baseline: float | None = None, baseline_name: str | None = None) -> dict:
+    """Record one measured figure for `make bench`'s summary (bench/summary.py): appended as a
+    JSON line to BENCH_FIGURES (default .run/test/bench-figures.jsonl). ``target`` is an
+    operator and a number in ``unit`` ("< 100", ">= 5000"); ``baseline`` is the same-run
+    baseline in the same unit, and the ratio is value / baseline."""
+    met = None
+    if target is not None:
+        operator, number = target.split()
+        met = COMPARE[operator](value, float(number))
+    row = {"bench": bench, "figure": name, "value": round(float(value), 3), "unit": unit, "target": target,
+           "met": met, "baseline": None if baseline is None else round(float(baseline), 3),
+           "baseline_name": baseline_name,
+           "ratio": round(value / baseline, 4) if baseline else None}
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    with FIGURES.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(row) + "\n")
+    return row

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from bench.common import bench_platform  # noqa: E402
+from bench.common import bench_platform, figure  # noqa: E402
 from bench.search import pct, run_clients  # noqa: E402
 from services.intake.service import sweep_warnings  # noqa: E402
 from services.intake.store import IntakeStore  # noqa: E402
@@ -150,6 +150,13 @@ def main() -> int:
             print(f"ratio at {clients} clients: the gateway path is {ratio:.0%} of the direct inserts' throughput")
         for line in cpu_lines:
             print(line)
+        for clients in (1, 8):
+            (rate, lat), (direct_rate, _) = figures[(clients, "gateway")], figures[(clients, "direct")]
+            figure("intake", f"intakes/s through the gateway, {clients} client(s)", rate, "intakes/s",
+                   baseline=direct_rate, baseline_name="direct inserts")
+            figure("intake", f"p99 through the gateway, {clients} client(s)", pct(lat, 99), "ms",
+                   target="< 100" if clients == 8 else None)
+        figure("intake", "CPU per intake, the whole machine, 8 clients", per["machine"], "ms")
         p99 = pct(figures[(8, "gateway")][1], 99)
         print(f"p99 at 8 clients through the gateway: {p99:.1f} ms (target < 100 ms) -> {'met' if p99 < 100 else 'NOT met'}")
 
@@ -158,6 +165,8 @@ def main() -> int:
         idle, _ = timed_sweep(platform.db_urls["intake"])
         fill_open_intakes(platform.db_urls["intake"], 1000, 1000)
         busy, sent = timed_sweep(platform.db_urls["intake"])
+        figure("intake", f"deadline sweep over {args.open_intakes + 1000:,} open intakes, 1,000 due", busy * 1000,
+               "ms", target="< 1000")
         print(f"sweep over {args.open_intakes + 1000:,} open intakes: nothing due {idle * 1000:.1f} ms; "
               f"1,000 due ({sent}) {busy * 1000:.1f} ms (target < 1 s) -> {'met' if max(idle, busy) < 1 else 'NOT met'}")
     finally:

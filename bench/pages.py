@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_platform  # noqa: E402
+from bench.common import bench_platform, figure  # noqa: E402
 from bench.search import MIX, one_connection, pct, run_clients  # noqa: E402
 from tests.infra import ADMIN_TOKEN  # noqa: E402
 
@@ -51,6 +51,9 @@ def main() -> int:
                   flush=True)
         p99 = pct(figures["/zoeken"][1], 99)
         ratio = figures["/zoeken"][0] / figures["/api/v1/search"][0]
+        figure("pages", "results pages/s, 8 clients", figures["/zoeken"][0], "pages/s",
+               baseline=figures["/api/v1/search"][0], baseline_name="the search API")
+        figure("pages", "results page p99, 8 clients", p99, "ms", target="< 150")
         print(f"the results page serves {ratio:.0%} of the API's searches/s at the same load; "
               f"p99 {p99:.0f} ms (target < 150 ms) -> {'met' if p99 < 150 else 'NOT met'}")
     finally:

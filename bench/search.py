@@ -49,7 +49,7 @@ import requests  # noqa: E402
 import urllib3  # noqa: E402
 
 from bench.catalogue_import import CITIES, LEVELS, SECTORS, SUBJECTS, generate, import_file  # noqa: E402
-from bench.common import bench_platform, provider_key  # noqa: E402
+from bench.common import bench_platform, figure, provider_key  # noqa: E402
 from services.contracts.courses import Mode, Province, Situation  # noqa: E402
 from services.contracts.search import SearchRequest
 from services.chassis.settings import config_of  # noqa: E402
@@ -364,6 +364,15 @@ def main() -> int:
         print(f"ratio at {clients:>2} clients: gateway path is {row('computed', clients, 'gateway')[3] / direct_rate:.0%} "
               f"of the direct backend's throughput with every search computed, "
               f"{row('cached', clients, 'gateway')[3] / direct_rate:.0%} with the answer cache (target >= 50%)")
+    for clients in CONCURRENCY:
+        direct_rate = row("cached", clients, "direct")[3]
+        for phase in ("cached", "computed"):
+            rate, latencies = row(phase, clients, "gateway")[3:5]
+            figure("search", f"searches/s through the gateway ({phase}), {clients} client(s)", rate, "searches/s",
+                   baseline=direct_rate, baseline_name="the backend directly")
+            figure("search", f"p99 through the gateway ({phase}), {clients} client(s)", pct(latencies, 99), "ms",
+                   target="< 100" if clients == 8 else None)
+    figure("search", "freshness p99", pct(fresh, 99) * 1000, "ms", target="< 2000")
     for phase in ("cached", "computed"):
         p99_8 = pct(row(phase, 8, "gateway")[4], 99)
         print(f"p99 at 8 clients through the gateway ({phase}): {p99_8:.1f} ms (target < 100 ms) -> "
