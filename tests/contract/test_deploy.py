@@ -3,6 +3,7 @@ local run: the same services, started the same way, configured by the same varia
 from __future__ import annotations
 
 import importlib
+import re
 
 import yaml
 
@@ -17,7 +18,8 @@ def compose() -> dict:
 def test_every_service_runs_with_the_local_start_command():
     services = compose()["services"]
     # beside the services: the infrastructure, and the mail catcher notify sends to
-    assert set(SERVICES) | {"rabbitmq", "postgres", "opensearch", "mailcatcher"} == set(services)
+    assert set(SERVICES) | {"rabbitmq", "postgres", "opensearch", "mailcatcher"} == {
+        name for name, service in services.items() if "profiles" not in service}
     assert "services.notify.mailcatcher" in services["mailcatcher"]["entrypoint"]
     assert services["notify"]["environment"]["SMTP_URL"] == "smtp://mailcatcher:1025"
     for name in SERVICES:
@@ -88,3 +90,86 @@ def test_openapi_lists_every_gateway_route():
     documented = {(method, path) for path, item in openapi.document()["paths"].items()
                   for method in item if method != "parameters"}
     assert routes - {("get", "/openapi.json")} == documented
+
+
+def interpolated(value, env: dict) -> str:
+    """A value as compose reads it: ${VAR}, ${VAR:-default} and ${VAR:?error} from ``env``."""
+    def one(match):
+        name, op, rest = match.group(1), match.group(2), match.group(3)
+        if env.get(name):
+            return env[name]
+        assert op != ":?", f"{name} must be set: {rest}"
+        return rest if op == ":-" else ""
+    return re.sub(r"\$\{([A-Z0-9_]+)(:-|:\?)?([^}]*)\}", one, str(value))
+
+
+def env_file(path: str) -> dict:
+    lines = (ROOT / path).read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+CLUSTER = {**env_file("deploy/docker/cluster.env"), "OPENSEARCH_PASSWORD": "Pw-1x", "RABBITMQ_ERLANG_COOKIE": "c00kie"}
+
+
+def service_env(name: str, env: dict) -> dict:
+    return {k: interpolated(v, env) for k, v in compose()["services"][name].get("environment", {}).items()}
+
+
+def test_the_cluster_profile_adds_two_rabbitmq_and_two_opensearch_nodes_and_nothing_else():
+    services = compose()["services"]
+    profiled = {name for name, service in services.items() if "profiles" in service}
+    assert profiled == {"rabbitmq-2", "rabbitmq-3", "opensearch-2", "opensearch-3"}
+    assert all(services[name]["profiles"] == ["cluster"] for name in profiled)
+
+
+def test_the_rabbitmq_nodes_find_each_other_and_declare_quorum_queues():
+    services = compose()["services"]
+    conf = (ROOT / "deploy/docker/rabbitmq.conf").read_text()
+    settings = dict(line.split(" = ", 1) for line in conf.splitlines() if line.strip() and not line.startswith("#"))
+    listed = {v for k, v in settings.items() if k.startswith("cluster_formation.classic_config.nodes.")}
+    nodes = ["rabbitmq", "rabbitmq-2", "rabbitmq-3"]
+    assert listed == {f"rabbit@{node}" for node in nodes}
+    assert settings["default_queue_type"] == "quorum"
+    assert settings["cluster_partition_handling"] == "pause_minority"
+    for node in nodes:
+        assert services[node]["hostname"] == node           # the node name rabbitmq.conf lists
+        assert any(v.startswith("./deploy/docker/rabbitmq.conf:/etc/rabbitmq/conf.d/") for v in services[node]["volumes"])
+        # one cookie for all three, from the shell, never from a file of this repository
+        assert service_env(node, CLUSTER)["RABBITMQ_ERLANG_COOKIE"] == "c00kie"
+    secrets = [k for k in env_file("deploy/docker/cluster.env")
+               if any(word in k.lower() for word in ("cookie", "password", "secret", "key", "token"))]
+    assert not secrets, f"cluster.env holds secrets: {secrets}"
+
+
+def test_in_the_cluster_every_service_knows_every_rabbitmq_node_and_alone_only_the_one():
+    from services.chassis.settings import AmqpUris
+    from pydantic import TypeAdapter
+
+    for name in SERVICES:
+        alone = service_env(name, {"OPENSEARCH_PASSWORD": "Pw-1x"})["AMQP_URI"]
+        assert alone == "amqp://guest:guest@rabbitmq:5672/"
+        uris = TypeAdapter(AmqpUris).validate_python(service_env(name, CLUSTER)["AMQP_URI"]).split(";")
+        assert [re.match(r"amqp://[^@]+@([^:/]+)", uri).group(1) for uri in uris] == ["rabbitmq", "rabbitmq-2", "rabbitmq-3"]
+
+
+def test_the_opensearch_nodes_form_one_cluster_and_search_keeps_a_replica_on_it():
+    nodes = ["opensearch", "opensearch-2", "opensearch-3"]
+    alone = service_env("opensearch", {"OPENSEARCH_PASSWORD": "Pw-1x"})
+    # empty settings are left out by the image: alone it is a single node with nothing to join
+    assert alone["discovery.type"] == "single-node"
+    assert alone["discovery.seed_hosts"] == alone["cluster.initial_cluster_manager_nodes"] == ""
+    names = set()
+    for node in nodes:
+        env = service_env(node, CLUSTER)
+        assert env["cluster.name"] == "scholingsalliantie"
+        assert env.get("discovery.type", "zen") == "zen"
+        assert env["discovery.seed_hosts"].split(",") == nodes
+        assert env["cluster.initial_cluster_manager_nodes"].split(",") == nodes
+        assert env["OPENSEARCH_INITIAL_ADMIN_PASSWORD"] == "Pw-1x"
+        assert "ports" not in compose()["services"][node]
+        names.add(env["node.name"])
+    assert names == set(nodes)
+    search = service_env("search", CLUSTER)
+    assert [url.split("//")[1].split(":")[0] for url in search["OPENSEARCH_URL"].split(",")] == nodes
+    assert search["OPENSEARCH_REPLICAS"] == "1"
+    assert service_env("search", {"OPENSEARCH_PASSWORD": "Pw-1x"})["OPENSEARCH_REPLICAS"] == "0"
