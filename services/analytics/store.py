@@ -147,37 +147,42 @@ class AnalyticsStore(Store):
                                                  {"since": since})]
 
     def apply_course_events(self, since: datetime | None) -> int:
-        """Each course as its newest archived event left it: dimensions and open offerings."""
+        """Each course as its newest archived event left it: dimensions and open offerings. One
+        statement, inside the database: during a bulk import the window holds tens of thousands
+        of whole courses, which read into the process and sent back cost gigabytes of memory
+        (bench/scale.py found 2 GiB). A course already at that version and those dimensions is
+        left alone, so taking the window again every roll-up rewrites nothing. How many changed."""
         window = "" if since is None else "AND received_at >= %(since)s"
-        rows = self.fetch_all(
-            f"""SELECT DISTINCT ON (payload->>'course_id') payload FROM event_archive
-                WHERE event_type IN ('course_published', 'course_updated', 'course_withdrawn') {window}
-                ORDER BY payload->>'course_id', (payload->>'version')::int DESC, occurred_at DESC""",
-            {"since": since})
-        if not rows:
-            return 0
-        self.execute(
-            """WITH c AS (SELECT p->>'course_id' AS id, (p->>'version')::int AS version, p->'course' AS course
-                          FROM jsonb_array_elements(%(rows)s) AS p),
+        return self.fetch_one(
+            f"""WITH c AS (SELECT DISTINCT ON (payload->>'course_id') (payload->>'course_id')::uuid AS id,
+                                 (payload->>'version')::int AS version, payload->'course' AS course
+                          FROM event_archive
+                          WHERE event_type IN ('course_published', 'course_updated', 'course_withdrawn') {window}
+                          ORDER BY payload->>'course_id', (payload->>'version')::int DESC, occurred_at DESC),
+                    d AS (SELECT id, version, course, course->>'status' = 'published' AS published,
+                                 coalesce(course->'sectors'->>0, '-') AS sector, coalesce(course->>'level', '-') AS level,
+                                 coalesce((SELECT o->'location'->>'province' FROM jsonb_array_elements(course->'offerings') o
+                                           WHERE o->>'status' = 'open' AND o->'location'->>'province' IS NOT NULL
+                                           ORDER BY o->>'start_date' LIMIT 1), '-') AS province
+                          FROM c),
                     upserted AS (
                  INSERT INTO courses (course_id, version, published, sector, level, province)
-                 SELECT id::uuid, version, course->>'status' = 'published', coalesce(course->'sectors'->>0, '-'),
-                        coalesce(course->>'level', '-'),
-                        coalesce((SELECT o->'location'->>'province' FROM jsonb_array_elements(course->'offerings') o
-                                  WHERE o->>'status' = 'open' AND o->'location'->>'province' IS NOT NULL
-                                  ORDER BY o->>'start_date' LIMIT 1), '-')
-                 FROM c ORDER BY id
+                 SELECT id, version, published, sector, level, province FROM d ORDER BY id
                  ON CONFLICT (course_id) DO UPDATE SET version = EXCLUDED.version, published = EXCLUDED.published,
                      sector = EXCLUDED.sector, level = EXCLUDED.level, province = EXCLUDED.province
-                 WHERE courses.version <= EXCLUDED.version
+                 WHERE courses.version < EXCLUDED.version
+                    OR (courses.version = EXCLUDED.version
+                        AND (courses.published, courses.sector, courses.level, courses.province)
+                            IS DISTINCT FROM (EXCLUDED.published, EXCLUDED.sector, EXCLUDED.level, EXCLUDED.province))
                  RETURNING course_id),
-                    cleared AS (DELETE FROM offerings WHERE course_id IN (SELECT course_id FROM upserted))
-               INSERT INTO offerings (course_id, province, start_date)
-               SELECT c.id::uuid, coalesce(o->'location'->>'province', '-'), (o->>'start_date')::date
-               FROM c JOIN upserted u ON u.course_id = c.id::uuid, jsonb_array_elements(c.course->'offerings') o
-               WHERE o->>'status' = 'open' AND c.course->>'status' = 'published'""",
-            {"rows": json_rows([r["payload"] for r in rows])})
-        return len(rows)
+                    cleared AS (DELETE FROM offerings WHERE course_id IN (SELECT course_id FROM upserted)),
+                    added AS (
+                 INSERT INTO offerings (course_id, province, start_date)
+                 SELECT d.id, coalesce(o->'location'->>'province', '-'), (o->>'start_date')::date
+                 FROM d JOIN upserted u ON u.course_id = d.id, jsonb_array_elements(d.course->'offerings') o
+                 WHERE o->>'status' = 'open' AND d.published)
+               SELECT count(*)::int AS n FROM upserted""",
+            {"since": since})["n"]
 
     def recompute_days(self, days: list[date]) -> None:
         """demand_daily and zero_daily of these days, from every fact of each day (all the days in
