@@ -86,10 +86,10 @@ bench-search: ## benchmark: search latency/throughput at 1/8/32 clients, gateway
 	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
 	  .venv/bin/python bench/search.py --offerings $${N:-100000}'
 
-bench-intake: ## benchmark: intakes through the gateway at 1/8 clients vs direct inserts; the deadline sweep over 100,000 open intakes
+bench-intake: ## benchmark: intakes through the gateway at 1/8 clients vs direct inserts; the deadline sweep over 100,000 open intakes (PROFILE=1: where each process spends its CPU)
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \
 	  trap "$(LOCAL)/infra.sh stop" EXIT && $(LOCAL)/infra.sh start && \
-	  .venv/bin/python bench/intake.py'
+	  .venv/bin/python bench/intake.py $(if $(PROFILE),--profile .run/test/profiles/intake)'
 
 bench-analytics: ## benchmark: 1,000,000 events archived and rolled up vs a bare consumer; reports over a year of events
 	@SA_PROFILE=test PG_FSYNC=off bash -c 'source $(LOCAL)/env.sh && $(LOCAL)/infra.sh setup && \

@@ -22,7 +22,7 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
 
-from bench.common import bench_platform, figure  # noqa: E402
+from bench.common import MachineCpu, bench_platform, figure  # noqa: E402
 from services.analytics.store import AnalyticsStore, month_of  # noqa: E402
 from services.contracts.search import SearchPerformed
 from tests.infra import ADMIN_TOKEN  # noqa: E402
@@ -161,7 +161,7 @@ def main() -> int:
         print(f"bare consumer: {args.events:,} events at {bare:.0f}/s", flush=True)
         platform.stop_service("analytics")      # the same events wait in its queue, then it takes them
         publish(platform.amqp_uri, args.events)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), MachineCpu().__enter__()
         platform.start_service("analytics")
         while archived(db) < args.events:
             time.sleep(0.5)
@@ -174,6 +174,8 @@ def main() -> int:
                     break
                 time.sleep(0.5)
         rolled = args.events / (time.monotonic() - started)
+        cpu.__exit__()
+        figure("analytics", "machine CPU per event archived and rolled up", cpu.ms_per(args.events), "ms")
         print(f"{'path':38} {'events/s':>9}")
         print(f"{'bare kombu consumer (ack only)':38} {bare:>9.0f}")
         print(f"{'analytics: archived':38} {archive_rate:>9.0f}")

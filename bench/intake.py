@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
 import time
 import uuid
@@ -21,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from bench.common import bench_platform, figure  # noqa: E402
+from bench.common import bench_platform, cpu_seconds, figure, mail_catcher, profiled  # noqa: E402
 from bench.search import pct, run_clients  # noqa: E402
 from services.intake.service import sweep_warnings  # noqa: E402
 from services.intake.store import IntakeStore  # noqa: E402
@@ -75,21 +74,6 @@ def direct(db_url: str):
     return make
 
 
-def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds (user + system) each process has used, and the whole machine's."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for name, pid in pids.items():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            out[name] = (int(fields[11]) + int(fields[12])) / tick
-        except OSError:
-            out[name] = 0.0
-    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    out["machine"] = (sum(int(v) for v in cpu) - int(cpu[3]) - int(cpu[4])) / tick   # less idle and iowait
-    return out
-
-
 def fill_open_intakes(db_url: str, count: int, due_now: int) -> None:
     """``count`` open requests, ``due_now`` of them past their warning moment (a 24/7 team)."""
     with psycopg.connect(db_url, autocommit=True) as conn:
@@ -119,8 +103,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="seconds per measured phase")
     parser.add_argument("--open-intakes", type=int, default=100_000)
+    parser.add_argument("--profile", type=Path, help="sample every process with py-spy during the 8 clients' "
+                                                     "run through the gateway; the stacks go to this folder")
     args = parser.parse_args()
+    # notify sends each request's two mails, as in production (to the mail catcher)
+    with mail_catcher() as (smtp_port, _):
+        return measure(args, smtp_port)
+
+
+def measure(args, smtp_port: int) -> int:
     platform, _ = bench_platform()
+    platform.extra_env.update(SMTP_URL=f"smtp://127.0.0.1:{smtp_port}")
     platform.start()
     try:
         for team in TEAMS:
@@ -133,7 +126,11 @@ def main() -> int:
             for name, make in (("gateway", gateway(platform.url)), ("direct", direct(platform.db_urls["intake"]))):
                 pids = {n: p.pid for n, p in platform.procs.items()}
                 before = cpu_seconds(pids)
-                rate, lat, errors = run_clients(make, clients, args.seconds)
+                if args.profile and (clients, name) == (8, "gateway"):
+                    with profiled(pids, args.profile):
+                        rate, lat, errors = run_clients(make, clients, args.seconds)
+                else:
+                    rate, lat, errors = run_clients(make, clients, args.seconds)
                 if name == "gateway":
                     used = {n: v - before[n] for n, v in cpu_seconds(pids).items()}
                     count = rate * args.seconds

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench.catalogue_import import generate, import_file  # noqa: E402
-from bench.common import bench_platform, figure, provider_key  # noqa: E402
+from bench.common import MachineCpu, bench_platform, figure, provider_key  # noqa: E402
 from bench.search import CONCURRENCY, freshness, gateway_caller, pct, restart_search, run_clients, settle  # noqa: E402
 
 
@@ -79,6 +79,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level and phase")
     parser.add_argument("--warm-up", type=float, default=5.0)
     parser.add_argument("--freshness-samples", type=int, default=20)
+    parser.add_argument("--keep-search", metavar="NAME", help="keep a copy of the search database under this name "
+                                                              "(to study its queries; drop it yourself afterwards)")
     args = parser.parse_args()
     courses = args.providers * args.courses
     offerings = courses * args.per_course
@@ -120,7 +122,7 @@ def main() -> int:
                         print(f"  {accepted[0]:,} courses accepted, {time.perf_counter() - load_started:.0f} s",
                               flush=True)
 
-            load_started = time.perf_counter()
+            load_started, cpu = time.perf_counter(), MachineCpu().__enter__()
             with ThreadPoolExecutor(args.uploads) as pool:
                 list(pool.map(upload, range(args.providers)))
             imported = time.perf_counter() - load_started
@@ -131,6 +133,7 @@ def main() -> int:
                     raise RuntimeError(f"search holds {held:,} of {accepted[0]:,} courses after an hour")
                 time.sleep(2)
             loaded = time.perf_counter() - load_started
+            cpu.__exit__()
             memory.stopped.set()
             memory.thread.join()
             print(f"search holds all {accepted[0]:,} courses {loaded:.0f} s after the load began", flush=True)
@@ -144,11 +147,25 @@ def main() -> int:
                     restart_search(platform, {"SEARCH_CACHE_ENTRIES": "0"})
                 run_clients(gateway_caller(platform.url), max(CONCURRENCY), args.warm_up)
                 for clients in CONCURRENCY:
-                    rate, latencies, errors = run_clients(gateway_caller(platform.url), clients, args.seconds)
+                    with MachineCpu() as searching:
+                        rate, latencies, errors = run_clients(gateway_caller(platform.url), clients, args.seconds)
                     rows.append((phase, clients, rate, latencies, errors))
+                    if clients == 8:
+                        figure("scale", f"machine CPU per search ({phase}), 8 clients",
+                               searching.ms_per(len(latencies)), "ms")
                     print(f"  {clients:>2} clients ({phase:<8}) {rate:8.1f} searches/s  p50 {pct(latencies, 50):6.1f} ms"
                           f"  p99 {pct(latencies, 99):6.1f} ms  errors {errors}", flush=True)
             end = {name: (rss_mb(proc.pid), rss_mb(proc.pid, "VmHWM")) for name, proc in platform.procs.items()}
+            sizes = {}
+            for name, url in platform.db_urls.items():
+                with psycopg.connect(url, autocommit=True) as conn:
+                    sizes[name] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
+            if args.keep_search:
+                for name in list(platform.procs):
+                    platform.stop_service(name)
+                with psycopg.connect(platform.postgres.admin_url, autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{args.keep_search}" TEMPLATE "{platform.prefix}_search"')
+                print(f"the search database is kept as {args.keep_search}", flush=True)
         finally:
             platform.stop()
 
@@ -159,6 +176,7 @@ def main() -> int:
     early = courses / 10 * args.per_course / first_tenth[0]
     print(f"import throughput: first tenth {early:,.0f} offerings/s, whole import {offerings / imported:,.0f} offerings/s")
     figure("scale", f"{offerings:,} offerings imported and searchable", loaded, "s", target="< 600")
+    figure("scale", "machine CPU per offering published and searchable", cpu.ms_per(offerings), "ms")
     figure("scale", "import throughput over the whole load", offerings / imported, "offerings/s", baseline=early,
            baseline_name="the load's first tenth")
     print(f"{'clients':>7} {'phase':9} {'searches/s':>10} {'p50 ms':>8} {'p99 ms':>8} errors")
@@ -179,6 +197,9 @@ def main() -> int:
                baseline_name="at a tenth of the load")
         if name.startswith("search"):
             figure("scale", f"{name} peak RSS", peak, "MiB", target="< 4096")
+    print("databases: " + ", ".join(f"{name} {mb:,.0f} MiB" for name, mb in sizes.items()))
+    for name, mb in sizes.items():
+        figure("scale", f"{name} database size", mb, "MiB")
     return 0
 
 

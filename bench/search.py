@@ -49,7 +49,7 @@ import requests  # noqa: E402
 import urllib3  # noqa: E402
 
 from bench.catalogue_import import CITIES, LEVELS, SECTORS, SUBJECTS, generate, import_file  # noqa: E402
-from bench.common import bench_platform, figure, provider_key  # noqa: E402
+from bench.common import MachineCpu, bench_platform, figure, provider_key  # noqa: E402
 from services.contracts.courses import Mode, Province, Situation  # noqa: E402
 from services.contracts.search import SearchRequest
 from services.chassis.settings import config_of  # noqa: E402
@@ -325,8 +325,12 @@ def main() -> int:
             print(f"  ({phase}: {args.warm_up:.0f} s of searches per path before measuring, not counted)", flush=True)
             for clients in CONCURRENCY:
                 for path_name, maker in paths:
-                    rate, latencies, errors = run_clients(maker, clients, args.seconds)
+                    with MachineCpu() as cpu:
+                        rate, latencies, errors = run_clients(maker, clients, args.seconds)
                     rows.append((phase, clients, path_name, rate, latencies, errors))
+                    if clients == 8 and path_name == "gateway":
+                        figure("search", f"machine CPU per search ({phase}), 8 clients", cpu.ms_per(len(latencies)),
+                               "ms")
                     print(f"  {clients:>2} clients {path_name:<8} ({phase:<8}) {rate:8.1f} searches/s"
                           f"  p50 {pct(latencies, 50):6.1f} ms  p95 {pct(latencies, 95):6.1f} ms"
                           f"  p99 {pct(latencies, 99):6.1f} ms  errors {errors}", flush=True)

@@ -16,20 +16,21 @@ from tests.infra import ROOT
 # each benchmark at a smoke size, and words of the figures it must record (written here, not
 # read from the benchmarks, so a figure that goes missing fails this test)
 SMOKE = {
-    "catalogue_import": (["--offerings", "500"], ["import of 500 offerings", "catalogue peak RSS"]),
+    "catalogue_import": (["--offerings", "500"], ["import of 500 offerings", "catalogue peak RSS", "machine CPU per offering imported"]),
     "search": (["--offerings", "500", "--seconds", "0.5", "--warm-up", "0.3", "--freshness-samples", "3"],
                ["searches/s through the gateway (computed), 8 client(s)", "p99 through the gateway (cached), 8 client(s)",
-                "freshness p99"]),
+                "freshness p99", "machine CPU per search (computed), 8 clients"]),
     "intake": (["--seconds", "1", "--open-intakes", "2000"],
                ["intakes/s through the gateway, 8 client(s)", "p99 through the gateway, 8 client(s)",
                 "CPU per intake", "deadline sweep"]),
-    "notify": (["--mails", "60", "--webhooks", "20"], ["events to confirmation mails", "events to signed webhooks"]),
+    "notify": (["--mails", "60", "--webhooks", "20"], ["events to confirmation mails", "events to signed webhooks", "machine CPU per intake event"]),
     "analytics": (["--events", "3000", "--year", "20000", "--rounds", "2"],
-                  ["events archived and rolled up", "funnel by situation, p95"]),
+                  ["events archived and rolled up", "funnel by situation, p95", "machine CPU per event"]),
     "pages": (["--seconds", "1"], ["results pages/s", "results page p99"]),
     "scale": (["--providers", "6", "--courses", "10", "--seconds", "0.5", "--warm-up", "0.3", "--freshness-samples", "2"],
               ["300 offerings imported and searchable", "search p99 (computed), 8 client(s)", "search peak RSS",
-               "catalogue RSS at the end of the load"]),
+               "catalogue RSS at the end of the load",
+               "machine CPU per offering published and searchable", "machine CPU per search (cached), 8 clients"]),
 }
 
 
