@@ -20,6 +20,7 @@ as PostgreSQL's C collation).
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
@@ -106,7 +107,13 @@ class FacetIndex:
         self.rows: dict[str, int] = {}           # course id (as text) -> row of the course columns
         self.course_ids: list[str] = []
         self._by_id: tuple | None = None   # course ids as bytes, sorted; their rows; rows_of's look-up
+        self._new_rows: list[int] = []     # courses added since: merged into _by_id when next looked up
         self.titles: list[str] = []
+        # every course's (title, id) in sort order: course_columns' title_rank is a course's place
+        # in it; kept by moving the few courses a change touches (a sort of all, for each new
+        # course, cost a search process a second at 200,000 courses)
+        self._title_order: list[tuple[str, str]] | None = None
+        self._retitled: set[int] = set()
         self.funding: list[tuple[str, ...]] = []
         self.courses = Columns(published=bool, last_start=np.int32, next_start=np.int32, min_price=np.float64,
                                level_bits=np.int64, sector_bits=np.int64, situation_bits=np.int64,
@@ -150,14 +157,19 @@ class FacetIndex:
             self.course_ids.append(r["course_id"])
             self.titles.append(r["title"])
             self.funding.append(())
-        self.titles_changed = self.titles_changed or bool(new)
-        if new:
-            self._by_id = None
+        added = [self.rows[r["course_id"]] for r in new]
+        self._new_rows.extend(added)
+        self._retitled.update(added)                # not in the title order yet
+        self.courses["title_rank"][added] = -1
         rows = np.array([self.rows[r["course_id"]] for r in changed], dtype=np.int64)
-        for r, row in zip(changed, rows):
-            self.titles_changed = self.titles_changed or self.titles[row] != r["title"]
+        for r, row in zip(changed, rows.tolist()):
+            if self.titles[row] != r["title"] and row not in self._retitled:
+                if self._title_order is not None:
+                    self._title_order_remove(row)     # while ``titles`` still has its old title
+                self._retitled.add(row)
             self.titles[row] = r["title"]
             self.funding[row] = tuple(r["funding"])
+        self.titles_changed = bool(self._retitled)
         c = self.courses
         c["published"][rows] = [r["published"] for r in changed]
         c["last_start"][rows] = [r["last_start"] if r["last_start"] is not None else -1 for r in changed]
@@ -211,20 +223,46 @@ class FacetIndex:
 
     def _order_titles(self) -> None:
         # ties of every sort order: title, then course id (code point order = PostgreSQL's C collation)
-        order = sorted(range(self.courses.n), key=lambda i: (self.titles[i], self.course_ids[i]))
-        self.courses["title_rank"][order] = np.arange(len(order), dtype=np.int32)
+        rank = self.courses["title_rank"]
+        if self._title_order is None or len(self._retitled) > 1000:
+            order = sorted(range(self.courses.n), key=lambda i: (self.titles[i], self.course_ids[i]))
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            self._title_order = [(self.titles[i], self.course_ids[i]) for i in order]
+        else:       # each course taken out (in _apply) is put back at its new title's place
+            for row in sorted(self._retitled):
+                key = (self.titles[row], self.course_ids[row])
+                at = bisect.bisect_left(self._title_order, key)
+                self._title_order.insert(at, key)
+                rank[rank >= at] += 1
+                rank[row] = at
+        self._retitled.clear()
         self.titles_changed = False
+
+    def _title_order_remove(self, row: int) -> None:
+        """Take a course whose title changes out of the order (its place is its title_rank)."""
+        rank = self.courses["title_rank"]
+        at = int(rank[row])
+        del self._title_order[at]
+        rank[rank > at] -= 1
+        rank[row] = -1
 
     def rows_of(self, course_ids: np.ndarray) -> np.ndarray:
         """The rows of these course ids (``UUID_BYTES``); -1 for one not read (yet)."""
         # binary search over the ids' first 8 bytes as integers (over 16-byte strings numpy
         # compares byte by byte: several times slower); the last 8 bytes must agree as well.
         # Should two courses share their first 8 bytes, over the whole 16.
-        if self._by_id is None:
+        if self._by_id is None or len(self._new_rows) > 1000:
             ids = np.array([uuid.UUID(c).bytes for c in self.course_ids], dtype=UUID_BYTES)
             order = np.argsort(ids, kind="stable")
-            first, last = _halves(ids[order])
-            self._by_id = ids[order], order, first, last, bool(len(first) > 1 and (first[1:] == first[:-1]).any())
+            self._by_id = _look_up(ids[order], order)
+        elif self._new_rows:        # the courses added since, merged in (parsing every id again cost 0.6 s)
+            added = np.array(self._new_rows, dtype=np.int64)
+            new_ids = np.array([uuid.UUID(self.course_ids[r]).bytes for r in added], dtype=UUID_BYTES)
+            order = np.argsort(new_ids, kind="stable")
+            ids, rows = self._by_id[:2]
+            at = np.searchsorted(ids, new_ids[order])
+            self._by_id = _look_up(np.insert(ids, at, new_ids[order]), np.insert(rows, at, added[order]))
+        self._new_rows.clear()
         ids, rows, first, last, shared_first = self._by_id
         if not len(ids):
             return np.full(len(course_ids), -1, dtype=np.int64)
@@ -418,6 +456,12 @@ def first_in_order(primary: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
         equal = equal[np.argpartition(tie[equal], need - 1)[:need]]
     chosen = np.concatenate([before, equal])
     return chosen[np.lexsort((tie[chosen], primary[chosen]))]
+
+
+def _look_up(ids: np.ndarray, rows: np.ndarray) -> tuple:
+    """rows_of's look-up of sorted ids and their rows."""
+    first, last = _halves(ids)
+    return ids, rows, first, last, bool(len(first) > 1 and (first[1:] == first[:-1]).any())
 
 
 def _halves(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
