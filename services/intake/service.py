@@ -327,7 +327,7 @@ class IntakeService(Sessions, HealthMixin):
         if address:
             limits.append(("address", domain.keyed_hash(key, f"address:{address}"),
                            self.config["INTAKE_LIMIT_PER_ADDRESS"], timedelta(hours=1)))
-        seen = tx.recent_submissions([h for _, h, _, _ in limits], now - timedelta(days=1))
+        seen = tx.recent_submissions([(hashed, limit, now - window) for _, hashed, limit, window in limits])
         for what, hashed, limit, window in limits:
             wait = domain.wait_for_limit(seen.get(hashed, []), limit, window, now)
             if wait:

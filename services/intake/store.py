@@ -82,9 +82,17 @@ class IntakeStore(Store):
 
     # submitting
 
-    def recent_submissions(self, key_hashes: list[str], since: datetime) -> dict[str, list[datetime]]:
-        rows = self.fetch_all("""SELECT key_hash, at FROM submissions WHERE key_hash = ANY(%(k)s) AND at > %(since)s
-                                 ORDER BY at""", {"k": key_hashes, "since": since})
+    def recent_submissions(self, limits: list[tuple[str, int, datetime]]) -> dict[str, list[datetime]]:
+        """Per (key hash, limit, since): the times of its newest ``limit`` submissions after
+        ``since``, oldest first: all its limit's rule needs. (Every submission of the day cost a
+        busy address a longer read at each request: bench-intake's one address, 19% of intake's CPU.)"""
+        rows = self.fetch_all("""SELECT k.key_hash, t.at
+                                 FROM unnest(%(k)s::text[], %(n)s::int[], %(since)s::timestamptz[]) AS k(key_hash, n, since)
+                                 CROSS JOIN LATERAL (SELECT at FROM submissions s WHERE s.key_hash = k.key_hash
+                                                     AND s.at > k.since ORDER BY at DESC LIMIT k.n) t
+                                 ORDER BY t.at""",
+                              {"k": [k for k, _, _ in limits], "n": [n for _, n, _ in limits],
+                               "since": [since for _, _, since in limits]})
         found: dict[str, list[datetime]] = {}
         for row in rows:
             found.setdefault(row["key_hash"], []).append(row["at"])
