@@ -145,7 +145,7 @@ def figure(bench: str, name: str, value: float, unit: str, *, target: str | None
     row = {"bench": bench, "figure": name, "value": round(float(value), 3), "unit": unit, "target": target,
            "met": met, "baseline": None if baseline is None else round(float(baseline), 3),
            "baseline_name": baseline_name,
-           "ratio": round(value / baseline, 4) if baseline else None}
+           "ratio": round(value / baseline, 6) if baseline else None}
     FIGURES.parent.mkdir(parents=True, exist_ok=True)
     with FIGURES.open("a", encoding="utf-8") as out:
         out.write(json.dumps(row) + "\n")

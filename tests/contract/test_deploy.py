@@ -56,7 +56,8 @@ def test_every_secret_comes_from_the_environment_and_opensearch_stays_inside(att
     assert "ports" not in opensearch
     assert "DISABLE_SECURITY_PLUGIN" not in opensearch["environment"]
     assert opensearch["environment"]["OPENSEARCH_INITIAL_ADMIN_PASSWORD"].startswith("${")
-    assert services["search"]["environment"]["OPENSEARCH_URL"].startswith("https://")
+    for env in ({"OPENSEARCH_PASSWORD": "Pw-1x"}, CLUSTER):     # alone and in the cluster
+        assert all(url.startswith("https://") for url in service_env("search", env)["OPENSEARCH_URL"].split(","))
     attack(name="13. OpenSearch open in compose", tried="docker-compose.yml read for ports and the security plugin",
            held="no published port, security on, credentials from the environment")
 
