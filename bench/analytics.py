@@ -161,7 +161,7 @@ def main() -> int:
         print(f"bare consumer: {args.events:,} events at {bare:.0f}/s", flush=True)
         platform.stop_service("analytics")      # the same events wait in its queue, then it takes them
         publish(platform.amqp_uri, args.events)
-        started, cpu = time.monotonic(), MachineCpu().__enter__()
+        started, cpu = time.monotonic(), MachineCpu().start()
         platform.start_service("analytics")
         while archived(db) < args.events:
             time.sleep(0.5)
@@ -174,7 +174,7 @@ def main() -> int:
                     break
                 time.sleep(0.5)
         rolled = args.events / (time.monotonic() - started)
-        cpu.__exit__()
+        cpu.stop()
         figure("analytics", "machine CPU per event archived and rolled up", cpu.ms_per(args.events), "ms")
         print(f"{'path':38} {'events/s':>9}")
         print(f"{'bare kombu consumer (ack only)':38} {bare:>9.0f}")

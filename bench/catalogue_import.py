@@ -24,7 +24,7 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
-from bench.common import MachineCpu, bench_platform, figure, provider_key  # noqa: E402
+from bench.common import MachineCpu, bench_platform, figure, provider_key, rss_mb  # noqa: E402
 from tests.infra import Platform, Postgres  # noqa: E402
 
 CITIES = ["Amsterdam", "Rotterdam", "Utrecht", "Groningen", "Eindhoven", "Zwolle", "Venlo", "Tilburg",
@@ -59,13 +59,6 @@ def generate(path: Path, courses: int, offerings_per_course: int, seed: int = 7)
                       "credential": "certificaat", "study_load_hours": rng.randint(4, 400), "offerings": offerings}
             out.write(json.dumps(course) + "\n")
     return courses * offerings_per_course
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def import_file(platform: Platform, key: str, path: Path) -> tuple[float, dict]:
@@ -114,10 +107,10 @@ def main() -> int:
             pid = platform.procs["catalogue"].pid
             keys = [provider_key(platform, f"Bench {i}") for i in range(2)]
             small_seconds, small_report = import_file(platform, keys[0], small)
-            rss_small = peak_rss_mb(pid)
+            rss_small = rss_mb(pid, "VmHWM")
             with MachineCpu() as cpu:      # the import alone: search and analytics take its events later
                 seconds, report = import_file(platform, keys[1], full)
-            rss_full = peak_rss_mb(pid)
+            rss_full = rss_mb(pid, "VmHWM")
             again_seconds, again = import_file(platform, keys[1], full)
         finally:
             platform.stop()

@@ -32,6 +32,17 @@ def bench_platform() -> tuple[Platform, Postgres]:
     return Platform(rabbit, postgres, log_dir, processes=processes), postgres
 
 
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory in MiB (``VmHWM``: its peak), NaN once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 @contextlib.contextmanager
 def mail_catcher():
     """The mail catcher as its own process on a free port (what `make run` gives notify), for a
@@ -68,10 +79,16 @@ class MachineCpu:
     is what one unit of work cost. On this 2-core machine, 2,000 ms of CPU a second is all there is."""
 
     def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self) -> "MachineCpu":
         self.started = cpu_seconds({})["machine"]
         return self
 
-    def __exit__(self, *exc):
+    def stop(self) -> None:
         self.used = cpu_seconds({})["machine"] - self.started
 
     def ms_per(self, units: float) -> float:

@@ -143,14 +143,14 @@ def measure(args, smtp_port: int, mail_dir: Path) -> int:
         # mails: the bare loop first (it also warms the catcher), then notify
         bare = bare_smtp(smtp_port, args.mails)
         intakes = insert_intakes(platform.db_urls["intake"], args.mails)
-        started, cpu = time.monotonic(), MachineCpu().__enter__()
+        started, cpu = time.monotonic(), MachineCpu().start()
         publish(platform.amqp_uri, (IntakeSubmitted(intake_id=r["id"], team="landelijk", situation="werkzoekend",
                                                     preferred_contact="email", language="nl", share_with_provider=False,
                                                     callback_due_by=datetime.now(timezone.utc) + timedelta(days=2))
                                     for r in intakes))
         published = time.monotonic() - started
         ours = args.mails / (wait_for(notify_db, "intake_confirmation", args.mails, 900) - started)
-        cpu.__exit__()
+        cpu.stop()
         # the confirmation and the team's mail of each event (and the mail catcher receiving them)
         figure("notify", "machine CPU per intake event, its two mails sent", cpu.ms_per(args.mails), "ms")
         print(f"{'path':28} {'messages':>9} {'msg/s':>8}")

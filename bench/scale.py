@@ -29,18 +29,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench.catalogue_import import generate, import_file  # noqa: E402
-from bench.common import MachineCpu, bench_platform, figure, provider_key  # noqa: E402
+from bench.common import MachineCpu, bench_platform, figure, provider_key, rss_mb  # noqa: E402
 from bench.search import CONCURRENCY, freshness, gateway_caller, pct, restart_search, run_clients, settle  # noqa: E402
-
-
-def rss_mb(pid: int, field: str = "VmRSS") -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 class Memory:
@@ -122,7 +112,7 @@ def main() -> int:
                         print(f"  {accepted[0]:,} courses accepted, {time.perf_counter() - load_started:.0f} s",
                               flush=True)
 
-            load_started, cpu = time.perf_counter(), MachineCpu().__enter__()
+            load_started, cpu = time.perf_counter(), MachineCpu().start()
             with ThreadPoolExecutor(args.uploads) as pool:
                 list(pool.map(upload, range(args.providers)))
             imported = time.perf_counter() - load_started
@@ -133,7 +123,7 @@ def main() -> int:
                     raise RuntimeError(f"search holds {held:,} of {accepted[0]:,} courses after an hour")
                 time.sleep(2)
             loaded = time.perf_counter() - load_started
-            cpu.__exit__()
+            cpu.stop()
             memory.stopped.set()
             memory.thread.join()
             print(f"search holds all {accepted[0]:,} courses {loaded:.0f} s after the load began", flush=True)

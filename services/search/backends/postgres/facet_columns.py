@@ -127,7 +127,6 @@ class FacetIndex:
         # catalogue uses a few)
         self.tags: dict[str, list[str]] = {f.name: [] for f in TAGS}
         self.dead = 0
-        self.titles_changed = False
 
     # following the read model
 
@@ -169,7 +168,6 @@ class FacetIndex:
                 self._retitled.add(row)
             self.titles[row] = r["title"]
             self.funding[row] = tuple(r["funding"])
-        self.titles_changed = bool(self._retitled)
         c = self.courses
         c["published"][rows] = [r["published"] for r in changed]
         c["last_start"][rows] = [r["last_start"] if r["last_start"] is not None else -1 for r in changed]
@@ -236,7 +234,6 @@ class FacetIndex:
                 rank[rank >= at] += 1
                 rank[row] = at
         self._retitled.clear()
-        self.titles_changed = False
 
     def _title_order_remove(self, row: int) -> None:
         """Take a course whose title changes out of the order (its place is its title_rank)."""
@@ -280,7 +277,7 @@ class FacetIndex:
         """``text`` is every course the words match with its text rank (None: no words);
         ``only`` the course ids to answer among (None: every course)."""
         with self._lock:
-            if self.titles_changed:
+            if self._retitled:          # courses new or retitled since the last search
                 self._order_titles()
             return _Search(self, req, today, point).answer(text, only)
 
