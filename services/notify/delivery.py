@@ -42,6 +42,17 @@ class Delivery:
         stop_at = time.monotonic() + config["NOTIFY_LEASE_SECONDS"] - 3 * config["NOTIFY_SEND_TIMEOUT"]
         counts = Counter()
         people = self._intakes(batch)
+        # intake away (restarting, a broker node failing over): not the message's failure. It
+        # waits for the first retry's delay without using up one of its attempts, as long as it takes
+        waiting = [m for m in batch if isinstance(people.get(m["intake_id"]), Exception)]
+        if waiting:
+            delays = self.config["NOTIFY_MAIL_RETRY_SECONDS"]
+            with self.db.transaction() as tx:
+                for message in waiting:
+                    tx.put_back(message["id"], domain.next_attempt(1, delays, datetime.now(timezone.utc)),
+                                "intake did not say who to send to: waiting for it")
+            counts[TECHNICAL] += len(waiting)
+            batch = [m for m in batch if m not in waiting]
         # one connection for the batch; each outcome is its own statement, durable before the next send
         with self.db.autocommit() as db:
             for message in batch:
@@ -70,8 +81,6 @@ class Delivery:
 
     def _send(self, db: NotifyStore, message: dict, people: dict) -> tuple[Outcome, str | None, templates.Rendered | None, str | None]:
         intake = people.get(message["intake_id"]) if message["intake_id"] else None
-        if isinstance(intake, Exception):
-            return Outcome(TECHNICAL, str(intake)), None, None, None
         if message["intake_id"] and intake is None:
             return Outcome(PERMANENT, "the person's data was erased before sending"), None, None, None
         target = self._target(db, message, intake)

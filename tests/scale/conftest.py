@@ -48,6 +48,15 @@ class ClusterRabbit(Rabbit):
         cluster_script("vhost", name)      # the management API of 3.10 ignores a default queue type
         return name
 
+    def delete_vhost(self, name: str) -> None:
+        """As on one node, but a node still down (a test that failed before restarting it) can keep
+        the deletion of quorum queues waiting past the request's patience: the module's fixture
+        removes the whole cluster afterwards anyway, so that is no error of the test."""
+        try:
+            super().delete_vhost(name)
+        except requests.RequestException as exc:
+            print(f"vhost {name} left to the cluster's removal: {exc}")
+
     def uri_for(self, vhost: str) -> str:
         return ";".join(uri + vhost for uri in self.uris)
 
