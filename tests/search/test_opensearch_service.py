@@ -3,8 +3,12 @@ catalogue over RabbitMQ: courses published in the catalogue are indexed through 
 withdrawn, and a reindex swaps the alias to a new index (shards and replicas from the settings)."""
 from __future__ import annotations
 
+import time
 import uuid
 
+import eventlet
+
+from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_hook
 
 from services.catalogue.service import CatalogueService, Settings as CatalogueSettings
@@ -14,6 +18,9 @@ from services.search.service import SearchService, Settings as SearchSettings
 from tests.e2e.test_journey import a_course
 from tests.search.conftest import drop_index
 from tests.infra import eventually
+
+
+FILLING = 300
 
 
 def test_search_service_on_opensearch_follows_the_catalogue(rabbit_config, postgres, osmem, service_container):
@@ -45,8 +52,16 @@ def test_search_service_on_opensearch_follows_the_catalogue(rabbit_config, postg
         def found(**params):
             return rpc(search, "search", {"q": word, **params})
 
+        # and others, so that the reindex below takes long enough for many searches
+        imported = rpc(catalogue, "start_import", provider["id"], "ndjson", "upsert")
+        rpc(catalogue, "import_courses", provider["id"], imported,
+            [{"line": n, "course": a_course(f"Vulling {n}", external_id=f"F-{n}")} for n in range(1, FILLING + 1)], 1)
+        rpc(catalogue, "finish_import", provider["id"], imported, False)
+
         answer = eventually(lambda: (lambda a: a if a["total"] == 2 else None)(found()), timeout=30,
                             message="both courses indexed in OpenSearch")
+        eventually(lambda: rpc(search, "search", {"q": "vulling"})["total"] == FILLING, timeout=60,
+                   message="the other courses indexed")
         assert {h["course_id"] for h in answer["hits"]} == {kept["id"], gone["id"]}
         assert answer["facets"]["province"] == {"Limburg": 2}                     # Venlo
         assert found(province=["Friesland"])["total"] == 0
@@ -57,8 +72,32 @@ def test_search_service_on_opensearch_follows_the_catalogue(rabbit_config, postg
 
         backend = next(e for e in search.extensions if isinstance(e, Backend)).backend
         before = backend.current_index()
-        report = rpc(search, "reindex")
-        assert report["published"] >= 1
+        # searches all through the reindex, as a client sends them (over RabbitMQ: nameko's
+        # entrypoint_hook cannot wait for two calls of one container at once): every one
+        # answered, and with the one course
+        failures, took, reindexing = [], [], [True]
+
+        def searching():
+            with ServiceRpcProxy("search", {"AMQP_URI": rabbit_config["AMQP_URI"]}, timeout=10) as client:
+                while reindexing[0]:
+                    started = time.monotonic()
+                    try:
+                        total = client.search({"q": word})["total"]
+                        if total != 1:
+                            failures.append(f"total {total}")
+                    except Exception as exc:  # noqa: BLE001 - what a searcher would have seen
+                        failures.append(repr(exc))
+                    took.append(time.monotonic() - started)
+                    eventlet.sleep(0.01)
+        searcher = eventlet.spawn(searching)
+        try:
+            report = rpc(search, "reindex")
+        finally:
+            reindexing[0] = False
+            searcher.wait()
+        assert not failures and len(took) >= 10, (failures, len(took))
+        print(f"searches during the reindex: {len(took)}, slowest {max(took) * 1000:.0f} ms")
+        assert report["published"] >= 1 + FILLING
         assert backend.current_index() != before                     # a new index behind the alias
         assert [h["course_id"] for h in found()["hits"]] == [kept["id"]]
         settings = backend.client.indices.get_settings(index=backend.current_index())
