@@ -87,6 +87,13 @@ class DeadlineProtocol(HttpOnlyProtocol):
 DEADLINE = "scholingsalliantie.deadline"
 PRODUCTION = "scholingsalliantie.production"      # in the environ of a production gateway's requests
 HSTS = "max-age=63072000; includeSubDomains"
+# the public HTTP contract's version (SemVer: CHANGELOG.md), in the OpenAPI document's info and
+# in every API answer's API-Version header
+API_VERSION = "1.1.0"
+# what every answer of the API and its documents carries unless its route said otherwise: nothing
+# kept by a cache on the way (most answers are someone's own), not read as another type, not framed
+API_HEADERS = {"API-Version": API_VERSION, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+               "X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
 
 
 def proxy_networks(value: str) -> list:
@@ -141,15 +148,18 @@ class ProblemWsgiApp(WsgiApp):
 
     def __call__(self, environ, start_response):
         behind_proxy(environ, self.trusted)
+        path = environ.get("PATH_INFO", "")
         if self.production:     # browsers keep to https (HSTS); the pages' cookies are always Secure
             environ[PRODUCTION] = True
-            start_response = _with_header(start_response, "Strict-Transport-Security", HSTS)
+            start_response = _with_headers(start_response, {"Strict-Transport-Security": HSTS})
+        if not is_page(path) and not path.startswith("/static/"):
+            start_response = _with_headers(start_response, API_HEADERS)
         try:
             provider, values = self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
             headers = {"Allow": ", ".join(exc.valid_methods)} if isinstance(exc, MethodNotAllowed) else None
             response = problem_response(exc.code, exc.name, exc.description, headers=headers)
-            if exc.code == 404 and is_page(environ.get("PATH_INFO", "")) and self.page_errors():
+            if exc.code == 404 and is_page(path) and self.page_errors():
                 # a mistyped page address: a page in words with the way on, not JSON
                 response = self.page_errors()(Request(environ), response)
             return response(environ, start_response)
@@ -192,9 +202,12 @@ class ProblemWsgiApp(WsgiApp):
         return response
 
 
-def _with_header(start_response, name: str, value: str):
+def _with_headers(start_response, defaults: dict):
+    """``defaults`` added to a response's headers, each where the response did not set its own."""
     def start(status, headers, exc_info=None):
-        return start_response(status, [*headers, (name, value)], exc_info)
+        own = {name.lower() for name, _ in headers}
+        return start_response(status, [*headers, *((n, v) for n, v in defaults.items() if n.lower() not in own)],
+                              exc_info)
     return start
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from services.gateway import bodies
+from services.gateway.http import API_VERSION
 from services.gateway.routing import UUID_PATH_VALUES, Route, params_of
 from services.gateway.schemas import HTML, OBJECT, PROBLEM, ref as _ref
 
@@ -31,6 +32,7 @@ API_ANSWERS = {
     "503": {"description": "a service or its database is away for a moment: try again after Retry-After",
             "headers": {"Retry-After": {"description": "seconds to wait", **RETRY_AFTER}}, "content": PROBLEM_CONTENT},
 }
+VERSION_HEADER = {"API-Version": {"$ref": "#/components/headers/API-Version"}}
 FORM_ANSWERS = {"303": {"description": "done: on to the next page"},
                 "400": {"description": "the form again, with its errors beside the fields"},
                 "403": {"description": "the form's CSRF token is missing or wrong"}}
@@ -48,9 +50,11 @@ def document() -> dict:
         item[declared.method.lower()] = _operation(declared)
     return _with_common_answers({
         "openapi": "3.1.0",
-        "info": {"title": "Scholingsalliantie API", "version": "1.0.0",
+        "info": {"title": "Scholingsalliantie API", "version": API_VERSION,
                  "description": "Course offer, search and intake for lifelong learning in the Netherlands."},
-        "components": {"schemas": {**_model_schemas(routes), "Problem": PROBLEM}, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**_model_schemas(routes), "Problem": PROBLEM}, "securitySchemes": SECURITY_SCHEMES,
+                       "headers": {"API-Version": {"description": "the version of this API (SemVer) that answered",
+                                                   "schema": {"type": "string", "example": API_VERSION}}}},
         "paths": paths,
     })
 
@@ -135,6 +139,8 @@ def _with_common_answers(document: dict) -> dict:
                     answers.setdefault("408", {"description": TOO_SLOW, **problem})
                 if "application/json" in operation.get("requestBody", {}).get("content", {}):
                     answers.setdefault("415", {"description": NOT_JSON, **problem})
+                for status, answer in answers.items():     # every answer says the contract's version
+                    answers[status] = {**answer, "headers": {**answer.get("headers", {}), **VERSION_HEADER}}
             else:                   # the pages and their files
                 answers.setdefault("422", {"description": NUL_IN_QUERY, **PAGE_ERROR})
                 answers.setdefault("404", {"description": "nothing here (an id no one has, or not yours)", **PAGE_ERROR})

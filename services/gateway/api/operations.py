@@ -9,6 +9,8 @@ from services.gateway.http import json_response
 from services.gateway.routing import Routes
 
 BACKENDS = ("catalogue", "search", "intake", "notify", "analytics")
+# the contract's documents: public, read by any site's tools (API-51), and cacheable for a while
+DOCUMENT_HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
 
 ROUTES = Routes()
 
@@ -30,11 +32,11 @@ def health(gw, request):
 
 @ROUTES("GET", "/openapi.json", "This document", kind="document", documented=False)
 def openapi_document(gw, request):
-    return json_response(openapi.document())
+    return json_response(openapi.document(), headers=DOCUMENT_HEADERS)
 
 
 @ROUTES("GET", "/asyncapi.json", "The AsyncAPI 3.0 document of the events (RabbitMQ exchanges `<source>.events`) a "
         "subscriber can bind to", kind="document",
         responses={"200": {"description": "AsyncAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}})
 def asyncapi_document(gw, request):
-    return json_response(asyncapi.document())
+    return json_response(asyncapi.document(), headers=DOCUMENT_HEADERS)
