@@ -29,6 +29,8 @@ from nameko.standalone.events import get_event_exchange
 
 from services.chassis import wire
 from services.chassis.channels import TransactedChannel
+from services.chassis.outbox import cloudevents_config
+from services.contracts.cloudevents import amqp_headers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,9 @@ RETRY_SECONDS = 2.0
 
 
 class BufferedDispatcher(DependencyProvider):
-    """Injects ``dispatch(event_type, payload)``, which returns at once (see the module)."""
+    """Injects ``dispatch(envelope)``, which returns at once (see the module): an event's
+    ``EventEnvelope`` as it crosses the wire (``model_dump(mode="json")``), published with its
+    CloudEvents headers under its event type."""
 
     def __init__(self, window: float = WINDOW, **kwargs):
         super().__init__(**kwargs)
@@ -47,6 +51,7 @@ class BufferedDispatcher(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.amqp_uri = config["AMQP_URI"]
+        self.cloudevents = cloudevents_config(config)
         self.exchange = get_event_exchange(self.container.service_name, config)
         self._waiting: collections.deque = collections.deque()
         self._dropped = 0
@@ -82,11 +87,11 @@ class BufferedDispatcher(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self.dispatch
 
-    def dispatch(self, event_type: str, payload: dict) -> None:
+    def dispatch(self, envelope: dict) -> None:
         if len(self._waiting) >= MAX_WAITING:
             self._waiting.popleft()
             self._dropped += 1
-        self._waiting.append((event_type, wire.encode(payload)))
+        self._waiting.append((envelope["event_type"], wire.encode(envelope), amqp_headers(envelope, *self.cloudevents)))
         self._wake()
 
     def _wake(self):
@@ -114,9 +119,10 @@ class BufferedDispatcher(DependencyProvider):
         burst = list(self._waiting)         # workers may add more while this one goes out
         try:
             channel = self._amqp.channel()
-            for event_type, body in burst:
+            for event_type, body, headers in burst:
                 channel.basic_publish(
-                    Message(body, content_type=wire.CONTENT_TYPE, content_encoding="utf-8", delivery_mode=2),
+                    Message(body, content_type=wire.CONTENT_TYPE, content_encoding="utf-8", delivery_mode=2,
+                            application_headers=headers),
                     exchange=self.exchange.name, routing_key=event_type)
             channel.tx_commit()
         except Exception as exc:  # noqa: BLE001 - the broker away: they wait for the next pass

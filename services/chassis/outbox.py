@@ -14,11 +14,20 @@ from amqp import Message
 from nameko.standalone.events import get_event_exchange
 from psycopg_pool import ConnectionPool
 
+from services.chassis import wire
 from services.chassis.channels import TransactedChannel
+from services.contracts.cloudevents import DEFAULT_SOURCE, amqp_headers
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(seconds=60)
+
+
+def cloudevents_config(config: dict) -> tuple[str, str]:
+    """What an event's CloudEvents headers need of a service's config: the alliance's URN and
+    the gateway's public address."""
+    return (config.get("CLOUDEVENTS_SOURCE") or DEFAULT_SOURCE,
+            (config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -32,8 +41,9 @@ class OutboxRelay:
     no queue takes comes back (``basic.return``) before the commit answers, and its row stays."""
 
     def __init__(self, pool: ConnectionPool, amqp_uri: str, source: str, poll_seconds: float = 1.0,
-                 batch_size: int = 500):
+                 batch_size: int = 500, cloudevents: tuple[str, str] = (DEFAULT_SOURCE, "http://127.0.0.1:8000")):
         self.pool = pool
+        self.cloudevents = cloudevents      # (the alliance's URN, the public base URL): each event's headers
         self.amqp_uri = amqp_uri
         self.source = source
         self.poll_seconds = poll_seconds
@@ -87,7 +97,8 @@ class OutboxRelay:
                 for _, event_id, event_type, envelope, _ in rows:
                     # published as PostgreSQL renders it: no decoding and encoding again here
                     message = Message(envelope, content_type="application/json",
-                                      content_encoding="utf-8", delivery_mode=2, message_id=str(event_id))
+                                      content_encoding="utf-8", delivery_mode=2, message_id=str(event_id),
+                                      application_headers=amqp_headers(wire.decode(envelope), *self.cloudevents))
                     channel.basic_publish(message, exchange=self.exchange.name, routing_key=event_type,
                                           mandatory=True)
                 channel.tx_commit()

@@ -247,11 +247,12 @@ class Database(DependencyProvider):
         )
         self.pool.open(wait=True, timeout=30)
         if self.source:
-            from services.chassis.outbox import OutboxRelay
+            from services.chassis.outbox import OutboxRelay, cloudevents_config
 
             self.relay = OutboxRelay(
                 self.pool, self.container.config["AMQP_URI"], self.source,
                 poll_seconds=float(self.container.config["OUTBOX_POLL_SECONDS"]),
+                cloudevents=cloudevents_config(self.container.config),
             )
 
     def start(self):

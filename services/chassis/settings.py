@@ -9,6 +9,7 @@ from pydantic import AfterValidator, AmqpDsn, Field, PostgresDsn, TypeAdapter, V
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.chassis import wire
+from services.contracts.cloudevents import DEFAULT_SOURCE
 
 
 class ConfigurationError(SystemExit):
@@ -84,6 +85,11 @@ class ServiceSettings(BaseSettings):
     heartbeat_seconds: float = Field(default=10, gt=0, le=300)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     app_env: Literal["development", "test", "production"] = "development"
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description=(
+        "the gateway's public address: links in messages, and where events' CloudEvents dataschema points"))
+    cloudevents_source: str = Field(default=DEFAULT_SOURCE, pattern=r"^urn:nld:(oin|kvk):\d+(:\S+)?$", description=(
+        "the alliance's URN in every event's CloudEvents source (its OIN, urn:nld:oin:<20 digits>:systeem:<name>, "
+        "or urn:nld:kvk:<number>); the service's name is added"))
 
     @model_validator(mode="after")
     def _real_secrets_in_production(self):
@@ -107,6 +113,7 @@ class ServiceSettings(BaseSettings):
             "EVENT_BATCH_SIZE": self.event_batch_size,
             "EVENT_BATCH_WINDOW": self.event_batch_window,
             "HEARTBEAT_FILE": self.heartbeat_file, "HEARTBEAT_SECONDS": self.heartbeat_seconds,
+            "PUBLIC_BASE_URL": self.public_base_url.rstrip("/"), "CLOUDEVENTS_SOURCE": self.cloudevents_source,
             **wire.nameko_config(),
             "LOGGING": {
                 "version": 1,

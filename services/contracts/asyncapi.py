@@ -11,6 +11,7 @@ import functools
 
 from pydantic.json_schema import models_json_schema
 
+from services.contracts import cloudevents
 from services.contracts.events import EventEnvelope
 from services.contracts.registry import EVENT_TYPES
 
@@ -32,6 +33,7 @@ def document() -> dict:
             "title": cls.__name__,
             "summary": (cls.__doc__ or "").strip().split("\n")[0] or f"{name} from {cls.source}",
             "contentType": "application/json",
+            "headers": _cloudevents_headers(cls),
             "payload": {**envelope, "required": list(envelope["properties"]), "properties": {
                 **envelope["properties"],
                 "event_type": {"const": name},
@@ -59,7 +61,10 @@ def document() -> dict:
             "version": "1",
             "description": "Facts the services publish on RabbitMQ. Bind a queue of your own to an "
                            "exchange `<source>.events` (topic) with an event type as routing key. Course "
-                           "events carry the course `version`: ignore one older than what you have.",
+                           "events carry the course `version`: ignore one older than what you have. Every "
+                           "message is also a CloudEvent (specversion 1.0, NL GOV profile) in binary content "
+                           "mode: its headers carry the attributes as the CloudEvents AMQP binding names them "
+                           "(`cloudEvents:id`, `cloudEvents:type`, ...), the body is its data.",
         },
         "servers": {"rabbitmq": {"host": "rabbitmq:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}},
         "defaultContentType": "application/json",
@@ -67,3 +72,21 @@ def document() -> dict:
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},
     }
+
+
+def _cloudevents_headers(cls) -> dict:
+    """The message's headers: its CloudEvents attributes (services/contracts/cloudevents.py)."""
+    attribute = cloudevents.HEADER_PREFIX + "{}"
+    properties = {
+        attribute.format("specversion"): {"const": cloudevents.SPECVERSION},
+        attribute.format("id"): {"type": "string", "description": "the envelope's event_id"},
+        attribute.format("source"): {"type": "string", "pattern": f"^urn:nld:.*:{cls.source}$",
+                                     "description": "the alliance's URN (CLOUDEVENTS_SOURCE) and the service"},
+        attribute.format("type"): {"const": cloudevents.event_type(cls.source, cls.event_type)},
+        attribute.format("time"): {"type": "string", "format": "date-time", "description": "the envelope's occurred_at"},
+        attribute.format("dataschema"): {"type": "string", "format": "uri",
+                                         "description": "this message's payload schema in this document"},
+    }
+    if cls.subject:
+        properties[attribute.format("subject")] = {"type": "string", "description": f"the payload's `{cls.subject}`"}
+    return {"type": "object", "required": list(properties), "properties": properties}

@@ -46,6 +46,7 @@ class NewOoapiEndpoint(Strict):
 class ProviderRegistered(Event):
     event_type = "provider_registered"
     source = "catalogue"
+    subject = "provider_id"
 
     provider_id: uuid.UUID
     name: str
@@ -94,6 +95,7 @@ class CourseChange(Event):
     it has no event type of its own, so it is never published."""
 
     source = "catalogue"
+    subject = "course_id"
 
     course_id: uuid.UUID
     provider_id: uuid.UUID
@@ -134,6 +136,7 @@ class CourseWithdrawn(CourseEvent):
 class FundingSchemePublished(Event):
     event_type = "funding_scheme_published"
     source = "catalogue"
+    subject = "code"
 
     code: str
     scheme: FundingSchemeInput

@@ -35,6 +35,7 @@ class Event(BaseModel):
     event_type: ClassVar[str]
     source: ClassVar[str]
     schema_version: ClassVar[int] = 1
+    subject: ClassVar[str | None] = None    # the payload's field naming the one thing it is about (CloudEvents)
 
     def envelope(self, event_id: uuid.UUID | None = None) -> EventEnvelope:
         return EventEnvelope(

@@ -168,6 +168,7 @@ class IntakeFacts(Event):
     name, an e-mail address or a phone number: analytics keeps every event for years)."""
 
     source = "intake"
+    subject = "intake_id"
 
     intake_id: uuid.UUID
     team: str

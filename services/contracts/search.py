@@ -171,6 +171,7 @@ class SearchResultClicked(Event):
 
     event_type = "search_result_clicked"
     source = "search"
+    subject = "course_id"
 
     search_id: str
     course_id: uuid.UUID
@@ -182,6 +183,7 @@ class CourseViewed(Event):
 
     event_type = "course_viewed"
     source = "search"
+    subject = "course_id"
 
     course_id: uuid.UUID
     search_id: str | None = None

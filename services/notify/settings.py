@@ -16,7 +16,6 @@ class Settings(DatabaseServiceSettings):
     notify_test_system: bool = Field(default=False, description=(
         "this production deployment is a test system: the log SMS adapter is allowed (else production refuses it)"))
     notify_mail_from: str = "Scholingsalliantie <noreply@scholingsalliantie.nl>"
-    public_base_url: str = Field(default="http://127.0.0.1:8000", description="the gateway's address, for links in messages")
     notify_hash_key: str = Field(default="dev-notify-hash-key", min_length=8,
                                  description="key of the hashes kept of delivered messages' recipients")
     notify_token_key: str = Field(default="dev-notify-token-key", min_length=8,
@@ -51,11 +50,10 @@ class Settings(DatabaseServiceSettings):
 
     def nameko_config(self) -> dict:
         return {**super().nameko_config(), **{name.upper(): getattr(self, name) for name in (
-            "app_env", "smtp_url", "sms_provider", "notify_mail_from", "public_base_url", "notify_hash_key",
+            "app_env", "smtp_url", "sms_provider", "notify_mail_from", "notify_hash_key",
             "notify_token_key", "notify_batch_size", "notify_lease_seconds", "notify_send_timeout",
             "notify_rpc_timeout", "notify_mail_retry_seconds", "notify_webhook_retry_seconds",
             "notify_limit_per_recipient", "notify_alert_seconds", "notify_body_days",
             "notify_subscriptions_per_address", "notify_subscriptions_per_client", "notify_pending_days")},
-            "PUBLIC_BASE_URL": self.public_base_url.rstrip("/"),
             "NOTIFY_MESSAGE_DOMAIN": self.notify_mail_from.rpartition("@")[2].strip("> ") or "localhost"}
 

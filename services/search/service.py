@@ -138,7 +138,7 @@ class SearchService(HealthMixin):
             zero_kind=(answer.get("zero_results") or {}).get("kind"),
             nearest_place=(answer.get("zero_results") or {}).get("nearest_place"),
         ).envelope()
-        self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
+        self.dispatch(envelope.model_dump(mode="json"))
         return response
 
     @rpc(expected_exceptions=DomainError)
@@ -180,7 +180,7 @@ class SearchService(HealthMixin):
 
     def _tell(self, event) -> None:
         envelope = event.envelope()
-        self.dispatch(envelope.event_type, envelope.model_dump(mode="json"))
+        self.dispatch(envelope.model_dump(mode="json"))
 
     @rpc(expected_exceptions=DomainError)
     def matching(self, request: dict, course_ids: list[str]) -> list[dict]:

@@ -13,6 +13,7 @@ from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook
 
 from services.chassis.buffered import BufferedDispatcher
+from services.contracts.events import EventEnvelope
 from tests.infra import eventually
 
 
@@ -23,7 +24,8 @@ class Counter:
     @rpc
     def count(self, start: int, n: int) -> None:
         for number in range(start, start + n):
-            self.dispatch("number_counted", {"number": number})
+            self.dispatch(EventEnvelope(event_type="number_counted", source="counter",
+                                        payload={"number": number}).model_dump(mode="json"))
 
 
 class PatientCounter(Counter):
@@ -46,7 +48,7 @@ def watch(rabbit_config):
         with Connection(amqp_uri) as conn:
             bound = queue(conn.channel())
             while (message := bound.get(no_ack=True)) is not None:
-                arrived.append((message.payload["number"], message.content_type,
+                arrived.append((message.payload["payload"]["number"], message.content_type,
                                 message.properties.get("delivery_mode")))
         return arrived
     return received
