@@ -2,6 +2,7 @@
 style sheet and script every page loads."""
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from werkzeug.wrappers import Response
@@ -34,4 +35,14 @@ def static_file(gw, request, name):
 
 @ROUTES("GET", "/toegankelijkheid", "the accessibility statement", kind="page")
 def accessibility_page(gw, request):
-    return page("home/toegankelijkheid.html", request)
+    return page("home/toegankelijkheid.html", request, findings=FINDINGS,
+                standing=STATUSES[FINDINGS["status"]])
+
+
+# the statement is made from its findings file, in the model of the Dutch register
+FINDINGS = tomllib.loads((Path(__file__).resolve().parent / "accessibility.toml").read_text(encoding="utf-8"))
+STATUSES = {"A": ("Voldoet volledig", "Fully compliant"),
+            "B": ("Voldoet gedeeltelijk", "Partially compliant"),
+            "C": ("Eerste maatregelen genomen", "First measures taken"),
+            "D": ("Voldoet niet", "Not compliant"),
+            "E": ("Geen toegankelijkheidsverklaring", "No accessibility statement")}

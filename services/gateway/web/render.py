@@ -86,7 +86,7 @@ def _t(lang: str):
 def _words(lang: str) -> dict:
     """What every template reads values through: ``word(kind, code)`` from the vocabulary, ``euro``
     for a price, ``day`` for a date and ``when`` for a moment, in words and in Amsterdam time (the
-    API's ISO forms and codes never reach a page)."""
+    API's ISO forms and codes never reach a page); ``date_text`` a date without its weekday."""
     return {"word": lambda kind, code: word(kind, code, lang),
             "phone": contact.phone_for_people,
             # "1 regel", "2 regels": a number with the word that goes with it
@@ -94,6 +94,7 @@ def _words(lang: str) -> dict:
                 (nl_one if n == 1 else nl_many) if lang == "nl" else (en_one if n == 1 else en_many)),
             "number": lambda value: format_decimal(value, locale="en" if lang == "en" else "nl"),
             "euro": lambda amount: "" if amount is None else texts.price_text(amount, lang),
+            "date_text": lambda value: value and texts.day_text(value, lang),
             "day": lambda value: value and texts.weekday_text(
                 value if isinstance(value, date) else date.fromisoformat(str(value)[:10]), lang),
             "when": lambda value: value and texts.deadline_text(
