@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -91,10 +92,13 @@ class HttpServer:
 
 class WebhookReceiver(HttpServer):
     """An HTTP server that keeps every request (headers and body) and answers with the next of
-    ``answers`` (then 200)."""
+    ``answers`` (then 200): a status, or (status, headers). With ``allow_origin`` it answers the
+    CloudEvents webhook handshake (``OPTIONS``) allowing that origin; without, it knows no OPTIONS
+    (501, as a plain receiver would). Every handshake is kept in ``handshakes``."""
 
-    def __init__(self, answers: list[int] | None = None):
+    def __init__(self, answers: list | None = None, allow_origin: str | None = None):
         self.requests: list[dict] = []
+        self.handshakes: list[dict] = []
         self.answers = list(answers or [])
         self.lock = threading.Lock()
         receiver = self
@@ -103,10 +107,25 @@ class WebhookReceiver(HttpServer):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    status = receiver.answers.pop(0) if receiver.answers else 200
+                    answer = receiver.answers.pop(0) if receiver.answers else 200
+                    status, headers = answer if isinstance(answer, tuple) else (answer, {})
                     receiver.requests.append({"headers": dict(self.headers), "body": body.decode(),
-                                              "json": json.loads(body), "status": status})
+                                              "json": json.loads(body), "status": status, "at": time.monotonic()})
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_OPTIONS(self):
+                with receiver.lock:
+                    receiver.handshakes.append(dict(self.headers))
+                if allow_origin is None:
+                    self.send_error(501)
+                    return
+                self.send_response(200)
+                self.send_header("Allow", "POST")
+                self.send_header("WebHook-Allowed-Origin", allow_origin)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -18,6 +18,7 @@ HEADER_PREFIX = "cloudEvents:"          # the AMQP binding's prefix of an attrib
 TYPE_PREFIX = "nl.scholingsalliantie"
 DEFAULT_SOURCE = "urn:nld:oin:00000000000000000000:systeem:scholingsalliantie"
 CONTENT_TYPE = "application/json"
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"   # a whole event in one JSON body (webhooks)
 
 
 def event_type(source: str, name: str) -> str:
@@ -44,7 +45,26 @@ def attributes(envelope: dict, source_urn: str, base_url: str) -> dict:
     return found
 
 
+def structured(envelope: dict, source_urn: str, base_url: str) -> dict:
+    """The envelope as a CloudEvent in structured content mode (one JSON object: the attributes
+    and the envelope as its ``data``), as the event stream sends it when asked for CloudEvents."""
+    return {**attributes(envelope, source_urn, base_url), "data": envelope}
+
+
 def amqp_headers(envelope: dict, source_urn: str, base_url: str) -> dict:
     """The attributes as an AMQP message's headers (``datacontenttype`` is its content type)."""
     return {HEADER_PREFIX + name: value for name, value in attributes(envelope, source_urn, base_url).items()
             if name != "datacontenttype"}
+
+
+def webhook_event(webhook_id: str, source_urn: str, body: dict) -> dict:
+    """A webhook's thin body (``{"type": "lead.created", "timestamp", "data"}``, notify's) as a
+    CloudEvent in structured content mode, for a receiver that asked for CloudEvents: its id the
+    webhook-id (the same on every attempt), its subject the intake, its data the body's data."""
+    data = body["data"]
+    event = {"specversion": SPECVERSION, "id": webhook_id, "source": f"{source_urn}:notify",
+             "type": f"{TYPE_PREFIX}.notify.{body['type'].replace('.', '-').replace('_', '-')}",
+             "time": body["timestamp"], "datacontenttype": CONTENT_TYPE, "data": data}
+    if data.get("intake_id"):
+        event["subject"] = str(data["intake_id"])
+    return event

@@ -14,6 +14,10 @@ from services.contracts.search import SearchRequest
 
 class NewWebhook(Strict):
     url: str = Field(max_length=2000, description="where lead.created webhooks are POSTed (https; http on loopback in development)")
+    format: Literal["standard-webhooks", "cloudevents"] = Field(default="standard-webhooks", description=(
+        "standard-webhooks: a thin JSON body; cloudevents: the same as a CloudEvent (NL GOV profile, "
+        "application/cloudevents+json), after the receiver allowed it in the OPTIONS handshake "
+        "(WebHook-Request-Origin / WebHook-Allowed-Origin). Both are signed by the Standard Webhooks scheme"))
 
 
 class LeadEmail(Strict):

@@ -99,7 +99,7 @@ class Delivery:
         if channel == "webhook":
             hook = data
             outcome = self.channels.webhooks.send(hook["url"], hook["secrets"], domain.webhook_id(message["idempotency_key"]),
-                                                  message["data"]["body"])
+                                                  message["data"]["body"], hook["format"])
             return outcome, hook["url"], None, channel
         rendered = templates.render(message["template"], language, data)
         if channel == "sms":
@@ -152,7 +152,8 @@ class Delivery:
             secrets = [hook["secret"]] + ([hook["previous_secret"]] if hook["previous_secret"] and hook["previous_until"]
                                           and hook["previous_until"] > datetime.now(timezone.utc) else [])
             return "webhook", [hook["url"]], "nl", {}, \
-                messages.Recipient(base, {"url": hook["url"], "secrets": secrets}, provider=provider)
+                messages.Recipient(base, {"url": hook["url"], "secrets": secrets, "format": hook["format"]},
+                                   provider=provider)
         if provider is None or not provider["lead_email"]:
             return Outcome(PERMANENT, "the provider has no lead e-mail address")
         return "email", [provider["lead_email"]], "nl", {}, messages.Recipient(base, data, intake=intake, provider=provider)
@@ -168,7 +169,8 @@ class Delivery:
         if not final:
             delays = self.config["NOTIFY_WEBHOOK_RETRY_SECONDS" if message["channel"] == "webhook"
                                  else "NOTIFY_MAIL_RETRY_SECONDS"]
-            retry_at = domain.next_attempt(message["attempts"], delays, datetime.now(timezone.utc))
+            retry_at = domain.next_attempt(message["attempts"], delays, datetime.now(timezone.utc),
+                                           at_least=outcome.retry_after)
             final = retry_at is None
         db.record(message["id"], status, final=final, reason=outcome.reason, next_attempt_at=retry_at,
                   recipient=address, recipient_hash=hashed, channel=channel, rendered=rendered)

@@ -12,6 +12,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode
 
 
@@ -56,6 +57,7 @@ class Outcome:
     status: str             # delivered | temporary-failure | permanent-failure | technical-failure
     reason: str | None = None
     retry: bool = True      # a failure tried again later (not: a message held back by a limit)
+    retry_after: float | None = None    # seconds the receiver asked us to wait (429/503 Retry-After)
 
 
 def smtp_outcome(code: int, text: str) -> Outcome:
@@ -73,24 +75,46 @@ def smtp_outcome(code: int, text: str) -> Outcome:
 SMTP_OUR_SETTINGS = (530, 534, 535, 538)
 
 
-def webhook_outcome(status_code: int) -> Outcome:
-    """Standard Webhooks: a 2xx ends it; 408, 429 and 5xx are tried again; another 4xx is the
-    receiver saying no (a 410 also disables the webhook)."""
+def webhook_outcome(status_code: int, retry_after: float | None = None) -> Outcome:
+    """Standard Webhooks: a 2xx ends it; 408, 429 and 5xx are tried again (not before the
+    receiver's Retry-After); another 4xx is the receiver saying no (a 410 also disables the webhook)."""
     if 200 <= status_code < 300:
         return Outcome(DELIVERED)
     if status_code in (408, 429) or status_code >= 500:
-        return Outcome(TEMPORARY, f"HTTP {status_code}")
+        return Outcome(TEMPORARY, f"HTTP {status_code}", retry_after=retry_after)
     return Outcome(PERMANENT, f"HTTP {status_code}" + (": the receiver is gone; webhook disabled"
                                                        if status_code == 410 else ""))
 
 
-def next_attempt(attempts: int, delays: list[float], now: datetime, rand=random.random) -> datetime | None:
+def next_attempt(attempts: int, delays: list[float], now: datetime, rand=random.random,
+                 at_least: float | None = None) -> datetime | None:
     """When a message that failed ``attempts`` times is tried again: the schedule's delay with
-    ±20% jitter (so many failures do not come back at once); None once the schedule is used up."""
+    ±20% jitter (so many failures do not come back at once), and not sooner than ``at_least``
+    seconds (a receiver's Retry-After); None once the schedule is used up."""
     if attempts > len(delays):
         return None
-    delay = delays[attempts - 1] * (0.8 + 0.4 * rand())
+    delay = max(delays[attempts - 1] * (0.8 + 0.4 * rand()), at_least or 0)
     return now + timedelta(seconds=delay)
+
+
+MAX_RETRY_AFTER = 86400     # a receiver asking for more than a day is waited for a day
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """An HTTP Retry-After (delay-seconds, or an HTTP-date) as seconds from ``now``; None for
+    none or one that cannot be read."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(min(int(value), MAX_RETRY_AFTER))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return min(max((moment - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
 def within_limit(sent_in_window: int, limit: int) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Callable
 
 from services.chassis import texts
@@ -112,7 +112,7 @@ def planned(trigger: str, trigger_id, facts: dict, provider: dict | None = None,
         if facts.get("callback_due_by"):
             extra["callback_due_by"] = facts["callback_due_by"]
         if message.channel == "webhook":
-            extra["body"] = {"type": message.name, "timestamp": (occurred_at or datetime.now()).isoformat(), "data": {
+            extra["body"] = {"type": message.name, "timestamp": (occurred_at or datetime.now(timezone.utc)).isoformat(), "data": {
                 "intake_id": facts["intake_id"], "course_id": facts.get("course_id"), "situation": facts["situation"],
                 "lead_url": f"{base}/api/v1/providers/me/leads/{facts['intake_id']}"}}
         rows.append({

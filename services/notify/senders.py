@@ -20,7 +20,10 @@ from nameko.extensions import DependencyProvider
 from standardwebhooks.webhooks import Webhook
 
 from services.chassis.urls import guarded_session, outbound_failure
-from services.notify.domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY, Outcome, smtp_outcome, webhook_outcome
+from services.contracts import cloudevents
+from services.contracts.cloudevents import DEFAULT_SOURCE
+from services.notify.domain import (DELIVERED, PERMANENT, TECHNICAL, TEMPORARY, Outcome, retry_after_seconds,
+                                    smtp_outcome, webhook_outcome)
 
 log = logging.getLogger(__name__)
 
@@ -125,16 +128,42 @@ SMS_PROVIDERS = {"log": LogSms, "none": NoSms}
 class Webhooks:
     """POST a thin JSON body signed by the Standard Webhooks scheme: ``webhook-id`` the same on
     every attempt, a fresh ``webhook-timestamp`` and signature each time; during a secret's
-    rotation the signature by each secret, space-separated (the receiver accepts either)."""
+    rotation the signature by each secret, space-separated (the receiver accepts either).
 
-    def __init__(self, timeout: float = 10, allow_loopback: bool = False):
+    A receiver that chose CloudEvents (``fmt="cloudevents"``) gets the same as a CloudEvent in
+    structured content mode (``application/cloudevents+json``), signed the same way. Before such a
+    webhook is taken, the receiver is asked with the CloudEvents webhook handshake (``handshake``),
+    as the NL GOV webhook guideline asks."""
+
+    def __init__(self, timeout: float = 10, allow_loopback: bool = False, source_urn: str = DEFAULT_SOURCE):
         self.timeout = timeout
+        self.source_urn = source_urn
         self.session = guarded_session(allow_loopback)      # public addresses only, checked on every request
 
-    def send(self, url: str, secrets: list[str], webhook_id: str, body: dict) -> Outcome:
+    def handshake(self, url: str, origin: str) -> str | None:
+        """The abuse protection of CloudEvents webhooks: ``OPTIONS`` with ``WebHook-Request-Origin``;
+        the receiver allows us by answering 2xx with ``WebHook-Allowed-Origin`` our origin (or
+        ``*``). None when it did, else why not, in words for the provider."""
+        try:
+            answer = self.session.options(url, headers={"WebHook-Request-Origin": origin,
+                                                        "user-agent": "Scholingsalliantie-Webhooks/1"},
+                                          timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            return f"the receiver could not be asked whether it takes our deliveries: {outbound_failure(exc)}"
+        allowed = answer.headers.get("WebHook-Allowed-Origin", "").strip()
+        if not 200 <= answer.status_code < 300 or allowed not in (origin, "*"):
+            return (f"the receiver did not allow deliveries from {origin} (it answered the OPTIONS handshake with "
+                    f"HTTP {answer.status_code} and WebHook-Allowed-Origin {allowed or 'missing'})")
+        return None
+
+    def send(self, url: str, secrets: list[str], webhook_id: str, body: dict, fmt: str = "standard-webhooks") -> Outcome:
+        content_type = "application/json"
+        if fmt == "cloudevents":
+            body, content_type = cloudevents.webhook_event(webhook_id, self.source_urn, body), \
+                cloudevents.STRUCTURED_CONTENT_TYPE
         data = json.dumps(body, separators=(",", ":"), sort_keys=True)
         now = datetime.now(timezone.utc)
-        headers = {"content-type": "application/json", "user-agent": "Scholingsalliantie-Webhooks/1",
+        headers = {"content-type": content_type, "user-agent": "Scholingsalliantie-Webhooks/1",
                    "webhook-id": webhook_id, "webhook-timestamp": str(int(now.timestamp())),
                    "webhook-signature": " ".join(Webhook(s).sign(webhook_id, now, data) for s in secrets)}
         try:
@@ -144,7 +173,7 @@ class Webhooks:
             return Outcome(TEMPORARY, "timed out")
         except requests.RequestException as exc:
             return Outcome(TEMPORARY, f"could not reach the receiver: {outbound_failure(exc)}")
-        return webhook_outcome(answer.status_code)
+        return webhook_outcome(answer.status_code, retry_after_seconds(answer.headers.get("Retry-After"), now))
 
 
 def email_message(*, sender: str, to: list[str], subject: str, text: str, html: str, message_id: str,
@@ -177,7 +206,9 @@ class Senders(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.channels = Channels(Mail(config["SMTP_URL"], config["NOTIFY_MAIL_FROM"], config["NOTIFY_SEND_TIMEOUT"]),
-                                 SMS_PROVIDERS[config["SMS_PROVIDER"]](), Webhooks(config["NOTIFY_SEND_TIMEOUT"], config.get("OUTBOUND_ALLOW_LOOPBACK", False)))
+                                 SMS_PROVIDERS[config["SMS_PROVIDER"]](),
+                                 Webhooks(config["NOTIFY_SEND_TIMEOUT"], config.get("OUTBOUND_ALLOW_LOOPBACK", False),
+                                          config.get("CLOUDEVENTS_SOURCE") or DEFAULT_SOURCE))
 
     def stop(self):
         self.channels.mail.close()

@@ -9,6 +9,7 @@ import logging
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kombu import Queue
 from nameko.dependency_providers import Config
@@ -97,6 +98,8 @@ class NotifyService(HealthMixin):
     def set_webhook(self, provider_id: str, body: dict) -> dict:
         new = validated(NewWebhook, body, "webhook")
         problem = domain.webhook_url_problem(new.url, self.config["APP_ENV"], self.config["OUTBOUND_ALLOW_LOOPBACK"])
+        if not problem and new.format == "cloudevents":     # the receiver must say it takes them
+            problem = self.senders.webhooks.handshake(new.url, urlsplit(self.config["PUBLIC_BASE_URL"]).hostname)
         if problem:
             raise ValidationFailed("the webhook URL cannot be used", [{"field": "url", "message": problem}])
         secret = domain.new_webhook_secret()
@@ -104,8 +107,8 @@ class NotifyService(HealthMixin):
             old = tx.webhook(provider_id, for_update=True)
             rotating = old is not None and old["url"] == new.url      # the same URL again: a new secret
             tx.put_webhook(provider_id, new.url, secret, old["secret"] if rotating else None,
-                           datetime.now(timezone.utc) + timedelta(hours=24) if rotating else None)
-        return {"url": new.url, "secret": secret, "previous_secret_valid_until":
+                           datetime.now(timezone.utc) + timedelta(hours=24) if rotating else None, new.format)
+        return {"url": new.url, "format": new.format, "secret": secret, "previous_secret_valid_until":
                 (datetime.now(timezone.utc) + timedelta(hours=24)).isoformat() if rotating else None}
 
     @rpc_call

@@ -41,14 +41,15 @@ class NotifyStore(Store):
         return self.fetch_one("SELECT * FROM webhooks WHERE provider_id = %(id)s" + (" FOR UPDATE" if for_update else ""),
                               {"id": provider_id})
 
-    def put_webhook(self, provider_id, url: str, secret: str, previous: str | None, previous_until) -> None:
+    def put_webhook(self, provider_id, url: str, secret: str, previous: str | None, previous_until,
+                    fmt: str = "standard-webhooks") -> None:
         self.execute(
-            """INSERT INTO webhooks (provider_id, url, secret, previous_secret, previous_until)
-               VALUES (%(id)s, %(url)s, %(s)s, %(p)s, %(until)s)
+            """INSERT INTO webhooks (provider_id, url, secret, previous_secret, previous_until, format)
+               VALUES (%(id)s, %(url)s, %(s)s, %(p)s, %(until)s, %(format)s)
                ON CONFLICT (provider_id) DO UPDATE SET url = EXCLUDED.url, secret = EXCLUDED.secret,
                    previous_secret = EXCLUDED.previous_secret, previous_until = EXCLUDED.previous_until,
-                   disabled_at = NULL, updated_at = now()""",
-            {"id": provider_id, "url": url, "s": secret, "p": previous, "until": previous_until})
+                   format = EXCLUDED.format, disabled_at = NULL, updated_at = now()""",
+            {"id": provider_id, "url": url, "s": secret, "p": previous, "until": previous_until, "format": fmt})
 
     def delete_webhook(self, provider_id) -> bool:
         return self.execute("DELETE FROM webhooks WHERE provider_id = %(id)s", {"id": provider_id}).rowcount == 1

@@ -7,9 +7,13 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import psycopg
 from kombu import Connection, Exchange, Queue
+from cloudevents.core.bindings.http import HTTPMessage, from_structured
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 from standardwebhooks.webhooks import Webhook
 
 from services.chassis import texts
@@ -184,6 +188,51 @@ def test_webhook_secret_rotation_and_410(anonymous, provider, teams, platform):
         assert len(receiver.requests) == 2
     statuses = [d["status"] for d in provider.get("/api/v1/providers/me/webhook/deliveries").json()["items"]]
     assert sorted(statuses) == ["delivered", "permanent-failure"]
+
+
+def test_a_cloudevents_webhook_is_asked_first_and_arrives_as_a_signed_cloudevent(anonymous, provider, teams, platform):
+    origin = urlsplit(platform.url).hostname
+    # a receiver that knows nothing of the handshake is not taken, and nothing changes
+    with WebhookReceiver() as plain:
+        refused = provider.put("/api/v1/providers/me/webhook", json={"url": plain.url, "format": "cloudevents"})
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["url"]
+        assert "WebHook-Allowed-Origin" in refused.json()["errors"][0]["message"]
+        assert plain.handshakes and plain.handshakes[0]["WebHook-Request-Origin"] == origin
+    with WebhookReceiver(allow_origin="someone.else.example") as other:
+        assert provider.put("/api/v1/providers/me/webhook",
+                            json={"url": other.url, "format": "cloudevents"}).status_code == 422
+    # one that allows us gets every lead as a CloudEvent, signed as ever
+    with WebhookReceiver(allow_origin=origin) as receiver:
+        answer = provider.put("/api/v1/providers/me/webhook", json={"url": receiver.url, "format": "cloudevents"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["format"] == "cloudevents"
+        secret = answer.json()["secret"]
+        course, intake = lead_for(anonymous, provider, platform)
+        eventually(lambda: receiver.requests, timeout=20, message="the webhook")
+    sent = receiver.requests[0]
+    assert sent["headers"]["content-type"] == "application/cloudevents+json"
+    assert Webhook(secret).verify(sent["body"], sent["headers"]) == sent["json"]
+    event = from_structured(HTTPMessage(sent["headers"], sent["body"].encode()), JSONFormat(), CloudEvent)
+    assert event.get_specversion() == "1.0" and event.get_id() == sent["headers"]["webhook-id"]
+    assert event.get_type() == "nl.scholingsalliantie.notify.lead-created"
+    assert event.get_source().startswith("urn:nld:oin:") and event.get_source().endswith(":notify")
+    assert event.get_subject() == intake["id"] and event.get_time() is not None
+    data = event.get_data()
+    assert data["intake_id"] == intake["id"] and data["course_id"] == course["id"]
+    assert not {"name", "email", "phone"} & set(data)
+
+
+def test_a_webhook_receiver_asking_to_wait_is_waited_for(anonymous, provider, teams, platform):
+    # 429 with Retry-After: the next attempt not before it, though our own schedule is 0.3 s
+    with WebhookReceiver(answers=[(429, {"Retry-After": "3"})]) as receiver:
+        assert provider.put("/api/v1/providers/me/webhook", json={"url": receiver.url}).status_code == 200
+        lead_for(anonymous, provider, platform)
+        eventually(lambda: len(receiver.requests) >= 2, timeout=30, message="the second attempt")
+    first, second = receiver.requests[:2]
+    assert (first["status"], second["status"]) == (429, 200)
+    assert second["at"] - first["at"] >= 2.9, second["at"] - first["at"]
+    assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]
 
 
 # ---------------------------------------------------------------- saved searches

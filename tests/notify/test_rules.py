@@ -107,6 +107,20 @@ def test_retries_back_off_with_jitter_then_stop():
     assert domain.next_attempt(4, delays, now) is None
 
 
+def test_a_receivers_retry_after_is_waited_for_but_not_for_ever():
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+    assert domain.retry_after_seconds("120", now) == 120
+    assert domain.retry_after_seconds("Mon, 07 Dec 2026 09:05:00 GMT", now) == 300
+    assert domain.retry_after_seconds("Mon, 07 Dec 2026 08:55:00 GMT", now) == 0        # already past
+    assert domain.retry_after_seconds("9999999", now) == 86400                           # a day at most
+    assert domain.retry_after_seconds("soon", now) is None
+    assert domain.retry_after_seconds(None, now) is None
+    assert domain.webhook_outcome(429, 120).retry_after == 120
+    # the schedule's 5 s, but the receiver asked for two minutes
+    assert domain.next_attempt(1, [5, 300], now, rand=lambda: 0.5, at_least=120) == now + timedelta(seconds=120)
+    assert domain.next_attempt(1, [5, 300], now, rand=lambda: 0.5, at_least=1) == now + timedelta(seconds=5)
+
+
 @pytest.mark.parametrize("url, env, problem", [
     ("https://hooks.example.nl/lead", "production", None),
     ("http://hooks.example.nl/lead", "production", "must be an https URL"),
