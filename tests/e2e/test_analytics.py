@@ -20,6 +20,9 @@ import amqp
 import psycopg
 import pytest
 import requests
+from cloudevents.core.bindings.http import HTTPMessage, from_structured
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 from kombu import Connection, Exchange, Queue, binding
 
 from services.analytics import analyst_user
@@ -254,6 +257,25 @@ def test_the_event_stream_resumes_from_last_event_id(analyst, anonymous, platfor
     assert resumed and int(resumed[0]["id"]) > middle and [int(e["id"]) for e in resumed][: len(ids) - len(ids) // 2 - 1] \
         == ids[len(ids) // 2 + 1:][: len(resumed)]
     assert anonymous.get("/api/v1/events/stream").status_code == 401
+
+
+def test_the_event_stream_sends_cloudevents_when_asked(analyst, anonymous, platform):
+    anonymous.get("/api/v1/search", params={"q": "lassen"})
+    headers = {"Authorization": f"Bearer {analyst.token}"}
+    plain = parse_sse(analyst.http.get(f"{platform.url}/api/v1/events/stream", params={"seconds": 1}, headers=headers,
+                                       timeout=30).text)
+    answer = analyst.http.get(f"{platform.url}/api/v1/events/stream", params={"seconds": 1, "format": "cloudevents"},
+                              headers=headers, timeout=30)
+    events = parse_sse(answer.text)
+    assert events and [e["id"] for e in events][: len(plain)] == [e["id"] for e in plain][: len(events)]
+    for sent, before in zip(events, plain):
+        event = from_structured(HTTPMessage({"content-type": "application/cloudevents+json"},
+                                            json.dumps(sent["data"]).encode()), JSONFormat(), CloudEvent)
+        envelope = before["data"]
+        assert event.get_id() == envelope["event_id"] and event.get_data() == envelope
+        assert event.get_type() == f"nl.scholingsalliantie.{envelope['source']}.{envelope['event_type'].replace('_', '-')}"
+    bad = analyst.http.get(f"{platform.url}/api/v1/events/stream", params={"format": "xml"}, headers=headers, timeout=30)
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["format"]
 
 
 def parse_sse(text: str) -> list[dict]:

@@ -3,12 +3,14 @@
 themselves (admin). Answered by the analytics service."""
 from __future__ import annotations
 
+import functools
 import json
 import math
 
 import eventlet
 from werkzeug.wrappers import Response
 
+from services.contracts import cloudevents
 from services.contracts.analytics import NewAnalyst
 from services.gateway.http import json_response, read_model
 from services.gateway.problems import Problem
@@ -65,8 +67,9 @@ def _report(gw, request, name: str):
 
 @ROUTES("GET", "/api/v1/events/stream", "Every archived event as server-sent events in the order they arrived (id: "
         "the event's place in the stream; Last-Event-ID or after= resumes; the stream ends after 25 s and the client "
-        "reconnects)", roles=READERS, params=(query("after", {"type": "integer"}),
-                                              query("seconds", {"type": "number", "maximum": 25})),
+        "reconnects); format=cloudevents sends each as a CloudEvent (structured, NL GOV profile)", roles=READERS,
+        params=(query("after", {"type": "integer"}), query("seconds", {"type": "number", "maximum": 25}),
+                query("format", {"type": "string", "enum": ["envelope", "cloudevents"], "default": "envelope"})),
         errors=(422,), responses={"200": {"description": "text/event-stream",
                                           "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 def event_stream(gw, request, me):
@@ -83,6 +86,12 @@ def event_stream(gw, request, me):
     if not seconds >= 0:        # not a number (nan too)
         raise Problem(422, "Validation failed", "seconds is how long the stream stays open",
                       [{"field": "seconds", "message": f"a number of seconds, 0 to {STREAM_SECONDS}"}])
+    fmt = request.args.get("format", "envelope")
+    if fmt not in ("envelope", "cloudevents"):
+        raise Problem(422, "Validation failed", "format is envelope or cloudevents",
+                      [{"field": "format", "message": "envelope or cloudevents"}])
+    as_cloudevent = functools.partial(cloudevents.structured, source_urn=gw.config["CLOUDEVENTS_SOURCE"],
+                                      base_url=gw.config["PUBLIC_BASE_URL"])
 
     def events():
         after, waited = int(last), 0.0
@@ -92,6 +101,8 @@ def event_stream(gw, request, me):
             for event in batch:
                 after = event["seq"]
                 data = {k: event[k] for k in ("event_id", "source", "event_type", "occurred_at", "payload")}
+                if fmt == "cloudevents":
+                    data = as_cloudevent(data)
                 yield f"id: {after}\nevent: {event['event_type']}\ndata: {json.dumps(data)}\n\n"
             if not batch:
                 eventlet.sleep(STREAM_POLL)
