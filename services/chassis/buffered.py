@@ -9,11 +9,11 @@ Published in bursts, it costs the search service a fraction of that and analytic
 it no longer delays the answer it describes.
 
 What it gives up and keeps: the events of the last window are only in memory, so a crash of the
-service loses them; a graceful stop publishes them first. Each burst is one AMQP transaction, so
-an event leaves memory only once RabbitMQ has it (nameko's unconfirmed publish, used before, could
+service loses them; a graceful stop publishes them first. Each burst waits once for RabbitMQ's
+confirms of all its events, so an event leaves memory only once RabbitMQ has it (nameko's unconfirmed publish, used before, could
 lose events to a broker restart unnoticed). While RabbitMQ is away they wait (at most
 ``MAX_WAITING``, oldest dropped first, with a warning) and go out once it is back, in the order
-they were dispatched; a commit whose answer was lost sends its burst again (consumers skip an
+they were dispatched; a burst whose confirms were lost is sent again (consumers skip an
 event id they have seen). Each event is its own persistent AMQP message, as ``EventDispatcher``
 would publish it.
 """
@@ -28,8 +28,8 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from services.chassis import wire
-from services.chassis.channels import TransactedChannel
-from services.chassis.outbox import cloudevents_config
+from services.chassis.channels import ConfirmedChannel
+from services.chassis.outbox import CONFIRM_SECONDS, cloudevents_config
 from services.contracts.cloudevents import amqp_headers
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class BufferedDispatcher(DependencyProvider):
         self._dropped = 0
         self._arrived: Event | None = None
         self._stopped = Event()
-        self._amqp = TransactedChannel(self.amqp_uri, self.exchange)
+        self._amqp = ConfirmedChannel(self.amqp_uri, self.exchange)
         self._running = False
         self._thread = None
 
@@ -108,23 +108,18 @@ class BufferedDispatcher(DependencyProvider):
                 self._stopped.wait(RETRY_SECONDS)
 
     def _publish_waiting(self) -> bool:
-        """Publish the waiting events, oldest first, in one AMQP transaction: they leave memory
-        only on ``tx.commit-ok``, when RabbitMQ has them all (a publish alone has no answer: one
-        written just as the broker went away would be gone). False, and they stay, when the
-        broker is away."""
+        """Publish the waiting events, oldest first, and wait for RabbitMQ's confirms: they leave
+        memory only when RabbitMQ has them all (a publish alone has no answer: one written just as
+        the broker went away would be gone). False, and they stay, when the broker is away."""
         if self._dropped:
             log.warning("%d %s events were dropped: the broker was away too long", self._dropped,
                         self.exchange.name)
             self._dropped = 0
         burst = list(self._waiting)         # workers may add more while this one goes out
         try:
-            channel = self._amqp.channel()
-            for event_type, body, headers in burst:
-                channel.basic_publish(
-                    Message(body, content_type=wire.CONTENT_TYPE, content_encoding="utf-8", delivery_mode=2,
-                            application_headers=headers),
-                    exchange=self.exchange.name, routing_key=event_type)
-            channel.tx_commit()
+            self._amqp.publish_all(((Message(body, content_type=wire.CONTENT_TYPE, content_encoding="utf-8",
+                                             delivery_mode=2, application_headers=headers), event_type, False)
+                                    for event_type, body, headers in burst), timeout=CONFIRM_SECONDS)
         except Exception as exc:  # noqa: BLE001 - the broker away: they wait for the next pass
             log.warning("cannot publish %d %s events yet (%s)", len(self._waiting), self.exchange.name, exc)
             self._amqp.drop()
