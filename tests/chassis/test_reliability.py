@@ -313,12 +313,18 @@ def test_running_platform_recovers_from_a_broker_restart(platform, provider, ano
     eventually(lambda: found(anonymous, word, created.json()["id"]), timeout=20, message="findable after restart")
 
 
-def test_event_no_queue_takes_stays_in_the_outbox_until_one_is_bound(rabbit_config, database, service_container):
-    amqp_uri = rabbit_config["AMQP_URI"]
+def catalogue_with_a_provider(rabbit_config, database, service_container, name: str):
+    """The catalogue service running in the test, after registering a provider (one event)."""
     container = service_container(CatalogueService, config_for(rabbit_config, database))
     container.start()
     with entrypoint_hook(container, "register_provider") as register:
-        register({"name": "Nog niemand luistert", "kind": "opleider"})
+        register({"name": name, "kind": "opleider"})
+    return container
+
+
+def test_event_no_queue_takes_stays_in_the_outbox_until_one_is_bound(rabbit_config, database, service_container):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    catalogue_with_a_provider(rabbit_config, database, service_container, "Nog niemand luistert")
     with psycopg.connect(database, autocommit=True) as conn:
         row = eventually(lambda: conn.execute("SELECT sent_at, last_error FROM outbox WHERE attempts >= 1").fetchone(),
                          message="a returned publish")
@@ -359,3 +365,27 @@ def test_a_batch_the_database_refuses_is_retried_whole_not_one_by_one(rabbit_con
     assert eventually(lambda: dead_letters() == 10, timeout=30, message="all ten dead-lettered after their retries")
     # four attempts each; one by one would be 4 x (1 batch + 10 single) = 44 calls
     assert len(calls_while_away) <= 16 and max(calls_while_away) > 1, calls_while_away
+
+
+def test_an_event_a_queue_refuses_stays_in_the_outbox_until_it_is_taken(rabbit_config, database, service_container):
+    """A queue that refuses a message (here: full, ``reject-publish``) says so with ``basic.nack``:
+    the relay keeps the row, says why, and publishes it once a queue takes it. (The loss that made
+    the relay use confirms instead of AMQP transactions needs a cluster whose quorum queue changes
+    leader: tests/scale/test_rabbit_cluster.py.)"""
+    amqp_uri = rabbit_config["AMQP_URI"]
+    full = Queue(f"full-{uuid.uuid4().hex[:6]}", exchange=get_event_exchange("catalogue", {}), routing_key="#",
+                 durable=True, queue_arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+    with Connection(amqp_uri) as conn:
+        full(conn.channel()).declare()
+    catalogue_with_a_provider(rabbit_config, database, service_container, "Een volle wachtrij")
+    with psycopg.connect(database, autocommit=True) as conn:
+        row = eventually(lambda: conn.execute("SELECT sent_at, last_error FROM outbox WHERE attempts >= 1").fetchone(),
+                         message="a refused publish")
+        assert row[0] is None and "refused" in row[1], row
+        watch = watch_catalogue_events(amqp_uri)
+        with Connection(amqp_uri) as amqp:
+            full(amqp.channel()).delete()
+        events = eventually(lambda: received(amqp_uri, watch), timeout=15, message="published once taken")
+        assert [e["event_type"] for e in events] == ["provider_registered"]
+        assert conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (0,)
+
