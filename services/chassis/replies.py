@@ -38,11 +38,14 @@ message nameko's slower way.
 from __future__ import annotations
 
 import logging
+import time
 
 from amqp import Message
+from amqp.exceptions import NotFound
 from eventlet import patcher
 from eventlet.semaphore import Semaphore
 from nameko.amqp.publish import Publisher
+from nameko.messaging import QueueConsumer
 from nameko.rpc import MethodProxy, ReplyListener, Responder, RpcProxy
 
 from services.chassis import wire
@@ -129,6 +132,41 @@ class RequestPublisher(Publisher):
             super().publish(payload, **kwargs)
 
 
+class ReplyQueueConsumer(QueueConsumer):
+    """The reply listener's consumer, which makes sure its queue is still there. When a cluster
+    node is killed, a caller that reconnects at once can declare and consume its reply queue while
+    the other nodes still list the old one on the dead node; once they have removed it, the
+    caller's consumer stays registered on its channel, no queue takes its replies (RabbitMQ drops
+    them as unroutable) and every call times out for as long as the process lives
+    (tests/scale/test_rabbit_cluster.py: the gateway answered every request with 503 after 30 s).
+    So every ``CHECK_SECONDS``, in the consumer's own thread and on its own channel, the queue is
+    declared passively; when RabbitMQ says it is gone, the consumer reconnects, which declares
+    the queue and consumes it again. One round trip per process every few seconds."""
+
+    CHECK_SECONDS = 5.0
+
+    def __init__(self):
+        super().__init__()
+        self._channel, self._checked = None, 0.0
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self._channel, self._checked = channel, time.monotonic()
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def on_iteration(self):
+        super().on_iteration()
+        if self._channel is None or time.monotonic() - self._checked < self.CHECK_SECONDS:
+            return
+        self._checked = time.monotonic()
+        for provider in list(self._providers):
+            try:
+                self._channel.queue_declare(provider.queue.name, passive=True)
+            except NotFound:
+                log.warning("reply queue %s is gone; reconnecting to declare it again", provider.queue.name)
+                self._channel = None
+                raise           # a channel error: kombu's consumer loop reconnects
+
+
 class UnackedReplyListener(ReplyListener):
     """nameko's reply listener, consuming its reply queue without acknowledgements. The queue is
     transient (nameko declares it durable): on a RabbitMQ cluster whose vhost makes durable queues
@@ -137,7 +175,10 @@ class UnackedReplyListener(ReplyListener):
     A transient queue is a classic one on the node its caller is connected to, removed with that
     node and declared again on reconnection. It is not auto-deleted: a caller that reconnects (a
     missed heartbeat under load) still finds the replies sent meanwhile; nameko's x-expires
-    removes it five minutes after its caller is gone."""
+    removes it five minutes after its caller is gone. Its consumer checks that it is still there
+    (``ReplyQueueConsumer``)."""
+
+    queue_consumer = ReplyQueueConsumer()
 
     def setup(self):
         super().setup()
