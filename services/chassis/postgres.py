@@ -216,6 +216,12 @@ class Transactions:
             yield self._provider.store_class(conn)
 
 
+def _in_utc(conn) -> None:
+    """Every connection of the pool reads moments in UTC, whatever the server's TimeZone: the API
+    answers in UTC (the NL API Design Rules), and a moment read from the database is answered as read."""
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
 class Database(DependencyProvider):
     """Owns the service's connection pool, migrations and (optionally) its outbox relay."""
 
@@ -243,6 +249,7 @@ class Database(DependencyProvider):
             url, min_size=1, max_size=self.pool_size, open=False, name=self.container.service_name,
             kwargs={"autocommit": True},  # transactions are explicit: conn.transaction()
             check=ConnectionPool.check_connection,      # a connection the database dropped is replaced
+            configure=_in_utc,
             timeout=float(self.container.config.get("DB_WAIT_SECONDS", 5)),
         )
         self.pool.open(wait=True, timeout=30)

@@ -389,3 +389,16 @@ def test_an_event_a_queue_refuses_stays_in_the_outbox_until_it_is_taken(rabbit_c
         assert [e["event_type"] for e in events] == ["provider_registered"]
         assert conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (0,)
 
+
+def test_a_moment_read_from_the_database_is_answered_in_utc_whatever_the_server_zone(rabbit_config, database,
+                                                                                     service_container):
+    """The API answers moments in UTC (NL API Design Rules): a database whose TimeZone is not UTC
+    (here Chatham, +13:45 or +12:45) changes nothing in the answer."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        name = conn.info.dbname
+        conn.execute(f'ALTER DATABASE "{name}" SET TimeZone = \'Pacific/Chatham\'')
+    container = catalogue_with_a_provider(rabbit_config, database, service_container, "Tijdzone")
+    with entrypoint_hook(container, "list_providers") as list_providers:
+        created = [p["created_at"] for p in list_providers()]
+    assert created and all(c.endswith("+00:00") for c in created), created
+    assert abs(datetime.fromisoformat(created[0]) - datetime.now(timezone.utc)).total_seconds() < 60

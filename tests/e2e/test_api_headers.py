@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -72,3 +73,26 @@ def test_errors_are_problem_json_and_a_trailing_slash_is_not_another_address(ans
         assert answer.status_code == status, (name, answer.status_code, answer.text[:300])
         assert answer.headers["Content-Type"].startswith("application/problem+json"), name
         assert answer.json()["status"] == status, name
+
+
+def test_a_moment_is_taken_with_any_offset_and_answered_in_utc(anonymous, teams):
+    intake = anonymous.post("/api/v1/intakes", json=person()).json()
+    assert datetime.fromisoformat(intake["callback_due_by"]).utcoffset() == timedelta(0), intake["callback_due_by"]
+    north = teams["noord"]
+    # "call me again tomorrow at 11", said from India (+05:30): the same moment, answered in UTC
+    until = (datetime.now(timezone(timedelta(hours=5, minutes=30))) + timedelta(days=1)).replace(
+        hour=11, minute=0, second=0, microsecond=0)
+    step = north.post(f"/api/v1/intakes/{intake['id']}/events",
+                      json={"type": "waiting_for_person", "until": until.isoformat()})
+    assert step.status_code == 200, step.text
+    read = north.get(f"/api/v1/intakes/{intake['id']}").json()
+    paused = datetime.fromisoformat(read["paused_until"])
+    assert paused == until and paused.utcoffset() == timedelta(0), read["paused_until"]
+    assert read["paused_until"].startswith(until.astimezone(timezone.utc).strftime("%Y-%m-%dT05:30"))
+    for moment in (read["received_at"], read["callback_due_by"]):
+        assert datetime.fromisoformat(moment).utcoffset() == timedelta(0), moment
+    # a moment without an offset is refused, with the field named
+    bare = north.post(f"/api/v1/intakes/{intake['id']}/events",
+                      json={"type": "waiting_for_person", "until": "2030-01-07T11:00:00"})
+    assert bare.status_code == 422 and bare.headers["Content-Type"].startswith("application/problem+json")
+    assert any("until" in (e.get("field") or "") or "until" in e.get("message", "") for e in bare.json()["errors"]), bare.text
