@@ -38,8 +38,14 @@ FORM_ANSWERS = {"303": {"description": "done: on to the next page"},
                 "403": {"description": "the form's CSRF token is missing or wrong"}}
 
 
+def document(config: dict) -> dict:
+    """The OpenAPI document of the gateway running with ``config``: its PUBLIC_BASE_URL is the
+    one server and the contact's page, API_CONTACT_NAME and API_CONTACT_EMAIL who answers."""
+    return _document(config["PUBLIC_BASE_URL"], config["API_CONTACT_NAME"], config["API_CONTACT_EMAIL"])
+
+
 @functools.cache
-def document() -> dict:
+def _document(base_url: str, contact_name: str, contact_email: str) -> dict:
     from services.gateway.service import ROUTES       # the routes import this module (``/openapi.json``)
     routes = [r for r in ROUTES if r.documented]
     paths: dict = {}
@@ -51,7 +57,9 @@ def document() -> dict:
     return _with_common_answers({
         "openapi": "3.1.0",
         "info": {"title": "Scholingsalliantie API", "version": API_VERSION,
-                 "description": "Course offer, search and intake for lifelong learning in the Netherlands."},
+                 "description": "Course offer, search and intake for lifelong learning in the Netherlands.",
+                 "contact": {"name": contact_name, "url": base_url, "email": contact_email}},
+        "servers": [{"url": base_url, "description": "this deployment; the major version is in each path (/api/v1)"}],
         "components": {"schemas": {**_model_schemas(routes), "Problem": PROBLEM}, "securitySchemes": SECURITY_SCHEMES,
                        "headers": {"API-Version": {"description": "the version of this API (SemVer) that answered",
                                                    "schema": {"type": "string", "example": API_VERSION}}}},

@@ -29,6 +29,9 @@ class Settings(ServiceSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = Field(default=8000, ge=1, le=65535)
     rpc_timeout_seconds: float = Field(default=30, gt=0)
+    api_contact_name: str = Field(default="Scholingsalliantie", min_length=1, description=(
+        "who answers questions about the API: the OpenAPI document's info.contact (its url is PUBLIC_BASE_URL)"))
+    api_contact_email: str = Field(default="api@scholingsalliantie.nl", pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
     import_heartbeat_seconds: float = Field(
         default=60, gt=0, description="how often the gateway tells the catalogue it is still reading an import's body")
     rate_limit_per_minute: float = Field(default=1200, ge=0,
@@ -79,7 +82,8 @@ class Settings(ServiceSettings):
         config.update({name.upper(): getattr(self, name) for name in (
             "rpc_timeout_seconds", "import_heartbeat_seconds", "rate_limit_per_minute", "rate_limit_burst",
             "page_rate_limit_per_minute", "page_rate_limit_burst", "max_body_bytes", "socket_timeout_seconds",
-            "request_deadline_seconds", "trusted_proxies", "max_upload_bytes", "upload_slots")})
+            "request_deadline_seconds", "trusted_proxies", "max_upload_bytes", "upload_slots", "api_contact_name",
+            "api_contact_email")})
         if self.admin_token is None:
             logging.getLogger("gateway").warning(
                 "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)

@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
                                                response_schema_conformance, status_code_conformance)
 
-from services.gateway.openapi import document
+from tests.contract.test_api_design_rules import served_document
 from tests.conftest import Client
 from tests.infra import ADMIN_TOKEN
 
@@ -46,11 +46,11 @@ def ndjson(ctx, value) -> bytes:
 
 # the document the gateway serves as /openapi.json (the first test checks they are one), read at
 # collection so that each operation is a test of its own
-schema = schemathesis.openapi.from_dict(document())
+schema = schemathesis.openapi.from_dict(served_document())
 
 
-def test_the_document_is_the_one_served(anonymous):
-    assert anonymous.get("/openapi.json").json() == document()
+def test_the_document_is_the_one_served(anonymous, platform):
+    assert anonymous.get("/openapi.json").json() == served_document(public_base_url=platform.url)
 
 
 

@@ -32,7 +32,7 @@ def health(gw, request):
 
 @ROUTES("GET", "/openapi.json", "This document", kind="document", documented=False)
 def openapi_document(gw, request):
-    return json_response(openapi.document(), headers=DOCUMENT_HEADERS)
+    return json_response(openapi.document(gw.config), headers=DOCUMENT_HEADERS)
 
 
 @ROUTES("GET", "/asyncapi.json", "The AsyncAPI 3.0 document of the events (RabbitMQ exchanges `<source>.events`) a "
