@@ -29,7 +29,8 @@ from nameko.standalone.events import get_event_exchange
 
 from services.chassis import wire
 from services.chassis.channels import ConfirmedChannel
-from services.chassis.outbox import CONFIRM_SECONDS, cloudevents_config
+from services.chassis.outbox import CONFIRM_SECONDS
+from services.chassis.settings import cloudevents_config
 from services.contracts.cloudevents import amqp_headers
 
 log = logging.getLogger(__name__)

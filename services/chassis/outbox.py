@@ -16,19 +16,12 @@ from psycopg_pool import ConnectionPool
 
 from services.chassis import wire
 from services.chassis.channels import ConfirmedChannel
-from services.contracts.cloudevents import DEFAULT_SOURCE, amqp_headers
+from services.contracts.cloudevents import amqp_headers
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(seconds=60)
 CONFIRM_SECONDS = 30.0      # a batch RabbitMQ has not confirmed by then is tried again later
-
-
-def cloudevents_config(config: dict) -> tuple[str, str]:
-    """What an event's CloudEvents headers need of a service's config: the alliance's URN and
-    the gateway's public address."""
-    return (config.get("CLOUDEVENTS_SOURCE") or DEFAULT_SOURCE,
-            (config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -42,7 +35,7 @@ class OutboxRelay:
     before its confirm, and its row stays."""
 
     def __init__(self, pool: ConnectionPool, amqp_uri: str, source: str, poll_seconds: float = 1.0,
-                 batch_size: int = 500, cloudevents: tuple[str, str] = (DEFAULT_SOURCE, "http://127.0.0.1:8000")):
+                 batch_size: int = 500, *, cloudevents: tuple[str, str]):
         self.pool = pool
         self.cloudevents = cloudevents      # (the alliance's URN, the public base URL): each event's headers
         self.amqp_uri = amqp_uri

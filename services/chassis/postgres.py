@@ -254,7 +254,8 @@ class Database(DependencyProvider):
         )
         self.pool.open(wait=True, timeout=30)
         if self.source:
-            from services.chassis.outbox import OutboxRelay, cloudevents_config
+            from services.chassis.outbox import OutboxRelay
+            from services.chassis.settings import cloudevents_config
 
             self.relay = OutboxRelay(
                 self.pool, self.container.config["AMQP_URI"], self.source,

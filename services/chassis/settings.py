@@ -185,3 +185,11 @@ def config_of(cls: type[ServiceSettings], **values) -> dict:
     and backends that tests and benchmarks start in-process, so they run with the defaults a
     deployed service has, stated once, in the settings model."""
     return cls(**values).nameko_config()
+
+
+def cloudevents_config(config: dict) -> tuple[str, str]:
+    """What an event's CloudEvents headers need of a service's config: the alliance's URN and the
+    gateway's public address (their defaults, where a test's bare config lacks them)."""
+    fields = ServiceSettings.model_fields
+    return (config.get("CLOUDEVENTS_SOURCE") or fields["cloudevents_source"].default,
+            (config.get("PUBLIC_BASE_URL") or fields["public_base_url"].default).rstrip("/"))

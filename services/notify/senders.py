@@ -19,9 +19,9 @@ import requests
 from nameko.extensions import DependencyProvider
 from standardwebhooks.webhooks import Webhook
 
+from services.chassis.settings import cloudevents_config
 from services.chassis.urls import guarded_session, outbound_failure
 from services.contracts import cloudevents
-from services.contracts.cloudevents import DEFAULT_SOURCE
 from services.notify.domain import (DELIVERED, PERMANENT, TECHNICAL, TEMPORARY, Outcome, retry_after_seconds,
                                     smtp_outcome, webhook_outcome)
 
@@ -135,7 +135,7 @@ class Webhooks:
     webhook is taken, the receiver is asked with the CloudEvents webhook handshake (``handshake``),
     as the NL GOV webhook guideline asks."""
 
-    def __init__(self, timeout: float = 10, allow_loopback: bool = False, source_urn: str = DEFAULT_SOURCE):
+    def __init__(self, timeout: float, allow_loopback: bool, source_urn: str):
         self.timeout = timeout
         self.source_urn = source_urn
         self.session = guarded_session(allow_loopback)      # public addresses only, checked on every request
@@ -208,7 +208,7 @@ class Senders(DependencyProvider):
         self.channels = Channels(Mail(config["SMTP_URL"], config["NOTIFY_MAIL_FROM"], config["NOTIFY_SEND_TIMEOUT"]),
                                  SMS_PROVIDERS[config["SMS_PROVIDER"]](),
                                  Webhooks(config["NOTIFY_SEND_TIMEOUT"], config.get("OUTBOUND_ALLOW_LOOPBACK", False),
-                                          config.get("CLOUDEVENTS_SOURCE") or DEFAULT_SOURCE))
+                                          cloudevents_config(config)[0]))
 
     def stop(self):
         self.channels.mail.close()
