@@ -48,9 +48,8 @@ class Delivery:
         if waiting:
             delays = self.config["NOTIFY_MAIL_RETRY_SECONDS"]
             with self.db.transaction() as tx:
-                for message in waiting:
-                    tx.put_back(message["id"], domain.next_attempt(1, delays, datetime.now(timezone.utc)),
-                                "intake did not say who to send to: waiting for it")
+                tx.put_back([m["id"] for m in waiting], domain.next_attempt(1, delays, datetime.now(timezone.utc)),
+                            "intake did not say who to send to: waiting for it")
             counts[TECHNICAL] += len(waiting)
             batch = [m for m in batch if m not in waiting]
         # one connection for the batch; each outcome is its own statement, durable before the next send

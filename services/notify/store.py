@@ -122,14 +122,14 @@ class NotifyStore(Store):
              "subject": rendered and rendered.subject, "text": rendered and (rendered.sms or rendered.text),
              "html": rendered and rendered.html})
 
-    def put_back(self, message_id: str, next_attempt_at: datetime, reason: str) -> None:
-        """A claimed message not tried after all (its recipient could not be looked up): open
-        again at ``next_attempt_at``, the attempt its claim counted given back."""
+    def put_back(self, message_ids: list[str], next_attempt_at: datetime, reason: str) -> None:
+        """Claimed messages not tried after all (their recipients could not be looked up): open
+        again at ``next_attempt_at``, the attempt each claim counted given back."""
         self.execute(
             """UPDATE messages SET status = 'technical-failure', attempts = attempts - 1, reason = %(reason)s,
                    lease_until = NULL, next_attempt_at = %(next)s, updated_at = now()
-               WHERE id = %(id)s AND status = 'sending'""",
-            {"id": message_id, "next": next_attempt_at, "reason": reason})
+               WHERE id = ANY(%(ids)s::uuid[]) AND status = 'sending'""",
+            {"ids": [str(i) for i in message_ids], "next": next_attempt_at, "reason": reason})
 
     def retry(self, message_id: str) -> bool:
         """A final message tried again from the start (a replay), keeping its key and ids."""
