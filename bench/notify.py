@@ -30,7 +30,9 @@ from bench.common import MachineCpu, bench_platform, figure, mail_catcher  # noq
 from services.contracts.intake import IntakeSubmitted, LeadShared
 from services.notify import templates  # noqa: E402
 from services.notify.messages import MESSAGES, Recipient  # noqa: E402
+from services.chassis.settings import cloudevents_config  # noqa: E402
 from services.notify.senders import Webhooks, email_message  # noqa: E402
+from services.notify.settings import Settings as NotifySettings  # noqa: E402
 from tests.infra import ADMIN_TOKEN, free_port  # noqa: E402
 
 
@@ -116,7 +118,9 @@ class Receiver:
 
 
 def bare_webhooks(url: str, secret: str, count: int) -> float:
-    sender = Webhooks()
+    # notify's own sender as the platform runs it here (its timeout, the CloudEvents source), to
+    # the receiver on this machine
+    sender = Webhooks(NotifySettings.model_fields["notify_send_timeout"].default, True, cloudevents_config({})[0])
     started = time.perf_counter()
     for n in range(count):
         sender.send(url, [secret], f"msg_bare{n}", {"type": "lead.created", "timestamp": "2026-12-04T00:00:00Z",
