@@ -10,8 +10,8 @@ it no longer delays the answer it describes.
 
 What it gives up and keeps: the events of the last window are only in memory, so a crash of the
 service loses them; a graceful stop publishes them first. Each burst waits once for RabbitMQ's
-confirms of all its events, so an event leaves memory only once RabbitMQ has it (nameko's unconfirmed publish, used before, could
-lose events to a broker restart unnoticed). While RabbitMQ is away they wait (at most
+confirms of all its events, so an event leaves memory only once RabbitMQ has it (nameko's
+unconfirmed publish, used before, could lose events to a broker restart unnoticed). While RabbitMQ is away they wait (at most
 ``MAX_WAITING``, oldest dropped first, with a warning) and go out once it is back, in the order
 they were dispatched; a burst whose confirms were lost is sent again (consumers skip an
 event id they have seen). Each event is its own persistent AMQP message, as ``EventDispatcher``

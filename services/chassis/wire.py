@@ -9,6 +9,7 @@ as before. Payloads are already plain JSON (contracts dump with ``mode="json"``)
 types a handler might return are written as JSON texts."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import orjson
@@ -44,3 +45,8 @@ def nameko_config() -> dict:
         SERIALIZER_CONFIG_KEY: NAME,
         ACCEPT_CONFIG_KEY: [NAME],
     }
+
+
+def moment(value: datetime | None) -> str | None:
+    """A moment as the API answers it: RFC 3339 in UTC (the NL API Design Rules; pages show Dutch time)."""
+    return None if value is None else value.astimezone(timezone.utc).isoformat()

@@ -90,6 +90,10 @@ class NewIntake(Strict):
         return model
 
 
+# a clock time without a zone: "time-local" in the document (NL API Design Rules, /core/date-time)
+ClockTime = Annotated[time, Field(json_schema_extra={"format": "time-local"})]
+
+
 class NewTeam(Strict):
     what: ClassVar[str] = "advisor team"
 
@@ -102,9 +106,8 @@ class NewTeam(Strict):
     phone: Annotated[str, Field(max_length=20, pattern=r"^\+?[0-9][0-9 ()-]{5,18}$", description=(
         "the team's number people can call, shown on their status page"))] | None = None
     working_hours: Annotated[float, Field(gt=0, le=200)] = 16
-    # clock times without a zone: "time-local" in the document (NL API Design Rules, /core/date-time)
-    opens: Annotated[time, Field(json_schema_extra={"format": "time-local"})] = time(9, 0)
-    closes: Annotated[time, Field(json_schema_extra={"format": "time-local"})] = time(17, 0)
+    opens: ClockTime = time(9, 0)
+    closes: ClockTime = time(17, 0)
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = [0, 1, 2, 3, 4]    # Monday 0 .. Sunday 6
     closed_on_public_holidays: bool = True
     closed_on_good_friday: bool = False

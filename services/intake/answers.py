@@ -2,15 +2,10 @@
 them (the export), a team. Pure shaping of store rows into JSON-ready dicts."""
 from __future__ import annotations
 
-from datetime import timezone
+from services.chassis.wire import moment
 
 # what the person sees of a step: never an advisor's note, never who
 PERSON_STEPS = {"submitted", "call_attempted", "waiting_for_person", "advice_given", "enrolled", "closed", "erased"}
-
-
-def moment_json(value):
-    """A moment as the API answers it: RFC 3339 in UTC (the pages show it in Dutch time)."""
-    return None if value is None else value.astimezone(timezone.utc).isoformat()
 
 
 def intake_json(row: dict) -> dict:
@@ -21,8 +16,8 @@ def intake_json(row: dict) -> dict:
         "preferred_contact": row["preferred_contact"], "language": row["language"],
         "share_with_provider": row["share_with_provider"], "consent": row["consent"],
         "name": row["name"], "email": row["email"], "phone": row["phone"], "postcode": row["postcode"],
-        "message": row["message"], "received_at": moment_json(row["received_at"]),
-        "callback_due_by": moment_json(row["callback_due_by"]), "paused_until": moment_json(row["paused_until"]),
+        "message": row["message"], "received_at": moment(row["received_at"]),
+        "callback_due_by": moment(row["callback_due_by"]), "paused_until": moment(row["paused_until"]),
         "overdue": bool(row.get("overdue")), "erased": row["erased_at"] is not None,
     }
 
@@ -35,14 +30,14 @@ def recipient_json(row: dict, team_addresses: list[str], token: str) -> dict:
         "preferred_contact": row["preferred_contact"], "token": token,
         "team": {"code": row["team"], "name": row["team_name"], "addresses": team_addresses},
         "course_id": row["course_id"], "course_title": row["course_title"], "provider_id": row["provider_id"],
-        "received_at": moment_json(row["received_at"]), "callback_due_by": moment_json(row["callback_due_by"]),
+        "received_at": moment(row["received_at"]), "callback_due_by": moment(row["callback_due_by"]),
     }
 
 
 def history_json(history: list[dict], with_notes: bool) -> list[dict]:
     out = []
     for h in history:
-        entry = {"type": h["type"], "at": moment_json(h["at"])}
+        entry = {"type": h["type"], "at": moment(h["at"])}
         if with_notes:
             entry.update(actor=h["actor"], note=h["note"])
         out.append(entry)
@@ -52,7 +47,7 @@ def history_json(history: list[dict], with_notes: bool) -> list[dict]:
 def status_json(row: dict, history: list[dict]) -> dict:
     return {"id": row["id"], "status": row["status"],
             "team": {"code": row["team"], "name": row["team_name"], "phone": row.get("team_phone")},
-            "callback_due_by": moment_json(row["callback_due_by"]), "paused_until": moment_json(row["paused_until"]),
+            "callback_due_by": moment(row["callback_due_by"]), "paused_until": moment(row["paused_until"]),
             "history": history_json([h for h in history if h["type"] in PERSON_STEPS], with_notes=False)}
 
 
@@ -60,7 +55,7 @@ def export_json(row: dict, history: list[dict], access_log: list[dict]) -> dict:
     intake = intake_json(row)
     intake.pop("overdue")
     return {"intake": intake, "history": history_json(history, with_notes=False),
-            "access_log": [{"who": a["who"], "role": a["role"], "at": moment_json(a["at"]), "what": a["what"]}
+            "access_log": [{"who": a["who"], "role": a["role"], "at": moment(a["at"]), "what": a["what"]}
                            for a in access_log]}
 
 

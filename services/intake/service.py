@@ -21,6 +21,7 @@ from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
 from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
+from services.chassis.wire import moment
 from services.contracts.catalogue import CourseChangeWithPlaces, CoursePublished, CourseUpdated, CourseWithdrawn
 from services.contracts.intake import (CallbackDueSoon, CallbackOverdue, IntakeAssigned, IntakeErased,
                                        IntakeOutcomeRecorded, IntakeSubmitted, LeadShared, NewAdvisor, NewIntake,
@@ -29,8 +30,7 @@ from services.intake import domain
 from services.intake.erasure_log import log_erasure
 from services.intake.settings import Settings  # noqa: F401 (read by services.run)
 from services.intake.store import IntakeStore, calendar_of, region_of
-from services.intake.answers import (export_json, history_json, intake_json, moment_json, recipient_json, status_json,
-                                     team_json)
+from services.intake.answers import export_json, history_json, intake_json, recipient_json, status_json, team_json
 
 log = logging.getLogger(__name__)
 rpc_call = rpc(expected_exceptions=DomainError)
@@ -410,4 +410,4 @@ def _again(done: dict, asked: str) -> dict:
 def _submitted(intake_id, status: str, team: str, team_name: str, due: datetime, token: str) -> dict:
     """The answer to a person's request (the same when the same request comes again)."""
     return {"id": str(intake_id), "status": status, "team": {"code": team, "name": team_name},
-            "callback_due_by": moment_json(due), "token": token}
+            "callback_due_by": moment(due), "token": token}
