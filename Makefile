@@ -4,7 +4,7 @@ SHELL := /bin/bash
 LOCAL := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: help run stop clean logs status test test-fast test-scale setup deadletters replay-deadletters compose-config bench bench-summary bench-scale bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-relevance reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
+.PHONY: help run stop clean logs status test test-fast test-scale setup deadletters replay-deadletters compose-config lint-api bench bench-summary bench-scale bench-import bench-search bench-intake bench-notify bench-analytics bench-pages bench-relevance reindex reconcile reliability backup restore replay-erasures analytics-replay analyst-user
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -72,6 +72,10 @@ replay-erasures: ## after a restore: erase again the people erased since BACKUP=
 
 reindex: ## rebuild the search read model of `make run` from the catalogue
 	@source $(LOCAL)/env.sh && .venv/bin/python -m services.search.reindex
+
+lint-api: setup ## lint /openapi.json with Logius's API Design Rules linter (Spectral, the ruleset pinned in tests/contract/adr); docs/api-design-rules.md explains what it finds
+	@mkdir -p .run && source $(LOCAL)/env.sh && "$$VENV/bin/python" -W ignore -m services.gateway.openapi > .run/openapi.json
+	@.run/node/node_modules/.bin/spectral lint -r tests/contract/adr/linter.yaml .run/openapi.json || echo "==> each finding's rule is explained in docs/api-design-rules.md (the suite checks that)"
 
 compose-config: ## check docker-compose.yml (needs only the docker client)
 	@docker compose config -q 2>/dev/null && echo "docker-compose.yml is valid" || .venv/bin/python -m pytest -q tests/contract/test_deploy.py

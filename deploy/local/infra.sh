@@ -11,7 +11,7 @@ setup() {
   [ -x "$PG_BIN/initdb" ] || need+=(postgresql-15)
   [ -f /usr/share/dict/dutch ] || need+=(wdutch)   # the Dutch word list for compound splitting
   [ -x /usr/bin/chromium ] || need+=(chromium)      # the browser tests' browser (driven by Playwright)
-  command -v npm >/dev/null || need+=(npm)          # axe-core for the accessibility checks
+  command -v npm >/dev/null || need+=(npm)          # axe-core and Spectral (the API linter)
   [ -x /usr/sbin/haproxy ] || need+=(haproxy)       # the load balancer of `make run SCALE=2` and the scale tests
   if [ ${#need[@]} -gt 0 ]; then
     say "installing Debian packages: ${need[*]}"
@@ -30,11 +30,13 @@ setup() {
     "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT[test]"
     touch "$stamp"
   fi
-  local axe="$ROOT/.run/node/node_modules/axe-core/axe.min.js"
-  if [ ! -f "$axe" ]; then
-    say "installing axe-core (npm) into .run/node for the accessibility checks"
+  # npm packages, pinned: axe-core for the accessibility checks, Spectral for Logius's API linter
+  local node="$ROOT/.run/node/node_modules"
+  if [ ! -f "$node/axe-core/axe.min.js" ] || [ ! -x "$node/.bin/spectral" ]; then
+    say "installing axe-core and @stoplight/spectral-cli (npm) into .run/node"
     mkdir -p "$ROOT/.run/node"
-    npm install --silent --no-audit --no-fund --prefix "$ROOT/.run/node" axe-core@4.14.1 >/dev/null
+    npm install --silent --no-audit --no-fund --prefix "$ROOT/.run/node" axe-core@4.14.1 \
+      @stoplight/spectral-cli@6.16.3 >/dev/null
   fi
 }
 

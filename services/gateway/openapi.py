@@ -158,3 +158,11 @@ def _with_common_answers(document: dict) -> dict:
                     answers.setdefault("413", {"description": TOO_LARGE, **PAGE_ERROR})
                     answers.setdefault("408", {"description": TOO_SLOW, **PAGE_ERROR})
     return document
+
+
+if __name__ == "__main__":      # `make lint-api`: the document as this environment's gateway serves it
+    import json
+
+    from services.chassis.settings import config_of
+    from services.gateway.settings import Settings
+    print(json.dumps(document(config_of(Settings)), indent=1))

@@ -5,7 +5,9 @@ explain fails, and so does a checked rule missing from the table."""
 from __future__ import annotations
 
 import copy
+import json
 import re
+import subprocess
 from collections import defaultdict
 
 import pytest
@@ -212,11 +214,22 @@ def _https(doc):
             yield "nlgov:servers-use-https (warning)", server["url"]
 
 
+TABLE = ROOT / "docs" / "api-design-rules.md"
+ROW = re.compile(r"^\| `([^`]+)`( \(warning\))? \| (applied|explained) \| ([^|]*) \|", re.MULTILINE)
+
+
 def table() -> dict:
     """Rule -> status, from docs/api-design-rules.md."""
-    rows = re.findall(r"^\| `([^`]+)`( \(warning\))? \| (applied|explained) \|", (ROOT / "docs" / "api-design-rules.md").read_text(),
-                      re.MULTILINE)
-    return {name + warning: status for name, warning, status in rows}
+    return {name + warning: status for name, warning, status, _ in ROW.findall(TABLE.read_text())}
+
+
+def linter_rows() -> dict:
+    """(Logius linter rule, pages or not) -> the table's row for it, from its "Logius linter rules"."""
+    rows = {}
+    for name, warning, _, codes in ROW.findall(TABLE.read_text()):
+        for code in re.findall(r"`([^`]+)`", codes):
+            rows[code, name.endswith(" (pages)")] = name + warning
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +276,72 @@ def test_the_checks_find_what_breaks_a_rule():
             "/core/version-header", "/core/query-keys-camel-case", "/core/error-handling/problem-details",
             "/core/error-handling/invalid-input", "/core/date-time/timezone",
             "/core/date-time/date-omit-time-portion"} <= found, found
+
+
+# Logius's own linter: Spectral with the ruleset Logius publishes, pinned (its header says where from)
+RULESET = ROOT / "tests" / "contract" / "adr" / "linter.yaml"
+SPECTRAL = ROOT / ".run" / "node" / "node_modules" / ".bin" / "spectral"
+
+
+def spectral(doc: dict, tmp_path) -> list[dict]:
+    """What Spectral with the Logius ruleset reports on ``doc``: its JSON results."""
+    assert SPECTRAL.exists(), "Spectral is missing: `make setup` installs it into .run/node"
+    source, report = tmp_path / "openapi.json", tmp_path / "report.json"
+    source.write_text(json.dumps(doc))
+    done = subprocess.run([str(SPECTRAL), "lint", "-r", str(RULESET), "-f", "json", "-o", str(report), "-q",
+                           "--fail-severity", "error", str(source)], capture_output=True, text=True, timeout=180)
+    assert report.exists(), done.stderr
+    return json.loads(report.read_text() or "[]")
+
+
+def on_a_page(result: dict) -> bool:
+    where = result["path"]
+    return len(where) > 1 and where[0] == "paths" and not api_path(where[1])
+
+
+def ruleset_codes() -> set:
+    """Every rule the pinned ruleset switches on (two-space keys under ``rules:``)."""
+    text = RULESET.read_text().split("\nrules:\n", 1)[1]
+    return set(re.findall(r"^  ([a-z0-9:-]+):", text, re.MULTILINE))
+
+
+@pytest.fixture(scope="module")
+def linted(tmp_path_factory) -> list[dict]:
+    return spectral(served_document(), tmp_path_factory.mktemp("spectral"))
+
+
+def test_every_linter_finding_is_of_a_rule_the_table_explains(linted):
+    rows, statuses = linter_rows(), table()
+    wrong = defaultdict(list)
+    for result in linted:
+        row = rows.get((result["code"], on_a_page(result)))
+        if statuses.get(row) != "explained":
+            wrong[f"{result['code']} -> {row}"].append("/".join(map(str, result["path"]))[:90])
+    assert not wrong, {code: where[:3] for code, where in wrong.items()}
+
+
+def test_the_linter_finds_what_the_table_explains(linted):
+    """An explained row that names linter rules has a finding of one of them (or the row is stale)."""
+    found = {(result["code"], on_a_page(result)) for result in linted}
+    named = defaultdict(set)
+    for key, row in linter_rows().items():
+        named[row].add(key)
+    explained = [row for row, status in table().items() if status == "explained"]
+    stale = [row for row in explained if not named[row] & found]
+    assert not stale, stale
+
+
+def test_every_rule_of_the_ruleset_has_its_row():
+    assert ruleset_codes(), "no rules read from the ruleset"
+    named = {code for code, _ in linter_rows()}
+    assert ruleset_codes() <= named, sorted(ruleset_codes() - named)
+
+
+def test_the_linter_finds_what_breaks_a_rule(tmp_path):
+    """The linter really runs, with the pinned rules: a document without its contact, with a
+    trailing slash and without the version header is reported for each."""
+    broken = copy.deepcopy(served_document())
+    broken["info"].pop("contact")
+    broken["paths"]["/api/v1/things/"] = {"get": {"operationId": "things", "responses": {"200": {"description": "OK"}}}}
+    codes = {result["code"] for result in spectral(broken, tmp_path) if result["severity"] == 0}
+    assert {"info-contact", "path-keys-no-trailing-slash", "nlgov:missing-header"} <= codes, codes
