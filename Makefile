@@ -12,7 +12,7 @@ help: ## list the targets
 setup: ## install what is missing (Debian packages, .venv with pinned dependencies)
 	@$(LOCAL)/infra.sh setup
 
-run: ## set up, start RabbitMQ, PostgreSQL and every service in the background, load the demo catalogue (SCALE=2, CLUSTER=3, STANDBY=1: docs/scale-out.md)
+run: ## set up, start RabbitMQ, PostgreSQL and every service in the background, load the demo catalogue (SCALE=2, CLUSTER=3, STANDBY=1: docs/scale-out.md; OIDC=1: staff sign in as themselves, docs/sign-in.md)
 	@$(LOCAL)/platform.sh up
 
 stop: ## stop everything `make run` started (by PID)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.infra import ADMIN_TOKEN, ROOT, Platform, Postgres, Rabbit
+from tests.infra import ADMIN_TOKEN, ROOT, OpenIdServer, Platform, Postgres, Rabbit
 
 # the browser tests run in a pytest process of their own, without eventlet (tests/browser/conftest.py)
 collect_ignore = ["browser"]
@@ -65,11 +65,16 @@ def platform(rabbit, postgres, mail_server, tmp_path_factory):
     running = Platform(rabbit, postgres, log_dir, extra_env={"IMPORT_HEARTBEAT_SECONDS": "0.5",
                                                              "INTAKE_ERASURE_LOG": str(erasures),
                                                              "SMTP_URL": mail_server.url})
+    # staff sign in with a real OpenID provider too (beside the keys and tokens of development)
+    running.openid = OpenIdServer([running.url + "/inloggen/terug"], log_dir / f"{running.prefix}-openid.log")
     try:
+        running.openid.start()
+        running.extra_env.update(running.openid.settings)
         running.start()
         yield running
     finally:
         running.stop()
+        running.openid.stop()
 
 
 @pytest.fixture

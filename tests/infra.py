@@ -136,6 +136,59 @@ def free_port() -> int:
 
 
 @dataclass
+class OpenIdServer:
+    """A real OpenID provider (``deploy/local/oidc/provider.mjs``: npm's OpenID-certified
+    oidc-provider) that vouches for any e-mail address typed as the login; started and stopped by
+    its own PID. ``settings`` are what a gateway that signs staff in with it is given."""
+
+    redirect_uris: list
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    client_id: str = "scholingsalliantie-test"
+    client_secret: str = field(default_factory=lambda: uuid.uuid4().hex + uuid.uuid4().hex)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def settings(self) -> dict:
+        return {"OIDC_ISSUER": self.issuer, "OIDC_CLIENT_ID": self.client_id, "OIDC_CLIENT_SECRET": self.client_secret}
+
+    def start(self) -> "OpenIdServer":
+        module = ROOT / ".run" / "node" / "node_modules" / "oidc-provider" / "lib" / "index.js"
+        assert module.exists(), "oidc-provider is missing: `make setup` installs it into .run/node"
+        env = {**os.environ, "OIDC_PORT": str(self.port), "OIDC_CLIENT_ID": self.client_id,
+               "OIDC_CLIENT_SECRET": self.client_secret, "OIDC_REDIRECT_URIS": ",".join(self.redirect_uris),
+               "OIDC_MODULE": str(module)}
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(["node", str(ROOT / "deploy" / "local" / "oidc" / "provider.mjs")], env=env,
+                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the OpenID provider exited with {self.proc.returncode}: see {self.log_path}")
+            try:
+                if requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=2).ok:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the OpenID provider did not answer within 30 s: see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+@dataclass
 class Platform:
     """Every service as its own process, on a throw-away vhost and databases."""
 
@@ -154,6 +207,7 @@ class Platform:
     scale: int = field(default_factory=lambda: int(os.environ.get("SA_TEST_SCALE", "1")))
     own_env: dict = field(default_factory=dict)
     before_services: object = None      # called with the platform once its databases exist (a restore)
+    openid: object = None               # the OpenID provider its gateway signs staff in with (an OpenIdServer)
 
     @property
     def url(self) -> str:

@@ -58,7 +58,9 @@ SERVICES = {
                       queue="evt-search-#--analytics.handle_search_event", env={}, secrets=("CREDENTIAL_KEY",)),
     "gateway": dict(replicas=2, cpu=("250m", "1"), memory=("128Mi", "512Mi"), queue=None,
                     env={"GATEWAY_HOST": "0.0.0.0", "GATEWAY_PORT": "8000", "TRUSTED_PROXIES": "10.0.0.0/8"},
-                    secrets=("ADMIN_TOKEN",)),
+                    secrets=("ADMIN_TOKEN",),
+                    # staff sign-in with the alliance's OpenID provider: set these keys to switch it on
+                    optional_secrets=("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")),
 }
 SHARED_ENV = {"APP_ENV": "production", "HEARTBEAT_FILE": HEARTBEAT, "HEARTBEAT_SECONDS": "10"}
 
@@ -67,8 +69,9 @@ def meta(name: str, **labels) -> dict:
     return {"name": name, "namespace": NAMESPACE, "labels": {"app.kubernetes.io/part-of": NAMESPACE, **labels}}
 
 
-def secret_env(variable: str, secret: str, key: str) -> dict:
-    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+def secret_env(variable: str, secret: str, key: str, optional: bool = False) -> dict:
+    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key,
+                                                             **({"optional": True} if optional else {})}}}
 
 
 def env_of(service: str, spec: dict) -> list[dict]:
@@ -81,6 +84,8 @@ def env_of(service: str, spec: dict) -> list[dict]:
                 {"name": "DATABASE_URL", "value": f"postgresql://$(PG_USER):$(PG_PASSWORD)@postgres-rw:5432/{service}"}]
     env += [{"name": k, "value": v} for k, v in {**SHARED_ENV, **spec["env"]}.items()]
     env += [secret_env(variable, "platform-secrets", variable.lower().replace("_", "-")) for variable in spec["secrets"]]
+    env += [secret_env(variable, "platform-secrets", variable.lower().replace("_", "-"), optional=True)
+            for variable in spec.get("optional_secrets", ())]
     return env
 
 

@@ -19,6 +19,7 @@ RABBIT_MGMT_PORT="${RABBIT_MGMT_PORT:-$(( _base + 3 ))}"
 RABBIT_DIST_PORT="${RABBIT_DIST_PORT:-$(( _base + 4 ))}"
 EPMD_PORT="${EPMD_PORT:-$(( _base + 5 ))}"
 SMTP_PORT="${SMTP_PORT:-$(( _base + 6 ))}"     # make run's mail catcher
+OIDC_LOCAL_PORT="${OIDC_LOCAL_PORT:-$(( _base + 7 ))}"     # make run OIDC=1's OpenID provider
 GATEWAY_PORT="${GATEWAY_PORT:-8000}"
 # processes of the search service `make run` starts (the benchmarks measure the same): one
 # eventlet process uses one core, and computing answers is the busiest work of a search

@@ -30,13 +30,14 @@ setup() {
     "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT[test]"
     touch "$stamp"
   fi
-  # npm packages, pinned: axe-core for the accessibility checks, Spectral for Logius's API linter
+  # npm packages, pinned: axe-core for the accessibility checks, Spectral for Logius's API linter,
+  # oidc-provider as the OpenID provider of the tests and of `make run OIDC=1`
   local node="$ROOT/.run/node/node_modules"
-  if [ ! -f "$node/axe-core/axe.min.js" ] || [ ! -x "$node/.bin/spectral" ]; then
-    say "installing axe-core and @stoplight/spectral-cli (npm) into .run/node"
+  if [ ! -f "$node/axe-core/axe.min.js" ] || [ ! -x "$node/.bin/spectral" ] || [ ! -f "$node/oidc-provider/lib/index.js" ]; then
+    say "installing axe-core, @stoplight/spectral-cli and oidc-provider (npm) into .run/node"
     mkdir -p "$ROOT/.run/node"
     npm install --silent --no-audit --no-fund --prefix "$ROOT/.run/node" axe-core@4.14.1 \
-      @stoplight/spectral-cli@6.16.3 >/dev/null
+      @stoplight/spectral-cli@6.16.3 oidc-provider@9.13.3 >/dev/null
   fi
 }
 

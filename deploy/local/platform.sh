@@ -87,9 +87,30 @@ start_mailcatcher() {  # every mail notify sends lands as one .eml file in $RUN_
   say "started the mail catcher (pid $!, port $SMTP_PORT): mail goes to $RUN_DIR/mail/"
 }
 
+# OIDC=1: staff sign in with a local OpenID provider (npm's oidc-provider, which vouches for any
+# e-mail address: development only) beside the keys and tokens; a real one: set OIDC_ISSUER,
+# OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (docs/sign-in.md)
+OIDC="${OIDC:-0}"
+[[ "$OIDC" =~ ^[01]$ ]] || { echo "!! OIDC must be 0 or 1, not '$OIDC'" >&2; exit 2; }
+if [ "$OIDC" = 1 ]; then
+  export OIDC_ISSUER="http://127.0.0.1:$OIDC_LOCAL_PORT" OIDC_CLIENT_ID=scholingsalliantie-local
+  export OIDC_CLIENT_SECRET="local-openid-provider-secret"
+fi
+
+start_openid() {  # OIDC=1's OpenID provider, stopped by its PID file like the services
+  [ "$OIDC" = 1 ] || return 0
+  if alive_from "$PIDS/openid.pid" provider.mjs; then return; fi
+  ( export OIDC_PORT="$OIDC_LOCAL_PORT" OIDC_REDIRECT_URIS="$GATEWAY_URL/inloggen/terug" \
+      OIDC_MODULE="$ROOT/.run/node/node_modules/oidc-provider/lib/index.js"
+    exec setsid node "$ROOT/deploy/local/oidc/provider.mjs" ) >>"$LOGS/openid.log" 2>&1 < /dev/null &
+  echo "$!" > "$PIDS/openid.pid"
+  say "started the local OpenID provider (pid $!, $OIDC_ISSUER): sign in with any e-mail address you invited"
+}
+
 start_services() {
   mkdir -p "$PIDS" "$LOGS"
   start_mailcatcher
+  start_openid
   local name pid
   for name in $(instances); do
     if alive_from "$PIDS/$name.pid" "services.run ${name%-*}"; then
@@ -163,6 +184,17 @@ case "${1:-}" in
   Mail:  every e-mail the platform sends is a .eml file in $RUN_DIR/mail/ (nothing leaves this machine)
   Logs:  make logs      Stop: make stop      Wipe data: make clean
 MSG
+    if [ -n "${OIDC_ISSUER:-}" ]; then cat <<MSG
+  Staff sign-in: with their own accounts at $OIDC_ISSUER, and with keys and tokens.
+    Invite the first beheerder of a provider:  curl -X POST -H 'Authorization: Bearer ${ADMIN_TOKEN:-dev-admin-token}' \\
+      -d '{"email": "you@example.nl", "role": "beheerder"}' $GATEWAY_URL/api/v1/providers/<id>/members
+MSG
+    else cat <<MSG
+  Staff sign-in: with keys and tokens (development). To sign in as people, with an OpenID
+    provider: make stop && make run OIDC=1 (a local one), or set OIDC_ISSUER, OIDC_CLIENT_ID and
+    OIDC_CLIENT_SECRET (yours: docs/sign-in.md)
+MSG
+    fi
     ;;
   down) stop_services; "$INFRA" stop; "$RABBIT_CLUSTER" stop; "$PG_PAIR" stop ;;
   services-down) stop_services ;;

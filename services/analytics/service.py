@@ -20,6 +20,8 @@ from services.chassis import tokens
 from services.chassis.errors import DomainError, NotFound, Unauthorized, ValidationFailed, validated
 from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
+from services.chassis.members import Members
+from services.contracts.members import ANALYSTS
 from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
 from services.contracts.events import EventEnvelope
@@ -31,7 +33,7 @@ rpc_call = rpc(expected_exceptions=DomainError)
 LATE = timedelta(minutes=5)     # a batch committing this late is still rolled up
 
 
-class AnalyticsService(Sessions, HealthMixin):
+class AnalyticsService(Members, Sessions, HealthMixin):
     name = "analytics"
 
     store = Database(AnalyticsStore, Path(__file__).parent / "migrations")
@@ -124,6 +126,13 @@ class AnalyticsService(Sessions, HealthMixin):
     def principal_of(self, tx: AnalyticsStore, credential_hash: str) -> dict | None:
         """The analyst whose token this is (pages' sessions ask too: chassis/sessions.py)."""
         return tx.analyst_by_token(credential_hash)
+
+    def organisation_principal(self, tx: AnalyticsStore, member: dict) -> dict | None:
+        """The analysts are one organisation; a member signs in as an analyst (chassis/members.py)."""
+        return {"id": str(member["id"]), "name": member["name"] or member["email"]} if member["organisation"] == ANALYSTS else None
+
+    def organisation_of(self, principal: dict) -> str | None:
+        return ANALYSTS if principal["role"] == "analyst" else None
 
 
 def roll_up(tx: AnalyticsStore, conversion_days: int, replay: bool = False, facts_too: bool = False) -> dict | None:

@@ -70,7 +70,7 @@ class OoapiEndpoints:
             import_id = row["requested_import"] or row["running_import"]
             if import_id is None:
                 import_id = uuid.uuid4()
-                tx.start_import(import_id, provider_id, OOAPI_SYNC, FULL_SYNC)
+                tx.start_import(import_id, provider_id, OOAPI_SYNC, FULL_SYNC, f"provider:{provider_id}")
                 tx.request_ooapi_sync(provider_id, import_id)
         return {"import_id": str(import_id), "status": "running"}
 
@@ -89,7 +89,7 @@ class OoapiEndpoints:
             import_id = row["requested_import"]
             if import_id is None or not tx.import_is_running(import_id):
                 import_id = uuid.uuid4()
-                tx.start_import(import_id, provider_id, OOAPI_SYNC, FULL_SYNC)
+                tx.start_import(import_id, provider_id, OOAPI_SYNC, FULL_SYNC, f"provider:{provider_id}")
             tx.begin_ooapi_sync(provider_id, import_id)
         report = self._sync(row, str(provider_id), str(import_id), lease)
         with self.store.transaction() as tx:

@@ -17,7 +17,9 @@ from services.catalogue.store import CatalogueStore
 from services.chassis.errors import (
     Conflict, DomainError, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed, validated,
 )
+from services.chassis import wire
 from services.chassis.health import HealthMixin
+from services.chassis.members import Members
 from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
 from services.catalogue.ooapi_endpoints import OoapiEndpoints
@@ -44,7 +46,7 @@ def _course_event(cls, course: Course):
     return cls(course_id=course.id, provider_id=course.provider.id, version=course.version, course=course)
 
 
-class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
+class CatalogueService(OoapiEndpoints, Members, Sessions, HealthMixin):
     name = "catalogue"
 
     store = Database(CatalogueStore, Path(__file__).parent / "migrations", source="catalogue")
@@ -64,22 +66,23 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
     @rpc_call
     def list_providers(self) -> list[dict]:
         with self.store.transaction() as tx:
-            return [{**row, "id": str(row["id"]), "created_at": row["created_at"].isoformat()}
+            return [{**row, "id": str(row["id"]), "created_at": wire.moment(row["created_at"]),
+                     "key_made_at": wire.moment(row["key_made_at"]), "key_last_used_at": wire.moment(row["key_last_used_at"])}
                     for row in tx.list_providers()]
 
     @rpc_call
-    def rotate_api_key(self, provider_id: str) -> dict:
-        """A new key for the provider; the old one stops working at once."""
+    def rotate_api_key(self, provider_id: str, actor: str = "admin") -> dict:
+        """A new key for the provider, made by ``actor``; the old one stops working at once."""
         api_key = domain.new_api_key()
         with self.store.transaction() as tx:
-            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), self.store.credential_hash(api_key)):
+            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), self.store.credential_hash(api_key), actor):
                 raise NotFound(f"no provider {provider_id}")
         return {"id": provider_id, "api_key": api_key}
 
     @rpc_call
     def revoke_api_key(self, provider_id: str) -> dict:
         with self.store.transaction() as tx:
-            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), None):
+            if not tx.set_api_key_hash(_uuid(provider_id, "provider"), None, "admin"):
                 raise NotFound(f"no provider {provider_id}")
         return {"id": provider_id, "api_key": None}
 
@@ -87,26 +90,53 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
     def authenticate_provider(self, api_key: str) -> dict:
         with self.store.transaction() as tx:
             who = self.principal_of(tx, self.store.credential_hash(api_key))
+            if who is not None:
+                tx.key_used(self.store.credential_hash(api_key))
         if who is None:
             raise Unauthorized("unknown API key")
         return who
 
+    @rpc_call
+    def api_key_of(self, provider_id: str) -> dict:
+        """Whether the provider has a key, who made it (by name where a member did), when, and
+        when it was last used on the API."""
+        with self.store.transaction() as tx:
+            row = tx.api_key_of(_uuid(provider_id, "provider"))
+            if row is None:
+                raise NotFound(f"no provider {provider_id}")
+            return {"active": row["active"], "made_by": row["made_by"], "made_by_name": self.actor_name(tx, row["made_by"]),
+                    "made_at": wire.moment(row["made_at"]), "last_used_at": wire.moment(row["last_used_at"])}
+
     def principal_of(self, tx: CatalogueStore, credential_hash: str) -> dict | None:
         """The provider whose API key this is (pages' sessions ask too: chassis/sessions.py)."""
-        row = tx.provider_by_key_hash(credential_hash)
-        return row and {"id": str(row["id"]), "name": row["name"], "kind": row["kind"]}
+        return _provider_principal(tx.provider_by_key_hash(credential_hash))
+
+    # a provider's members sign in as the provider, each as themselves (chassis/members.py); its
+    # API key may manage them too: the key is the provider's own credential
+    KEY_MANAGES = True
+
+    def organisation_principal(self, tx: CatalogueStore, member: dict) -> dict | None:
+        return _provider_principal(tx.provider(member["organisation"]))
+
+    def organisation_of(self, principal: dict) -> str | None:
+        return principal["id"] if principal["role"] == "provider" else None
+
+    def actor_name(self, tx: CatalogueStore, actor: str | None) -> str | None:
+        """An actor as people read it: a member's name (``provider:<id>:member:<id>``), else None."""
+        _, _, member_id = (actor or "").partition(":member:")
+        return tx.member_name(member_id) if member_id else None
 
     # courses
 
     @rpc_call
-    def create_course(self, provider_id: str, course: dict, publish: bool = False) -> dict:
+    def create_course(self, provider_id: str, course: dict, publish: bool = False, actor: str | None = None) -> dict:
         data = domain.validate_course(course, date.today()).model_dump(mode="json")
         with self.store.transaction() as tx:
             _check_funding_codes(tx, data)
             tx.lock_new_courses_of(provider_id)
             _external_id_is_free(tx, provider_id, data["external_id"])
             created = tx.insert_course(uuid.uuid4(), provider_id, "published" if publish else "draft", data)
-            tx.record_history(created.id, created.version, "create", f"provider:{provider_id}", sorted(data))
+            tx.record_history(created.id, created.version, "create", actor or f"provider:{provider_id}", sorted(data))
             if publish:
                 tx.emit(_course_event(CoursePublished, created))
         return _for_owner(created)
@@ -124,7 +154,8 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
         return answer
 
     @rpc_call
-    def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict | None) -> dict:
+    def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict | None,
+                      actor: str | None = None) -> dict:
         """Replace a course with ``course`` (what a GET gave may come back: the fields the
         platform sets are ignored). Whose course it is is decided before the body is read:
         ``course`` None only asks that (the gateway's answer to a body it could not parse)."""
@@ -147,18 +178,18 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
             if not changed:
                 return _for_owner(current)
             updated = tx.update_course(current.id, current.status, data)
-            tx.record_history(updated.id, updated.version, "update", f"provider:{provider_id}", changed)
+            tx.record_history(updated.id, updated.version, "update", actor or f"provider:{provider_id}", changed)
             if updated.status == "published":
                 tx.emit(_course_event(CourseUpdated, updated))
         return _for_owner(updated)
 
     @rpc_call
-    def publish_course(self, provider_id: str, course_id: str) -> dict:
-        return self._transition(provider_id, course_id, "publish")
+    def publish_course(self, provider_id: str, course_id: str, actor: str | None = None) -> dict:
+        return self._transition(provider_id, course_id, "publish", actor)
 
     @rpc_call
-    def withdraw_course(self, provider_id: str, course_id: str) -> dict:
-        return self._transition(provider_id, course_id, "withdraw")
+    def withdraw_course(self, provider_id: str, course_id: str, actor: str | None = None) -> dict:
+        return self._transition(provider_id, course_id, "withdraw", actor)
 
     @rpc_call
     def delete_course(self, provider_id: str, course_id: str) -> None:
@@ -200,10 +231,10 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
     # bulk import: the gateway streams the body and sends it in batches
 
     @rpc_call
-    def start_import(self, provider_id: str, fmt: str, mode: str) -> str:
+    def start_import(self, provider_id: str, fmt: str, mode: str, actor: str | None = None) -> str:
         import_id = uuid.uuid4()
         with self.store.transaction() as tx:
-            tx.start_import(import_id, provider_id, fmt, mode)
+            tx.start_import(import_id, provider_id, fmt, mode, actor or f"provider:{provider_id}")
         return str(import_id)
 
     @rpc_call
@@ -227,7 +258,6 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
                 rejected.append(_rejected(item, [{"field": "external_id", "message": "appears twice in this import"}]))
                 continue
             valid[data["external_id"]] = (item, data)
-        actor = f"provider:{provider_id}"
         deadline = time.monotonic() + IMPORT_ORDER_WAIT
         while True:
             with self.store.transaction() as tx:
@@ -237,7 +267,7 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
                 stored = running["batches"]
                 if seq is None or stored == seq - 1:
                     return self._store_batch(tx, provider_id, import_id, running["mode"] == FULL_SYNC,
-                                             valid, rejected, actor, now)
+                                             valid, rejected, running["actor"] or f"provider:{provider_id}", now)
             if stored >= seq or time.monotonic() > deadline:
                 raise Conflict(f"batch {seq} of import {import_id} is out of order ({stored} stored)")
             eventlet.sleep(0.01)    # the batch before this one is still being checked
@@ -372,14 +402,14 @@ class CatalogueService(OoapiEndpoints, Sessions, HealthMixin):
             tx.emit(FundingSchemeUpdated(code=code, scheme=new, version=version))
         return _scheme_json({"data": data, "version": version})
 
-    def _transition(self, provider_id: str, course_id: str, action: str) -> dict:
+    def _transition(self, provider_id: str, course_id: str, action: str, actor: str | None) -> dict:
         with self.store.transaction() as tx:
             current = self._own_course(tx, provider_id, course_id)
             target = domain.transition(current.status, action)
             if target == current.status:
                 return _for_owner(current)
             updated = tx.update_course(current.id, target, current.model_dump(mode="json", include=_INPUT_FIELDS))
-            tx.record_history(updated.id, updated.version, action, f"provider:{provider_id}", ["status"])
+            tx.record_history(updated.id, updated.version, action, actor or f"provider:{provider_id}", ["status"])
             tx.emit(_course_event(EVENT_FOR_STATUS[target], updated))
         return _for_owner(updated)
 
@@ -460,3 +490,7 @@ def _uuid(value: str, what: str = "course") -> uuid.UUID:
 
 
 SERVICE = CatalogueService
+
+
+def _provider_principal(row: dict | None) -> dict | None:
+    return row and {"id": str(row["id"]), "name": row["name"], "kind": row["kind"]}

@@ -31,27 +31,44 @@ class CatalogueStore(Store):
     def insert_provider(self, provider_id: uuid.UUID, name: str, kind: str, website: str | None,
                         kvk_number: str | None, api_key_hash: str) -> None:
         self.execute(
-            """INSERT INTO providers (id, name, kind, website, kvk_number, api_key_hash)
-               VALUES (%(id)s, %(name)s, %(kind)s, %(website)s, %(kvk)s, %(hash)s)""",
+            """INSERT INTO providers (id, name, kind, website, kvk_number, api_key_hash, key_made_by, key_made_at)
+               VALUES (%(id)s, %(name)s, %(kind)s, %(website)s, %(kvk)s, %(hash)s, 'admin', now())""",
             {"id": provider_id, "name": name, "kind": kind, "website": website, "kvk": kvk_number,
              "hash": api_key_hash},
         )
 
-    def set_api_key_hash(self, provider_id, api_key_hash: str | None) -> bool:
+    def set_api_key_hash(self, provider_id, api_key_hash: str | None, by: str) -> bool:
         cur = self.execute(
-            "UPDATE providers SET api_key_hash = %(h)s, key_changed_at = now() WHERE id = %(id)s",
-            {"h": api_key_hash, "id": provider_id},
+            """UPDATE providers SET api_key_hash = %(h)s, key_changed_at = now(), key_made_by = %(by)s,
+                      key_made_at = now(), key_last_used_at = NULL
+               WHERE id = %(id)s""",
+            {"h": api_key_hash, "id": provider_id, "by": by},
         )
         return cur.rowcount == 1
+
+    def key_used(self, api_key_hash: str) -> None:
+        """The key's last use, written at most once a minute (a key may send hundreds a second)."""
+        self.execute("""UPDATE providers SET key_last_used_at = now() WHERE api_key_hash = %(h)s
+                        AND (key_last_used_at IS NULL OR key_last_used_at < now() - interval '1 minute')""",
+                     {"h": api_key_hash})
+
+    def api_key_of(self, provider_id) -> dict | None:
+        return self.fetch_one("""SELECT api_key_hash IS NOT NULL AS active, key_made_by AS made_by, key_made_at AS made_at,
+                                        key_last_used_at AS last_used_at
+                                 FROM providers WHERE id = %(id)s""", {"id": provider_id})
 
     def provider_by_key_hash(self, api_key_hash: str) -> dict | None:
         return self.fetch_one(
             "SELECT id, name, kind FROM providers WHERE api_key_hash = %(h)s", {"h": api_key_hash}
         )
 
+    def provider(self, provider_id) -> dict | None:
+        return self.fetch_one("SELECT id, name, kind FROM providers WHERE id = %(id)s", {"id": provider_id})
+
     def list_providers(self) -> list[dict]:
         return self.fetch_all(
-            "SELECT id, name, kind, website, kvk_number, created_at FROM providers ORDER BY created_at, id"
+            """SELECT id, name, kind, website, kvk_number, created_at, key_made_by, key_made_at, key_last_used_at
+               FROM providers ORDER BY created_at, id"""
         )
 
     # courses
@@ -140,17 +157,17 @@ class CatalogueStore(Store):
 
     # imports
 
-    def start_import(self, import_id, provider_id, fmt: str, mode: str) -> None:
+    def start_import(self, import_id, provider_id, fmt: str, mode: str, actor: str) -> None:
         self.execute(
-            "INSERT INTO imports (id, provider_id, format, mode) VALUES (%(id)s, %(p)s, %(f)s, %(m)s)",
-            {"id": import_id, "p": provider_id, "f": fmt, "m": mode},
+            "INSERT INTO imports (id, provider_id, format, mode, actor) VALUES (%(id)s, %(p)s, %(f)s, %(m)s, %(a)s)",
+            {"id": import_id, "p": provider_id, "f": fmt, "m": mode, "a": actor},
         )
 
     def lock_running_import(self, import_id, provider_id) -> dict | None:
-        """This running import's mode and how many of its batches are stored, holding it until
+        """This running import's mode, who started it and how many of its batches are stored, holding it until
         commit (batches are stored one at a time); None if there is no such running import."""
         return self.fetch_one(
-            """SELECT batches, mode FROM imports WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
+            """SELECT batches, mode, actor FROM imports WHERE id = %(id)s AND provider_id = %(p)s AND status = 'running'
                FOR UPDATE""", {"id": import_id, "p": provider_id})
 
     def count_import(self, import_id, accepted: int, rejected: list[dict]) -> None:

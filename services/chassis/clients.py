@@ -133,3 +133,22 @@ class SessionKeeper(ServiceClient):
     @remote
     def end_session(self, session: str) -> None:
         """The session ends."""
+
+    # members of the organisations it keeps, who sign in as themselves (chassis/members.py)
+
+    @remote
+    def open_member_session(self, signed_in: dict, hours: float) -> str:
+        """A page session for a person the identity provider vouched for (``SignedIn``);
+        Unauthorized when they are no member here."""
+
+    @remote
+    def members_of(self, principal: dict, organisation: str) -> dict:
+        """``{"members": [Member], "log": [...]}`` of the organisation."""
+
+    @remote
+    def invite_member(self, principal: dict, organisation: str, invitation: dict) -> dict:
+        """A new ``Member`` (``invitation``: ``NewMember``); Forbidden unless a beheerder (or the admin) asks."""
+
+    @remote
+    def remove_member(self, principal: dict, organisation: str, member_id: str) -> None:
+        """The member removed; their sessions end on their next request."""

@@ -156,6 +156,64 @@ class Store:
     def end_session(self, id_hash: str) -> None:
         self.execute("DELETE FROM sessions WHERE id_hash = %(id)s", {"id": id_hash})
 
+    # members of an organisation, signed in with OpenID Connect (services/chassis/members.py)
+
+    MEMBER = "id, organisation, email, name, role, invited_by, invited_at, last_signed_in_at"
+
+    def members(self, organisation: str) -> list[dict]:
+        return self.fetch_all(f"""SELECT {self.MEMBER} FROM members
+                                  WHERE organisation = %(o)s AND removed_at IS NULL ORDER BY invited_at, email""",
+                              {"o": organisation})
+
+    def member(self, member_id) -> dict | None:
+        """A member who was not removed."""
+        return self.fetch_one(f"SELECT {self.MEMBER} FROM members WHERE id = %(id)s AND removed_at IS NULL",
+                              {"id": member_id})
+
+    def member_by_address(self, email: str) -> dict | None:
+        return self.fetch_one(f"SELECT {self.MEMBER}, subject FROM members WHERE email = %(e)s AND removed_at IS NULL",
+                              {"e": email})
+
+    def add_member(self, member_id, organisation: str, email: str, role: str, by: str) -> dict | None:
+        """The new member; None when the address is a member already."""
+        return self.fetch_one(f"""INSERT INTO members (id, organisation, email, role, invited_by)
+                                  VALUES (%(id)s, %(o)s, %(e)s, %(r)s, %(by)s)
+                                  ON CONFLICT (email) WHERE removed_at IS NULL DO NOTHING RETURNING {self.MEMBER}""",
+                              {"id": member_id, "o": organisation, "e": email, "r": role, "by": by})
+
+    def remove_member(self, organisation: str, member_id, by: str) -> dict | None:
+        return self.fetch_one(f"""UPDATE members SET removed_at = now(), removed_by = %(by)s
+                                  WHERE id = %(id)s AND organisation = %(o)s AND removed_at IS NULL
+                                  RETURNING {self.MEMBER}""", {"id": member_id, "o": organisation, "by": by})
+
+    def member_signed_in(self, issuer: str, subject: str, email: str | None, name: str | None) -> dict | None:
+        """The membership of the person ``subject`` at ``issuer``: the one bound to them, else the
+        unbound invitation of their (verified) ``email``, which is bound to them now."""
+        row = self.fetch_one(f"""UPDATE members SET last_signed_in_at = now(), name = coalesce(%(n)s, name)
+                                 WHERE issuer = %(i)s AND subject = %(s)s AND removed_at IS NULL
+                                 RETURNING {self.MEMBER}""", {"i": issuer, "s": subject, "n": name})
+        if row is None and email:
+            row = self.fetch_one(f"""UPDATE members SET issuer = %(i)s, subject = %(s)s, last_signed_in_at = now(),
+                                            name = %(n)s
+                                     WHERE email = %(e)s AND subject IS NULL AND removed_at IS NULL
+                                     RETURNING {self.MEMBER}""", {"i": issuer, "s": subject, "e": email, "n": name})
+        return row
+
+    def member_name(self, member_id) -> str | None:
+        """A member's name (or address, before their first sign-in), removed or not: for a record
+        of what they did."""
+        row = self.fetch_one("SELECT coalesce(name, email) AS name FROM members WHERE id = %(id)s", {"id": member_id})
+        return row and row["name"]
+
+    def log_member(self, organisation: str, member_id, who: str, what: str) -> None:
+        self.execute("INSERT INTO member_log (organisation, member_id, who, what) VALUES (%(o)s, %(m)s, %(w)s, %(what)s)",
+                     {"o": organisation, "m": member_id, "w": who, "what": what})
+
+    def member_log(self, organisation: str, limit: int = 50) -> list[dict]:
+        return self.fetch_all("""SELECT l.who, l.what, l.at, m.email FROM member_log l JOIN members m ON m.id = l.member_id
+                                 WHERE l.organisation = %(o)s ORDER BY l.id DESC LIMIT %(n)s""",
+                              {"o": organisation, "n": limit})
+
 
 class Transactions:
     """What a service method gets injected: a way to open a transaction on its store."""

@@ -15,11 +15,16 @@ from services.chassis.errors import DomainError, Unauthorized
 from services.chassis.postgres import database_attribute
 
 MARKED = "marked:"      # a session of a credential the service does not issue (the admin's)
+MEMBER = "member:"      # a session of a person who signed in as a member (chassis/members.py)
 
 
 class Sessions:
     def principal_of(self, tx, credential_hash: str) -> dict | None:
         raise NotImplementedError
+
+    def member_principal(self, tx, member_id: str) -> dict | None:
+        """A member's principal (``members.Members``); a service without members has none."""
+        return None
 
     @property
     def _sessions_db(self):
@@ -57,7 +62,10 @@ class Sessions:
             credential = tx.session_credential(db.credential_hash(session or ""))
             if credential and credential.startswith(MARKED):
                 return {"marker": credential.removeprefix(MARKED)}
-            who = credential and self.principal_of(tx, credential)
+            if credential and credential.startswith(MEMBER):
+                who = self.member_principal(tx, credential.removeprefix(MEMBER))
+            else:
+                who = credential and self.principal_of(tx, credential)
         if not who:
             raise Unauthorized("no such session")
         return who

@@ -95,8 +95,10 @@ class ServiceSettings(BaseSettings):
     def _real_secrets_in_production(self):
         if self.app_env != "production":
             return self
+        # a secret may be left unset where its feature is off (``optional_secret``: the OpenID sign-in)
         problems = [f"{name.upper()} {problem}" for name, field in type(self).model_fields.items()
                     if SECRET_NAME.search(name)
+                    and not (getattr(self, name) is None and (field.json_schema_extra or {}).get("optional_secret"))
                     and (problem := secret_problem(getattr(self, name), field.default))]
         if problems:
             raise ValueError("; ".join(problems))

@@ -156,7 +156,8 @@ class CourseVersion(TypedDict):
 
 
 class CatalogueClient(SessionKeeper):
-    """The catalogue service's RPC methods."""
+    """The catalogue service's RPC methods. An ``actor`` is who did it, as ``Principal.actor`` says it
+    (``provider:<id>``, with ``:member:<id>`` when a member signed in as themselves); None: the provider."""
 
     service = "catalogue"
 
@@ -175,8 +176,12 @@ class CatalogueClient(SessionKeeper):
         """The provider whose key this is (id, name, kind); Unauthorized if none."""
 
     @remote
-    def rotate_api_key(self, provider_id: str) -> dict:
-        """A new API key for the provider; the old one stops working."""
+    def rotate_api_key(self, provider_id: str, actor: str = "admin") -> dict:
+        """A new API key for the provider, made by ``actor``; the old one stops working."""
+
+    @remote
+    def api_key_of(self, provider_id: str) -> dict:
+        """``{"active", "made_by", "made_by_name", "made_at", "last_used_at"}`` of the provider's key."""
 
     @remote
     def revoke_api_key(self, provider_id: str) -> dict:
@@ -203,7 +208,7 @@ class CatalogueClient(SessionKeeper):
     # courses
 
     @remote
-    def create_course(self, provider_id: str, course: dict, publish: bool = False) -> dict:
+    def create_course(self, provider_id: str, course: dict, publish: bool = False, actor: str | None = None) -> dict:
         """A new course (a CourseInput, checked there), published at once with ``publish``."""
 
     @remote
@@ -211,15 +216,16 @@ class CatalogueClient(SessionKeeper):
         """A course (a draft only for its provider); with ``situation``, its net_price_from."""
 
     @remote
-    def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict | None) -> dict:
+    def update_course(self, provider_id: str, course_id: str, expected_version: int, course: dict | None,
+                      actor: str | None = None) -> dict:
         """Replace a course changed from ``expected_version`` (``course`` None: only whose it is is checked)."""
 
     @remote
-    def publish_course(self, provider_id: str, course_id: str) -> dict:
+    def publish_course(self, provider_id: str, course_id: str, actor: str | None = None) -> dict:
         """Publish a draft or withdrawn course."""
 
     @remote
-    def withdraw_course(self, provider_id: str, course_id: str) -> dict:
+    def withdraw_course(self, provider_id: str, course_id: str, actor: str | None = None) -> dict:
         """Withdraw a published course."""
 
     @remote
@@ -246,7 +252,7 @@ class CatalogueClient(SessionKeeper):
     # imports
 
     @remote
-    def start_import(self, provider_id: str, fmt: str, mode: str) -> str:
+    def start_import(self, provider_id: str, fmt: str, mode: str, actor: str | None = None) -> str:
         """A new import's id."""
 
     @remote

@@ -64,6 +64,16 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "onderwijsinstelling": ("onderwijsinstelling", "school"), "opleider": ("opleider", "training provider"),
         "overheid": ("overheid", "government"),
     },
+    # a member's role in their organisation (contracts/members.py)
+    "member_role": {
+        "beheerder": ("beheerder", "administrator"), "medewerker": ("medewerker", "staff member"),
+    },
+    # what happened to a membership, in its log (chassis/members.py)
+    "member_change": {
+        "invited_beheerder": ("uitgenodigd als beheerder", "invited as administrator"),
+        "invited_medewerker": ("uitgenodigd als medewerker", "invited as staff member"),
+        "signed_in": ("ingelogd", "signed in"), "removed": ("verwijderd", "removed"),
+    },
     # a request as the advisor reads it: its status and the steps recorded
     "intake_status": {
         "new": ("nieuw", "new"), "in_progress": ("in behandeling", "in progress"),

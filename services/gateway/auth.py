@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.chassis.errors import Forbidden, Unauthorized
 
@@ -35,15 +35,21 @@ class Principal:
     name: str | None = None
     kind: str | None = None      # the provider kind (oo-fonds, ...)
     team: str | None = None      # an advisor's team
+    # the person who signed in as a member of the organisation (contracts.members.Person); None
+    # for a key or token, which names an organisation or a role, not who holds it
+    person: dict | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
-        """As a service receives the caller, to decide what it may see."""
-        return {"role": self.role, "id": self.id, "name": self.name, "team": self.team}
+        """As a service receives the caller, to decide what it may see (and log who saw it)."""
+        return {"role": self.role, "id": self.id, "name": self.name, "team": self.team, "person": self.person}
 
     @property
     def actor(self) -> str:
-        """Who did it, as the catalogue records it: ``admin`` or ``provider:<id>``."""
-        return "admin" if self.role == "admin" else f"provider:{self.id}"
+        """Who did it, as the catalogue records it: ``admin``, ``provider:<id>``, or with the
+        member who did it ``provider:<id>:member:<member id>``."""
+        if self.role == "admin":
+            return "admin"
+        return f"provider:{self.id}" + (f":member:{self.person['id']}" if self.person else "")
 
 
 def bearer_token(request) -> str | None:

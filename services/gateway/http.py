@@ -89,7 +89,7 @@ PRODUCTION = "scholingsalliantie.production"      # in the environ of a producti
 HSTS = "max-age=63072000; includeSubDomains"
 # the public HTTP contract's version (SemVer: CHANGELOG.md), in the OpenAPI document's info and
 # in every API answer's API-Version header
-API_VERSION = "1.1.0"
+API_VERSION = "1.2.0"
 # what every answer of the API and its documents carries unless its route said otherwise: nothing
 # kept by a cache on the way (most answers are someone's own), not read as another type, not framed
 API_HEADERS = {"API-Version": API_VERSION, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",

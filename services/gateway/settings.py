@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from services.chassis.settings import ServiceSettings
 from services.gateway.http import proxy_networks
@@ -54,6 +54,25 @@ class Settings(ServiceSettings):
     upload_slots: int = Field(default=5, ge=1, description=(
         "uploads (imports) one gateway process reads at once, half its workers; beyond: 503 with Retry-After"))
 
+    # staff sign in on the pages with their organisation's OpenID provider (docs/sign-in.md); unset:
+    # only the key and token sign-in of development
+    oidc_issuer: str | None = Field(default=None, pattern=r"^https?://[^\s]+$", description=(
+        "the OpenID provider's issuer URL (its discovery document is <issuer>/.well-known/openid-configuration)"))
+    oidc_client_id: str | None = Field(default=None, min_length=1, description="the gateway's client id at the provider")
+    oidc_client_secret: str | None = Field(default=None, min_length=8, json_schema_extra={"optional_secret": True},
+                                           description="the gateway's client secret at the provider")
+    oidc_label: str = Field(default="je organisatie-account", min_length=1, max_length=60, description=(
+        "what the sign-in button names the provider after 'Inloggen met' (e.g. 'Entra ID', 'eHerkenning')"))
+
+    @model_validator(mode="after")
+    def _oidc_whole(self):
+        given = [name.upper() for name in ("oidc_issuer", "oidc_client_id", "oidc_client_secret") if getattr(self, name)]
+        if given and len(given) < 3:
+            raise ValueError(f"OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together: only {', '.join(given)} is set")
+        if self.oidc_issuer and self.app_env == "production" and not self.oidc_issuer.startswith("https://"):
+            raise ValueError("OIDC_ISSUER must be an https:// address when APP_ENV=production")
+        return self
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:
@@ -83,7 +102,7 @@ class Settings(ServiceSettings):
             "rpc_timeout_seconds", "import_heartbeat_seconds", "rate_limit_per_minute", "rate_limit_burst",
             "page_rate_limit_per_minute", "page_rate_limit_burst", "max_body_bytes", "socket_timeout_seconds",
             "request_deadline_seconds", "trusted_proxies", "max_upload_bytes", "upload_slots", "api_contact_name",
-            "api_contact_email")})
+            "api_contact_email", "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_label")})
         if self.admin_token is None:
             logging.getLogger("gateway").warning(
                 "ADMIN_TOKEN is not set: the admin token is %r (development only)", DEV_ADMIN_TOKEN)

@@ -19,6 +19,7 @@ from services.chassis.errors import (Conflict, DomainError, NotFound, TooManyReq
 from services.chassis import tokens
 from services.chassis.events import handles_batch
 from services.chassis.health import HealthMixin
+from services.chassis.members import Members, who
 from services.chassis.sessions import Sessions
 from services.chassis.postgres import Database
 from services.chassis.wire import moment
@@ -38,7 +39,7 @@ WARNING_BATCH = 1000
 WARNINGS = {"due_soon": CallbackDueSoon, "overdue": CallbackOverdue}
 
 
-class IntakeService(Sessions, HealthMixin):
+class IntakeService(Members, Sessions, HealthMixin):
     name = "intake"
 
     store = Database(IntakeStore, Path(__file__).parent / "migrations", source="intake")
@@ -107,6 +108,14 @@ class IntakeService(Sessions, HealthMixin):
     def principal_of(self, tx: IntakeStore, credential_hash: str) -> dict | None:
         """The advisor whose token this is (pages' sessions ask too: chassis/sessions.py)."""
         return tx.advisor_by_token(credential_hash)
+
+    def organisation_principal(self, tx: IntakeStore, member: dict) -> dict | None:
+        """A team's member signs in as an advisor of the team (chassis/members.py)."""
+        team = tx.team(member["organisation"])
+        return team and {"id": str(member["id"]), "name": member["name"] or member["email"], "team": team["code"]}
+
+    def organisation_of(self, principal: dict) -> str | None:
+        return principal.get("team") if principal["role"] == "advisor" else None
 
     # the person
 
@@ -278,7 +287,7 @@ class IntakeService(Sessions, HealthMixin):
             row = tx.intake(_uuid(intake_id, "id", NotFound))
             if row is None or row["provider_id"] != provider["id"] or not row["share_with_provider"] or row["erased_at"]:
                 raise NotFound(f"no lead {intake_id}")
-            tx.log_access(row["id"], provider["name"], "provider", "read the contact details as a lead")
+            tx.log_access(row["id"], _who({**provider, "role": "provider"}), "provider", "read the contact details as a lead")
         lead = intake_json(row)
         return {k: lead[k] for k in ("id", "course_id", "course_title", "situation", "name", "email", "phone",
                                      "preferred_contact", "language", "message", "received_at")}
@@ -377,7 +386,10 @@ def _facts(row: dict) -> dict:
 
 
 def _who(principal: dict) -> str:
-    return principal.get("name") or principal["role"]
+    """Who read or changed a request, as its access log names them: the member who signed in by
+    name (with the provider they read it for), the advisor, the provider, or the admin."""
+    name = who(principal)
+    return f"{name} ({principal['name']})" if principal.get("person") and principal["role"] == "provider" else name
 
 
 def _actor(principal: dict) -> str:

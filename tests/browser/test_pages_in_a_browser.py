@@ -6,7 +6,6 @@ violation; a keyboard walk (Tab only) reaching every action in order; a screensh
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 from typing import get_args
@@ -16,7 +15,7 @@ import requests
 
 from services.contracts.courses import Credential, Level, Mode, ProviderKind, Sector, Situation
 from services.contracts.intake import IntakeStatus, StepType
-from tests.infra import ADMIN_TOKEN, ROOT
+from tests.infra import ROOT
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE, DESKTOP, NARROW = {"width": 390, "height": 844}, {"width": 1280, "height": 800}, {"width": 320, "height": 640}
@@ -29,35 +28,6 @@ SLUGS = sorted({code for kind in (Level, Sector, Situation, Credential, Mode, In
                 for code in get_args(kind) if ("-" in code or "_" in code) and code not in WORDS_WITH_HYPHENS})
 AXE = ROOT / ".run" / "node" / "node_modules" / "axe-core" / "axe.min.js"     # npm put it there (make setup)
 CHECKED: list[str] = []
-
-
-@pytest.fixture(scope="module")
-def world(platform):
-    """A provider with a published course in Venlo, a team for the north with an advisor."""
-    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    provider = requests.post(f"{platform.url}/api/v1/providers", headers=admin, timeout=30,
-                             json={"name": "ROC Browser", "kind": "onderwijsinstelling"}).json()
-    key = {"Authorization": f"Bearer {provider['api_key']}"}
-    course = requests.post(f"{platform.url}/api/v1/courses", headers=key, timeout=30, json={
-        "external_id": f"B-{uuid.uuid4().hex[:6]}", "title": "Heftruck rijden met certificaat", "publish": True,
-        "description": "Veilig werken met de heftruck: theorie en praktijk.", "level": "mbo-2",
-        "sectors": ["logistiek"], "situations": ["werkzoekend"], "keywords": ["heftruck"],
-        "offerings": [{"external_id": "O-1", "start_date": "2030-03-01", "end_date": "2030-03-02", "mode": "klassikaal",
-                       "location": {"city": "Venlo"}, "price_eur": 325, "seats_available": 8}]}).json()
-    requests.post(f"{platform.url}/api/v1/advisor-teams", headers=admin, timeout=30, json={
-        "code": "noord", "name": "Leerwerkloket Noord", "provinces": ["Groningen", "Friesland", "Drenthe"]})
-    advisor = requests.post(f"{platform.url}/api/v1/advisors", headers=admin, timeout=30,
-                            json={"name": "Adviseur", "email": "a@loket.example.nl", "team": "noord"}).json()
-    analyst = requests.post(f"{platform.url}/api/v1/analysts", headers=admin, timeout=30,
-                            json={"name": "Ana", "email": "ana@example.nl"}).json()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:       # searchable and known to intake
-        found = requests.get(f"{platform.url}/api/v1/search", params={"q": "heftruck"}, timeout=30).json()
-        if found["total"]:
-            break
-        time.sleep(0.3)
-    return {"provider_key": provider["api_key"], "course": course, "advisor_token": advisor["token"],
-            "analyst_token": analyst["token"]}
 
 
 def phone() -> str:

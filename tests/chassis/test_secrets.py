@@ -17,7 +17,9 @@ from services.run import SERVICES
 
 WORDS = ("key", "token", "secret", "password")
 BASE = {"AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/", "DATABASE_URL": "postgresql://u@127.0.0.1:5432/d",
-        "APP_ENV": "production", "SMS_PROVIDER": "none", "OPENSEARCH_URL": "https://search.example.nl:9200"}
+        "APP_ENV": "production", "SMS_PROVIDER": "none", "OPENSEARCH_URL": "https://search.example.nl:9200",
+        # the gateway's staff sign-in switched on, so that its client secret is one more secret to walk
+        "OIDC_ISSUER": "https://login.example.nl", "OIDC_CLIENT_ID": "scholingsalliantie"}
 
 
 def settings_of(service: str):
@@ -83,3 +85,16 @@ def test_development_keeps_its_defaults(environment):
     environment({"AMQP_URI": BASE["AMQP_URI"], "DATABASE_URL": BASE["DATABASE_URL"]})
     for service in SERVICES:
         assert load_settings(settings_of(service))
+
+
+def test_the_openid_sign_in_is_set_whole_or_not_at_all(environment):
+    gateway = settings_of("gateway")
+    strong = strong_env(gateway)
+    environment({k: v for k, v in strong.items() if not k.startswith("OIDC_")})
+    assert load_settings(gateway).oidc_issuer is None          # production without it starts
+    environment({**strong, "OIDC_CLIENT_ID": ""})
+    with pytest.raises(ConfigurationError, match="OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together"):
+        load_settings(gateway)
+    environment({**strong, "OIDC_ISSUER": "http://login.example.nl"})
+    with pytest.raises(ConfigurationError, match="OIDC_ISSUER must be an https:// address"):
+        load_settings(gateway)

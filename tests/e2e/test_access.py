@@ -165,6 +165,31 @@ TABLE = [
     R("POST", "/adviseurs/intakes/<intake_id>", "303 303 303 303 404 303 303 -", fresh="intake", body="step_form"),
     R("GET", "/analyse", "in in in in in 200 200 -"),
     R("GET", "/analyse/rapport/<report>", "303 303 303 303 303 200 200 -"),
+    # members who sign in as themselves: the admin invites the first beheerder; a provider's key is
+    # the provider's own credential and may too; an advisor's or analyst's token is one person's
+    R("GET", "/api/v1/providers/<provider_id>/members", "401 200 403 403 403 403 200 -"),
+    R("POST", "/api/v1/providers/<provider_id>/members", "401 201 403 403 403 403 201 -", body="member"),
+    R("DELETE", "/api/v1/providers/<provider_id>/members/<member_id>", "401 204 403 403 403 403 204 -",
+      fresh="provider_member"),
+    R("GET", "/api/v1/advisor-teams/<team>/members", "401 403 403 200 403 403 200 -"),
+    R("POST", "/api/v1/advisor-teams/<team>/members", "401 403 403 403 403 403 201 -", body="member"),
+    R("DELETE", "/api/v1/advisor-teams/<team>/members/<member_id>", "401 403 403 403 403 403 204 -",
+      fresh="team_member"),
+    R("GET", "/api/v1/analysts/members", "401 403 403 403 403 200 200 -"),
+    R("POST", "/api/v1/analysts/members", "401 403 403 403 403 403 201 -", body="member"),
+    R("DELETE", "/api/v1/analysts/members/<member_id>", "401 403 403 403 403 403 204 -", fresh="analyst_member"),
+    R("GET", "/aanbieders/leden", "in 200 200 in in in in -"),
+    R("POST", "/aanbieders/leden", "303 303 303 303 303 303 303 -", body="member_form"),
+    R("GET", "/adviseurs/leden", "in in in 200 200 in 404 -"),
+    R("POST", "/adviseurs/leden", "303 303 303 403 403 303 303 -", body="member_form"),
+    R("GET", "/analyse/leden", "in in in in in 200 404 -"),
+    R("POST", "/analyse/leden", "303 303 303 303 303 403 303 -", body="member_form"),
+    # signing in with the organisation's OpenID provider: on to it; its answer without this
+    # browser's own sign-in under way signs no one in
+    R("GET", "/aanbieders/inloggen/organisatie", "303 303 303 303 303 303 303 -"),
+    R("GET", "/adviseurs/inloggen/organisatie", "303 303 303 303 303 303 303 -"),
+    R("GET", "/analyse/inloggen/organisatie", "303 303 303 303 303 303 303 -"),
+    R("GET", "/inloggen/terug", "401 401 401 401 401 401 401 -", query={"state": "s", "code": "c"}),
 ]
 
 
@@ -195,7 +220,7 @@ def world(platform, teams):
     search = Client(platform.url).get("/api/v1/search", params={"q": "heftruck"}).json()
     params = {"course_id": course["id"], "intake_id": shared.json()["id"], "import_id": imported.json()["import_id"],
               "code": scheme.json()["code"], "message_id": delivered[0]["id"], "search_id": search["search_id"],
-              "name": "site.css", "report": "demand"}
+              "name": "site.css", "report": "demand", "provider_id": a.id, "team": "noord"}
     return World(platform, admin, a, b, tokens, params, shared.json()["token"])
 
 
@@ -242,7 +267,14 @@ MAKERS = {   # what a case gets new: its path parameters (and the person's token
     "intake": lambda w: (lambda i: {"intake_id": i["id"], "person_token": i["token"]})(
         _created(Client(w.platform.url).post("/api/v1/intakes", json=person()))),
     "scheme": lambda w: {"code": _created(w.a.post("/api/v1/funding-schemes", json=scheme_body()))["code"]},
+    "provider_member": lambda w: {"member_id": _member(w, f"/api/v1/providers/{w.a.id}")},
+    "team_member": lambda w: {"member_id": _member(w, "/api/v1/advisor-teams/noord")},
+    "analyst_member": lambda w: {"member_id": _member(w, "/api/v1/analysts")},
 }
+
+
+def _member(w, organisation: str) -> str:
+    return _created(w.admin.post(f"{organisation}/members", json={"email": f"m{uuid.uuid4().hex[:8]}@example.nl"}))["id"]
 
 
 def _course_again(w, params, role, token):
@@ -294,6 +326,9 @@ BODIES = {   # (world, path parameters, role, the role's token) -> the request's
     "upload": lambda w, p, role, t: {"data": {"csrf": CSRF, "format": "ndjson"},
                                "files": {"file": ("cursussen.ndjson", ndjson(a_course("Via de pagina")))}},
     "step_form": lambda w, p, role, t: {"data": {"csrf": CSRF, "type": "call_attempted"}},
+    "member": lambda w, p, role, t: {"json": {"email": f"lid.{uuid.uuid4().hex[:8]}@example.nl"}},
+    "member_form": lambda w, p, role, t: {"data": {"csrf": CSRF, "email": f"lid.{uuid.uuid4().hex[:8]}@example.nl",
+                                                   "role": "medewerker"}},
 }
 
 

@@ -22,6 +22,7 @@ def gateway_with(platform, services=("gateway",), **env):
         for name in services:
             platform.restart(name)
 
+    before = {name: platform.extra_env[name] for name in env if name in platform.extra_env}
     platform.extra_env.update(env)
     try:
         restart()
@@ -29,6 +30,7 @@ def gateway_with(platform, services=("gateway",), **env):
     finally:
         for name in env:
             platform.extra_env.pop(name)
+        platform.extra_env.update(before)
         restart()
 
 

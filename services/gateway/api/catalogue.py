@@ -59,7 +59,7 @@ def list_providers(gw, request, me):
 @ROUTES("POST", "/api/v1/providers/me/api-key", "Rotate the calling provider's API key (the old one stops working)",
         roles=("provider",), answer=OBJECT, status=201)
 def rotate_own_api_key(gw, request, me):
-    return json_response(gw.catalogue.rotate_api_key(me.id), 201)
+    return json_response(gw.catalogue.rotate_api_key(me.id, me.actor), 201)
 
 
 @ROUTES("POST", "/api/v1/providers/<provider_id>/api-key", "Issue a new API key for a provider", roles=("admin",),
@@ -130,7 +130,7 @@ def create_course(gw, request, me):
     if not isinstance(publish, bool):
         raise Problem(422, "Validation failed", "publish must be true or false",
                       [{"field": "publish", "message": "must be a boolean"}])
-    course = gw.catalogue.create_course(me.id, body, publish)
+    course = gw.catalogue.create_course(me.id, body, publish, me.actor)
     return versioned_response(course, 201, {"Location": f"/api/v1/courses/{course['id']}"})
 
 
@@ -148,7 +148,7 @@ def import_courses(gw, request, me):
     """Streams the body in batches to the catalogue; valid lines are stored even when others fail."""
     wanted = import_request(request)
     with gw.upload_slot():
-        import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode)
+        import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode, me.actor)
         upload = Upload(gw.catalogue, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
         return json_response(upload.run(request.stream, wanted))
 
@@ -194,19 +194,19 @@ def update_course(gw, request, course_id, me):
     except Problem:     # whose course it is comes first: another provider's is a 403/404 whatever its body
         gw.catalogue.update_course(me.id, course_id, version, None)
         raise
-    return versioned_response(gw.catalogue.update_course(me.id, course_id, version, body))
+    return versioned_response(gw.catalogue.update_course(me.id, course_id, version, body, me.actor))
 
 
 @ROUTES("POST", "/api/v1/courses/<course_id>/publish", "Publish a course", roles=("provider",), answer=Course,
         errors=(404, 409))
 def publish_course(gw, request, course_id, me):
-    return json_response(gw.catalogue.publish_course(me.id, course_id))
+    return json_response(gw.catalogue.publish_course(me.id, course_id, me.actor))
 
 
 @ROUTES("POST", "/api/v1/courses/<course_id>/withdraw", "Withdraw a course", roles=("provider",), answer=Course,
         errors=(404, 409))
 def withdraw_course(gw, request, course_id, me):
-    return json_response(gw.catalogue.withdraw_course(me.id, course_id))
+    return json_response(gw.catalogue.withdraw_course(me.id, course_id, me.actor))
 
 
 @ROUTES("DELETE", "/api/v1/courses/<course_id>",

@@ -13,7 +13,7 @@ from services.contracts.intake import reference, steps_after
 from services.contracts.vocabulary import VOCABULARY, word
 from services.gateway.routing import Routes, query
 from services.gateway.web.render import check_csrf, field_errors, language, page, redirect, translate
-from services.gateway.web.sessions import sign_in, signed_in
+from services.gateway.web.sessions import sign_in, sign_in_page, signed_in
 
 ADVISOR_PAGE = 50                               # requests on one page of an advisor's list
 
@@ -29,7 +29,7 @@ ROUTES = Routes()
 def advisor_home(gw, request):
     me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw)
     if me is None:
-        return page("inloggen.html", request, role="advisor")
+        return sign_in_page(gw, request, "advisor")
     # overdue first, then open by deadline, then the rest (intake's order), ADVISOR_PAGE at a time
     number = request.args.get("pagina", "1")
     number = int(number) if number.isascii() and number.isdigit() and 0 < int(number) <= LIST_MAX_PAGE else 1
@@ -83,7 +83,7 @@ def advisor_step_post(gw, request, intake_id):
 def _intake(gw, request, intake_id, errors=(), status=200):
     me = signed_in(request, "advisor", gw.config["ADMIN_TOKEN"], gw)
     if me is None:          # from the link in a team's mail: sign in here, and land on this request
-        return page("inloggen.html", request, role="advisor", next=request.path)
+        return sign_in_page(gw, request, "advisor", next=request.path)
     try:
         intake = gw.intake.read_intake(me.as_dict(), intake_id)
     except (NotFound, ValidationFailed):

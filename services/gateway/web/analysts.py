@@ -14,7 +14,7 @@ from services.gateway.routing import Routes, query
 from services.gateway.web.charts import bar_chart
 from services.gateway.reports import csv_download
 from services.gateway.web.render import language, page, redirect
-from services.gateway.web.sessions import sign_in, signed_in
+from services.gateway.web.sessions import sign_in, sign_in_page, signed_in
 from services.gateway.web.words import problem_text
 
 ROUTES = Routes()
@@ -28,7 +28,7 @@ ROUTES = Routes()
 def dashboard(gw, request):
     me = signed_in(request, "analyst", gw.config["ADMIN_TOKEN"], gw)
     if me is None:
-        return page("inloggen.html", request, role="analyst")
+        return sign_in_page(gw, request, "analyst")
     lang = language(request)
     asked, errors = _asked(request.args, lang)
     try:
@@ -39,7 +39,7 @@ def dashboard(gw, request):
         answers = {name: gw.analytics.report(name, _params(name, asked)) for name in DASHBOARD_REPORTS}
     nonce = secrets.token_urlsafe(16)       # the charts' style blocks are allowed by it
     period = {"from": answers["demand"]["from"], "to": answers["demand"]["to"]}
-    return page("analysts/analyse.html", request, nonce=nonce, errors=errors, status=400 if errors else 200,
+    return page("analysts/analyse.html", request, me=me, nonce=nonce, errors=errors, status=400 if errors else 200,
                 min_group=answers["demand"]["min_group"], period=period, asked=asked,
                 quick=_quick(asked, lang), provinces=get_args(Province), sectors=get_args(Sector),
                 sections=dashboard_sections(answers, lang, nonce, asked))

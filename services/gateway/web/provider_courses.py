@@ -48,7 +48,7 @@ def course_form_post(gw, request, course_id):
     changed.update({k: values[k] for k in COURSE_FIELDS})
     changed["offerings"] = [_offering(row) for row in values["offerings"] if not row.get("remove") and _filled(row)]
     try:
-        gw.catalogue.update_course(me.id, course_id, int(request.form.get("version", "0") or 0), changed)
+        gw.catalogue.update_course(me.id, course_id, int(request.form.get("version", "0") or 0), changed, me.actor)
     except NotFound:
         return page("niet_gevonden.html", request, status=404)
     except ValidationFailed as exc:
@@ -90,7 +90,7 @@ def _act(gw, request, course_id, method: str, done: str):
         return found
     me, course = found
     try:
-        course = getattr(gw.catalogue, method)(me.id, course_id)
+        course = getattr(gw.catalogue, method)(me.id, course_id, me.actor)
     except Conflict:            # already so (a second click)
         pass
     lang = language(request)

@@ -15,7 +15,7 @@ from services.gateway.import_upload import ImportRequest, Upload
 from services.gateway.routing import Routes
 from services.gateway.web.render import check_csrf, language, page, redirect, translate
 from services.gateway.web.words import problem_text
-from services.gateway.web.sessions import sign_in, signed_in
+from services.gateway.web.sessions import sign_in, sign_in_page, signed_in
 
 log = logging.getLogger(__name__)
 ROUTES = Routes()
@@ -26,7 +26,7 @@ ROUTES = Routes()
 def provider_home(gw, request):
     me = provider_of(gw, request)
     if me is None:
-        return page("inloggen.html", request, role="provider")
+        return sign_in_page(gw, request, "provider")
     return _home(gw, request, me)
 
 
@@ -139,7 +139,7 @@ def _upload(gw, request, me):
             f"This looks like a {named[looks]} file: choose {named[looks]} as the format")}], status=400)
     wanted = ImportRequest(fmt, mode if mode in ("upsert", "full-sync") else "upsert",
                            import_formats.line_encoding(fmt, None), {})
-    import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode)
+    import_id = gw.catalogue.start_import(me.id, wanted.fmt, wanted.mode, me.actor)
     upload = Upload(gw.catalogue, me.id, import_id, gw.config["IMPORT_HEARTBEAT_SECONDS"])
 
     def run():      # the page shows its progress meanwhile, read from the catalogue's record of it
@@ -170,6 +170,7 @@ def _home(gw, request, me, errors=(), status=200):
     leads = gw.intake.provider_leads(me.id, 1, 20)
     imports = gw.catalogue.list_imports(me.id)
     return page("providers/aanbieders.html", request, status=status, me=me, courses=courses, leads=leads,
+                key=gw.catalogue.api_key_of(me.id),
                 imports=imports[:5], errors=list(errors), columns=import_formats.CSV_HELP,
                 done=request.args.get("klaar") if request.args.get("klaar") in ("teruggetrokken", "gepubliceerd") else None,
                 done_course=request.args.get("opleiding", ""))

@@ -45,6 +45,7 @@ FIELD_MESSAGES = {
     "phone": {"invalid": ("Vul een telefoonnummer in zoals 06 12 34 56 78", "Fill in a phone number like 06 12 34 56 78")},
     "postcode": {"invalid": ("Vul een postcode in zoals 1234 AB", "Fill in a postcode like 1234 AB")},
     "message": {"invalid": ("Je vraag mag hoogstens 2000 tekens zijn", "Your question can be at most 2000 characters")},
+    "role": {"invalid": ("Kies een rol: beheerder of medewerker", "Choose a role: administrator or staff member")},
     "consent": {"missing": ("Geef toestemming, anders kunnen we je niet bellen of mailen",
                             "Give your consent, otherwise we cannot call or email you")},
     "q": {"invalid": ("Je zoekwoorden zijn te lang of bevatten een teken dat niet kan",
