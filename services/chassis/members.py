@@ -20,7 +20,6 @@ from services.chassis.sessions import MEMBER
 from services.contracts.members import NewMember
 
 
-
 def member_json(row: dict) -> dict:
     return {"id": str(row["id"]), "organisation": row["organisation"], "email": row["email"],
             "name": row["name"], "role": row["role"], "invited_by": row["invited_by"],

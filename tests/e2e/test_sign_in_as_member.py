@@ -25,6 +25,11 @@ def address() -> str:
     return f"anna.{uuid.uuid4().hex[:8]}@opleider.example.nl"
 
 
+def named(email: str) -> str:
+    """The name the test provider gives the owner of ``email`` (its words, capitalised)."""
+    return " ".join(word[:1].upper() + word[1:] for word in re.split(r"[._-]", email.split("@")[0]) if word)
+
+
 def to_the_return(http: requests.Session, platform, home: str, login: str) -> str:
     """A sign-in started on ``home``'s sign-in page and done at the provider as ``login``: the
     address the provider sends the browser back to (not yet followed)."""
@@ -250,12 +255,21 @@ def test_what_a_member_reads_and_changes_is_logged_with_their_name(platform, pro
     intake = Client(platform.url).post("/api/v1/intakes", json=person(postcode="9712 CP")).json()
     assert advisor.get(f"{platform.url}/adviseurs/intakes/{intake['id']}").status_code == 200
     export = Client(platform.url).get(f"/api/v1/intakes/{intake['id']}/export", params={"token": intake["token"]}).json()
-    assert {"who": "Anna " + email.split("@")[0].split(".")[1].capitalize(), "role": "advisor"} in [
-        {"who": e["who"], "role": e["role"]} for e in export["access_log"]]
+    assert {"who": named(email), "role": "advisor"} in [{"who": e["who"], "role": e["role"]} for e in export["access_log"]]
 
+    # a provider's staff member reads a lead: the person's log names them, for the provider
     course = published_course(provider, platform)
     member = invite(platform, f"/api/v1/providers/{provider.id}", address())
     staff, _ = sign_in(platform, "/aanbieders", member["email"])
+    lead = Client(platform.url).post("/api/v1/intakes", json=person(course_id=course["id"], share_with_provider=True)).json()
+    assert staff.get(f"{platform.url}/aanbieders/leads/{lead['id']}").status_code == 200
+    export = Client(platform.url).get(f"/api/v1/intakes/{lead['id']}/export", params={"token": lead["token"]}).json()
+    provider_name = next(p["name"] for p in Client(platform.url, ADMIN_TOKEN).get("/api/v1/providers").json()["items"]
+                         if p["id"] == provider.id)
+    assert {"who": f"{named(member['email'])} ({provider_name})", "role": "provider"} in [
+        {"who": e["who"], "role": e["role"]} for e in export["access_log"]]
+
+    # and withdraws a course on the page: the course's history names them
     asks = staff.get(f"{platform.url}/aanbieders/opleidingen/{course['id']}/terugtrekken").text
     assert staff.post(f"{platform.url}/aanbieders/opleidingen/{course['id']}/terugtrekken",
                       data={"csrf": form_token(asks)}, allow_redirects=False).status_code == 303
