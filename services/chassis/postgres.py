@@ -170,10 +170,6 @@ class Store:
         return self.fetch_one(f"SELECT {self.MEMBER} FROM members WHERE id = %(id)s AND removed_at IS NULL",
                               {"id": member_id})
 
-    def member_by_address(self, email: str) -> dict | None:
-        return self.fetch_one(f"SELECT {self.MEMBER}, subject FROM members WHERE email = %(e)s AND removed_at IS NULL",
-                              {"e": email})
-
     def add_member(self, member_id, organisation: str, email: str, role: str, by: str) -> dict | None:
         """The new member; None when the address is a member already."""
         return self.fetch_one(f"""INSERT INTO members (id, organisation, email, role, invited_by)

@@ -6,7 +6,7 @@ keeps the organisation decides who may (``chassis/members.py``); the page asks i
 from __future__ import annotations
 
 from services.chassis.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.contracts.members import ANALYSTS, MEMBER_ROLES
+from services.contracts.members import ANALYSTS
 from services.gateway.routing import Routes
 from services.gateway.web.render import check_csrf, field_errors, language, page, redirect, translate
 from services.gateway.web.sessions import HOMES, KEEPER_OF, sign_in_page, signed_in
@@ -33,7 +33,7 @@ def _members_page(gw, request, role: str, errors=(), status: int = 200, asked=No
     found = gw.client(KEEPER_OF[role]).members_of(me.as_dict(), organisation_of(me))
     return page("members/leden.html", request, status=status, me=me, role=role, home=HOMES[role],
                 members=found["members"], log=found["log"], manage=may_manage(me), errors=list(errors),
-                asked=asked or {}, roles=MEMBER_ROLES, done=request.args.get("klaar"))
+                asked=asked or {}, done=request.args.get("klaar"))
 
 
 def _change(gw, request, role: str):
